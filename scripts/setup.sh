@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rcfd needs to build, test and run. Idempotent: it asks apt only for what
+# is missing, never prompts, and works as root or through sudo.
+#   usage: scripts/setup.sh            (build, test and run dependencies)
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config git ca-certificates
+    librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcmocka-dev libcurl4-openssl-dev
+    kcat python3 procps
+    clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo -n)
+else
+    echo "setup: missing packages (${missing[*]}) and neither root nor sudo is available" >&2
+    exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

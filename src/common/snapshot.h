@@ -1,0 +1,60 @@
+/* Snapshot envelope and bounds-checked little-endian encoding, shared by every model's state format.
+ *
+ * Envelope (32 bytes, little-endian), then the payload:
+ *   0  magic "RCFDSNAP"      8 bytes
+ *   8  kind                  u32  (RCFD_SNAP_KIND_*)
+ *  12  version               u32  (per kind)
+ *  16  payload length        u64  (must equal the bytes that follow: trailing bytes are rejected)
+ *  24  CRC-32C of payload    u32
+ *  28  reserved, zero        u32
+ *
+ * The writer never fails once sized: callers compute the size first. The reader records the first
+ * problem (truncation, bad value) and every later read returns zeros, so decoders can read a whole
+ * section and check once — but they must check before using any count to size or index anything. */
+#ifndef RCFD_COMMON_SNAPSHOT_H
+#define RCFD_COMMON_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RCFD_SNAP_HEADER_SIZE 32u
+#define RCFD_SNAP_KIND_RCF 1u
+#define RCFD_SNAP_KIND_HOTSPOTS 2u
+
+typedef struct rcfd_writer {
+    unsigned char *p;
+    size_t len;
+    size_t cap;
+} rcfd_writer_t;
+
+typedef struct rcfd_reader {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+    int err; /* 0, or the first error (RCFD_ETRUNCATED) */
+} rcfd_reader_t;
+
+void rcfd_put_u8(rcfd_writer_t *w, uint8_t v);
+void rcfd_put_u32(rcfd_writer_t *w, uint32_t v);
+void rcfd_put_u64(rcfd_writer_t *w, uint64_t v);
+void rcfd_put_f32(rcfd_writer_t *w, float v);
+void rcfd_put_f64(rcfd_writer_t *w, double v);
+void rcfd_put_f32s(rcfd_writer_t *w, const float *v, size_t n);
+
+uint8_t rcfd_get_u8(rcfd_reader_t *r);
+uint32_t rcfd_get_u32(rcfd_reader_t *r);
+uint64_t rcfd_get_u64(rcfd_reader_t *r);
+float rcfd_get_f32(rcfd_reader_t *r);
+double rcfd_get_f64(rcfd_reader_t *r);
+void rcfd_get_f32s(rcfd_reader_t *r, float *out, size_t n);
+/* True when at least n more items of `item_size` bytes remain (overflow-safe). */
+int rcfd_reader_has(const rcfd_reader_t *r, uint64_t n, size_t item_size);
+
+/* Writes the envelope around the payload already written after the header. */
+void rcfd_snap_seal(unsigned char *buf, uint32_t kind, uint32_t version, size_t payload_len);
+
+/* Checks the envelope; on success points payload at the payload and sets its length and version. */
+int rcfd_snap_open(const void *buf, size_t len, uint32_t kind, const unsigned char **payload,
+                   size_t *payload_len, uint32_t *version, char *errstr, size_t errstr_size);
+
+#endif

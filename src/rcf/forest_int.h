@@ -1,0 +1,43 @@
+/* Forest internals shared by forest.c (streaming) and state.c (snapshots). */
+#ifndef RCFD_RCF_FOREST_INT_H
+#define RCFD_RCF_FOREST_INT_H
+
+#include "pointstore.h"
+#include "rcfd/rcf.h"
+#include "sampler.h"
+#include "tree.h"
+
+struct rcf_forest {
+    rcf_params_t params; /* effective: output_after resolved */
+    uint32_t dim;        /* input_dim * shingle_size */
+    double lambda;       /* 1 / time_decay */
+    uint64_t records;    /* records processed */
+    uint64_t updates;    /* full shingles offered to the samplers: the next point's sequence index */
+    uint64_t accepted;   /* sampler insertions */
+    uint64_t explained;  /* records that fed the explanation baselines */
+
+    pointstore_t ps;
+    rcf_tree_t *trees;   /* [number_of_trees] */
+    sampler_t *samplers; /* [number_of_trees] */
+
+    /* Scratch and results, sized at creation. */
+    float *x;               /* [dim] the shingle being scored */
+    float *record;          /* [input_dim] the record as floats */
+    uint32_t *path;         /* [sub_sample_size] */
+    uint32_t *path2;        /* [sub_sample_size] */
+    double *high, *low;     /* [dim] forest attribution */
+    double *tree_high, *tree_low; /* [dim] one tree's attribution */
+    double *baseline;       /* [input_dim] running mean attribution per column */
+    rcf_column_explanation_t *explanation; /* [input_dim] */
+
+    void *slab;
+    size_t slab_bytes;
+};
+
+/* Allocates a forest for valid, resolved params with empty trees, samplers and point store. */
+int forest_alloc(const rcf_params_t *params, rcf_forest_t **out, char *errstr, size_t errstr_size);
+
+/* Resolves defaults (output_after) into a copy of params. */
+rcf_params_t forest_resolve_params(const rcf_params_t *params);
+
+#endif

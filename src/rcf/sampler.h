@@ -1,0 +1,43 @@
+/* Time-decayed weighted reservoir sampler for one tree (anchors §3.2 formula 1).
+ *
+ * A point offered at sequence index t gets key = -t·λ + ln(-ln u), u uniform in (0,1). The sampler
+ * keeps the `capacity` smallest keys in a max-heap: newer points have smaller keys on average, so
+ * a point's life in the sample is about exponential with mean 1/λ records (Efraimidis–Spirakis).
+ * Until the reservoir is full every point is accepted. */
+#ifndef RCFD_RCF_SAMPLER_H
+#define RCFD_RCF_SAMPLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sampler {
+    uint32_t capacity;
+    uint32_t size;
+    double *key;    /* [capacity] max-heap */
+    uint32_t *point; /* [capacity] point store id of each entry */
+} sampler_t;
+
+size_t sampler_bytes(uint32_t capacity);
+void sampler_init(sampler_t *s, void *mem, uint32_t capacity);
+
+static inline int sampler_is_full(const sampler_t *s)
+{
+    return s->size == s->capacity;
+}
+
+/* Largest key held (only meaningful when size > 0). */
+static inline double sampler_max_key(const sampler_t *s)
+{
+    return s->key[0];
+}
+
+/* Removes the entry with the largest key and returns its point id. size > 0. */
+uint32_t sampler_pop_max(sampler_t *s);
+
+/* Adds an entry. size < capacity. */
+void sampler_push(sampler_t *s, double key, uint32_t point);
+
+/* 1 if the array satisfies the max-heap property (snapshot validation). */
+int sampler_is_heap(const sampler_t *s);
+
+#endif
