@@ -412,7 +412,8 @@ double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, u
             break; /* x inside this box, hence inside every box above */
         }
         double p = gap / (t->range_sum[node] + gap);
-        score = p / ((double)k + 1.0) + (1.0 - p) * score;
+        /* Same arithmetic as tree_attribution, so both report bit-identical scores. */
+        score = p * (1.0 / ((double)k + 1.0)) + (1.0 - p) * score;
     }
     return score * log2(tree_m + 1.0);
 }
