@@ -106,7 +106,7 @@ static size_t align8(size_t n)
 
 /* Byte offsets of every array in the forest's single slab. */
 typedef struct slab_layout {
-    size_t trees, samplers, tree_mem, sampler_mem, ps_mem, x, record, path, path2, high, low,
+    size_t trees, samplers, tree_mem, sampler_mem, ps_mem, x, record, path, path2, paths, high, low,
         tree_high, tree_low, baseline, explanation, total;
     size_t tree_stride, sampler_stride;
 } slab_layout_t;
@@ -131,6 +131,7 @@ static slab_layout_t layout(const rcf_params_t *p)
     TAKE(record, sizeof(float) * p->input_dim);
     TAKE(path, sizeof(uint32_t) * p->sub_sample_size);
     TAKE(path2, sizeof(uint32_t) * p->sub_sample_size);
+    TAKE(paths, sizeof(uint32_t) * p->sub_sample_size * RCF_LOCKSTEP);
     TAKE(high, sizeof(double) * dim);
     TAKE(low, sizeof(double) * dim);
     TAKE(tree_high, sizeof(double) * dim);
@@ -190,6 +191,7 @@ int forest_alloc(const rcf_params_t *params, rcf_forest_t **out, char *errstr, s
     f->record = (float *)(base + l.record);
     f->path = (uint32_t *)(base + l.path);
     f->path2 = (uint32_t *)(base + l.path2);
+    f->paths = (uint32_t *)(base + l.paths);
     f->high = (double *)(base + l.high);
     f->low = (double *)(base + l.low);
     f->tree_high = (double *)(base + l.tree_high);
@@ -279,11 +281,8 @@ static int is_ready(const rcf_forest_t *f, uint64_t record_index)
 
 static double forest_score(rcf_forest_t *f)
 {
-    double sum = 0.0;
-    for (uint32_t i = 0; i < f->params.number_of_trees; i++) {
-        sum += tree_score(&f->trees[i], &f->ps, f->x, f->path);
-    }
-    return sum / f->params.number_of_trees;
+    return trees_score_sum(f->trees, f->params.number_of_trees, &f->ps, f->x, f->paths) /
+           f->params.number_of_trees;
 }
 
 /* Attribution into high/low; returns the score computed by the same traversals. */

@@ -25,6 +25,7 @@ struct rcf_forest {
     float *record;          /* [input_dim] the record as floats */
     uint32_t *path;         /* [sub_sample_size] */
     uint32_t *path2;        /* [sub_sample_size] */
+    uint32_t *paths;        /* [sub_sample_size * RCF_LOCKSTEP] lockstep descents */
     double *high, *low;     /* [dim] forest attribution */
     double *tree_high, *tree_low; /* [dim] one tree's attribution */
     double *baseline;       /* [input_dim] running mean attribution per column */

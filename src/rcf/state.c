@@ -72,10 +72,10 @@ static void write_tree(rcfd_writer_t *w, const rcf_tree_t *t, uint32_t *stack)
             rcfd_put_u32(w, t->leaf_mass[slot]);
         } else {
             rcfd_put_u8(w, TAG_INTERNAL);
-            rcfd_put_u32(w, t->cut_dim[n]);
-            rcfd_put_f32(w, t->cut_val[n]);
-            stack[sp++] = t->child[2 * n + 1];
-            stack[sp++] = t->child[2 * n];
+            rcfd_put_u32(w, t->node[n].cut_dim);
+            rcfd_put_f32(w, t->node[n].cut_val);
+            stack[sp++] = t->node[n].child[1];
+            stack[sp++] = t->node[n].child[0];
         }
     }
 }
@@ -347,8 +347,8 @@ static int read_tree(loader_t *l, uint32_t index)
             if (ref == RCF_TREE_NULL || sp + 2 > t->capacity) {
                 return bad(l, "tree %llu has more than %llu internal nodes", (unsigned long long)(index), (unsigned long long)(t->capacity - 1));
             }
-            t->cut_dim[ref] = dim;
-            t->cut_val[ref] = cut;
+            t->node[ref].cut_dim = dim;
+            t->node[ref].cut_val = cut;
             pending[sp++] = ref << 1 | 1u;
             pending[sp++] = ref << 1;
         } else {
@@ -357,7 +357,7 @@ static int read_tree(loader_t *l, uint32_t index)
         if (slot == UINT32_MAX) {
             t->root = ref;
         } else {
-            t->child[2 * (slot >> 1) + (slot & 1u)] = ref;
+            t->node[slot >> 1].child[slot & 1u] = ref;
         }
         first = 0;
     }
@@ -374,7 +374,7 @@ static int read_tree(loader_t *l, uint32_t index)
         const float *y = pointstore_values(&f->ps, t->leaf_point[slot]);
         uint32_t n = t->root;
         while (!tree_is_leaf(t, n)) {
-            n = t->child[2 * n + (y[t->cut_dim[n]] > t->cut_val[n])];
+            n = t->node[n].child[y[t->node[n].cut_dim] > t->node[n].cut_val];
         }
         if (tree_leaf_slot(t, n) != slot) {
             return bad(l, "tree %llu: point %llu is not in the leaf its cuts lead to", (unsigned long long)(index), (unsigned long long)(t->leaf_point[slot]));

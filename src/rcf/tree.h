@@ -1,9 +1,11 @@
 /* One random cut tree over the forest's shared point store.
  *
- * Flat structure-of-arrays, sized once for `capacity` leaves (the sample size L):
- *   internal nodes  0 .. L-2        child[2n] (left, values <= cut), child[2n+1] (right),
- *                                   cut_dim[n], cut_val[n], mass[n], box[n] (min[dim] then max[dim]),
+ * Flat arrays indexed by node id, sized once for `capacity` leaves (the sample size L):
+ *   internal nodes  0 .. L-2        node[n] = {child[0] (left, values <= cut), child[1] (right),
+ *                                   cut_dim, cut_val}; mass[n]; box[n] (min[dim] then max[dim]);
  *                                   range_sum[n] = sum of the box's side lengths
+ * The routing fields a descent reads are packed in one 16-byte record, so each level of a descent
+ * touches one cache line instead of three; everything else stays column-wise.
  *   leaves          ref L-1 .. 2L-2 leaf slot ref-(L-1): leaf_point (point store id), leaf_mass
  *   RCF_TREE_NULL                   no node
  * Boxes of internal nodes are cached (the reference library's bounding-box cache fraction 1.0), so
@@ -23,13 +25,17 @@
 
 #define RCF_TREE_NULL UINT32_MAX
 
+typedef struct rcf_node {
+    uint32_t child[2];
+    uint32_t cut_dim;
+    float cut_val;
+} rcf_node_t;
+
 typedef struct rcf_tree {
     uint32_t capacity; /* L */
     uint32_t dim;
     uint32_t root;
-    uint32_t *child;      /* [2(L-1)] */
-    uint32_t *cut_dim;    /* [L-1] */
-    float *cut_val;       /* [L-1] */
+    rcf_node_t *node;     /* [L-1] routing: children and cut */
     uint32_t *mass;       /* [L-1] */
     double *range_sum;    /* [L-1] */
     float *box;           /* [(L-1) * 2 * dim] */
@@ -83,6 +89,15 @@ int tree_delete(rcf_tree_t *t, const pointstore_t *ps, uint32_t id, uint32_t *pa
 /* Normalised anomaly score of x in this tree (anchors §3.2 formula 3 times log2(M+1)); 0 if empty.
  * `path` has room for L entries. */
 double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, uint32_t *path);
+
+/* Trees descended side by side when scoring a forest (see trees_score_sum). */
+#define RCF_LOCKSTEP 8
+
+/* Sum of tree_score over trees[0..n_trees), in tree order (so bit-identical to summing tree_score),
+ * descending RCF_LOCKSTEP trees in lockstep so their cache misses overlap. All trees share one
+ * capacity L; `paths` has room for RCF_LOCKSTEP * L entries. */
+double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointstore_t *ps,
+                       const float *x, uint32_t *paths);
 
 /* Adds this tree's normalised attribution of x, times `weight`, to high[]/low[] (formula 4).
  * Returns the tree's normalised score. `scratch_high`/`scratch_low` hold dim values each. */

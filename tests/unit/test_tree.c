@@ -64,14 +64,14 @@ static uint32_t check_subtree(const fixture_t *f, uint32_t ref, float *mn, float
     assert_true(ref < t->capacity - 1);
     nodes_seen[ref]++;
     float lmin[8], lmax[8], rmin[8], rmax[8];
-    uint32_t ml = check_subtree(f, t->child[2 * ref], lmin, lmax, leaves_seen, nodes_seen);
-    uint32_t mr = check_subtree(f, t->child[2 * ref + 1], rmin, rmax, leaves_seen, nodes_seen);
+    uint32_t ml = check_subtree(f, t->node[ref].child[0], lmin, lmax, leaves_seen, nodes_seen);
+    uint32_t mr = check_subtree(f, t->node[ref].child[1], rmin, rmax, leaves_seen, nodes_seen);
     assert_int_equal(t->mass[ref], ml + mr);
-    uint32_t d = t->cut_dim[ref];
+    uint32_t d = t->node[ref].cut_dim;
     assert_true(d < f->dim);
     /* The cut separates the children: left <= cut < right. */
-    assert_true(lmax[d] <= t->cut_val[ref]);
-    assert_true(rmin[d] > t->cut_val[ref]);
+    assert_true(lmax[d] <= t->node[ref].cut_val);
+    assert_true(rmin[d] > t->node[ref].cut_val);
     const float *bmin = tree_box_min(t, ref), *bmax = tree_box_max(t, ref);
     double range = 0.0;
     for (uint32_t i = 0; i < f->dim; i++) {
@@ -201,8 +201,8 @@ static void subtree_box(const fixture_t *f, uint32_t ref, double *mn, double *mx
         return;
     }
     double a[8], b[8], c[8], d[8];
-    subtree_box(f, t->child[2 * ref], a, b);
-    subtree_box(f, t->child[2 * ref + 1], c, d);
+    subtree_box(f, t->node[ref].child[0], a, b);
+    subtree_box(f, t->node[ref].child[1], c, d);
     for (uint32_t i = 0; i < f->dim; i++) {
         mn[i] = fmin(a[i], c[i]);
         mx[i] = fmax(b[i], d[i]);
@@ -244,7 +244,7 @@ static double reference(const fixture_t *f, uint32_t ref, uint32_t depth, const 
         *inside = 0;
         return s;
     }
-    uint32_t next = t->child[2 * ref + (x[t->cut_dim[ref]] > t->cut_val[ref])];
+    uint32_t next = t->node[ref].child[x[t->node[ref].cut_dim] > t->node[ref].cut_val];
     double s = reference(f, next, depth + 1, x, hi, lo, inside);
     if (*inside) {
         return s;
