@@ -1,0 +1,180 @@
+/* Detector snapshots: save to and load from a memory buffer.
+ *
+ * Payload, version 1 (little-endian; envelope in common/snapshot.h):
+ *   params   u32 dim, u32 window_size, f64 scan_radius, u32 min_points,
+ *            u32 flags (bit 0 only_containing_new, bit 1 emit_only_on_change), u32 algorithm,
+ *            f64 scale x dim
+ *   counters u64 records
+ *   window   u32 count, then count x dim f64 raw values, oldest record first
+ * Everything else (neighbour counts, grid, hotspots, the last report that `changed` compares with)
+ * is a function of the window, so the loader rebuilds it by replaying the window. */
+#include <math.h>
+#include <string.h>
+
+#include "common/errstr.h"
+#include "common/snapshot.h"
+#include "hs_int.h"
+#include "rcfd/status.h"
+
+#define STATE_VERSION 1u
+#define PARAMS_BYTES(dim) (24u + 8u * (dim))
+
+static size_t payload_size(const hs_detector_t *d)
+{
+    return PARAMS_BYTES(d->dim) + 8 + 4 + (size_t)d->count * d->dim * 8;
+}
+
+size_t hs_snapshot_size(const hs_detector_t *d)
+{
+    return RCFD_SNAP_HEADER_SIZE + payload_size(d);
+}
+
+int hs_save(const hs_detector_t *d, void *buf, size_t cap, size_t *len)
+{
+    if (d == NULL || len == NULL) {
+        return RCFD_EINVAL;
+    }
+    size_t payload = payload_size(d);
+    *len = RCFD_SNAP_HEADER_SIZE + payload;
+    if (buf == NULL || cap < *len) {
+        return RCFD_ENOBUFS;
+    }
+    const hs_params_t *p = &d->params;
+    rcfd_writer_t w = {(unsigned char *)buf + RCFD_SNAP_HEADER_SIZE, 0, payload};
+    rcfd_put_u32(&w, p->dim);
+    rcfd_put_u32(&w, p->window_size);
+    rcfd_put_f64(&w, p->scan_radius);
+    rcfd_put_u32(&w, p->min_points);
+    rcfd_put_u32(&w, (uint32_t)p->only_containing_new | (uint32_t)p->emit_only_on_change << 1);
+    rcfd_put_u32(&w, (uint32_t)p->algorithm);
+    for (uint32_t k = 0; k < p->dim; k++) {
+        rcfd_put_f64(&w, p->scale[k]);
+    }
+    rcfd_put_u64(&w, d->records);
+    rcfd_put_u32(&w, d->count);
+    for (uint32_t i = 0; i < d->count; i++) {
+        const double *v = d->raw + (size_t)hs_slot(d, i) * d->dim;
+        for (uint32_t k = 0; k < d->dim; k++) {
+            rcfd_put_f64(&w, v[k]);
+        }
+    }
+    rcfd_snap_seal(buf, RCFD_SNAP_KIND_HOTSPOTS, STATE_VERSION, w.len);
+    return 0;
+}
+
+/* Offsets in messages count from the start of the snapshot, envelope included. */
+static size_t at(const rcfd_reader_t *r)
+{
+    return RCFD_SNAP_HEADER_SIZE + r->pos;
+}
+
+int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size_t errstr_size)
+{
+    if (out == NULL) {
+        return rcfd_errf(RCFD_EINVAL, errstr, errstr_size, "out is NULL");
+    }
+    *out = NULL;
+    const unsigned char *payload;
+    size_t payload_len;
+    uint32_t version;
+    int rc = rcfd_snap_open(buf, len, RCFD_SNAP_KIND_HOTSPOTS, &payload, &payload_len, &version,
+                            errstr, errstr_size);
+    if (rc != 0) {
+        return rc;
+    }
+    if (version != STATE_VERSION) {
+        return rcfd_errf(RCFD_EVERSION, errstr, errstr_size,
+                         "hotspots snapshot version %u is not supported (this build reads %u)",
+                         version, STATE_VERSION);
+    }
+    rcfd_reader_t r = {payload, payload_len, 0, 0};
+    hs_params_t p = hs_params_default(1);
+    p.dim = rcfd_get_u32(&r);
+    p.window_size = rcfd_get_u32(&r);
+    p.scan_radius = rcfd_get_f64(&r);
+    p.min_points = rcfd_get_u32(&r);
+    uint32_t flags = rcfd_get_u32(&r);
+    uint32_t algorithm = rcfd_get_u32(&r);
+    if (r.err) {
+        return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
+                         "snapshot truncated in the parameters at byte %zu", at(&r));
+    }
+    if (flags > 3) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
+                         "snapshot byte %zu: unknown option flags 0x%x", at(&r) - 8, flags);
+    }
+    p.only_containing_new = (int)(flags & 1u);
+    p.emit_only_on_change = (int)(flags >> 1);
+    p.algorithm = algorithm > 1 ? (hs_algorithm_t)-1 : (hs_algorithm_t)algorithm;
+    if (p.dim < HS_MIN_DIM || p.dim > HS_MAX_DIM) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
+                         "snapshot byte %u: dimension %u outside %u..%u", RCFD_SNAP_HEADER_SIZE,
+                         p.dim, HS_MIN_DIM, HS_MAX_DIM);
+    }
+    for (uint32_t k = 0; k < p.dim; k++) {
+        p.scale[k] = rcfd_get_f64(&r);
+    }
+    uint64_t records = rcfd_get_u64(&r);
+    uint32_t count = rcfd_get_u32(&r);
+    if (r.err) {
+        return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
+                         "snapshot truncated in the parameters at byte %zu", at(&r));
+    }
+    char why[200];
+    if (hs_params_validate(&p, why, sizeof why) != 0) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
+                         "snapshot parameters are invalid: %s", why);
+    }
+    uint64_t expect = records < p.window_size ? records : p.window_size;
+    if (count != expect) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
+                         "snapshot byte %zu: window holds %u records, but %llu records seen with "
+                         "windowSize %u means %llu",
+                         at(&r) - 4, count, (unsigned long long)records, p.window_size,
+                         (unsigned long long)expect);
+    }
+    if (!rcfd_reader_has(&r, (uint64_t)count * p.dim, 8)) {
+        return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
+                         "snapshot truncated: %u window records of %u values need %llu bytes from "
+                         "byte %zu, %zu present",
+                         count, p.dim, (unsigned long long)count * p.dim * 8, at(&r),
+                         r.len - r.pos);
+    }
+    if (r.len - r.pos != (size_t)count * p.dim * 8) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
+                         "snapshot has %zu unexpected bytes after the window",
+                         r.len - r.pos - (size_t)count * p.dim * 8);
+    }
+    /* Check every value before building anything, so a bad byte costs no allocation. */
+    size_t values_at = r.pos;
+    for (size_t i = 0; i < (size_t)count * p.dim; i++) {
+        double v = rcfd_get_f64(&r);
+        uint32_t k = (uint32_t)(i % p.dim);
+        if (!isfinite(v) || !isfinite(v * p.scale[k])) {
+            return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
+                             "snapshot byte %zu: window record %zu value %u is not finite (or "
+                             "overflows when scaled)",
+                             at(&r) - 8, i / p.dim, k);
+        }
+    }
+    hs_detector_t *d;
+    rc = hs_new(&p, &d, errstr, errstr_size);
+    if (rc != 0) {
+        return rc;
+    }
+    r.pos = values_at;
+    d->records = records - count;
+    double row[HS_MAX_DIM];
+    for (uint32_t i = 0; i < count; i++) {
+        for (uint32_t k = 0; k < p.dim; k++) {
+            row[k] = rcfd_get_f64(&r);
+        }
+        hs_append(d, row);
+    }
+    hs_report_now(d);
+    d->queries = 0;
+    d->merges = 0;
+    d->splits = 0;
+    *out = d;
+    return 0;
+}
