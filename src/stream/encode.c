@@ -1,0 +1,147 @@
+#include "stream/encode.h"
+
+#include <string.h>
+
+#include "rcfd/status.h"
+#include "stream/schema.h"
+
+static const char *const reserved_rcfd[] = {"anomaly_score", "explanation", "hotspots", "_rcfd",
+                                            NULL};
+static const char *const reserved_kda[] = {"ANOMALY_SCORE", "ANOMALY_EXPLANATION",
+                                           "HOTSPOTS_RESULT", NULL};
+
+static int is_reserved(const char *name, const char *const *res)
+{
+    for (size_t i = 0; res[i] != NULL; i++) {
+        if (strcmp(res[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Appends the original record's members (without braces); returns whether any were written. */
+static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *const *res,
+                           int *wrote)
+{
+    *wrote = 0;
+    int collide = 0;
+    if (rec->format == RCFD_FORMAT_JSON) {
+        for (size_t i = 0; res[i] != NULL; i++) {
+            collide |= cJSON_GetObjectItemCaseSensitive(rec->json, res[i]) != NULL;
+        }
+    } else {
+        for (size_t i = 0; rec->columns != NULL && i < rec->columns->n; i++) {
+            collide |= is_reserved(rec->columns->v[i], res);
+        }
+    }
+    if (!collide) {
+        const char *js;
+        size_t len;
+        int rc = rcfd_record_json(rec, &js, &len);
+        if (rc != 0) {
+            return rc;
+        }
+        if (len > 2) {
+            *wrote = 1;
+            return rcfd_buf_append(out, js + 1, len - 2);
+        }
+        return 0;
+    }
+    /* Rare: rebuild without the colliding members. */
+    const char *js;
+    size_t len;
+    int rc = rcfd_record_json(rec, &js, &len);
+    if (rc != 0) {
+        return rc;
+    }
+    cJSON *copy = cJSON_ParseWithLength(js, len);
+    if (copy == NULL) {
+        return RCFD_ENOMEM;
+    }
+    for (size_t i = 0; res[i] != NULL; i++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, res[i]);
+    }
+    char *p = cJSON_PrintUnformatted(copy);
+    cJSON_Delete(copy);
+    if (p == NULL) {
+        return RCFD_ENOMEM;
+    }
+    size_t pl = strlen(p);
+    if (pl > 2) {
+        *wrote = 1;
+        rc = rcfd_buf_append(out, p + 1, pl - 2);
+    }
+    cJSON_free(p);
+    return rc;
+}
+
+static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
+{
+    int rc = rcfd_buf_puts(out, ",\"source\":");
+    rc = rc ? rc : rcfd_buf_json_string(out, o->source, strlen(o->source));
+    if (o->topic != NULL) {
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"topic\":");
+        rc = rc ? rc : rcfd_buf_json_string(out, o->topic, strlen(o->topic));
+        rc = rc ? rc
+                : rcfd_buf_printf(out, ",\"partition\":%d,\"offset\":%lld", (int)o->partition,
+                                  (long long)o->offset);
+    } else {
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"path\":");
+        rc = rc ? rc : rcfd_buf_json_string(out, o->path, strlen(o->path));
+        rc = rc ? rc : rcfd_buf_printf(out, ",\"line\":%llu", (unsigned long long)o->line);
+    }
+    return rc;
+}
+
+int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
+                       const rcfd_origin_t *origin, const char *pipeline, const char *key,
+                       size_t key_len, const rcfd_strlist_t *columns,
+                       const rcfd_model_type_t *const *types, const void *const *results,
+                       size_t n_models)
+{
+    int wrote;
+    int rc = rcfd_buf_putc(out, '{');
+    rc = rc ? rc
+            : append_original(out, rec, style == RCFD_STYLE_KDA ? reserved_kda : reserved_rcfd,
+                              &wrote);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t mark = out->len;
+    for (size_t m = 0; rc == 0 && m < n_models; m++) {
+        rc = types[m]->encode(results[m], columns, style, out);
+    }
+    if (rc == 0 && style == RCFD_STYLE_RCFD) {
+        rc = rcfd_buf_puts(out, ",\"_rcfd\":{\"pipeline\":");
+        rc = rc ? rc : rcfd_buf_json_string(out, pipeline, strlen(pipeline));
+        if (key != NULL) {
+            rc = rc ? rc : rcfd_buf_puts(out, ",\"key\":");
+            rc = rc ? rc : rcfd_buf_json_string(out, key, key_len);
+        }
+        rc = rc ? rc : append_origin(out, origin);
+        rc = rc ? rc : rcfd_buf_putc(out, '}');
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    /* Model encoders start every member with a comma; drop the first when nothing precedes. */
+    if (!wrote && out->len > mark && out->p[mark] == ',') {
+        memmove(out->p + mark, out->p + mark + 1, out->len - mark - 1);
+        out->len--;
+    }
+    return rcfd_buf_putc(out, '}');
+}
+
+int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *pipeline,
+                            const char *reason, const char *data, size_t len)
+{
+    int rc = rcfd_buf_puts(out, "{\"reason\":");
+    rc = rc ? rc : rcfd_buf_json_string(out, reason, strlen(reason));
+    rc = rc ? rc : rcfd_buf_puts(out, ",\"pipeline\":");
+    rc = rc ? rc : rcfd_buf_json_string(out, pipeline, strlen(pipeline));
+    rc = rc ? rc : append_origin(out, origin);
+    rc = rc ? rc : rcfd_buf_puts(out, ",\"record\":");
+    rc = rc ? rc : rcfd_buf_json_string(out, data != NULL ? data : "", data != NULL ? len : 0);
+    return rc ? rc : rcfd_buf_putc(out, '}');
+}

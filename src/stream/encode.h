@@ -1,0 +1,41 @@
+/* Output record encoding (no I/O), separate from sending so each style is testable on its own.
+ *
+ * Scored record, style rcfd: the original record's members, then
+ *   "anomaly_score": number, "explanation": {col: {attribution, strength, direction}} (explain on),
+ *   "hotspots": [...] (HOTSPOTS), "_rcfd": {"pipeline","key","source", "topic","partition",
+ *   "offset" | "path","line"}.
+ * Style kda: the original members, then ANOMALY_SCORE (number), ANOMALY_EXPLANATION (a string
+ * holding JSON with string values, keyed by column) and HOTSPOTS_RESULT (a string holding
+ * {"hotspots":[...]}), exactly as Kinesis Data Analytics wrote them.
+ * A member of the original record with the same name as one we add is replaced by ours.
+ * Dead letter: {"reason","pipeline","source","topic","partition","offset" | "path","line",
+ * "record": the raw bytes as a string}. */
+#ifndef RCFD_STREAM_ENCODE_H
+#define RCFD_STREAM_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream/buf.h"
+#include "stream/model.h"
+#include "stream/record.h"
+
+typedef struct rcfd_origin {
+    const char *source; /* source name */
+    const char *topic;  /* Kafka; NULL for files */
+    int32_t partition;
+    int64_t offset;
+    const char *path; /* files */
+    uint64_t line;    /* 1-based line number */
+} rcfd_origin_t;
+
+int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
+                       const rcfd_origin_t *origin, const char *pipeline, const char *key,
+                       size_t key_len, const rcfd_strlist_t *columns,
+                       const rcfd_model_type_t *const *types, const void *const *results,
+                       size_t n_models);
+
+int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *pipeline,
+                            const char *reason, const char *data, size_t len);
+
+#endif

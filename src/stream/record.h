@@ -1,0 +1,75 @@
+/* Record decoding: a JSON object or a CSV line, and the field accessors pipelines use.
+ *
+ * A record borrows its input bytes; rcfd_record_parse() builds what it needs (a cJSON tree, or
+ * column offsets) and rcfd_record_clear() releases it. Decoding never aborts: problems come back as
+ * RCFD_EMALFORMED with a reason suitable for the dead-letter output. Not thread-safe. */
+#ifndef RCFD_STREAM_RECORD_H
+#define RCFD_STREAM_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "stream/buf.h"
+#include "stream/config.h"
+
+/* A compiled field reference. JSON: dot-separated path segments (a segment indexes an array when
+ * the value there is one; "\." escapes a dot). CSV: a column index. */
+typedef struct rcfd_field {
+    char *name;       /* as configured; owned */
+    char **segs;      /* JSON path segments; owned */
+    size_t n_segs;
+    long column;      /* CSV column, -1 until resolved */
+} rcfd_field_t;
+
+int rcfd_field_compile(rcfd_field_t *f, const char *spec);
+/* CSV: resolves names against the column names (or digits as an index). -1 if not found. */
+int rcfd_field_resolve_csv(rcfd_field_t *f, const rcfd_strlist_t *columns);
+void rcfd_field_free(rcfd_field_t *f);
+
+typedef struct rcfd_record {
+    int format; /* RCFD_FORMAT_JSON or RCFD_FORMAT_CSV */
+    const char *data;
+    size_t len;
+    cJSON *json; /* JSON: the parsed object */
+    /* CSV: unescaped cells, NUL-separated in `cells`, starting at offs[i]. */
+    rcfd_buf_t cells;
+    size_t *offs;
+    size_t n_cols, cap_cols;
+    const rcfd_strlist_t *columns; /* CSV column names (borrowed), may be NULL */
+    char *printed;                 /* cached compact JSON of the original record */
+    size_t printed_len;
+} rcfd_record_t;
+
+/* Parses data[0..len). For CSV, `delim` separates cells and `columns` names them (may be NULL or
+ * empty). On error fills reason and returns RCFD_EMALFORMED (the record is still cleared later). */
+int rcfd_record_parse(rcfd_record_t *r, int format, const char *data, size_t len, char delim,
+                      const rcfd_strlist_t *columns, char *reason, size_t reason_size);
+void rcfd_record_clear(rcfd_record_t *r);
+
+/* A finite number that fits a float (what the models accept). JSON numbers and numeric strings
+ * count; anything else is RCFD_EMALFORMED with a reason naming the field. */
+int rcfd_record_number(const rcfd_record_t *r, const rcfd_field_t *f, double *out, char *reason,
+                       size_t reason_size);
+/* A string or number value as text (the key). RCFD_ENOENT when missing. */
+int rcfd_record_text(const rcfd_record_t *r, const rcfd_field_t *f, char *out, size_t size,
+                     size_t *len, char *reason, size_t reason_size);
+/* Event time in microseconds since the epoch from a number in `unit` (0 s, 1 ms, 2 us) or an
+ * ISO-8601 string ("2024-05-01T10:00:00.250Z", offsets allowed, a space for the T allowed). */
+int rcfd_record_time_us(const rcfd_record_t *r, const rcfd_field_t *f, int unit, int64_t *out,
+                        char *reason, size_t reason_size);
+int rcfd_parse_iso8601_us(const char *s, int64_t *out);
+
+/* The original record as a compact JSON object (CSV: keyed by column name, or by index when the
+ * columns have no names; numeric cells become numbers). Cached; owned by the record. */
+int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len);
+
+/* CSV line splitter (RFC 4180 quoting). Exposed for tests. */
+int rcfd_csv_split(rcfd_record_t *r, const char *data, size_t len, char delim, char *reason,
+                   size_t reason_size);
+
+/* Releases the record's reusable buffers too. */
+void rcfd_record_free(rcfd_record_t *r);
+
+#endif

@@ -1,0 +1,703 @@
+#include "stream/runtime.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+#include "stream/log.h"
+#include "stream/runtime_int.h"
+
+#define COMP "runtime"
+#define MAX_KEY_BYTES 1024
+
+/* ---- pipelines ---- */
+
+typedef struct instance {
+    size_t n;
+    const rcfd_model_type_t *const *types;
+    void *models[];
+} instance_t;
+
+static void instance_free(void *value, void *ud)
+{
+    (void)ud;
+    instance_t *in = value;
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->models[i] != NULL) {
+            in->types[i]->destroy(in->models[i]);
+        }
+    }
+    rcfd_free(in);
+}
+
+static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, char *errstr,
+                         size_t es)
+{
+    p->conf = conf;
+    p->fields = rcfd_calloc(conf->fields.n, sizeof *p->fields);
+    p->values = rcfd_calloc(conf->fields.n, sizeof *p->values);
+    p->types = rcfd_calloc(conf->n_models, sizeof *p->types);
+    p->results = rcfd_calloc(conf->n_models, sizeof *p->results);
+    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (size_t i = 0; i < conf->fields.n; i++) {
+        if (rcfd_field_compile(&p->fields[i], conf->fields.v[i]) != 0) {
+            return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+    }
+    p->has_key = conf->key[0] != '\0';
+    if (p->has_key && rcfd_field_compile(&p->key, conf->key) != 0) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (size_t m = 0; m < conf->n_models; m++) {
+        p->types[m] = conf->models[m].type;
+    }
+    if (rcfd_keytab_new((size_t)conf->max_keys, instance_free, NULL, &p->keys) != 0) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    return 0;
+}
+
+static void pipeline_free(rcfd_pipeline_t *p)
+{
+    if (p->conf == NULL) {
+        return;
+    }
+    rcfd_keytab_destroy(p->keys);
+    for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
+        rcfd_field_free(&p->fields[i]);
+    }
+    if (p->has_key) {
+        rcfd_field_free(&p->key);
+    }
+    rcfd_free(p->fields);
+    rcfd_free(p->values);
+    rcfd_free(p->types);
+    rcfd_free(p->results);
+}
+
+static int resolve_csv(rcfd_pipeline_t *p, const rcfd_strlist_t *cols, char *errstr, size_t es)
+{
+    for (size_t i = 0; i < p->conf->fields.n; i++) {
+        if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "pipeline \"%s\": field \"%s\" is not a CSV column", p->conf->name,
+                             p->conf->fields.v[i]);
+        }
+    }
+    if (p->has_key && rcfd_field_resolve_csv(&p->key, cols) != 0) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "pipeline \"%s\": key \"%s\" is not a CSV column", p->conf->name,
+                         p->conf->key);
+    }
+    return 0;
+}
+
+int rcfd_runtime_columns_known(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    char err[512];
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        if (p->conf->source_index == s->index && resolve_csv(p, s->columns, err, sizeof err) != 0) {
+            RCFD_LOG(RCFD_LOG_ERROR, COMP, "%s", err);
+            rcfd_runtime_fail(rt, RCFD_EXIT_DATAERR);
+            return RCFD_ECONFIG;
+        }
+    }
+    if (s->has_ts) {
+        rcfd_field_resolve_csv(&s->ts, s->columns);
+    }
+    return 0;
+}
+
+/* ---- records ---- */
+
+int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
+                       char *reason, size_t rs)
+{
+    rcfd_record_clear(&rt->rec);
+    if (len > (size_t)s->conf->max_record_bytes) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "record is larger than %lld bytes",
+                         (long long)s->conf->max_record_bytes);
+    }
+    return rcfd_record_parse(&rt->rec, s->conf->format, data, len, s->conf->csv_delimiter[0],
+                             s->columns, reason, rs);
+}
+
+static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reason,
+                        const rcfd_origin_t *origin, rcfd_delivery_t *d)
+{
+    p->dead++;
+    RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "dead letter: %s", reason);
+    if (rt->hooks.on_dead != NULL) {
+        rt->hooks.on_dead(rt->hooks.ud, p->conf, reason);
+    }
+    if (p->conf->dead_letter_index < 0) {
+        return;
+    }
+    rcfd_buf_t *b = &rt->enc[0];
+    rcfd_buf_reset(b);
+    if (rcfd_encode_dead_letter(b, origin, p->conf->name, reason, rt->rec.data, rt->rec.len) != 0 ||
+        rcfd_output_submit(&rt->outputs[p->conf->dead_letter_index], b->p, b->len, d) != 0) {
+        RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory writing a dead letter");
+    }
+}
+
+static instance_t *instance_for(rcfd_pipeline_t *p, const char *key, size_t len, char *reason,
+                                size_t rs)
+{
+    instance_t *in = rcfd_keytab_get(p->keys, key, len);
+    if (in != NULL) {
+        return in;
+    }
+    size_t n = p->conf->n_models;
+    in = rcfd_calloc(1, sizeof *in + n * sizeof in->models[0]);
+    if (in == NULL) {
+        rcfd_errf(RCFD_ENOMEM, reason, rs, "out of memory for a new key");
+        return NULL;
+    }
+    in->n = n;
+    in->types = p->types;
+    for (size_t m = 0; m < n; m++) {
+        const rcfd_model_conf_t *mc = &p->conf->models[m];
+        /* Every model type's table has a "seed" row or none; rcf's is the first int64 field we
+         * look up by name through the descriptor. */
+        uint64_t master = 0;
+        for (const rcfd_conf_desc_t *d = mc->type->conf; d->key != NULL; d++) {
+            if (strcmp(d->key, "seed") == 0) {
+                master = (uint64_t) * (const int64_t *)(const void *)((const char *)mc->params +
+                                                                      d->offset);
+            }
+        }
+        char err[256];
+        if (mc->type->create(mc->params, p->conf->fields.n, rcfd_key_seed(master, key, len),
+                             &in->models[m], err, sizeof err) != 0) {
+            rcfd_errf(RCFD_ENOMEM, reason, rs, "cannot create a model: %s", err);
+            instance_free(in, NULL);
+            return NULL;
+        }
+    }
+    if (rcfd_keytab_put(p->keys, key, len, in) != 0) {
+        instance_free(in, NULL);
+        rcfd_errf(RCFD_ENOMEM, reason, rs, "out of memory for a new key");
+        return NULL;
+    }
+    p->models_created++;
+    return in;
+}
+
+static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
+                         rcfd_delivery_t *d)
+{
+    char reason[256];
+    rcfd_record_t *rec = &rt->rec;
+    for (size_t i = 0; i < p->conf->fields.n; i++) {
+        if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+            dead_letter(rt, p, reason, origin, d);
+            return;
+        }
+    }
+    char key[MAX_KEY_BYTES];
+    size_t key_len = 0;
+    key[0] = '\0';
+    if (p->has_key &&
+        rcfd_record_text(rec, &p->key, key, sizeof key, &key_len, reason, sizeof reason) != 0) {
+        dead_letter(rt, p, reason, origin, d);
+        return;
+    }
+    instance_t *in = instance_for(p, key, key_len, reason, sizeof reason);
+    if (in == NULL) {
+        dead_letter(rt, p, reason, origin, d);
+        return;
+    }
+    double score = NAN;
+    for (size_t m = 0; m < in->n; m++) {
+        int rc = p->types[m]->process(in->models[m], p->values, p->conf->fields.n,
+                                      &p->results[m]);
+        if (rc != 0) {
+            snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
+                     rcfd_strerror(rc));
+            dead_letter(rt, p, reason, origin, d);
+            return;
+        }
+        double sc = p->types[m]->score(p->results[m]);
+        if (isnan(score)) {
+            score = sc;
+        }
+    }
+    p->scored++;
+    int encoded[2] = {0, 0};
+    for (size_t o = 0; o < p->conf->outputs.n; o++) {
+        rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
+        if (!isnan(score) && score < out->conf->min_score) {
+            out->stats.filtered++;
+            continue;
+        }
+        int style = out->conf->style;
+        rcfd_buf_t *b = &rt->enc[style];
+        if (!encoded[style]) {
+            rcfd_buf_reset(b);
+            if (rcfd_encode_scored(b, (rcfd_style_t)style, rec, origin, p->conf->name,
+                                   p->has_key ? key : NULL, key_len, &p->conf->fields, p->types,
+                                   p->results, in->n) != 0) {
+                RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory encoding a record");
+                continue;
+            }
+            encoded[style] = 1;
+        }
+        if (rcfd_output_submit(out, b->p, b->len, d) != 0) {
+            RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory queueing a record");
+        }
+    }
+    RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "scored key=%s score=%g", key, score);
+    if (rt->hooks.on_scored != NULL) {
+        rt->hooks.on_scored(rt->hooks.ud, p->conf, key, key_len, p->values, p->types, p->results,
+                            in->n);
+    }
+}
+
+void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, const char *reason,
+                        const rcfd_origin_t *origin, rcfd_delivery_t *d)
+{
+    s->records_in++;
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        if (p->conf->source_index != s->index) {
+            continue;
+        }
+        if (parse_rc != 0) {
+            dead_letter(rt, p, reason, origin, d);
+        } else {
+            run_pipeline(rt, p, origin, d);
+        }
+    }
+}
+
+/* ---- backpressure and delivery accounting ---- */
+
+void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    rt->inflight++;
+    s->inflight++;
+    if (!rt->paused && rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight) {
+        rt->paused = 1;
+        RCFD_LOG(RCFD_LOG_DEBUG, COMP, "%llu records in flight: pausing sources",
+                 (unsigned long long)rt->inflight);
+        for (size_t i = 0; i < rt->n_sources; i++) {
+            rt->sources[i].ops->pause(&rt->sources[i]);
+        }
+    }
+}
+
+static void maybe_close_sources(rcfd_runtime_t *rt);
+
+void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    rt->inflight--;
+    s->inflight--;
+    if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2) {
+        rt->paused = 0;
+        RCFD_LOG(RCFD_LOG_DEBUG, COMP, "%llu records in flight: resuming sources",
+                 (unsigned long long)rt->inflight);
+        for (size_t i = 0; i < rt->n_sources && !rt->stopping; i++) {
+            rt->sources[i].ops->resume(&rt->sources[i]);
+        }
+    }
+    if (rt->stopping && rt->inflight == 0) {
+        maybe_close_sources(rt);
+    }
+}
+
+/* ---- stats ---- */
+
+static void log_stats(rcfd_runtime_t *rt, int level)
+{
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        RCFD_LOG(level, COMP, "source %s: %llu records read", rt->sources[i].conf->name,
+                 (unsigned long long)rt->sources[i].records_in);
+    }
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        RCFD_LOG(level, COMP,
+                 "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
+                 "%llu evicted",
+                 p->conf->name, (unsigned long long)p->scored, (unsigned long long)p->dead,
+                 rcfd_keytab_size(p->keys), (unsigned long long)p->models_created,
+                 (unsigned long long)rcfd_keytab_evictions(p->keys));
+    }
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_t *o = &rt->outputs[i];
+        RCFD_LOG(level, COMP,
+                 "output %s: %llu written, %llu filtered, %llu dropped, %llu retries",
+                 o->conf->name, (unsigned long long)o->stats.records,
+                 (unsigned long long)o->stats.filtered, (unsigned long long)o->stats.dropped,
+                 (unsigned long long)o->stats.retries);
+    }
+}
+
+static void on_stats(uv_timer_t *t)
+{
+    log_stats(t->data, RCFD_LOG_INFO);
+}
+
+static void arm_stats(rcfd_runtime_t *rt)
+{
+    uint64_t ms = (uint64_t)rt->cfg->runtime.stats_interval_ms;
+    if (ms > 0 && !rt->stopping) {
+        uv_timer_start(&rt->stats_timer, on_stats, ms, ms);
+    } else {
+        uv_timer_stop(&rt->stats_timer);
+    }
+}
+
+/* ---- shutdown ---- */
+
+static void on_walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) {
+        uv_close(h, NULL);
+    }
+}
+
+static void all_closed(rcfd_runtime_t *rt)
+{
+    log_stats(rt, RCFD_LOG_INFO);
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "stopped (exit code %d)", rt->exit_code);
+    /* libuv shutdown idiom: close every handle; run() then drains the close callbacks. */
+    uv_walk(&rt->loop, on_walk_close, NULL);
+}
+
+void rcfd_runtime_source_closed(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    s->closed = 1;
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        if (!rt->sources[i].closed) {
+            return;
+        }
+    }
+    all_closed(rt);
+}
+
+static void maybe_close_sources(rcfd_runtime_t *rt)
+{
+    if (rt->closing) {
+        return;
+    }
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        if (!rcfd_output_idle(&rt->outputs[i]) && !rt->timed_out) {
+            return;
+        }
+    }
+    rt->closing = 1;
+    uv_timer_stop(&rt->deadline);
+    if (rt->inflight > 0) {
+        RCFD_LOG(RCFD_LOG_ERROR, COMP,
+                 "%llu records were not accepted by every output within %lld ms; their offsets "
+                 "are not stored, so they will be read again",
+                 (unsigned long long)rt->inflight, (long long)rt->cfg->runtime.shutdown_timeout_ms);
+        rt->exit_code = RCFD_EXIT_TEMPFAIL;
+    }
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        rt->sources[i].ops->close(&rt->sources[i]);
+    }
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    rcfd_runtime_t *rt = t->data;
+    rt->timed_out = 1;
+    maybe_close_sources(rt);
+}
+
+void rcfd_runtime_stop(rcfd_runtime_t *rt, int exit_code)
+{
+    if (rt->stopping) {
+        return;
+    }
+    rt->stopping = 1;
+    rt->exit_code = exit_code;
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "stopping: %llu records in flight",
+             (unsigned long long)rt->inflight);
+    uv_timer_stop(&rt->stats_timer);
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        rt->sources[i].ops->stop(&rt->sources[i]);
+    }
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_flush(&rt->outputs[i]);
+    }
+    uv_timer_start(&rt->deadline, on_deadline, (uint64_t)rt->cfg->runtime.shutdown_timeout_ms, 0);
+    if (rt->inflight == 0) {
+        maybe_close_sources(rt);
+    }
+}
+
+void rcfd_runtime_fail(rcfd_runtime_t *rt, int exit_code)
+{
+    if (rt->stopping) {
+        if (rt->exit_code == 0) {
+            rt->exit_code = exit_code;
+        }
+        return;
+    }
+    rcfd_runtime_stop(rt, exit_code);
+}
+
+void rcfd_runtime_source_finished(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    s->finished = 1;
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "source %s: finished after %llu records", s->conf->name,
+             (unsigned long long)s->records_in);
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        if (!rt->sources[i].finished) {
+            return;
+        }
+    }
+    rcfd_runtime_stop(rt, RCFD_EXIT_OK);
+}
+
+/* ---- signals and reload ---- */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    rcfd_runtime_t *rt = h->data;
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    rcfd_runtime_stop(rt, RCFD_EXIT_OK);
+}
+
+static void reload_work(uv_work_t *w)
+{
+    rcfd_runtime_t *rt = w->data;
+    rt->reload_cfg = NULL;
+    rcfd_config_load(rt->config_path, &rt->reload_cfg, rt->reload_err, sizeof rt->reload_err);
+}
+
+static void reload_done(uv_work_t *w, int status)
+{
+    rcfd_runtime_t *rt = w->data;
+    rt->reloading = 0;
+    if (status != 0 || rt->reload_cfg == NULL) {
+        RCFD_LOG(RCFD_LOG_ERROR, COMP, "reload failed, keeping the running config: %s",
+                 status != 0 ? uv_strerror(status) : rt->reload_err);
+        return;
+    }
+    int restart = 0;
+    if (rcfd_config_apply_hot(rt->cfg, rt->reload_cfg, &restart) != 0) {
+        RCFD_LOG(RCFD_LOG_ERROR, COMP, "reload: out of memory");
+    }
+    rcfd_config_free(rt->reload_cfg);
+    rt->reload_cfg = NULL;
+    rcfd_log_set_level(rt->cfg->log.level);
+    arm_stats(rt);
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "reloaded %s (log.level=%s)", rt->config_path,
+             rcfd_log_level_names[rt->cfg->log.level]);
+    if (restart) {
+        RCFD_LOG(RCFD_LOG_WARN, COMP,
+                 "%s changes keys that need a restart; those changes are not applied",
+                 rt->config_path);
+    }
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    rcfd_runtime_t *rt = h->data;
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "received SIGHUP: reopening outputs, reloading hot keys");
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_reopen(&rt->outputs[i]);
+    }
+    if (rt->config_path != NULL && !rt->reloading && !rt->stopping) {
+        /* Reading the file may block (network filesystems): do it on the threadpool. */
+        rt->reload_work.data = rt;
+        if (uv_queue_work(&rt->loop, &rt->reload_work, reload_work, reload_done) == 0) {
+            rt->reloading = 1;
+        }
+    }
+}
+
+static void on_flush(uv_prepare_t *h)
+{
+    rcfd_runtime_t *rt = h->data;
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_flush(&rt->outputs[i]);
+    }
+    if (rt->stopping && rt->inflight == 0) {
+        maybe_close_sources(rt);
+    }
+}
+
+/* ---- lifecycle ---- */
+
+int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
+                     const rcfd_runtime_hooks_t *hooks, rcfd_runtime_t **out, int *exit_code,
+                     char *errstr, size_t es)
+{
+    *out = NULL;
+    *exit_code = RCFD_EXIT_SOFTWARE;
+    rcfd_runtime_t *rt = rcfd_calloc(1, sizeof *rt);
+    if (rt == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    int rc = uv_loop_init(&rt->loop);
+    if (rc != 0) {
+        rcfd_free(rt);
+        return rcfd_errf(rc, errstr, es, "uv_loop_init: %s", uv_strerror(rc));
+    }
+    rt->cfg = cfg;
+    if (hooks != NULL) {
+        rt->hooks = *hooks;
+    }
+    rt->config_path = config_path ? rcfd_strdup(config_path) : NULL;
+    rt->outputs = rcfd_calloc(cfg->n_outputs, sizeof *rt->outputs);
+    rt->sources = rcfd_calloc(cfg->n_sources, sizeof *rt->sources);
+    rt->pipelines = rcfd_calloc(cfg->n_pipelines, sizeof *rt->pipelines);
+    if (rt->outputs == NULL || rt->sources == NULL || rt->pipelines == NULL) {
+        rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        goto fail;
+    }
+    rcfd_log_set_level(cfg->log.level);
+    for (size_t i = 0; i < cfg->n_outputs; i++) {
+        if ((rc = rcfd_output_init(&rt->outputs[i], &rt->loop, &cfg->outputs[i], errstr, es)) !=
+            0) {
+            *exit_code = RCFD_EXIT_CANTCREAT;
+            goto fail;
+        }
+        rt->n_outputs++;
+    }
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        rt->n_pipelines++;
+        if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        rcfd_source_t *s = &rt->sources[i];
+        s->rt = rt;
+        s->conf = &cfg->sources[i];
+        s->index = i;
+        s->ops = s->conf->type == RCFD_SOURCE_KAFKA ? &rcfd_source_kafka_ops
+                                                    : &rcfd_source_file_ops;
+        if (s->conf->csv_columns.n > 0) {
+            s->columns = &s->conf->csv_columns;
+        }
+        if (s->conf->timestamp_field[0] != '\0') {
+            if (rcfd_field_compile(&s->ts, s->conf->timestamp_field) != 0) {
+                rc = RCFD_ENOMEM;
+                goto fail;
+            }
+            s->has_ts = 1;
+        }
+        rt->n_sources++;
+        if (s->conf->format == RCFD_FORMAT_CSV &&
+            !(s->conf->type == RCFD_SOURCE_FILE && s->conf->csv_header)) {
+            for (size_t p = 0; p < rt->n_pipelines; p++) {
+                if (rt->pipelines[p].conf->source_index == i &&
+                    (rc = resolve_csv(&rt->pipelines[p], s->columns, errstr, es)) != 0) {
+                    *exit_code = RCFD_EXIT_CONFIG;
+                    goto fail;
+                }
+            }
+            if (s->has_ts) {
+                rcfd_field_resolve_csv(&s->ts, s->columns);
+            }
+        }
+        if ((rc = s->ops->init(s, errstr, es)) != 0) {
+            *exit_code = s->conf->type == RCFD_SOURCE_KAFKA ? RCFD_EXIT_CONFIG
+                                                            : RCFD_EXIT_CANTCREAT;
+            goto fail;
+        }
+    }
+    uv_signal_init(&rt->loop, &rt->sig_term);
+    uv_signal_init(&rt->loop, &rt->sig_int);
+    uv_signal_init(&rt->loop, &rt->sig_hup);
+    uv_prepare_init(&rt->loop, &rt->flush);
+    uv_timer_init(&rt->loop, &rt->stats_timer);
+    uv_timer_init(&rt->loop, &rt->deadline);
+    rt->sig_term.data = rt->sig_int.data = rt->sig_hup.data = rt->flush.data = rt;
+    rt->stats_timer.data = rt->deadline.data = rt;
+    *out = rt;
+    *exit_code = RCFD_EXIT_OK;
+    return 0;
+fail:
+    rt->cfg = NULL; /* still the caller's */
+    rcfd_runtime_destroy(rt);
+    return rc != 0 ? rc : RCFD_EINVAL;
+}
+
+int rcfd_runtime_run(rcfd_runtime_t *rt)
+{
+    /* A closed stdout reader must surface as EPIPE on the write, not kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+    uv_signal_start(&rt->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&rt->sig_int, on_signal, SIGINT);
+    uv_signal_start(&rt->sig_hup, on_hup, SIGHUP);
+    uv_prepare_start(&rt->flush, on_flush);
+    arm_stats(rt);
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "rcfd %s: %zu sources, %zu pipelines, %zu outputs",
+             rcfd_version(), rt->n_sources, rt->n_pipelines, rt->n_outputs);
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        int rc = rt->sources[i].ops->start(&rt->sources[i]);
+        if (rc != 0) {
+            RCFD_LOG(RCFD_LOG_ERROR, COMP, "source %s: cannot start: %s",
+                     rt->sources[i].conf->name, rcfd_strerror(rc));
+            rcfd_runtime_fail(rt, RCFD_EXIT_SOFTWARE);
+            break;
+        }
+    }
+    uv_run(&rt->loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&rt->loop);
+    rt->loop_closed = rc == 0;
+    if (rc != 0) {
+        RCFD_LOG(RCFD_LOG_ERROR, COMP, "uv_loop_close: %s (a handle leaked)", uv_strerror(rc));
+        if (rt->exit_code == 0) {
+            rt->exit_code = RCFD_EXIT_SOFTWARE;
+        }
+    }
+    return rt->exit_code;
+}
+
+void rcfd_runtime_destroy(rcfd_runtime_t *rt)
+{
+    if (rt == NULL) {
+        return;
+    }
+    /* A runtime that never ran (or failed to start) still has open handles: close them first,
+     * because sources and outputs embed them. */
+    if (!rt->loop_closed) {
+        uv_walk(&rt->loop, on_walk_close, NULL);
+        uv_run(&rt->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&rt->loop);
+        rt->loop_closed = 1;
+    }
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        rcfd_source_t *s = &rt->sources[i];
+        if (s->ops != NULL && s->ops->destroy != NULL) {
+            s->ops->destroy(s);
+        }
+        if (s->has_ts) {
+            rcfd_field_free(&s->ts);
+        }
+        rcfd_strlist_free(&s->header);
+    }
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        pipeline_free(&rt->pipelines[i]);
+    }
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_destroy(&rt->outputs[i]);
+    }
+    rcfd_record_free(&rt->rec);
+    rcfd_buf_free(&rt->enc[0]);
+    rcfd_buf_free(&rt->enc[1]);
+    rcfd_free(rt->sources);
+    rcfd_free(rt->outputs);
+    rcfd_free(rt->pipelines);
+    rcfd_free(rt->config_path);
+    rcfd_config_free(rt->cfg);
+    rcfd_free(rt);
+}

@@ -1,0 +1,106 @@
+/* Internals shared by the runtime and its sources. Loop thread only. */
+#ifndef RCFD_STREAM_RUNTIME_INT_H
+#define RCFD_STREAM_RUNTIME_INT_H
+
+#include <uv.h>
+
+#include "stream/encode.h"
+#include "stream/keytab.h"
+#include "stream/output.h"
+#include "stream/record.h"
+#include "stream/runtime.h"
+
+typedef struct rcfd_source rcfd_source_t;
+
+/* A source type (fluent-bit input plugin shape, with the pause/resume hooks for backpressure). */
+typedef struct rcfd_source_ops {
+    const char *name;
+    int (*init)(rcfd_source_t *s, char *errstr, size_t errstr_size); /* before the loop runs */
+    int (*start)(rcfd_source_t *s);
+    void (*pause)(rcfd_source_t *s);
+    void (*resume)(rcfd_source_t *s);
+    /* Stop routing new records (in-flight ones still complete). */
+    void (*stop)(rcfd_source_t *s);
+    /* Release external resources asynchronously; call rcfd_runtime_source_closed() when done. */
+    void (*close)(rcfd_source_t *s);
+    void (*destroy)(rcfd_source_t *s); /* after uv_loop_close() */
+} rcfd_source_ops_t;
+
+extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
+
+struct rcfd_source {
+    rcfd_runtime_t *rt;
+    const rcfd_source_conf_t *conf;
+    size_t index;
+    const rcfd_source_ops_t *ops;
+    void *impl;
+    rcfd_strlist_t header;          /* CSV names read from a header line */
+    const rcfd_strlist_t *columns;  /* header or conf->csv_columns; NULL if unnamed */
+    rcfd_field_t ts;
+    int has_ts;
+    int finished; /* a finite source reached its end and everything it read was delivered */
+    int closed;
+    uint64_t records_in;
+    uint64_t inflight;
+};
+
+typedef struct rcfd_pipeline {
+    const rcfd_pipeline_conf_t *conf;
+    rcfd_field_t *fields;
+    rcfd_field_t key;
+    int has_key;
+    rcfd_keytab_t *keys;
+    const rcfd_model_type_t **types;
+    const void **results;
+    double *values;
+    uint64_t scored, dead, models_created;
+} rcfd_pipeline_t;
+
+struct rcfd_runtime {
+    uv_loop_t loop;
+    rcfd_config_t *cfg;
+    char *config_path;
+    rcfd_runtime_hooks_t hooks;
+    rcfd_source_t *sources;
+    size_t n_sources;
+    rcfd_output_t *outputs;
+    size_t n_outputs;
+    rcfd_pipeline_t *pipelines;
+    size_t n_pipelines;
+    rcfd_record_t rec;
+    rcfd_buf_t enc[2]; /* per style */
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_prepare_t flush;
+    uv_timer_t stats_timer, deadline;
+    uv_work_t reload_work;
+    int reloading;
+    rcfd_config_t *reload_cfg;
+    char reload_err[1024];
+    uint64_t inflight;
+    int paused;
+    int stopping;   /* phase 1: draining in-flight records */
+    int closing;    /* phase 2: closing sources */
+    int exit_code;
+    int timed_out;
+    int loop_closed;
+};
+
+/* Delivery bookkeeping for sources: count a new in-flight record / its completion. */
+void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s);
+void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s);
+
+/* Parses data into rt->rec (cleared first). Returns 0 or RCFD_EMALFORMED with reason. */
+int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
+                       char *reason, size_t reason_size);
+/* Routes the record in rt->rec (parse_rc/reason from rcfd_runtime_parse) through every pipeline
+ * of the source; outputs take references on d. */
+void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, const char *reason,
+                        const rcfd_origin_t *origin, rcfd_delivery_t *d);
+/* A file source learned its CSV column names: resolve the pipelines' fields. */
+int rcfd_runtime_columns_known(rcfd_runtime_t *rt, rcfd_source_t *s);
+void rcfd_runtime_source_finished(rcfd_runtime_t *rt, rcfd_source_t *s);
+void rcfd_runtime_source_closed(rcfd_runtime_t *rt, rcfd_source_t *s);
+/* Unrecoverable runtime condition: stop with this exit code. */
+void rcfd_runtime_fail(rcfd_runtime_t *rt, int exit_code);
+
+#endif

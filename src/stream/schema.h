@@ -1,0 +1,121 @@
+/* The daemon's configuration: the descriptor tables for every section and the parsed structs.
+ *
+ *   { "log": {...}, "runtime": {...}, "sources": [...], "outputs": [...], "pipelines": [...] }
+ *
+ * Ownership: rcfd_config_parse() gives the caller a config that only rcfd_config_free() frees.
+ * Cross references (a pipeline's source, outputs, dead_letter) are resolved to indexes at parse
+ * time, so a parsed config is always internally consistent. Not thread-safe; no I/O. */
+#ifndef RCFD_STREAM_SCHEMA_H
+#define RCFD_STREAM_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream/buf.h"
+#include "stream/config.h"
+#include "stream/model.h"
+
+enum { RCFD_SOURCE_KAFKA = 0, RCFD_SOURCE_FILE = 1 };
+enum { RCFD_FORMAT_JSON = 0, RCFD_FORMAT_CSV = 1 };
+enum { RCFD_TS_S = 0, RCFD_TS_MS = 1, RCFD_TS_US = 2 };
+enum { RCFD_OUTPUT_FILE = 0 };
+
+typedef struct rcfd_log_conf {
+    int level;
+} rcfd_log_conf_t;
+
+typedef struct rcfd_runtime_conf {
+    int64_t max_inflight;
+    int64_t shutdown_timeout_ms;
+    int64_t stats_interval_ms;
+} rcfd_runtime_conf_t;
+
+typedef struct rcfd_source_conf {
+    char *name;
+    int type;
+    int format;
+    int csv_header;
+    char *csv_delimiter;
+    rcfd_strlist_t csv_columns;
+    char *timestamp_field;
+    int timestamp_unit;
+    int64_t max_record_bytes;
+    /* kafka */
+    rcfd_strlist_t topics;
+    rcfd_kv_t rdkafka;
+    int64_t poll_budget_messages;
+    int64_t poll_budget_us;
+    int64_t safety_poll_ms;
+    /* file */
+    char *path;
+    double replay_speed;
+    int64_t read_chunk_bytes;
+} rcfd_source_conf_t;
+
+typedef struct rcfd_output_conf {
+    char *name;
+    int type;
+    int style;
+    double min_score;
+    char *path;
+    int64_t batch_max_bytes;
+    int fsync;
+    int64_t retry_initial_ms;
+    int64_t retry_max_ms;
+} rcfd_output_conf_t;
+
+typedef struct rcfd_model_conf {
+    char *type_name;
+    const rcfd_model_type_t *type;
+    void *params; /* type->conf_size bytes, filled by type->conf */
+} rcfd_model_conf_t;
+
+typedef struct rcfd_pipeline_conf {
+    char *name;
+    char *source;
+    rcfd_strlist_t fields;
+    char *key;
+    int64_t max_keys;
+    rcfd_strlist_t outputs;
+    char *dead_letter;
+    /* resolved */
+    size_t source_index;
+    size_t *output_index;  /* outputs.n entries */
+    long dead_letter_index; /* -1 if none */
+    rcfd_model_conf_t *models;
+    size_t n_models;
+} rcfd_pipeline_conf_t;
+
+typedef struct rcfd_config {
+    rcfd_log_conf_t log;
+    rcfd_runtime_conf_t runtime;
+    rcfd_source_conf_t *sources;
+    size_t n_sources;
+    rcfd_output_conf_t *outputs;
+    size_t n_outputs;
+    rcfd_pipeline_conf_t *pipelines;
+    size_t n_pipelines;
+} rcfd_config_t;
+
+extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_desc[],
+    rcfd_source_desc[], rcfd_source_kafka_desc[], rcfd_source_file_desc[], rcfd_output_desc[],
+    rcfd_output_file_desc[], rcfd_pipeline_desc[], rcfd_model_desc[];
+
+/* Parses and validates a whole config document (JSON text of `len` bytes). */
+int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr,
+                      size_t errstr_size);
+/* Reads the file and parses it; errors name the file. */
+int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t errstr_size);
+void rcfd_config_free(rcfd_config_t *cfg);
+
+/* The effective configuration, defaults filled in, as formatted JSON (caller frees with free()). */
+char *rcfd_config_print(const rcfd_config_t *cfg);
+
+/* Applies the HOT keys of `from` to `to` (matched by name). Sets *restart_needed when keys that
+ * need a restart differ. */
+int rcfd_config_apply_hot(rcfd_config_t *to, const rcfd_config_t *from, int *restart_needed);
+
+/* conf/README.md: every table as markdown. */
+int rcfd_config_reference(rcfd_buf_t *out);
+
+#endif
