@@ -17,7 +17,7 @@
 #include "rcfd/status.h"
 
 #define STATE_VERSION 1u
-#define PARAMS_BYTES(dim) (24u + 8u * (dim))
+#define PARAMS_BYTES(dim) (28u + 8u * (dim))
 
 static size_t payload_size(const hs_detector_t *d)
 {
