@@ -147,6 +147,10 @@ void hs_brute_report(hs_detector_t *d, const uint64_t *adj, size_t stride, hs_re
 /* Builds that bit matrix with the plain exact loop (the baseline for the BLAS variant). */
 void hs_brute_adjacency(const hs_detector_t *d, uint64_t *adj, size_t stride);
 
+/* train_blas.c (rcfd_train only): the same matrix from OpenBLAS dgemm plus an exact recheck near
+ * the radius. Allocates scratch; RCFD_ENOMEM if that fails. */
+int hs_blas_adjacency(const hs_detector_t *d, uint64_t *adj, size_t stride);
+
 /* detector.c */
 double hs_density(const hs_detector_t *d, uint32_t count, const double *min, const double *max);
 /* Totals, only_containing_new filter and sort of a freshly filled report. */
