@@ -39,9 +39,14 @@ int pointstore_init(pointstore_t *ps, void *mem, uint32_t capacity, uint32_t bas
     if (ps->log == NULL) {
         return RCFD_ENOMEM;
     }
-    ps->compact_at = ps->log_cap < MIN_COMPACT_RECORDS ? ps->log_cap : MIN_COMPACT_RECORDS;
+    ps->compact_at = pointstore_min_compact_mark(ps);
     pointstore_rebuild_free(ps);
     return 0;
+}
+
+uint64_t pointstore_min_compact_mark(const pointstore_t *ps)
+{
+    return ps->log_cap < MIN_COMPACT_RECORDS ? ps->log_cap : MIN_COMPACT_RECORDS;
 }
 
 void pointstore_fini(pointstore_t *ps)
@@ -136,7 +141,7 @@ static void compact(pointstore_t *ps)
         ps->start[id] = (uint32_t)(run_out + (lo - run_lo));
     }
     /* The tail (last s-1 records) joins the final run or forms its own. */
-    uint64_t tail_lo = ps->log_len - (s - 1);
+    uint64_t tail_lo = ps->log_len >= s - 1 ? ps->log_len - (s - 1) : 0;
     if (in_run && tail_lo <= run_hi) {
         run_hi = ps->log_len;
     } else {

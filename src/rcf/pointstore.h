@@ -44,6 +44,9 @@ int pointstore_init(pointstore_t *ps, void *mem, uint32_t capacity, uint32_t bas
                     uint32_t shingle);
 void pointstore_fini(pointstore_t *ps);
 
+/* The lowest compaction mark the store ever sets (snapshot validation). */
+uint64_t pointstore_min_compact_mark(const pointstore_t *ps);
+
 /* Appends one record, compacting first if the log is at its mark. */
 void pointstore_append(pointstore_t *ps, const float *record);
 

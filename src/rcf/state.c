@@ -218,7 +218,8 @@ static int read_points(loader_t *l)
     if (log_len > ps->log_cap || log_len > f->records || log_len < tail) {
         return bad(l, "point store holds %llu records, inconsistent with %llu records seen", (unsigned long long)(log_len), (unsigned long long)(f->records));
     }
-    if (compact_at < log_len || compact_at > ps->log_cap || compact_at == 0) {
+    if (compact_at < log_len || compact_at > ps->log_cap ||
+        compact_at < pointstore_min_compact_mark(ps)) {
         return bad(l, "compaction mark %llu outside %llu..capacity", (unsigned long long)(compact_at), (unsigned long long)(log_len));
     }
     if (high_water < log_len || high_water > ps->log_cap) {
