@@ -102,8 +102,8 @@ static layout_t layout_of(const hs_params_t *p)
     l.u32s = 3 * w * sizeof(uint32_t); /* brute-force scratch */
     int inc = p->algorithm == HS_ALGORITHM_INCREMENTAL;
     /* cnt label owner own_head own_next own_prev core_next core_prev seed_next nbr nbr2 queue
-     * list_a list_b stamp seed_mark, plus active free_ids and the dirty list */
-    l.u32s_inc = inc ? 16 * w * sizeof(uint32_t) + 4 * cap * sizeof(uint32_t) : 0;
+     * pending list_a list_b stamp seed_mark, plus active free_ids and the dirty list */
+    l.u32s_inc = inc ? 17 * w * sizeof(uint32_t) + 4 * cap * sizeof(uint32_t) : 0;
     l.clusters = inc ? cap * sizeof(hs_cluster_t) : 0;
     l.cluster_bounds = inc ? cap * 2 * dim * sizeof(double) : 0;
     l.report = 3 * report_capacity(p->window_size) * (sizeof(hs_hotspot_t) + 2 * dim * sizeof(double));
@@ -131,7 +131,7 @@ void hs_destroy(hs_detector_t *d)
     }
     uint32_t **u32s[] = {&d->cnt,     &d->label,     &d->owner,  &d->own_head, &d->own_next,
                          &d->own_prev, &d->core_next, &d->core_prev, &d->seed_next, &d->nbr,
-                         &d->nbr2,    &d->queue,     &d->list_a, &d->list_b,   &d->stamp,
+                         &d->nbr2,    &d->queue,     &d->pending, &d->list_a, &d->list_b,   &d->stamp,
                          &d->seed_mark, &d->active,  &d->free_ids, &d->dirty,  &d->b_cnt,
                          &d->b_label, &d->b_queue};
     for (size_t i = 0; i < sizeof u32s / sizeof u32s[0]; i++) {
@@ -193,6 +193,7 @@ int hs_new(const hs_params_t *params, hs_detector_t **out, char *errstr, size_t 
         uint32_t **per_slot[] = {&d->cnt,      &d->label,     &d->owner,     &d->own_head,
                                  &d->own_next, &d->own_prev,  &d->core_next, &d->core_prev,
                                  &d->seed_next, &d->nbr,      &d->nbr2,      &d->queue,
+                                 &d->pending,
                                  &d->list_a,   &d->list_b,    &d->stamp,     &d->seed_mark};
         for (size_t i = 0; i < sizeof per_slot / sizeof per_slot[0] && ok; i++) {
             *per_slot[i] = rcfd_malloc(w * sizeof(uint32_t));

@@ -85,6 +85,7 @@ struct hs_detector {
     uint32_t *nbr;   /* neighbours of the point being inserted or deleted */
     uint32_t *nbr2;  /* neighbours of a second point (upgrades, downgrades, BFS) */
     uint32_t *queue; /* BFS queue */
+    uint32_t *pending; /* split BFS: reached seeds not yet expanded */
     uint32_t *list_a; /* dense points gained or lost this record */
     uint32_t *list_b; /* border points that lost their owner */
     uint32_t *stamp;  /* BFS visit marks */
