@@ -1,0 +1,70 @@
+# Shared helpers for the integration tests. Every test sources this, gets a scratch directory,
+# and has every process it started killed on exit, whatever the outcome.
+set -euo pipefail
+: "${RCFD:?}" "${MOCK_CLUSTER:?}" "${SRC_DIR:?}"
+TIME_MULT=${TIME_MULT:-1}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcfd-it.XXXXXX")
+PIDS=()
+cleanup() {
+    local rc=$?
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ $rc -ne 0 ] || [ -n "${KEEP:-}" ]; then
+        echo "--- FAILED ($rc); logs in $WORK:" >&2
+        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+cd "$WORK"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_mock TOPIC:PARTS... -> sets BOOT (3 brokers)
+start_mock() {
+    "$MOCK_CLUSTER" --brokers 3 "$@" > mock.out 2> mock.log &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        [ -s mock.out ] && break
+        sleep 0.05
+    done
+    BOOT=$(head -n1 mock.out)
+    [ -n "$BOOT" ] || fail "mock cluster did not start"
+}
+
+# produce TOPIC FILE: one message per line, "key<TAB>value" (key decides the partition)
+produce() {
+    kcat -P -b "$BOOT" -t "$1" -K $'\t' -z none -X log_level=3 < "$2"
+}
+
+# wait_lines FILE N SECONDS
+wait_lines() {
+    local deadline=$(( $(date +%s) + $3 * TIME_MULT ))
+    while :; do
+        local n=0
+        [ -f "$1" ] && n=$(wc -l < "$1")
+        [ "$n" -ge "$2" ] && return 0
+        [ "$(date +%s)" -ge "$deadline" ] && fail "$1 has $n lines, expected $2"
+        sleep 0.1
+    done
+}
+
+# start_rcfd NAME ARGS... -> RCFD_PID; stderr to NAME.log
+start_rcfd() {
+    local name=$1; shift
+    timeout -s KILL $((120 * TIME_MULT)) "$RCFD" "$@" 2> "$name.log" &
+    RCFD_PID=$!
+    PIDS+=($RCFD_PID)
+}
+
+# stop_rcfd SIGNAL -> RCFD_RC
+stop_rcfd() {
+    kill -"$1" "$RCFD_PID"
+    set +e
+    wait "$RCFD_PID"
+    RCFD_RC=$?
+    set -e
+}
+
+# kafka_config FILE GROUP OUTPUT [DEAD] [extra outputs json]
