@@ -69,6 +69,10 @@ extern "C" {
 #define HS_MIN_DIM 1u
 #define HS_MAX_DIM 64u
 #define HS_MIN_POINTS 2u
+/* scanRadius bounds keep radius^2 a normal double, so a squared distance that underflows to 0
+ * still means the points are within the radius (the grid relies on it). */
+#define HS_MIN_RADIUS 1e-150
+#define HS_MAX_RADIUS 1e150
 
 typedef enum hs_algorithm {
     HS_ALGORITHM_INCREMENTAL = 0, /* hash grid + incremental clustering (default) */
@@ -78,8 +82,8 @@ typedef enum hs_algorithm {
 typedef struct hs_params {
     uint32_t dim;         /* values per record (KDA: the numeric columns); 1..HS_MAX_DIM */
     uint32_t window_size; /* windowSize: records in the sliding window; 10..100000, default 1000 */
-    double scan_radius;   /* scanRadius: neighbourhood radius in scaled units; finite, > 0;
-                             default 0.2 (KDA's example) */
+    double scan_radius;   /* scanRadius: neighbourhood radius in scaled units;
+                             HS_MIN_RADIUS..HS_MAX_RADIUS, default 0.2 (KDA's example) */
     uint32_t min_points;  /* minimumNumberOfPointsInAHotspot: neighbours (self included) that
                              make a point dense; 2..window_size, default 17 (KDA's example) */
     double scale[HS_MAX_DIM]; /* per-dimension factor applied before distances, so columns in

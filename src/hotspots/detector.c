@@ -39,10 +39,9 @@ int hs_params_validate(const hs_params_t *p, char *errstr, size_t errstr_size)
         return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "windowSize must be in %u..%u, got %u",
                          HS_MIN_WINDOW, HS_MAX_WINDOW, p->window_size);
     }
-    if (!(p->scan_radius > 0.0) || !isfinite(p->scan_radius * p->scan_radius)) {
-        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size,
-                         "scanRadius must be > 0 with a finite square (at most ~1.3e154), got %g",
-                         p->scan_radius);
+    if (!(p->scan_radius >= HS_MIN_RADIUS && p->scan_radius <= HS_MAX_RADIUS)) {
+        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "scanRadius must be in %g..%g, got %g",
+                         HS_MIN_RADIUS, HS_MAX_RADIUS, p->scan_radius);
     }
     if (p->min_points < HS_MIN_POINTS || p->min_points > p->window_size) {
         return rcfd_errf(RCFD_ERANGE, errstr, errstr_size,

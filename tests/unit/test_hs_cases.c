@@ -388,19 +388,24 @@ static void test_batch_matches_streaming(void **state)
 static void test_extreme_values(void **state)
 {
     (void)state;
-    /* Huge magnitudes (grid falls back to a scan), tiny radius, and overflowing widths. */
-    hs_detector_t *d = make(2, 20, 1e-300, 2);
+    /* Huge magnitudes (grid falls back to a scan), the smallest radius, and overflowing sizes. */
+    hs_detector_t *d = make(3, 20, HS_MIN_RADIUS, 2);
     hs_result_t r;
-    double a[2] = {1e300, -1e300}, b[2] = {1e300, -1e300}, c[2] = {-1e300, 1e300};
-    feed(d, a, 2, &r);
-    feed(d, b, 2, &r);
+    double a[3] = {1e300, -1e300, 0}, b[3] = {1e300, -1e300, 0}, c[3] = {-1e300, 1e300, 0};
+    feed(d, a, 3, &r);
+    feed(d, b, 3, &r);
     assert_int_equal(r.n_hotspots, 1);
-    assert_true(r.hotspots[0].density == DBL_MAX); /* 2 / (1e-300)^2 overflows */
-    feed(d, c, 2, &r);
-    feed(d, c, 2, &r);
+    assert_true(r.hotspots[0].density == DBL_MAX); /* 2 / (1e-150)^3 overflows */
+    feed(d, c, 3, &r);
+    feed(d, c, 3, &r);
     assert_int_equal(r.n_hotspots, 2);
+    /* Subnormal values: their squared differences underflow to 0, so they are neighbours of 0. */
+    double tiny[3] = {1e-310, 0, 0}, zero[3] = {0, 0, 0};
+    feed(d, tiny, 3, &r);
+    feed(d, zero, 3, &r);
+    assert_int_equal(r.n_hotspots, 3);
     hs_destroy(d);
-    d = make(1, 20, 1e150, 2);
+    d = make(1, 20, HS_MAX_RADIUS, 2);
     double lo = -1.7e308, hi = 1.7e308;
     feed(d, &lo, 1, &r);
     feed(d, &hi, 1, &r);

@@ -55,10 +55,12 @@ static void test_ranges(void **state)
     expect_rejected(&p, RCFD_ERANGE, "windowSize");
     p = hs_params_default(2);
     p.scan_radius = 0.0;
-    expect_rejected(&p, RCFD_ERANGE, "scanRadius must be > 0");
+    expect_rejected(&p, RCFD_ERANGE, "scanRadius must be in 1e-150..1e+150, got 0");
+    p.scan_radius = 5e-324; /* its square underflows: found by the fuzzer */
+    expect_rejected(&p, RCFD_ERANGE, "scanRadius");
     p.scan_radius = NAN;
     expect_rejected(&p, RCFD_ERANGE, "scanRadius");
-    p.scan_radius = 1e200; /* its square overflows */
+    p.scan_radius = 1e151;
     expect_rejected(&p, RCFD_ERANGE, "scanRadius");
     p = hs_params_default(2);
     p.min_points = 1;
