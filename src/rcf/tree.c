@@ -5,6 +5,10 @@
 
 #include "common/rng.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static size_t align8(size_t n)
 {
     return (n + 7) & ~(size_t)7;
@@ -368,49 +372,52 @@ static uint32_t descend(const rcf_tree_t *t, const float *x, uint32_t *path, uin
     return n;
 }
 
-/* Total distance by which x lies outside node's box (the numerator of the separation probability).
- * The hottest loop of scoring. Four lanes (dimension i feeds lane i mod 4) summed in a fixed order:
- * written with vector types so it compiles to SIMD everywhere, and gives the same bits as the
- * scalar tail on every machine. */
-typedef float v2f __attribute__((vector_size(8)));
-typedef double v2d __attribute__((vector_size(16)));
-typedef int64_t v2l __attribute__((vector_size(16)));
-
-static inline v2d positive_part(v2d v)
+/* Total distance by which x lies outside the box [mn, mx] (the numerator of the separation
+ * probability). The hottest loop of scoring. Dimension i feeds partial sum i mod 4 and the four are
+ * added in a fixed order; each term is computed in double exactly as the scalar code does, so the
+ * SSE2 path and the portable one give the same bits. */
+static inline double gap_term(float x, float lo, float hi)
 {
-    v2l keep = v > (v2d){0.0, 0.0};
-    return (v2d)((v2l)v & keep);
+    double up = (double)x - (double)hi;
+    double down = (double)lo - (double)x;
+    return (up > 0.0 ? up : 0.0) + (down > 0.0 ? down : 0.0);
 }
 
-static inline v2d lane_gap(const float *x, const float *mn, const float *mx)
+static double gap_to_box(const float *mn, const float *mx, size_t d, const float *x)
 {
-    v2f xf, lof, hif;
-    memcpy(&xf, x, sizeof xf);
-    memcpy(&lof, mn, sizeof lof);
-    memcpy(&hif, mx, sizeof hif);
-    v2d xv = __builtin_convertvector(xf, v2d);
-    return positive_part(xv - __builtin_convertvector(hif, v2d)) +
-           positive_part(__builtin_convertvector(lof, v2d) - xv);
+    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128d zero = _mm_setzero_pd();
+    __m128d acc01 = zero, acc23 = zero;
+    for (; i + 4 <= d; i += 4) {
+        __m128 xf = _mm_loadu_ps(x + i), lof = _mm_loadu_ps(mn + i), hif = _mm_loadu_ps(mx + i);
+        __m128d x01 = _mm_cvtps_pd(xf), x23 = _mm_cvtps_pd(_mm_movehl_ps(xf, xf));
+        __m128d lo01 = _mm_cvtps_pd(lof), lo23 = _mm_cvtps_pd(_mm_movehl_ps(lof, lof));
+        __m128d hi01 = _mm_cvtps_pd(hif), hi23 = _mm_cvtps_pd(_mm_movehl_ps(hif, hif));
+        acc01 = _mm_add_pd(acc01, _mm_add_pd(_mm_max_pd(_mm_sub_pd(x01, hi01), zero),
+                                             _mm_max_pd(_mm_sub_pd(lo01, x01), zero)));
+        acc23 = _mm_add_pd(acc23, _mm_add_pd(_mm_max_pd(_mm_sub_pd(x23, hi23), zero),
+                                             _mm_max_pd(_mm_sub_pd(lo23, x23), zero)));
+    }
+    _mm_storeu_pd(acc, acc01);
+    _mm_storeu_pd(acc + 2, acc23);
+#else
+    for (; i + 4 <= d; i += 4) {
+        for (size_t k = 0; k < 4; k++) {
+            acc[k] += gap_term(x[i + k], mn[i + k], mx[i + k]);
+        }
+    }
+#endif
+    for (size_t k = 0; i < d; i++, k++) {
+        acc[k] += gap_term(x[i], mn[i], mx[i]);
+    }
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
 static double box_gap(const rcf_tree_t *t, uint32_t node, const float *x)
 {
-    const size_t d = t->dim;
-    const float *mn = tree_box_min(t, node);
-    const float *mx = mn + d;
-    v2d acc01 = {0.0, 0.0}, acc23 = {0.0, 0.0};
-    size_t i = 0;
-    for (; i + 4 <= d; i += 4) {
-        acc01 += lane_gap(x + i, mn + i, mx + i);
-        acc23 += lane_gap(x + i + 2, mn + i + 2, mx + i + 2);
-    }
-    double acc[4] = {acc01[0], acc01[1], acc23[0], acc23[1]};
-    for (size_t k = 0; i < d; i++, k++) {
-        double up = (double)x[i] - (double)mx[i];
-        double down = (double)mn[i] - (double)x[i];
-        acc[k] += (up > 0.0 ? up : 0.0) + (down > 0.0 ? down : 0.0);
-    }
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    return gap_to_box(tree_box_min(t, node), tree_box_max(t, node), t->dim, x);
 }
 
 /* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`. */
