@@ -121,8 +121,11 @@ static int expand_env(const char *in, char **out, const char *path, char *errstr
         }
         p = end + 1;
     }
-    if (b.p == NULL && rcfd_buf_reserve(&b, 1) != 0) {
-        goto oom;
+    if (b.p == NULL) {
+        if (rcfd_buf_reserve(&b, 1) != 0) {
+            goto oom;
+        }
+        b.p[0] = '\0';
     }
     *out = b.p;
     return 0;

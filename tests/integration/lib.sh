@@ -17,6 +17,9 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap "exit 129" HUP
+trap "exit 130" INT
+trap "exit 143" TERM
 cd "$WORK"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -53,7 +56,9 @@ wait_lines() {
 # start_rcfd NAME ARGS... -> RCFD_PID; stderr to NAME.log
 start_rcfd() {
     local name=$1; shift
-    timeout -s KILL $((120 * TIME_MULT)) "$RCFD" "$@" 2> "$name.log" &
+    # setpriv execs rcfd (so $! is rcfd itself) and makes it die with this script, even when
+    # ctest kills the script on a timeout.
+    setpriv --pdeathsig KILL "$RCFD" "$@" 2> "$name.log" &
     RCFD_PID=$!
     PIDS+=($RCFD_PID)
 }
