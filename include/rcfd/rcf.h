@@ -50,6 +50,9 @@ extern "C" {
 #define RCF_MAX_SHINGLE 1024u
 #define RCF_MAX_DIM 16384u /* input_dim x shingle_size */
 #define RCF_OUTPUT_AFTER_DEFAULT (-1)
+#define RCF_MAX_ANOMALY_RATE 0.5
+#define RCF_MIN_Z_FACTOR 1.0
+#define RCF_MAX_Z_FACTOR 10.0
 
 typedef struct rcf_params {
     uint32_t input_dim;       /* values per record (KDA: the numeric columns); 1..RCF_MAX_DIM */
@@ -63,6 +66,10 @@ typedef struct rcf_params {
     uint64_t seed;            /* master seed: equal seeds and inputs give bit-identical scores */
     int explain;              /* 1: every record also gets attribution and the KDA explanation
                                  (RANDOM_CUT_FOREST_WITH_EXPLANATION); default 0 */
+    double anomaly_rate;      /* thresholder: at most about this fraction of records get a grade
+                                 above 0; (0, 0.5], default 0.005 */
+    double z_factor;          /* thresholder: threshold distance from the mean score in robust
+                                 deviations; 1..10, default 3 */
 } rcf_params_t;
 
 /* KDA's defaults for records of `input_dim` values (seed 0x5eed, explain off). */
@@ -104,6 +111,9 @@ typedef struct rcf_result {
     uint64_t record;      /* 1-based index of this record in the stream */
     int ready;            /* 1 once past output_after; before that every figure below is 0 */
     double score;         /* ANOMALY_SCORE, in [0, log2(sub_sample_size + 1)] */
+    double threshold;     /* the adaptive threshold the score was compared with */
+    double grade;         /* anomaly grade in [0, 1]: 0 below the threshold, 0.5 at it, 1 about
+                             one deviation unit above it (docs/rcf.md) */
     /* With params.explain only, else NULL. Arrays of input_dim x shingle_size values, laid out as
      * the shingle: oldest record first, columns in input order. Sum of both = score (1e-9 rel.). */
     const double *attribution_high;

@@ -23,6 +23,8 @@ rcf_params_t rcf_params_default(uint32_t input_dim)
         .output_after = RCF_OUTPUT_AFTER_DEFAULT,
         .seed = DEFAULT_SEED,
         .explain = 0,
+        .anomaly_rate = 0.005,
+        .z_factor = 3.0,
     };
 }
 
@@ -82,6 +84,15 @@ int rcf_params_validate(const rcf_params_t *p, char *errstr, size_t errstr_size)
         return rcfd_errf(RCFD_ERANGE, errstr, errstr_size,
                          "outputAfter must be >= 0 (or %d for subSampleSize), got %lld",
                          RCF_OUTPUT_AFTER_DEFAULT, (long long)p->output_after);
+    }
+    if (!(p->anomaly_rate > 0.0 && p->anomaly_rate <= RCF_MAX_ANOMALY_RATE)) {
+        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size,
+                         "anomalyRate must be in (0, %g], got %g", RCF_MAX_ANOMALY_RATE,
+                         p->anomaly_rate);
+    }
+    if (!(p->z_factor >= RCF_MIN_Z_FACTOR && p->z_factor <= RCF_MAX_Z_FACTOR)) {
+        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "zFactor must be in %g..%g, got %g",
+                         RCF_MIN_Z_FACTOR, RCF_MAX_Z_FACTOR, p->z_factor);
     }
     if (p->explain != 0 && p->explain != 1) {
         return rcfd_errf(RCFD_EINVAL, errstr, errstr_size, "explain must be 0 or 1, got %d",
@@ -173,6 +184,7 @@ int forest_alloc(const rcf_params_t *params, rcf_forest_t **out, char *errstr, s
     f->params = *params;
     f->dim = params->input_dim * params->shingle_size;
     f->lambda = 1.0 / (double)params->time_decay;
+    thresholder_init(&f->thresholder, params->anomaly_rate, params->z_factor);
     const uint32_t trees = params->number_of_trees;
     const uint32_t sample = params->sub_sample_size;
 
@@ -384,6 +396,9 @@ int rcf_forest_process(rcf_forest_t *f, const double *values, size_t n_values, r
         r.score = forest_score(f);
     }
 
+    if (ready) {
+        thresholder_process(&f->thresholder, r.score, &r.threshold, &r.grade);
+    }
     pointstore_append(&f->ps, f->record);
     f->records = index;
     if (full) {

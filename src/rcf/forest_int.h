@@ -5,6 +5,7 @@
 #include "pointstore.h"
 #include "rcfd/rcf.h"
 #include "sampler.h"
+#include "threshold.h"
 #include "tree.h"
 
 struct rcf_forest {
@@ -15,6 +16,8 @@ struct rcf_forest {
     uint64_t updates;    /* full shingles offered to the samplers: the next point's sequence index */
     uint64_t accepted;   /* sampler insertions */
     uint64_t explained;  /* records that fed the explanation baselines */
+
+    thresholder_t thresholder;
 
     pointstore_t ps;
     rcf_tree_t *trees;   /* [number_of_trees] */

@@ -2,9 +2,11 @@
  *
  * Payload, version 1 (little-endian; envelope in common/snapshot.h):
  *   params     u32 input_dim, u32 trees, u32 sample, u64 time_decay, u32 shingle,
- *              u64 output_after (resolved), u64 seed, u32 explain
+ *              u64 output_after (resolved), u64 seed, u32 explain, f64 anomaly_rate, f64 z_factor
  *   counters   u64 records, u64 updates, u64 accepted, u64 explained
  *   baseline   f64 x input_dim
+ *   threshold  2 x (f64 sum, f64 sum_sq, f64 weight, u64 count) for scores and below-mean gaps,
+ *              f64 quantile, u64 count
  *   points     u64 log_len, u64 compact_at, u64 log_high_water, f32 x log_len x input_dim,
  *              u32 live, then live x (u32 id, u32 start)
  *   per tree   u64 rng, u32 sampler size, size x (f64 key, u32 point),
@@ -34,7 +36,7 @@ enum { TAG_LEAF = 0, TAG_INTERNAL = 1, TAG_EMPTY = 2 };
 static size_t payload_size(const rcf_forest_t *f)
 {
     const rcf_params_t *p = &f->params;
-    size_t n = 44 + 32 + 8 * (size_t)p->input_dim;
+    size_t n = 60 + 32 + 8 * (size_t)p->input_dim + 80;
     n += 24 + (size_t)f->ps.log_len * p->input_dim * 4 + 4 + (size_t)f->ps.live * 8;
     for (uint32_t i = 0; i < p->number_of_trees; i++) {
         const rcf_tree_t *t = &f->trees[i];
@@ -104,6 +106,8 @@ int rcf_forest_save(const rcf_forest_t *f, void *buf, size_t cap, size_t *len)
     rcfd_put_u64(&w, (uint64_t)p->output_after);
     rcfd_put_u64(&w, p->seed);
     rcfd_put_u32(&w, (uint32_t)p->explain);
+    rcfd_put_f64(&w, p->anomaly_rate);
+    rcfd_put_f64(&w, p->z_factor);
     rcfd_put_u64(&w, f->records);
     rcfd_put_u64(&w, f->updates);
     rcfd_put_u64(&w, f->accepted);
@@ -111,6 +115,16 @@ int rcf_forest_save(const rcf_forest_t *f, void *buf, size_t cap, size_t *len)
     for (uint32_t c = 0; c < p->input_dim; c++) {
         rcfd_put_f64(&w, f->baseline[c]);
     }
+    const thresholder_t *th = &f->thresholder;
+    const ema_stats_t *stats[2] = {&th->scores, &th->below};
+    for (int k = 0; k < 2; k++) {
+        rcfd_put_f64(&w, stats[k]->sum);
+        rcfd_put_f64(&w, stats[k]->sum_sq);
+        rcfd_put_f64(&w, stats[k]->weight);
+        rcfd_put_u64(&w, stats[k]->count);
+    }
+    rcfd_put_f64(&w, th->quantile);
+    rcfd_put_u64(&w, th->count);
 
     const pointstore_t *ps = &f->ps;
     rcfd_put_u64(&w, ps->log_len);
@@ -185,6 +199,8 @@ static int read_params(loader_t *l, rcf_params_t *p)
     uint64_t output_after = rcfd_get_u64(r);
     p->seed = rcfd_get_u64(r);
     uint32_t explain = rcfd_get_u32(r);
+    p->anomaly_rate = rcfd_get_f64(r);
+    p->z_factor = rcfd_get_f64(r);
     if (r->err) {
         return truncated(l, "parameters");
     }
@@ -452,6 +468,27 @@ int rcf_forest_load(const void *buf, size_t len, rcf_forest_t **out, char *errst
     }
     if (r->err) {
         rc = truncated(&l, "the explanation baselines");
+        goto fail;
+    }
+    thresholder_t *th = &f->thresholder;
+    ema_stats_t *stats[2] = {&th->scores, &th->below};
+    for (int k = 0; k < 2; k++) {
+        stats[k]->sum = rcfd_get_f64(r);
+        stats[k]->sum_sq = rcfd_get_f64(r);
+        stats[k]->weight = rcfd_get_f64(r);
+        stats[k]->count = rcfd_get_u64(r);
+    }
+    th->quantile = rcfd_get_f64(r);
+    th->count = rcfd_get_u64(r);
+    if (r->err) {
+        rc = truncated(&l, "the thresholder");
+        goto fail;
+    }
+    /* Scores never exceed log2(subSampleSize + 1). */
+    if (!thresholder_is_valid(th, log2((double)params.sub_sample_size + 1.0)) ||
+        th->count > records) {
+        rc = bad(&l, "thresholder state is inconsistent (%llu scores after %llu records)",
+                 (unsigned long long)(th->count), (unsigned long long)(records));
         goto fail;
     }
     if ((rc = read_points(&l)) != 0) {

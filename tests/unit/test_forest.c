@@ -80,6 +80,15 @@ static void test_bad_params_name_the_parameter(void **state)
     p = rcf_params_default(2);
     p.explain = 2;
     expect_rejected(p, RCFD_EINVAL, "explain");
+    p = rcf_params_default(2);
+    p.anomaly_rate = 0.0;
+    expect_rejected(p, RCFD_ERANGE, "anomalyRate must be in (0, 0.5], got 0");
+    p = rcf_params_default(2);
+    p.anomaly_rate = NAN;
+    expect_rejected(p, RCFD_ERANGE, "anomalyRate");
+    p = rcf_params_default(2);
+    p.z_factor = 0.5;
+    expect_rejected(p, RCFD_ERANGE, "zFactor must be in 1..10, got 0.5");
 }
 
 static void test_large_parameters_accepted(void **state)
@@ -325,6 +334,53 @@ static void test_spike_above_normal_percentile(void **state)
     rcf_forest_destroy(f);
 }
 
+/* The grade marks the injected spikes and few ordinary records. */
+static void test_grade_flags_spikes(void **state)
+{
+    (void)state;
+    enum { N = 20000, SHINGLE = 4 };
+    static size_t spikes[16];
+    for (size_t k = 0; k < 16; k++) {
+        spikes[k] = 4000 + 1000 * k;
+    }
+    static double values[N];
+    stream_sine(values, N, 50.0, 10.0, 0.3, spikes, 16, 5.0, 8);
+    rcf_params_t p = rcf_params_default(1);
+    p.shingle_size = SHINGLE;
+    rcf_forest_t *f = make(&p);
+    size_t normal = 0, normal_graded = 0, spikes_graded = 0;
+    for (size_t i = 0; i < N; i++) {
+        rcf_result_t r;
+        assert_int_equal(rcf_forest_process(f, &values[i], 1, &r), 0);
+        assert_true(r.grade >= 0.0 && r.grade <= 1.0);
+        if (!r.ready) {
+            assert_true(r.grade == 0.0 && r.threshold == 0.0);
+            continue;
+        }
+        assert_true(r.threshold >= 0.8);
+        assert_true(r.grade == 0.0 || r.score >= r.threshold);
+        if (i < 3000) {
+            continue;
+        }
+        int spike = 0, near = 0;
+        for (size_t k = 0; k < 16; k++) {
+            spike |= spikes[k] == i;
+            near |= i >= spikes[k] && i < spikes[k] + SHINGLE;
+        }
+        if (spike) {
+            spikes_graded += r.grade > 0.0;
+        } else if (!near) {
+            normal++;
+            normal_graded += r.grade > 0.0;
+        }
+    }
+    if (spikes_graded < 15 || (double)normal_graded > 0.01 * (double)normal) {
+        fail_msg("graded %zu of 16 spikes and %zu of %zu ordinary records", spikes_graded,
+                 normal_graded, normal);
+    }
+    rcf_forest_destroy(f);
+}
+
 static void test_attribution_names_perturbed_dimension(void **state)
 {
     (void)state;
@@ -418,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_golden_scores),
         cmocka_unit_test(test_same_seed_same_scores),
         cmocka_unit_test(test_spike_above_normal_percentile),
+        cmocka_unit_test(test_grade_flags_spikes),
         cmocka_unit_test(test_attribution_names_perturbed_dimension),
         cmocka_unit_test(test_score_without_update_matches_attribution),
     };

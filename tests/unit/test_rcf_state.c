@@ -212,12 +212,45 @@ static void test_resealed_damage_never_crashes(void **state)
     free(orig);
 }
 
+/* A compaction mark below the store's minimum once let compaction run with fewer records than the
+ * shingle tail (found by libFuzzer); the loader must refuse it. */
+static void test_low_compaction_mark_rejected(void **state)
+{
+    (void)state;
+    rcf_params_t p = rcf_params_default(1);
+    p.number_of_trees = 2;
+    p.sub_sample_size = 10;
+    p.shingle_size = 8;
+    p.time_decay = 50;
+    rcf_forest_t *f = make(&p);
+    stream_rng_t g;
+    stream_rng_seed(&g, 2);
+    feed(f, &g, 1, 3, NULL); /* fewer records than the shingle */
+    size_t len;
+    unsigned char *buf = save(f, &len);
+    /* params 60 + counters 32 + baseline 8 + thresholder 80 + log_len 8, then compact_at. */
+    size_t at = RCFD_SNAP_HEADER_SIZE + 60 + 32 + 8 + 80 + 8;
+    uint64_t mark = 0;
+    for (int b = 0; b < 8; b++) {
+        mark |= (uint64_t)buf[at + (size_t)b] << (8 * b);
+    }
+    assert_true(mark >= 8); /* sanity: the field is where the format says */
+    for (int b = 0; b < 8; b++) {
+        buf[at + (size_t)b] = b == 0 ? 3 : 0;
+    }
+    rcfd_snap_seal(buf, RCFD_SNAP_KIND_RCF, 1, len - RCFD_SNAP_HEADER_SIZE);
+    expect_load_fails(buf, len, RCFD_EBADSTATE);
+    free(buf);
+    rcf_forest_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_continues_exactly),
         cmocka_unit_test(test_truncated_and_corrupted_rejected),
         cmocka_unit_test(test_resealed_damage_never_crashes),
+        cmocka_unit_test(test_low_compaction_mark_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
