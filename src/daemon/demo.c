@@ -74,7 +74,7 @@ static void print_explanation(const rcf_column_explanation_t *e)
     printf("}");
 }
 
-int rcfd_demo_main(int argc, char **argv)
+int rcfd_demo_offline_main(int argc, char **argv)
 {
     uint64_t records = 20000;
     uint64_t seed = 42;
@@ -88,7 +88,7 @@ int rcfd_demo_main(int argc, char **argv)
             top_k = atoi(argv[++i]);
         } else {
             fprintf(stderr, "rcfd demo: unknown option '%s'\n"
-                            "usage: rcfd demo [--records N] [--seed S] [--top K]\n",
+                            "usage: rcfd demo --offline [--records N] [--seed S] [--top K]\n",
                     argv[i]);
             return 64;
         }

@@ -158,7 +158,7 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
 
 const rcfd_conf_desc_t rcfd_model_desc[] = {
     {"type", RCFD_CT_STRING, offsetof(rcfd_model_conf_t, type_name), NULL, 0, 0, NULL,
-     RCFD_CONF_REQUIRED, "model type: rcf (hotspots once built with the HOTSPOTS library)"},
+     RCFD_CONF_REQUIRED, "model type: rcf or hotspots"},
     {NULL},
 };
 

@@ -1,0 +1,110 @@
+/* The rcf trainer: the daemon's own rcf model type (rcfd_model_rcf) driven record by record, plus
+ * the forest's snapshot functions. */
+#include <math.h>
+#include <string.h>
+
+#include "common/errstr.h"
+#include "rcfd/rcf.h"
+#include "rcfd/status.h"
+#include "stream/model.h"
+#include "trainer.h"
+
+static const rcfd_param_alias_t rcf_aliases[] = {
+    {"numberOfTrees", "number_of_trees"},  {"num_trees", "number_of_trees"},
+    {"subSampleSize", "sub_sample_size"},  {"num_samples_per_tree", "sub_sample_size"},
+    {"timeDecay", "time_decay"},           {"shingleSize", "shingle_size"},
+    {"outputAfter", "output_after"},       {"anomalyRate", "anomaly_rate"},
+    {"zFactor", "z_factor"},               {"feature_dim", NULL},
+    {NULL, NULL},
+};
+
+static int rcf_create(const void *params, size_t n_fields, uint64_t key_seed, void **out,
+                      char *errstr, size_t es)
+{
+    return rcfd_model_rcf.create(params, n_fields, key_seed, out, errstr, es);
+}
+
+static void rcf_figures(const void *result, double *score, double *grade, double *threshold)
+{
+    /* The rcf model type's result starts with the forest's rcf_result_t (model_rcf.c). */
+    const rcf_result_t *r = result;
+    *score = r->score;
+    *grade = r->grade;
+    *threshold = r->threshold;
+}
+
+static int rcf_process(void *model, const double *values, size_t n, double *score, double *grade,
+                       double *threshold)
+{
+    const void *res;
+    int rc = rcfd_model_rcf.process(model, values, n, &res);
+    if (rc == 0) {
+        rcf_figures(res, score, grade, threshold);
+    }
+    return rc;
+}
+
+static int rcf_save(const void *model, rcfd_buf_t *out)
+{
+    size_t need = rcf_forest_snapshot_size(model), len;
+    int rc = rcfd_buf_reserve(out, need);
+    rc = rc ? rc : rcf_forest_save(model, out->p + out->len, need, &len);
+    if (rc == 0) {
+        out->len += len;
+    }
+    return rc;
+}
+
+static void rcf_destroy(void *model)
+{
+    rcfd_model_rcf.destroy(model);
+}
+
+static int rcf_load(const void *params, size_t n_fields, const void *buf, size_t len, void **out,
+                    char *errstr, size_t es)
+{
+    rcf_forest_t *f, *want;
+    int rc = rcf_forest_load(buf, len, &f, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    /* A forest built from the config shows the parameters the snapshot must have been made with. */
+    void *tmp;
+    rc = rcfd_model_rcf.create(params, n_fields, 0, &tmp, errstr, es);
+    if (rc != 0) {
+        rcf_forest_destroy(f);
+        return rc;
+    }
+    want = tmp;
+    const rcf_params_t *a = rcf_forest_params(f), *b = rcf_forest_params(want);
+    const char *bad = a->input_dim != b->input_dim               ? "the number of fields"
+                      : a->number_of_trees != b->number_of_trees ? "number_of_trees"
+                      : a->sub_sample_size != b->sub_sample_size ? "sub_sample_size"
+                      : a->time_decay != b->time_decay           ? "time_decay"
+                      : a->shingle_size != b->shingle_size       ? "shingle_size"
+                      : a->output_after != b->output_after       ? "output_after"
+                      : a->explain != b->explain                 ? "explain"
+                      : a->anomaly_rate != b->anomaly_rate       ? "anomaly_rate"
+                      : a->z_factor != b->z_factor               ? "z_factor"
+                                                                 : NULL;
+    rcf_forest_destroy(want);
+    if (bad != NULL) {
+        rcf_forest_destroy(f);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with a different %s than the config gives", bad);
+    }
+    *out = f;
+    return 0;
+}
+
+const rcfd_trainer_t rcfd_trainer_rcf = {
+    .name = "rcf",
+    .model = &rcfd_model_rcf,
+    .aliases = rcf_aliases,
+    .create = rcf_create,
+    .process = rcf_process,
+    .save = rcf_save,
+    .load = rcf_load,
+    .destroy = rcf_destroy,
+    .figures = rcf_figures,
+};
