@@ -46,7 +46,7 @@ static int cmd_run(const char *path, int check, int print)
             return RCFD_EXIT_SOFTWARE;
         }
         printf("%s\n", s);
-        free(s);
+        cJSON_free(s);
         return RCFD_EXIT_OK;
     }
     rcfd_runtime_t *rt;

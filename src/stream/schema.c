@@ -635,8 +635,8 @@ int rcfd_config_apply_hot(rcfd_config_t *to, const rcfd_config_t *from, int *res
         /* After copying the HOT keys, any remaining difference is in a restart-only key. */
         char *a = rcfd_config_print(to), *b = rcfd_config_print(from);
         *restart_needed = a == NULL || b == NULL || strcmp(a, b) != 0;
-        free(a);
-        free(b);
+        cJSON_free(a);
+        cJSON_free(b);
     }
     return rc;
 }

@@ -108,7 +108,8 @@ int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *e
 int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t errstr_size);
 void rcfd_config_free(rcfd_config_t *cfg);
 
-/* The effective configuration, defaults filled in, as formatted JSON (caller frees with free()). */
+/* The effective configuration, defaults filled in, as formatted JSON (caller frees with
+ * cJSON_free(): cJSON allocates it through the hooks main() installs). */
 char *rcfd_config_print(const rcfd_config_t *cfg);
 
 /* Applies the HOT keys of `from` to `to` (matched by name). Sets *restart_needed when keys that

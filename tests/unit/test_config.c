@@ -57,8 +57,8 @@ static void test_valid_with_defaults(void **state)
     assert_int_equal(parse(printed, &again), 0);
     char *printed2 = rcfd_config_print(again);
     assert_string_equal(printed, printed2);
-    free(printed);
-    free(printed2);
+    cJSON_free(printed);
+    cJSON_free(printed2);
     rcfd_config_free(again);
     rcfd_config_free(cfg);
 }

@@ -1,0 +1,194 @@
+/* rcfd train: feeds a CSV/JSONL file through one model per key and writes their snapshots. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "backtest_input.h"
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+#include "stream/keytab.h"
+#include "stream/runtime.h"
+#include "stream/schema.h"
+#include "train.h"
+#include "trainer.h"
+
+typedef struct entry {
+    char *key;
+    size_t len;
+    void *model;
+} entry_t;
+
+typedef struct train_ctx {
+    const rcfd_trainer_t *t;
+    void *params;
+    size_t n_fields;
+    rcfd_keytab_t *models; /* key -> entry_t *, for lookup; `entries` owns them, in key order seen */
+    entry_t *entries;
+    size_t n_entries, cap_entries;
+    uint64_t limit, seen, trained, skipped;
+    char err[512];
+} train_ctx_t;
+
+static void entry_noop(void *value, void *ud)
+{
+    (void)value;
+    (void)ud;
+}
+
+static entry_t *add_entry(train_ctx_t *c, const char *key, size_t len, void *model)
+{
+    if (c->n_entries == c->cap_entries) {
+        size_t cap = c->cap_entries ? 2 * c->cap_entries : 16;
+        entry_t *e = rcfd_realloc(c->entries, cap * sizeof *e);
+        if (e == NULL) {
+            return NULL;
+        }
+        c->entries = e;
+        c->cap_entries = cap;
+    }
+    entry_t *e = &c->entries[c->n_entries];
+    e->key = rcfd_malloc(len + 1);
+    if (e->key == NULL) {
+        return NULL;
+    }
+    memcpy(e->key, key, len);
+    e->key[len] = '\0';
+    e->len = len;
+    e->model = model;
+    c->n_entries++;
+    return e;
+}
+
+static int on_row(void *ud, const rcfd_input_row_t *row)
+{
+    train_ctx_t *c = ud;
+    if (c->limit != 0 && c->seen >= c->limit) {
+        return 0;
+    }
+    c->seen++;
+    if (row->bad != NULL) {
+        c->skipped++; /* the daemon dead-letters it: its models never see it either */
+        return 0;
+    }
+    /* Entries move when the array grows, so the table maps a key to its index + 1. */
+    uintptr_t idx = (uintptr_t)rcfd_keytab_get(c->models, row->key, row->key_len);
+    void *m;
+    if (idx == 0) {
+        uint64_t seed = rcfd_trainer_key_seed(c->t, c->params, row->key, row->key_len);
+        int rc = c->t->create(c->params, c->n_fields, seed, &m, c->err, sizeof c->err);
+        if (rc != 0) {
+            return rc;
+        }
+        if (add_entry(c, row->key, row->key_len, m) == NULL) {
+            c->t->destroy(m);
+            return rcfd_errf(RCFD_ENOMEM, c->err, sizeof c->err, "out of memory");
+        }
+        if (rcfd_keytab_put(c->models, row->key, row->key_len, (void *)(uintptr_t)c->n_entries) !=
+            0) {
+            return rcfd_errf(RCFD_ENOMEM, c->err, sizeof c->err, "out of memory");
+        }
+    } else {
+        m = c->entries[idx - 1].model;
+    }
+    double s, g, th;
+    int rc = c->t->process(m, row->values, c->n_fields, &s, &g, &th);
+    if (rc != 0) {
+        c->skipped++; /* rejected by the model: a dead letter in the daemon too */
+        return 0;
+    }
+    c->trained++;
+    return 0;
+}
+
+typedef struct save_ctx {
+    const rcfd_trainer_t *t;
+    const char *dir;
+    int rc;
+    size_t files;
+    char *err;
+    size_t es;
+} save_ctx_t;
+
+static void save_one(save_ctx_t *s, const char *key, size_t key_len, void *model)
+{
+    if (s->rc != 0) {
+        return;
+    }
+    char path[4096];
+    rcfd_buf_t b = {0};
+    s->rc = rcfd_trainer_snapshot_path(s->dir, s->t, key, key_len, path, sizeof path);
+    s->rc = s->rc ? s->rc : s->t->save(model, &b);
+    if (s->rc == 0) {
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || fwrite(b.p, 1, b.len, f) != b.len) {
+            s->rc = rcfd_errf(RCFD_EIO, s->err, s->es, "%s: %s", path, strerror(errno));
+        }
+        if (f != NULL && fclose(f) != 0 && s->rc == 0) {
+            s->rc = rcfd_errf(RCFD_EIO, s->err, s->es, "%s: %s", path, strerror(errno));
+        }
+        s->files++;
+    } else {
+        rcfd_errf(s->rc, s->err, s->es, "cannot save the model of key \"%.*s\"", (int)key_len,
+                  key);
+    }
+    rcfd_buf_free(&b);
+}
+
+int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *errstr, size_t es)
+{
+    const rcfd_trainer_t *t = rcfd_trainer_find(o->model);
+    if (t == NULL) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "unknown model type \"%s\"", o->model);
+    }
+    train_ctx_t c = {.t = t, .n_fields = o->fields->n, .limit = o->limit};
+    c.params = rcfd_calloc(1, rcfd_trainer_conf_size(t));
+    if (c.params == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    int rc = rcfd_trainer_params(t, o->params, c.params, errstr, es);
+    if (rc == 0 && rcfd_keytab_new(SIZE_MAX, entry_noop, NULL, &c.models) != 0) {
+        rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    if (rc == 0) {
+        rcfd_input_spec_t spec = {.path = o->path,
+                                  .format = o->format >= 0 ? o->format
+                                                           : rcfd_input_guess_format(o->path),
+                                  .delim = ',',
+                                  .fields = o->fields,
+                                  .key = o->key};
+        rc = rcfd_input_read(&spec, on_row, &c, errstr, es);
+        if (rc != 0 && c.err[0] != '\0') {
+            rcfd_errf(rc, errstr, es, "%s", c.err);
+        }
+    }
+    if (rc == 0 && mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+        rc = rcfd_errf(RCFD_EIO, errstr, es, "%s: %s", o->out_dir, strerror(errno));
+    }
+    if (rc == 0) {
+        save_ctx_t s = {.t = t, .dir = o->out_dir, .err = errstr, .es = es};
+        for (size_t i = 0; i < c.n_entries; i++) {
+            save_one(&s, c.entries[i].key, c.entries[i].len, c.entries[i].model);
+        }
+        rc = s.rc;
+        st->files = s.files;
+    }
+    st->records = c.seen;
+    st->trained = c.trained;
+    st->skipped = c.skipped;
+    if (c.models != NULL) {
+        rcfd_keytab_destroy(c.models);
+    }
+    for (size_t i = 0; i < c.n_entries; i++) {
+        t->destroy(c.entries[i].model);
+        rcfd_free(c.entries[i].key);
+    }
+    rcfd_free(c.entries);
+    rcfd_conf_free(rcfd_trainer_conf(t), c.params);
+    rcfd_free(c.params);
+    return rc;
+}

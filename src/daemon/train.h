@@ -1,0 +1,33 @@
+/* rcfd train: one model per key over a CSV/JSONL file, snapshots written to a directory
+ * (trainer.h names the files), ready for the daemon's warm start. */
+#ifndef RCFD_DAEMON_TRAIN_H
+#define RCFD_DAEMON_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream/config.h"
+
+typedef struct rcfd_train_opts {
+    const char *path;
+    int format; /* -1: from the file name */
+    const rcfd_strlist_t *fields;
+    const char *key;    /* NULL or "": one model */
+    const char *model;  /* "rcf", "hotspots" */
+    const void *params; /* cJSON object of parameters (rcfd_trainer_set_param) */
+    uint64_t limit;     /* records to train on; 0: all */
+    const char *out_dir;
+} rcfd_train_opts_t;
+
+typedef struct rcfd_train_stats {
+    uint64_t records, trained, skipped;
+    size_t files;
+} rcfd_train_stats_t;
+
+int rcfd_train_file(const rcfd_train_opts_t *opts, rcfd_train_stats_t *stats, char *errstr,
+                    size_t errstr_size);
+
+/* `rcfd train ...` (argv after the subcommand). Returns a process exit code. */
+int rcfd_train_main(int argc, char **argv);
+
+#endif
