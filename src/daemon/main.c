@@ -5,7 +5,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "backtest.h"
 #include "demo.h"
+#include "train.h"
 #include "rcfd/alloc.h"
 #include "rcfd/version.h"
 #include "stream/log.h"
@@ -22,6 +24,8 @@ static void usage(FILE *out)
             "       rcfd --config-reference        print the config reference (conf/README.md)\n"
             "       rcfd demo [options]            mock Kafka cluster -> pipelines -> file, "
             "with a summary\n"
+            "       rcfd train [options] --out DIR FILE   train models, write snapshots\n"
+            "       rcfd backtest [options] FILE|--corpus DIR   score labelled data, NAB, report\n"
             "       rcfd --version\n");
 }
 
@@ -72,6 +76,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "demo") == 0) {
         return rcfd_demo_main(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "train") == 0) {
+        return rcfd_train_main(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "backtest") == 0) {
+        return rcfd_backtest_main(argc - 2, argv + 2);
     }
     const char *path = NULL;
     int check = 0, print = 0, reference = 0;

@@ -17,6 +17,8 @@
 #include "train.h"
 #include "trainer.h"
 
+#define MAX_KEYS (1u << 20) /* the table must never evict: a key's model would restart */
+
 typedef struct entry {
     char *key;
     size_t len;
@@ -79,6 +81,9 @@ static int on_row(void *ud, const rcfd_input_row_t *row)
     uintptr_t idx = (uintptr_t)rcfd_keytab_get(c->models, row->key, row->key_len);
     void *m;
     if (idx == 0) {
+        if (c->n_entries >= MAX_KEYS) {
+            return rcfd_errf(RCFD_ERANGE, c->err, sizeof c->err, "more than %u keys", MAX_KEYS);
+        }
         uint64_t seed = rcfd_trainer_key_seed(c->t, c->params, row->key, row->key_len);
         int rc = c->t->create(c->params, c->n_fields, seed, &m, c->err, sizeof c->err);
         if (rc != 0) {
@@ -151,7 +156,7 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     int rc = rcfd_trainer_params(t, o->params, c.params, errstr, es);
-    if (rc == 0 && rcfd_keytab_new(SIZE_MAX, entry_noop, NULL, &c.models) != 0) {
+    if (rc == 0 && rcfd_keytab_new(MAX_KEYS, entry_noop, NULL, &c.models) != 0) {
         rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     if (rc == 0) {
@@ -191,4 +196,112 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
     rcfd_conf_free(rcfd_trainer_conf(t), c.params);
     rcfd_free(c.params);
     return rc;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: rcfd train [options] --out DIR FILE\n"
+                 "  --fields A,B      numeric fields of the point (default value)\n"
+                 "  --key F           one model per value of F\n"
+                 "  --model TYPE      rcf (default) or hotspots\n"
+                 "  -p NAME=VALUE     model parameter; KDA names (numberOfTrees, subSampleSize,\n"
+                 "                    timeDecay, shingleSize, windowSize, scanRadius, ...) and\n"
+                 "                    SageMaker's (num_trees, num_samples_per_tree, feature_dim)\n"
+                 "  --records N       train on the first N records only\n"
+                 "  --format csv|json default: from the file name\n"
+                 "Writes DIR/<key>.<type>.snap per key (\"_\" without --key).\n");
+}
+
+int rcfd_train_main(int argc, char **argv)
+{
+    rcfd_train_opts_t o = {.format = -1, .model = "rcf"};
+    const char *fields = "value";
+    const char *params[256];
+    size_t n_params = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (strcmp(a, "--fields") == 0 && v) {
+            fields = v;
+        } else if (strcmp(a, "--key") == 0 && v) {
+            o.key = v;
+        } else if (strcmp(a, "--model") == 0 && v) {
+            o.model = v;
+        } else if (strcmp(a, "-p") == 0 && v && n_params < 256) {
+            params[n_params++] = v;
+        } else if (strcmp(a, "--records") == 0 && v) {
+            o.limit = strtoull(v, NULL, 10);
+        } else if (strcmp(a, "--out") == 0 && v) {
+            o.out_dir = v;
+        } else if (strcmp(a, "--format") == 0 && v &&
+                   (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0)) {
+            o.format = strcmp(v, "csv") == 0 ? RCFD_FORMAT_CSV : RCFD_FORMAT_JSON;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return RCFD_EXIT_OK;
+        } else if (a[0] != '-' && o.path == NULL) {
+            o.path = a;
+            takes = 0;
+        } else {
+            fprintf(stderr, "rcfd train: bad or incomplete argument '%s'\n", a);
+            usage(stderr);
+            return RCFD_EXIT_USAGE;
+        }
+        i += takes;
+    }
+    if (o.path == NULL || o.out_dir == NULL) {
+        usage(stderr);
+        return RCFD_EXIT_USAGE;
+    }
+    const rcfd_trainer_t *t = rcfd_trainer_find(o.model);
+    if (t == NULL) {
+        fprintf(stderr, "rcfd train: unknown model type \"%s\"\n", o.model);
+        return RCFD_EXIT_USAGE;
+    }
+    /* Split the field list in place on commas. */
+    rcfd_strlist_t fl = {0};
+    char *copy = rcfd_strdup(fields);
+    fl.v = rcfd_calloc(strlen(fields) + 1, sizeof *fl.v);
+    if (copy == NULL || fl.v == NULL) {
+        rcfd_free(copy);
+        rcfd_free(fl.v);
+        return RCFD_EXIT_SOFTWARE;
+    }
+    for (char *p = copy, *c; p != NULL; p = c) {
+        c = strchr(p, ',');
+        if (c != NULL) {
+            *c++ = '\0';
+        }
+        fl.v[fl.n++] = p;
+    }
+    o.fields = &fl;
+    char err[1024];
+    int rc = 0, code = RCFD_EXIT_OK;
+    cJSON *pj = cJSON_CreateObject();
+    for (size_t i = 0; pj != NULL && i < n_params && rc == 0; i++) {
+        rc = rcfd_trainer_set_param(t, pj, params[i], fl.n, err, sizeof err);
+    }
+    if (pj == NULL) {
+        code = RCFD_EXIT_SOFTWARE;
+    } else if (rc != 0) {
+        fprintf(stderr, "rcfd train: %s\n", err);
+        code = RCFD_EXIT_USAGE;
+    } else {
+        o.params = pj;
+        rcfd_train_stats_t st = {0};
+        rc = rcfd_train_file(&o, &st, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "rcfd train: %s\n", err);
+            code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_DATAERR;
+        } else {
+            printf("%llu records read, %llu trained, %llu skipped (malformed); %zu snapshot(s) "
+                   "in %s\n",
+                   (unsigned long long)st.records, (unsigned long long)st.trained,
+                   (unsigned long long)st.skipped, st.files, o.out_dir);
+        }
+    }
+    cJSON_Delete(pj);
+    rcfd_free(fl.v);
+    rcfd_free(copy);
+    return code;
 }
