@@ -1,6 +1,6 @@
 /* Forest throughput: score-then-update (rcf_forest_process) over generated streams, one thread.
  *
- *   bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] [--trees T] [--sample S]
+ *   bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] [--trees T] [--sample S] [--explain]
  *
  * Cases (100 trees, sample 256, KDA defaults otherwise): a) 1-D shingle 1, b) 8-D shingle 1,
  * c) 1-D shingle 48, d) 1-D shingle 8. Each case runs in its own child process so the reported peak
@@ -59,9 +59,10 @@ static void record(uint64_t i, uint32_t dim, uint64_t *rng, double *out)
 }
 
 static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, uint32_t trees,
-                    uint32_t sample)
+                    uint32_t sample, int explain)
 {
     rcf_params_t p = rcf_params_default(bc->dim);
+    p.explain = explain;
     p.shingle_size = bc->shingle;
     p.number_of_trees = trees;
     p.sub_sample_size = sample;
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
     const char *which = "all";
     uint64_t records = 50000, warmup = 20000;
     uint32_t trees = 100, sample = 256;
+    int explain = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--case") == 0) {
             which = argv[++i];
@@ -115,17 +117,20 @@ int main(int argc, char **argv)
             warmup = strtoull(argv[++i], NULL, 10);
         } else if (i + 1 < argc && strcmp(argv[i], "--trees") == 0) {
             trees = (uint32_t)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            explain = 1;
         } else if (i + 1 < argc && strcmp(argv[i], "--sample") == 0) {
             sample = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else {
             fprintf(stderr, "usage: bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] "
-                            "[--trees T] [--sample S]\n");
+                            "[--trees T] [--sample S] [--explain]\n");
             return 2;
         }
     }
     printf("bench_rcf: %u trees, sample %u, warm-up %llu records, then %llu timed records of "
-           "score-then-update\n",
-           trees, sample, (unsigned long long)warmup, (unsigned long long)records);
+           "score-then-update%s\n",
+           trees, sample, (unsigned long long)warmup, (unsigned long long)records,
+           explain ? " with attribution and explanation" : "");
     int failed = 0;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         if (strcmp(which, "all") != 0 && which[0] != cases[k].name) {
@@ -134,7 +139,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         pid_t pid = fork();
         if (pid == 0) {
-            int rc = run_case(&cases[k], warmup, records, trees, sample);
+            int rc = run_case(&cases[k], warmup, records, trees, sample, explain);
             fflush(stdout);
             _exit(rc);
         }

@@ -303,11 +303,8 @@ static double forest_attribution(rcf_forest_t *f, double *high, double *low)
     const uint32_t trees = f->params.number_of_trees;
     memset(high, 0, sizeof(double) * f->dim);
     memset(low, 0, sizeof(double) * f->dim);
-    double sum = 0.0;
-    for (uint32_t i = 0; i < trees; i++) {
-        sum += tree_attribution(&f->trees[i], &f->ps, f->x, f->path, 1.0 / trees, f->tree_high,
-                                f->tree_low, high, low);
-    }
+    double sum = trees_attribution_sum(f->trees, trees, &f->ps, f->x, f->paths, 1.0 / trees,
+                                       f->tree_high, f->tree_low, high, low);
     return sum / trees;
 }
 

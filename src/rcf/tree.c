@@ -466,6 +466,39 @@ static void prefetch_box(const rcf_tree_t *t, uint32_t node)
     }
 }
 
+/* Descends trees[0..group) along x's cuts one level of every unfinished tree per pass, so the
+ * independent chains of loads overlap; records each path and the leaf reached (RCF_TREE_NULL for an
+ * empty tree), and starts fetching the deepest boxes, which the walk up reads first. */
+static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *x, uint32_t *paths,
+                          uint32_t cap, uint32_t *cur, uint32_t *depth)
+{
+    uint32_t active = 0;
+    for (uint32_t j = 0; j < group; j++) {
+        cur[j] = trees[j].root;
+        depth[j] = 0;
+        active += cur[j] != RCF_TREE_NULL && !tree_is_leaf(&trees[j], cur[j]);
+    }
+    while (active > 0) {
+        active = 0;
+        for (uint32_t j = 0; j < group; j++) {
+            const rcf_tree_t *t = &trees[j];
+            uint32_t n = cur[j];
+            if (n == RCF_TREE_NULL || tree_is_leaf(t, n)) {
+                continue;
+            }
+            paths[j * cap + depth[j]++] = n;
+            n = t->node[n].child[x[t->node[n].cut_dim] > t->node[n].cut_val];
+            cur[j] = n;
+            active += !tree_is_leaf(t, n);
+        }
+    }
+    for (uint32_t j = 0; j < group; j++) {
+        for (uint32_t k = depth[j], m = 0; k-- > 0 && m < 2; m++) {
+            prefetch_box(&trees[j], paths[j * cap + k]);
+        }
+    }
+}
+
 double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointstore_t *ps,
                        const float *x, uint32_t *paths)
 {
@@ -474,33 +507,7 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
     for (uint32_t first = 0; first < n_trees; first += RCF_LOCKSTEP) {
         uint32_t group = n_trees - first < RCF_LOCKSTEP ? n_trees - first : RCF_LOCKSTEP;
         uint32_t cur[RCF_LOCKSTEP], depth[RCF_LOCKSTEP];
-        uint32_t active = 0;
-        for (uint32_t j = 0; j < group; j++) {
-            cur[j] = trees[first + j].root;
-            depth[j] = 0;
-            active += cur[j] != RCF_TREE_NULL && !tree_is_leaf(&trees[first + j], cur[j]);
-        }
-        /* One level of every unfinished descent per pass: independent chains of loads overlap. */
-        while (active > 0) {
-            active = 0;
-            for (uint32_t j = 0; j < group; j++) {
-                const rcf_tree_t *t = &trees[first + j];
-                uint32_t n = cur[j];
-                if (n == RCF_TREE_NULL || tree_is_leaf(t, n)) {
-                    continue;
-                }
-                paths[j * cap + depth[j]++] = n;
-                n = t->node[n].child[x[t->node[n].cut_dim] > t->node[n].cut_val];
-                cur[j] = n;
-                active += !tree_is_leaf(t, n);
-            }
-        }
-        /* The deepest boxes are read first on the way up; start fetching them all now. */
-        for (uint32_t j = 0; j < group; j++) {
-            for (uint32_t k = depth[j], m = 0; k-- > 0 && m < 2; m++) {
-                prefetch_box(&trees[first + j], paths[j * cap + k]);
-            }
-        }
+        descend_group(trees + first, group, x, paths, cap, cur, depth);
         for (uint32_t j = 0; j < group; j++) {
             if (cur[j] != RCF_TREE_NULL) {
                 sum += score_from_leaf(&trees[first + j], ps, x, paths + j * cap, depth[j],
@@ -511,18 +518,54 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
     return sum;
 }
 
-double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
-                        uint32_t *path, double weight, double *hi, double *lo, double *high,
-                        double *low)
+/* hi[i] = per_unit * max(0, x[i] - mx[i]) + keep * hi[i], and likewise lo[i] with mn[i] - x[i]:
+ * one level of formula 4. The SSE2 path does the same double operations in the same order. */
+#if defined(__SSE2__)
+/* Two floats into the low half of a register (__m128i loads may alias anything). */
+static inline __m128 load2f(const float *p)
+{
+    return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p));
+}
+#endif
+
+static void blend_outside(const float *x, const float *mn, const float *mx, size_t d,
+                          double per_unit, double keep, double *hi, double *lo)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128d zero = _mm_setzero_pd();
+    const __m128d unit2 = _mm_set1_pd(per_unit), keep2 = _mm_set1_pd(keep);
+    for (; i + 2 <= d; i += 2) {
+        __m128d xv = _mm_cvtps_pd(load2f(x + i));
+        __m128d lov = _mm_cvtps_pd(load2f(mn + i));
+        __m128d hiv = _mm_cvtps_pd(load2f(mx + i));
+        __m128d up = _mm_max_pd(_mm_sub_pd(xv, hiv), zero);
+        __m128d down = _mm_max_pd(_mm_sub_pd(lov, xv), zero);
+        __m128d h = _mm_add_pd(_mm_mul_pd(unit2, up), _mm_mul_pd(keep2, _mm_loadu_pd(hi + i)));
+        __m128d l = _mm_add_pd(_mm_mul_pd(unit2, down), _mm_mul_pd(keep2, _mm_loadu_pd(lo + i)));
+        _mm_storeu_pd(hi + i, h);
+        _mm_storeu_pd(lo + i, l);
+    }
+#endif
+    for (; i < d; i++) {
+        double up = (double)x[i] - (double)mx[i];
+        double down = (double)mn[i] - (double)x[i];
+        up = up > 0.0 ? up : 0.0;
+        down = down > 0.0 ? down : 0.0;
+        hi[i] = per_unit * up + keep * hi[i];
+        lo[i] = per_unit * down + keep * lo[i];
+    }
+}
+
+/* The upward half of formula 4 for one tree, from the leaf reached at `depth`. */
+static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
+                                    const uint32_t *path, uint32_t depth, uint32_t leaf,
+                                    double weight, double *hi, double *lo, double *high,
+                                    double *low)
 {
     const uint32_t d = t->dim;
-    if (t->root == RCF_TREE_NULL) {
-        return 0.0;
-    }
     const double tree_m = (double)tree_mass(t);
     const double norm = log2(tree_m + 1.0);
-    uint32_t depth;
-    uint32_t leaf = descend(t, x, path, &depth);
     uint32_t slot = tree_leaf_slot(t, leaf);
     const float *lp = pointstore_values(ps, t->leaf_point[slot]);
     double score;
@@ -559,12 +602,8 @@ double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float
         double p = gap / new_range;
         double unseen = 1.0 / ((double)k + 1.0);
         double keep = 1.0 - p;
-        for (uint32_t i = 0; i < d; i++) {
-            double up = x[i] > mx[i] ? (double)x[i] - (double)mx[i] : 0.0;
-            double down = x[i] < mn[i] ? (double)mn[i] - (double)x[i] : 0.0;
-            hi[i] = unseen * up / new_range + keep * hi[i];
-            lo[i] = unseen * down / new_range + keep * lo[i];
-        }
+        /* One division per level, not two per dimension. */
+        blend_outside(x, mn, mx, d, unseen / new_range, keep, hi, lo);
         score = p * unseen + keep * score;
     }
     double scale = norm * weight;
@@ -573,6 +612,38 @@ double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float
         low[i] += lo[i] * scale;
     }
     return score * norm;
+}
+
+double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
+                        uint32_t *path, double weight, double *hi, double *lo, double *high,
+                        double *low)
+{
+    if (t->root == RCF_TREE_NULL) {
+        return 0.0;
+    }
+    uint32_t depth;
+    uint32_t leaf = descend(t, x, path, &depth);
+    return attribution_from_leaf(t, ps, x, path, depth, leaf, weight, hi, lo, high, low);
+}
+
+double trees_attribution_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointstore_t *ps,
+                             const float *x, uint32_t *paths, double weight, double *hi,
+                             double *lo, double *high, double *low)
+{
+    const uint32_t cap = trees[0].capacity;
+    double sum = 0.0;
+    for (uint32_t first = 0; first < n_trees; first += RCF_LOCKSTEP) {
+        uint32_t group = n_trees - first < RCF_LOCKSTEP ? n_trees - first : RCF_LOCKSTEP;
+        uint32_t cur[RCF_LOCKSTEP], depth[RCF_LOCKSTEP];
+        descend_group(trees + first, group, x, paths, cap, cur, depth);
+        for (uint32_t j = 0; j < group; j++) {
+            if (cur[j] != RCF_TREE_NULL) {
+                sum += attribution_from_leaf(&trees[first + j], ps, x, paths + j * cap, depth[j],
+                                             cur[j], weight, hi, lo, high, low);
+            }
+        }
+    }
+    return sum;
 }
 
 void tree_rebuild_boxes(rcf_tree_t *t, const pointstore_t *ps, uint32_t *stack, uint32_t *order)

@@ -105,6 +105,12 @@ double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float
                         uint32_t *path, double weight, double *scratch_high, double *scratch_low,
                         double *high, double *low);
 
+/* Sum of tree_attribution over trees[0..n_trees) in tree order, with lockstep descents like
+ * trees_score_sum; `paths` has room for RCF_LOCKSTEP * L entries. */
+double trees_attribution_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointstore_t *ps,
+                             const float *x, uint32_t *paths, double weight, double *hi,
+                             double *lo, double *high, double *low);
+
 /* Recomputes every internal node's mass and box from the leaves (snapshot loading). `stack` and
  * `order` have room for L entries each. */
 void tree_rebuild_boxes(rcf_tree_t *t, const pointstore_t *ps, uint32_t *stack, uint32_t *order);
