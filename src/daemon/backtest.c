@@ -123,8 +123,6 @@ static cJSON *bt_config(const rcfd_bt_opts_t *o, const char *path, int format)
 typedef struct side {
     rcfd_bt_file_t *f;
     size_t n;
-    int64_t prev;
-    int unordered;
 } side_t;
 
 static int on_row(void *ud, const rcfd_input_row_t *row)
@@ -136,10 +134,6 @@ static int on_row(void *ud, const rcfd_input_row_t *row)
     s->f->label[row->index] = (unsigned char)row->label;
     s->f->ts[row->index] = row->has_ts ? row->ts_us : (int64_t)row->index;
     s->f->has_ts &= row->has_ts;
-    if (row->index > 0 && s->f->ts[row->index] < s->prev) {
-        s->unordered = 1;
-    }
-    s->prev = s->f->ts[row->index];
     s->n++;
     return 0;
 }
@@ -225,9 +219,11 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
                   path);
     }
     if (rc == 0 && limits != NULL) {
-        if (!f->has_ts || side.unordered) {
+        /* A timestamp going backwards (NAB's machine_temperature file has one) is tolerated:
+         * windows are found by a forward scan, as NAB matches them row by row. */
+        if (!f->has_ts) {
             rc = rcfd_errf(RCFD_EMALFORMED, errstr, es,
-                           "%s: windows need ascending timestamps in field \"%s\"", path,
+                           "%s: windows need a timestamp in field \"%s\" on every record", path,
                            o->timestamp ? o->timestamp : "");
         }
         f->n_windows = n_win;
@@ -309,15 +305,30 @@ int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
         return RCFD_ENOMEM;
     }
     size_t k = 0;
-    for (size_t i = 0; i < nf; i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nf; i++) {
         rcfd_bt_file_t *f = &files[i];
         off[i] = k;
-        const double *in = o->nab_input == RCFD_BT_NAB_SCORE ? f->score : f->grade;
+        double *ratio = NULL;
+        const double *in = f->grade;
+        if (o->nab_input == RCFD_BT_NAB_SCORE) {
+            in = f->score;
+        } else if (o->nab_input == RCFD_BT_NAB_RATIO) {
+            ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
+            if (ratio == NULL) {
+                rc = RCFD_ENOMEM;
+                break;
+            }
+            for (size_t r = 0; r < f->n; r++) {
+                ratio[r] = f->threshold[r] > 0.0 ? f->score[r] / f->threshold[r] : 0.0;
+            }
+            in = ratio;
+        }
         rcfd_nab_points(f->grade, f->n, f->windows, f->n_windows, f->window_base, fix + k);
         k += rcfd_nab_points(in, f->n, f->windows, f->n_windows, f->window_base, pts + k);
+        rcfd_free(ratio);
     }
     off[nf] = k;
-    int rc = 0;
     for (int p = 0; rc == 0 && p < RCFD_NAB_N_PROFILES; p++) {
         const rcfd_nab_profile_t *prof = &rcfd_nab_profiles[p];
         rc = rcfd_nab_optimize(pts, k, nw, prof, &s->nab[p]);

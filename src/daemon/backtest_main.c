@@ -29,7 +29,7 @@ static void usage(FILE *out)
             "  --model TYPE        rcf (default)\n"
             "  -p NAME=VALUE       model parameter; KDA and SageMaker names are accepted\n"
             "  --grade-cutoff G    flag records with grade >= G (default 0.5)\n"
-            "  --nab-input grade|score   what the NAB threshold sweeps (default grade)\n"
+            "  --nab-input grade|score|ratio   what the NAB threshold sweeps (default score)\n"
             "  --format csv|json   default: from the file name\n"
             "  --html PATH         report (default backtest.html)\n"
             "  --json PATH         summary (default backtest.json)\n");
@@ -132,7 +132,7 @@ int rcfd_backtest_main(int argc, char **argv)
                         .format = -1,
                         .delim = ',',
                         .grade_cutoff = 0.5,
-                        .nab_input = RCFD_BT_NAB_GRADE};
+                        .nab_input = RCFD_BT_NAB_SCORE};
     const char *file = NULL, *corpus = NULL, *windows = NULL, *name = NULL;
     const char *html = "backtest.html", *json = "backtest.json", *fields = "value";
     const char *params[256];
@@ -161,8 +161,11 @@ int rcfd_backtest_main(int argc, char **argv)
         } else if (strcmp(a, "--grade-cutoff") == 0 && v) {
             o.grade_cutoff = atof(v);
         } else if (strcmp(a, "--nab-input") == 0 && v &&
-                   (strcmp(v, "grade") == 0 || strcmp(v, "score") == 0)) {
-            o.nab_input = strcmp(v, "score") == 0 ? RCFD_BT_NAB_SCORE : RCFD_BT_NAB_GRADE;
+                   (strcmp(v, "grade") == 0 || strcmp(v, "score") == 0 ||
+                    strcmp(v, "ratio") == 0)) {
+            o.nab_input = strcmp(v, "score") == 0   ? RCFD_BT_NAB_SCORE
+                          : strcmp(v, "ratio") == 0 ? RCFD_BT_NAB_RATIO
+                                                    : RCFD_BT_NAB_GRADE;
         } else if (strcmp(a, "--format") == 0 && v &&
                    (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0)) {
             o.format = strcmp(v, "csv") == 0 ? RCFD_FORMAT_CSV : RCFD_FORMAT_JSON;

@@ -1,0 +1,136 @@
+/* Train versus stream: the snapshot `rcfd train` writes for a key is byte for byte the forest a
+ * stream reaches when the key's records are fed straight to rcf_forest_process with the seed the
+ * daemon gives that key (rcfd_key_seed of the model seed, default 24301). Also: KDA/SageMaker
+ * parameter names, feature_dim checking, and that a snapshot loads back with matching params only. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "daemon/train.h"
+#include "daemon/trainer.h"
+#include "rcfd/alloc.h"
+#include "rcfd/rcf.h"
+#include "stream/keytab.h"
+
+#define N 700
+
+static void test_train_equals_stream(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rcfd-train-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char csv[512], out[512];
+    snprintf(csv, sizeof csv, "%s/in.csv", dir);
+    snprintf(out, sizeof out, "%s/snap", dir);
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fprintf(f, "ts,host,cpu,mem\n");
+    double cpu[2][N], mem[2][N];
+    size_t cnt[2] = {0, 0};
+    for (int i = 0; i < N; i++) {
+        int k = i % 3 == 0; /* two keys, interleaved unevenly */
+        double c = 50 + 10 * sin(i * 0.1) + (i == 500 ? 40 : 0), m = 30 + (i % 7);
+        char cs[32];
+        snprintf(cs, sizeof cs, "%.3f", c); /* the stream sees the printed value */
+        fprintf(f, "%d,%s,%s,%.1f\n", i, k ? "b/1" : "a", cs, m);
+        cpu[k][cnt[k]] = strtod(cs, NULL);
+        mem[k][cnt[k]++] = m;
+    }
+    fprintf(f, "%d,a,oops,1\n", N); /* malformed: skipped, as the daemon dead-letters it */
+    fclose(f);
+
+    cJSON *p = cJSON_CreateObject();
+    char err[512];
+    rcfd_strlist_t fields = {(char *[]){"cpu", "mem"}, 2};
+    assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "num_trees=30", 2, err,
+                                            sizeof err), 0);
+    assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "subSampleSize=64", 2, err,
+                                            sizeof err), 0);
+    assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "shingleSize=2", 2, err,
+                                            sizeof err), 0);
+    assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "feature_dim=2", 2, err,
+                                            sizeof err), 0);
+    assert_true(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "feature_dim=3", 2, err,
+                                       sizeof err) < 0);
+    rcfd_train_opts_t o = {.path = csv, .format = -1, .fields = &fields, .key = "host",
+                           .model = "rcf", .params = p, .out_dir = out};
+    rcfd_train_stats_t st;
+    assert_int_equal(rcfd_train_file(&o, &st, err, sizeof err), 0);
+    assert_int_equal(st.trained, N);
+    assert_int_equal(st.skipped, 1);
+    assert_int_equal(st.files, 2);
+
+    const char *keys[2] = {"a", "b/1"};
+    for (int k = 0; k < 2; k++) {
+        rcf_params_t rp = rcf_params_default(2);
+        rp.number_of_trees = 30;
+        rp.sub_sample_size = 64;
+        rp.shingle_size = 2;
+        rp.seed = rcfd_key_seed(24301, keys[k], strlen(keys[k]));
+        rcf_forest_t *fo;
+        assert_int_equal(rcf_forest_new(&rp, &fo, err, sizeof err), 0);
+        rcf_result_t r;
+        for (size_t i = 0; i < cnt[k]; i++) {
+            double v[2] = {cpu[k][i], mem[k][i]};
+            assert_int_equal(rcf_forest_process(fo, v, 2, &r), 0);
+        }
+        size_t need = rcf_forest_snapshot_size(fo), len;
+        unsigned char *want = malloc(need);
+        assert_int_equal(rcf_forest_save(fo, want, need, &len), 0);
+
+        char path[1024];
+        assert_int_equal(rcfd_trainer_snapshot_path(out, &rcfd_trainer_rcf, keys[k],
+                                                    strlen(keys[k]), path, sizeof path), 0);
+        FILE *g = fopen(path, "rb");
+        assert_non_null(g);
+        unsigned char *got = malloc(len + 1);
+        size_t n = fread(got, 1, len + 1, g);
+        fclose(g);
+        assert_int_equal(n, len);
+        assert_memory_equal(got, want, len);
+
+        /* Loads back under the same parameters, and names the one that differs otherwise. */
+        void *params = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
+        assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, params, err, sizeof err), 0);
+        void *m;
+        assert_int_equal(rcfd_trainer_load_file(&rcfd_trainer_rcf, params, 2, path, &m, err,
+                                                sizeof err), 0);
+        rcfd_trainer_rcf.destroy(m);
+        rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), params);
+        cJSON *q = cJSON_Duplicate(p, 1);
+        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, q, "numberOfTrees=31", 2, err,
+                                                sizeof err), 0);
+        assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, q, params, err, sizeof err), 0);
+        assert_true(rcfd_trainer_load_file(&rcfd_trainer_rcf, params, 2, path, &m, err,
+                                           sizeof err) < 0);
+        assert_non_null(strstr(err, "number_of_trees"));
+        rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), params);
+        free(params);
+        cJSON_Delete(q);
+        unlink(path);
+        free(got);
+        free(want);
+        rcf_forest_destroy(fo);
+    }
+    cJSON_Delete(p);
+    unlink(csv);
+    rmdir(out);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_equals_stream),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
