@@ -143,6 +143,19 @@ void rcfd_output_reopen(rcfd_output_t *o)
     }
 }
 
+void rcfd_output_abandon(rcfd_output_t *o)
+{
+    size_t n = o->send_n, m = o->batch_n;
+    o->send_n = o->batch_n = 0;
+    o->busy = 0;
+    for (size_t i = 0; i < n; i++) {
+        rcfd_delivery_unref(o->send_d[i]);
+    }
+    for (size_t i = 0; i < m; i++) {
+        rcfd_delivery_unref(o->batch_d[i]);
+    }
+}
+
 void rcfd_output_destroy(rcfd_output_t *o)
 {
     if (o->type != NULL && o->type->close != NULL) {

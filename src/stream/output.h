@@ -105,6 +105,9 @@ void rcfd_output_flush(rcfd_output_t *o);
 void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result);
 int rcfd_output_idle(const rcfd_output_t *o);
 void rcfd_output_reopen(rcfd_output_t *o);
+/* After uv_loop_close(), before the sources go: releases the deliveries of records this output
+ * never accepted (their offsets stay unstored). */
+void rcfd_output_abandon(rcfd_output_t *o);
 /* After uv_loop_close(): frees buffers and the sink (the timer was closed by the loop walk). */
 void rcfd_output_destroy(rcfd_output_t *o);
 

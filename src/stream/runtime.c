@@ -675,6 +675,9 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
         uv_loop_close(&rt->loop);
         rt->loop_closed = 1;
     }
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_abandon(&rt->outputs[i]);
+    }
     for (size_t i = 0; i < rt->n_sources; i++) {
         rcfd_source_t *s = &rt->sources[i];
         if (s->ops != NULL && s->ops->destroy != NULL) {
