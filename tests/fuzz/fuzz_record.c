@@ -1,0 +1,160 @@
+/* Fuzzes the record decoders. The input is one record payload, decoded three ways: as JSON, as a
+ * CSV line with named columns (','), and as a CSV line without names (';', fields by index). Each
+ * decoder must fail cleanly or give a record whose fields read back sanely: numbers finite and in
+ * the float range, keys NUL-terminated within the buffer, and the record's JSON form a JSON object
+ * (for CSV: one member per cell). A broken invariant aborts. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+#include "stream/record.h"
+#include "stream/schema.h"
+
+/* Field selection: plain names, a nested path, an array index, an escaped dot; then key, time. */
+static const char *const json_specs[] = {"cpu", "mem", "sensor.temp", "readings.1", "a\\.b"};
+static const char *const csv_named_specs[] = {"cpu", "mem", "sensor.temp", "4"};
+static const char *const csv_index_specs[] = {"2", "3", "7"};
+static char *csv_names[] = {"time", "host", "cpu", "mem", "sensor.temp"};
+
+#define MAX_FIELDS 5
+
+typedef struct selection {
+    rcfd_field_t fields[MAX_FIELDS];
+    size_t n_fields;
+    rcfd_field_t key, ts;
+} selection_t;
+
+static void compile(selection_t *s, const char *const *specs, size_t n, const char *key,
+                    const char *ts, const rcfd_strlist_t *columns, int csv)
+{
+    s->n_fields = n;
+    for (size_t i = 0; i < n; i++) {
+        if (rcfd_field_compile(&s->fields[i], specs[i]) != 0) {
+            abort();
+        }
+    }
+    if (rcfd_field_compile(&s->key, key) != 0 || rcfd_field_compile(&s->ts, ts) != 0) {
+        abort();
+    }
+    if (csv) {
+        for (size_t i = 0; i < n; i++) {
+            if (rcfd_field_resolve_csv(&s->fields[i], columns) != 0) {
+                abort();
+            }
+        }
+        if (rcfd_field_resolve_csv(&s->key, columns) != 0 ||
+            rcfd_field_resolve_csv(&s->ts, columns) != 0) {
+            abort();
+        }
+    }
+}
+
+static void check_record(rcfd_record_t *r, const selection_t *s)
+{
+    char reason[256];
+    size_t ok = 0;
+    for (size_t i = 0; i < s->n_fields; i++) {
+        double v = NAN;
+        if (rcfd_record_number(r, &s->fields[i], &v, reason, sizeof reason) == 0) {
+            if (!isfinite(v) || fabs(v) > FLT_MAX) {
+                abort();
+            }
+            ok++;
+        } else if (reason[0] == '\0') {
+            abort(); /* a rejection always says why (it goes to the dead-letter output) */
+        }
+    }
+    if (ok > s->n_fields) {
+        abort();
+    }
+    char key[64];
+    memset(key, 'x', sizeof key);
+    size_t key_len = SIZE_MAX;
+    if (rcfd_record_text(r, &s->key, key, sizeof key, &key_len, reason, sizeof reason) == 0) {
+        if (key_len >= sizeof key || key[key_len] != '\0' || strlen(key) != key_len) {
+            abort();
+        }
+    }
+    int64_t t;
+    for (int unit = RCFD_TS_S; unit <= RCFD_TS_US; unit++) {
+        (void)rcfd_record_time_us(r, &s->ts, unit, &t, reason, sizeof reason);
+    }
+    const char *js = NULL;
+    size_t js_len = 0;
+    if (rcfd_record_json(r, &js, &js_len) != 0) {
+        return; /* out of memory only */
+    }
+    if (js == NULL || strlen(js) != js_len) {
+        abort();
+    }
+    cJSON *back = cJSON_ParseWithLength(js, js_len);
+    if (!cJSON_IsObject(back)) {
+        abort(); /* the record's JSON form must be a JSON object */
+    }
+    if (r->format == RCFD_FORMAT_CSV && (size_t)cJSON_GetArraySize(back) != r->n_cols) {
+        abort();
+    }
+    cJSON_Delete(back);
+    /* Cached: a second call gives the same text. */
+    const char *js2 = NULL;
+    size_t js2_len = 0;
+    if (rcfd_record_json(r, &js2, &js2_len) != 0 || js2 != js || js2_len != js_len) {
+        abort();
+    }
+}
+
+static void decode(rcfd_record_t *r, int format, const char *data, size_t len, char delim,
+                   const rcfd_strlist_t *columns, const selection_t *s)
+{
+    char reason[256];
+    reason[0] = '\0';
+    int rc = rcfd_record_parse(r, format, data, len, delim, columns, reason, sizeof reason);
+    if (rc == 0) {
+        if (format == RCFD_FORMAT_CSV && r->n_cols == 0) {
+            abort(); /* even an empty line is one (empty) cell */
+        }
+        check_record(r, s);
+    } else if (rc != RCFD_ENOMEM && reason[0] == '\0') {
+        abort();
+    }
+    rcfd_record_clear(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int initialised;
+    static selection_t json_sel, csv_named_sel, csv_index_sel;
+    static const rcfd_strlist_t columns = {csv_names, sizeof csv_names / sizeof csv_names[0]};
+    static rcfd_record_t rec; /* reused across inputs, as the runtime does */
+    if (!initialised) {
+        /* As main() does: cJSON allocates through rcfd_malloc. */
+        cJSON_Hooks hooks = {.malloc_fn = rcfd_malloc, .free_fn = rcfd_free};
+        cJSON_InitHooks(&hooks);
+        compile(&json_sel, json_specs, sizeof json_specs / sizeof json_specs[0], "host", "time",
+                NULL, 0);
+        compile(&csv_named_sel, csv_named_specs,
+                sizeof csv_named_specs / sizeof csv_named_specs[0], "host", "time", &columns, 1);
+        compile(&csv_index_sel, csv_index_specs,
+                sizeof csv_index_specs / sizeof csv_index_specs[0], "1", "0", NULL, 1);
+        initialised = 1;
+    }
+    /* The decoders get exactly `size` bytes, with no terminator after them. */
+    char *copy = malloc(size ? size : 1);
+    if (copy == NULL) {
+        return 0;
+    }
+    memcpy(copy, data, size);
+    decode(&rec, RCFD_FORMAT_JSON, copy, size, ',', NULL, &json_sel);
+    decode(&rec, RCFD_FORMAT_CSV, copy, size, ',', &columns, &csv_named_sel);
+    decode(&rec, RCFD_FORMAT_CSV, copy, size, ';', NULL, &csv_index_sel);
+    free(copy);
+    return 0;
+}
