@@ -5,23 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/snapshot.h"
-#include "rcfd/alloc.h"
+#include "fuzz_snapshot.h"
 #include "rcfd/hotspots.h"
-
-/* Snapshots may declare windows of 100000 records; refusing big allocations keeps the fuzzer within
- * its memory limit and exercises the out-of-memory path of hs_new. */
-#define ALLOC_LIMIT (64u << 20)
-
-static void *capped_malloc(size_t n)
-{
-    return n > ALLOC_LIMIT ? NULL : malloc(n);
-}
-
-static void *capped_realloc(void *p, size_t n)
-{
-    return n > ALLOC_LIMIT ? NULL : realloc(p, n);
-}
 
 static void load_and_exercise(const uint8_t *data, size_t size)
 {
@@ -73,24 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int initialised;
-    if (!initialised) {
-        rcfd_set_allocator(&(rcfd_allocator_t){capped_malloc, capped_realloc, free});
-        initialised = 1;
-    }
-    load_and_exercise(data, size);
-    /* Random bytes almost never pass the checksum; load a resealed copy too, so the fuzzer reaches
-     * the payload decoder. */
-    if (size >= RCFD_SNAP_HEADER_SIZE) {
-        uint8_t *copy = malloc(size);
-        if (copy != NULL) {
-            memcpy(copy, data, size);
-            uint32_t version = (uint32_t)copy[12] | (uint32_t)copy[13] << 8 |
-                               (uint32_t)copy[14] << 16 | (uint32_t)copy[15] << 24;
-            rcfd_snap_seal(copy, RCFD_SNAP_KIND_HOTSPOTS, version, size - RCFD_SNAP_HEADER_SIZE);
-            load_and_exercise(copy, size);
-            free(copy);
-        }
-    }
+    fuzz_snapshot_input(data, size, RCFD_SNAP_KIND_HOTSPOTS, load_and_exercise);
     return 0;
 }
