@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config git ca-certificates
     librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcmocka-dev libcurl4-openssl-dev
-    kcat python3 procps
+    kcat python3 procps systemd
     clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
 )
 

@@ -10,6 +10,7 @@
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "stream/log.h"
+#include "stream/notify.h"
 #include "stream/runtime_int.h"
 
 #define COMP "runtime"
@@ -423,6 +424,7 @@ void rcfd_runtime_stop(rcfd_runtime_t *rt, int exit_code)
     }
     rt->stopping = 1;
     rt->exit_code = exit_code;
+    rcfd_notify("STOPPING=1");
     RCFD_LOG(RCFD_LOG_INFO, COMP, "stopping: %llu records in flight",
              (unsigned long long)rt->inflight);
     uv_timer_stop(&rt->stats_timer);
@@ -619,8 +621,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
     uv_prepare_init(&rt->loop, &rt->flush);
     uv_timer_init(&rt->loop, &rt->stats_timer);
     uv_timer_init(&rt->loop, &rt->deadline);
+    uv_timer_init(&rt->loop, &rt->watchdog);
     rt->sig_term.data = rt->sig_int.data = rt->sig_hup.data = rt->flush.data = rt;
-    rt->stats_timer.data = rt->deadline.data = rt;
+    rt->stats_timer.data = rt->deadline.data = rt->watchdog.data = rt;
     *out = rt;
     *exit_code = RCFD_EXIT_OK;
     return 0;
@@ -628,6 +631,29 @@ fail:
     rt->cfg = NULL; /* still the caller's */
     rcfd_runtime_destroy(rt);
     return rc != 0 ? rc : RCFD_EINVAL;
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    rcfd_notify("WATCHDOG=1"); /* from a loop timer, so a stuck loop stops the pings */
+}
+
+/* Config, sources and outputs are up: tell systemd (Type=notify), and ping its watchdog at half
+ * the interval it asked for. */
+static void notify_ready(rcfd_runtime_t *rt)
+{
+    char status[160];
+    snprintf(status, sizeof status, "READY=1\nSTATUS=%zu sources, %zu pipelines, %zu outputs",
+             rt->n_sources, rt->n_pipelines, rt->n_outputs);
+    int rc = rcfd_notify(status);
+    if (rc != 0) {
+        RCFD_LOG(RCFD_LOG_WARN, COMP, "sd_notify: %s", rcfd_strerror(rc));
+    }
+    uint64_t usec = rcfd_notify_watchdog_usec();
+    if (usec >= 2000) {
+        uv_timer_start(&rt->watchdog, on_watchdog, usec / 2000, usec / 2000);
+    }
 }
 
 int rcfd_runtime_run(rcfd_runtime_t *rt)
@@ -649,6 +675,9 @@ int rcfd_runtime_run(rcfd_runtime_t *rt)
             rcfd_runtime_fail(rt, RCFD_EXIT_SOFTWARE);
             break;
         }
+    }
+    if (!rt->stopping) {
+        notify_ready(rt);
     }
     uv_run(&rt->loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&rt->loop);

@@ -71,7 +71,7 @@ struct rcfd_runtime {
     rcfd_buf_t enc[2]; /* per style */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_prepare_t flush;
-    uv_timer_t stats_timer, deadline;
+    uv_timer_t stats_timer, deadline, watchdog; /* watchdog: systemd pings */
     uv_work_t reload_work;
     int reloading;
     rcfd_config_t *reload_cfg;

@@ -1,10 +1,12 @@
-/* File and stdin source: JSONL or CSV lines, read with uv_fs_read on the threadpool, handled with a
- * per-callback budget, optionally paced at the event-time speed of a timestamp field times a
+/* File and stdin source: JSONL or CSV lines, read with uv_fs_read on the threadpool (files) or a
+ * uv_pipe_t (stdin when it is a pipe, socket or terminal: a threadpool read there could block
+ * forever and hold up a graceful stop), handled with a per-callback budget, optionally paced at the event-time speed of a timestamp field times a
  * factor (backtests of logged streams). At the end of input the source finishes once everything it
  * read has been accepted by the outputs; the daemon stops when every source has finished. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/errstr.h"
@@ -19,6 +21,8 @@ typedef struct file_src {
     rcfd_source_t *s;
     int fd;
     int is_stdin;
+    int streaming;   /* stdin is a pipe, socket or tty: read through `pipe` */
+    uv_pipe_t pipe;
     uv_fs_t req;
     char *chunk;
     rcfd_buf_t buf;  /* unconsumed input */
@@ -61,6 +65,19 @@ static int file_init(rcfd_source_t *s, char *errstr, size_t es)
     if (strcmp(s->conf->path, "-") == 0) {
         f->fd = STDIN_FILENO;
         f->is_stdin = 1;
+        struct stat st;
+        if (fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {
+            int rc = uv_pipe_init(&s->rt->loop, &f->pipe, 0);
+            if (rc == 0 && (rc = uv_pipe_open(&f->pipe, STDIN_FILENO)) != 0) {
+                uv_close((uv_handle_t *)&f->pipe, NULL);
+            }
+            if (rc != 0) {
+                return rcfd_errf(rc, errstr, es, "sources \"%s\": cannot read stdin: %s",
+                                 s->conf->name, uv_strerror(rc));
+            }
+            f->streaming = 1;
+            f->pipe.data = f;
+        }
     } else {
         f->fd = open(s->conf->path, O_RDONLY | O_CLOEXEC);
         if (f->fd < 0) {
@@ -76,6 +93,14 @@ static int file_init(rcfd_source_t *s, char *errstr, size_t es)
 }
 
 static void on_read(uv_fs_t *req);
+static void on_stream_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf);
+
+static void on_stream_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    file_src_t *f = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(f->chunk, (unsigned)f->s->conf->read_chunk_bytes);
+}
 
 static void start_read(file_src_t *f)
 {
@@ -88,8 +113,13 @@ static void start_read(file_src_t *f)
         f->buf.len -= f->pos;
         f->pos = 0;
     }
-    uv_buf_t b = uv_buf_init(f->chunk, (unsigned)f->s->conf->read_chunk_bytes);
-    int rc = uv_fs_read(&f->s->rt->loop, &f->req, f->fd, &b, 1, -1, on_read);
+    int rc;
+    if (f->streaming) {
+        rc = uv_read_start((uv_stream_t *)&f->pipe, on_stream_alloc, on_stream_read);
+    } else {
+        uv_buf_t b = uv_buf_init(f->chunk, (unsigned)f->s->conf->read_chunk_bytes);
+        rc = uv_fs_read(&f->s->rt->loop, &f->req, f->fd, &b, 1, -1, on_read);
+    }
     if (rc != 0) {
         RCFD_LOG(RCFD_LOG_ERROR, f->s->conf->name, "read %s: %s", f->s->conf->path,
                  uv_strerror(rc));
@@ -99,11 +129,30 @@ static void start_read(file_src_t *f)
     f->reading = 1;
 }
 
+static void handle_read(file_src_t *f, ssize_t n);
+
 static void on_read(uv_fs_t *req)
 {
     file_src_t *f = req->data;
     ssize_t n = req->result;
     uv_fs_req_cleanup(req);
+    handle_read(f, n);
+}
+
+/* One chunk at a time, as with uv_fs_read: stop after each read so lines are consumed (and
+ * backpressure applies) before more input is taken. */
+static void on_stream_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (n == 0) {
+        return; /* EAGAIN: nothing yet */
+    }
+    uv_read_stop(h);
+    handle_read(h->data, n == UV_EOF ? 0 : n);
+}
+
+static void handle_read(file_src_t *f, ssize_t n)
+{
     f->reading = 0;
     if (f->stopping) {
         if (f->s->rt->closing) {
@@ -291,6 +340,10 @@ static void file_stop(rcfd_source_t *s)
     f->stopping = 1;
     uv_idle_stop(&f->idle);
     uv_timer_stop(&f->pace);
+    if (f->streaming && f->reading) {
+        uv_read_stop((uv_stream_t *)&f->pipe); /* a pipe read can always be abandoned */
+        f->reading = 0;
+    }
 }
 
 static void file_close(rcfd_source_t *s)
@@ -298,7 +351,7 @@ static void file_close(rcfd_source_t *s)
     file_src_t *f = s->impl;
     if (!f->reading) {
         rcfd_runtime_source_closed(s->rt, s);
-    } /* else on_read reports it */
+    } /* else on_read reports it; the pipe handle closes with the loop's other handles */
 }
 
 static void file_destroy(rcfd_source_t *s)

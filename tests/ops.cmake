@@ -1,0 +1,7 @@
+# Operations: systemd notification protocol (the install check is in tests/CMakeLists.txt).
+if(TARGET rcfd)
+  add_test(NAME ops_notify COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/ops_notify.py
+                                   $<TARGET_FILE:rcfd>)
+  math(EXPR ops_timeout "60 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  set_tests_properties(ops_notify PROPERTIES LABELS integration TIMEOUT ${ops_timeout})
+endif()
