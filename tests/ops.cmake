@@ -5,3 +5,7 @@ if(TARGET rcfd)
   math(EXPR ops_timeout "60 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
   set_tests_properties(ops_notify PROPERTIES LABELS integration TIMEOUT ${ops_timeout})
 endif()
+
+if(TARGET rcfd_stream)
+  rcfd_add_test(test_prometheus SOURCES unit/test_prometheus.c LABELS unit LIBS rcfd_stream pthread)
+endif()
