@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 
 #include "backtest.h"
 #include "demo.h"
@@ -69,6 +70,10 @@ int main(int argc, char **argv)
 {
     cJSON_Hooks hooks = {.malloc_fn = rcfd_malloc, .free_fn = rcfd_free};
     cJSON_InitHooks(&hooks);
+    /* Before any thread starts (libcurl's global state is not thread-safe to set up). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || atexit(curl_global_cleanup) != 0) {
+        return RCFD_EXIT_SOFTWARE;
+    }
     rcfd_log_init();
     if (argc < 2) {
         usage(stderr);

@@ -36,6 +36,10 @@ typedef struct rcfd_model_type {
      * `columns` are the pipeline's field names (KDA keys the explanation by column). */
     int (*encode)(const void *result, const rcfd_strlist_t *columns, rcfd_style_t style,
                   rcfd_buf_t *out);
+    /* Output filters (optional): the anomaly grade in [0, 1] (NAN: none), and whether the result
+     * holds at least one hotspot. */
+    double (*grade)(const void *result);
+    int (*has_hotspots)(const void *result);
 } rcfd_model_type_t;
 
 extern const rcfd_model_type_t rcfd_model_rcf;

@@ -95,6 +95,11 @@ static double hs_score(const void *result)
     return NAN;
 }
 
+static int hs_has_hotspots(const void *result)
+{
+    return ((const hs_model_result_t *)result)->r.n_hotspots > 0;
+}
+
 /* The HOTSPOTS_RESULT JSON of a result ({"hotspots":[...]}); flags as hs_result_json. */
 static int result_json(const hs_model_result_t *res, unsigned flags, rcfd_buf_t *tmp)
 {
@@ -149,5 +154,6 @@ const rcfd_model_type_t rcfd_model_hotspots = {
     .destroy = hs_destroy_model,
     .process = hs_process_model,
     .score = hs_score,
+    .has_hotspots = hs_has_hotspots,
     .encode = hs_encode,
 };

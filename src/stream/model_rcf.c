@@ -101,6 +101,11 @@ static double rcf_score(const void *result)
     return ((const rcf_model_result_t *)result)->r.score;
 }
 
+static double rcf_grade(const void *result)
+{
+    return ((const rcf_model_result_t *)result)->r.grade;
+}
+
 static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style_t style,
                       rcfd_buf_t *out)
 {
@@ -159,4 +164,5 @@ const rcfd_model_type_t rcfd_model_rcf = {
     .process = rcf_process,
     .score = rcf_score,
     .encode = rcf_encode,
+    .grade = rcf_grade,
 };

@@ -56,9 +56,11 @@ typedef struct rcfd_sink_type {
     const char *name;
     /* Startup, before the loop runs (may block briefly, e.g. open(2)). */
     int (*open)(rcfd_output_t *o, char *errstr, size_t errstr_size);
-    /* Starts delivering data[0..len). The sink later calls rcfd_output_sent() exactly once, never
+    /* Starts delivering data[0..len) (the batch's lines, each ending in '\n'; o->sending.r[] has
+     * each record's place and key). The sink later calls rcfd_output_sent() exactly once, never
      * from inside send(). `retry` is 1 when the host resends the same batch after RETRY (a sink
-     * that wrote part of it resumes where it stopped). Returns 0, or an error meaning RETRY. */
+     * that wrote part of it resumes where it stopped; records marked done are skipped). Returns 0,
+     * or an error meaning RETRY. */
     int (*send)(rcfd_output_t *o, const char *data, size_t len, int retry);
     /* SIGHUP: reopen files before the next send. */
     void (*reopen)(rcfd_output_t *o);
@@ -66,30 +68,53 @@ typedef struct rcfd_sink_type {
     void (*close)(rcfd_output_t *o);
 } rcfd_sink_type_t;
 
-extern const rcfd_sink_type_t rcfd_sink_file;
+extern const rcfd_sink_type_t rcfd_sink_file, rcfd_sink_webhook, rcfd_sink_kafka;
+
+#define RCFD_LAT_BUCKETS 256 /* latency histogram: bucket i holds [2^(i/8), 2^((i+1)/8)) us */
 
 typedef struct rcfd_output_stats {
-    uint64_t records;      /* records accepted */
-    uint64_t dropped;      /* records in DROPped batches */
-    uint64_t filtered;     /* below min_score */
-    uint64_t retries;      /* RETRY answers */
+    uint64_t records;       /* records accepted */
+    uint64_t dropped;       /* given up with no dead-letter output to take them */
+    uint64_t dead_lettered; /* given up and handed to the dead-letter output */
+    uint64_t filtered;      /* below min_score / min_grade, or without hotspots */
+    uint64_t retries;       /* RETRY answers */
+    uint64_t batches;       /* sends answered OK */
     uint64_t bytes;
+    uint64_t lat[RCFD_LAT_BUCKETS]; /* submit -> accepted */
 } rcfd_output_stats_t;
+
+/* One queued record: its line in the batch's data (without the '\n') and its key. */
+typedef struct rcfd_out_rec {
+    rcfd_delivery_t *d;
+    size_t off, len;
+    size_t koff, klen;
+    int has_key;
+    int done; /* settled individually (accepted or dead-lettered) during a partial send */
+    uint64_t t0; /* uv_hrtime() at submit */
+} rcfd_out_rec_t;
+
+typedef struct rcfd_out_batch {
+    rcfd_buf_t data;
+    rcfd_buf_t keys;
+    rcfd_out_rec_t *r;
+    size_t n, cap;
+    size_t head; /* accumulating batch: records before head were moved to the send slot */
+} rcfd_out_batch_t;
 
 struct rcfd_output {
     const rcfd_output_conf_t *conf;
     const rcfd_sink_type_t *type;
     void *impl; /* the sink's state */
     uv_loop_t *loop;
-    rcfd_buf_t batch;
-    rcfd_delivery_t **batch_d;
-    size_t batch_n, batch_cap;
-    rcfd_buf_t sending;
-    rcfd_delivery_t **send_d;
-    size_t send_n, send_cap;
+    rcfd_output_t *dead; /* conf->dead_letter's output, or NULL */
+    rcfd_out_batch_t batch;   /* accumulating */
+    rcfd_out_batch_t sending; /* handed to the sink */
     int busy;
     uint64_t backoff_ms;
+    uint64_t rnd;
+    uint64_t batch_t0; /* uv_now() when the accumulating batch got its first record */
     uv_timer_t retry_timer;
+    uv_timer_t linger_timer;
     rcfd_output_stats_t stats;
     void (*on_idle)(void *ud); /* called when the output has nothing queued or in flight */
     void *ud;
@@ -97,13 +122,32 @@ struct rcfd_output {
 
 int rcfd_output_init(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_conf_t *conf,
                      char *errstr, size_t errstr_size);
+/* Resolves every output's dead_letter index to a pointer (after all are initialised). */
+void rcfd_outputs_link(rcfd_output_t *outs, size_t n);
+/* The record filter (min_score, min_grade, require_hotspots): 1 if the output wants it. NaN score
+ * or grade means the pipeline has no such result: that filter does not apply. */
+int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots);
 /* Queues one encoded record (a newline is added) and takes a reference on d. */
 int rcfd_output_submit(rcfd_output_t *o, const char *data, size_t len, rcfd_delivery_t *d);
-/* Starts sending the queued batch unless a send is in flight. */
+/* The same with the record's key (the Kafka sink's message key); key may be NULL. */
+int rcfd_output_submit_keyed(rcfd_output_t *o, const char *data, size_t len, const char *key,
+                             size_t key_len, rcfd_delivery_t *d);
+/* Starts sending the queued batch unless a send is in flight or it is waiting for
+ * batch_max_delay_ms to fill up. */
 void rcfd_output_flush(rcfd_output_t *o);
-/* The sink's answer for the batch in flight. */
+/* The sink's answer for the batch in flight. DROP hands the records to the dead-letter output. */
 void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result);
+/* DROP with a reason written into each dead letter ("HTTP 400", "MSG_SIZE_TOO_LARGE: ..."). */
+void rcfd_output_drop(rcfd_output_t *o, const char *reason);
+/* Settles record i of the batch in flight before the batch's answer (sinks that deliver records
+ * one by one): accepted, or dead-lettered with reason. */
+void rcfd_output_record_ok(rcfd_output_t *o, size_t i);
+void rcfd_output_record_dead(rcfd_output_t *o, size_t i, const char *reason);
 int rcfd_output_idle(const rcfd_output_t *o);
+/* Bytes queued or in flight in these outputs (backpressure). */
+uint64_t rcfd_outputs_queued_bytes(const rcfd_output_t *outs, size_t n);
+/* Latency quantile (0..1) of accepted records in milliseconds; NAN if none. */
+double rcfd_output_latency_ms(const rcfd_output_t *o, double q);
 void rcfd_output_reopen(rcfd_output_t *o);
 /* After uv_loop_close(), before the sources go: releases the deliveries of records this output
  * never accepted (their offsets stay unstored). */

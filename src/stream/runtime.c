@@ -217,7 +217,8 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         dead_letter(rt, p, reason, origin, d);
         return;
     }
-    double score = NAN;
+    double score = NAN, grade = NAN;
+    int hotspots = 0;
     for (size_t m = 0; m < in->n; m++) {
         int rc = p->types[m]->process(in->models[m], p->values, p->conf->fields.n,
                                       &p->results[m]);
@@ -231,12 +232,18 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         if (isnan(score)) {
             score = sc;
         }
+        if (p->types[m]->grade != NULL) {
+            grade = p->types[m]->grade(p->results[m]);
+        }
+        if (p->types[m]->has_hotspots != NULL) {
+            hotspots |= p->types[m]->has_hotspots(p->results[m]);
+        }
     }
     p->scored++;
     int encoded[2] = {0, 0};
     for (size_t o = 0; o < p->conf->outputs.n; o++) {
         rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
-        if (!isnan(score) && score < out->conf->min_score) {
+        if (!rcfd_output_wants(out, score, grade, hotspots)) {
             out->stats.filtered++;
             continue;
         }
@@ -252,7 +259,8 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
             }
             encoded[style] = 1;
         }
-        if (rcfd_output_submit(out, b->p, b->len, d) != 0) {
+        if (rcfd_output_submit_keyed(out, b->p, b->len, p->has_key ? key : NULL, key_len, d) !=
+            0) {
             RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory queueing a record");
         }
     }
@@ -286,10 +294,14 @@ void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
 {
     rt->inflight++;
     s->inflight++;
-    if (!rt->paused && rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight) {
+    if (!rt->paused &&
+        (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
+         rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) >=
+             (uint64_t)rt->cfg->runtime.max_inflight_bytes)) {
         rt->paused = 1;
-        RCFD_LOG(RCFD_LOG_DEBUG, COMP, "%llu records in flight: pausing sources",
-                 (unsigned long long)rt->inflight);
+        RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records (%llu bytes) in flight: pausing sources",
+                 (unsigned long long)rt->inflight,
+                 (unsigned long long)rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs));
         for (size_t i = 0; i < rt->n_sources; i++) {
             rt->sources[i].ops->pause(&rt->sources[i]);
         }
@@ -302,9 +314,11 @@ void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
 {
     rt->inflight--;
     s->inflight--;
-    if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2) {
+    if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2 &&
+        rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) <=
+            (uint64_t)rt->cfg->runtime.max_inflight_bytes / 2) {
         rt->paused = 0;
-        RCFD_LOG(RCFD_LOG_DEBUG, COMP, "%llu records in flight: resuming sources",
+        RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records in flight: resuming sources",
                  (unsigned long long)rt->inflight);
         for (size_t i = 0; i < rt->n_sources && !rt->stopping; i++) {
             rt->sources[i].ops->resume(&rt->sources[i]);
@@ -335,10 +349,12 @@ static void log_stats(rcfd_runtime_t *rt, int level)
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
         RCFD_LOG(level, COMP,
-                 "output %s: %llu written, %llu filtered, %llu dropped, %llu retries",
+                 "output %s: %llu written, %llu filtered, %llu dropped, %llu dead-lettered, "
+                 "%llu retries, %llu batches",
                  o->conf->name, (unsigned long long)o->stats.records,
                  (unsigned long long)o->stats.filtered, (unsigned long long)o->stats.dropped,
-                 (unsigned long long)o->stats.retries);
+                 (unsigned long long)o->stats.dead_lettered, (unsigned long long)o->stats.retries,
+                 (unsigned long long)o->stats.batches);
     }
 }
 
@@ -572,6 +588,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         }
         rt->n_outputs++;
     }
+    rcfd_outputs_link(rt->outputs, rt->n_outputs);
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {

@@ -15,7 +15,9 @@ static const char *const level_enum[] = {"error", "warn", "info", "debug", "trac
 static const char *const source_type_enum[] = {"kafka", "file", NULL};
 static const char *const format_enum[] = {"json", "csv", NULL};
 static const char *const ts_unit_enum[] = {"s", "ms", "us", NULL};
-static const char *const output_type_enum[] = {"file", NULL};
+static const char *const output_type_enum[] = {"file", "webhook", "kafka", NULL};
+static const char *const out_format_enum[] = {"jsonl", "csv", NULL};
+static const char *const fsync_enum[] = {"none", "batch", "interval", NULL};
 static const char *const style_enum[] = {"rcfd", "kda", NULL};
 
 const rcfd_conf_desc_t rcfd_root_desc[] = {
@@ -48,6 +50,9 @@ const rcfd_conf_desc_t rcfd_runtime_desc[] = {
      "(exit 75)"},
     {"stats_interval_ms", RCFD_CT_INT, O(stats_interval_ms), "60000", 0, 86400000, NULL,
      RCFD_CONF_HOT, "period of the counters line in the log; 0 disables it"},
+    {"max_inflight_bytes", RCFD_CT_INT, O(max_inflight_bytes), "67108864", 4096, 1e12, NULL, 0,
+     "bytes queued in outputs (encoded records not yet accepted); above it sources pause, below "
+     "half (and max_inflight below half) they resume: the cap on the outputs' memory"},
     {NULL},
 };
 #undef O
@@ -113,21 +118,71 @@ const rcfd_conf_desc_t rcfd_output_desc[] = {
      "rcfd: anomaly_score, explanation, hotspots, _rcfd; kda: ANOMALY_SCORE, ANOMALY_EXPLANATION, "
      "HOTSPOTS_RESULT exactly as Kinesis Data Analytics"},
     {"min_score", RCFD_CT_DOUBLE, O(min_score), "0", 0, 1e9, NULL, RCFD_CONF_HOT,
-     "only records scoring at least this are written (dead letters are always written)"},
+     "filter: only records scoring at least this are written (dead letters are always written; "
+     "filtered records count as accepted)"},
+    {"min_grade", RCFD_CT_DOUBLE, O(min_grade), "0", 0, 1, NULL, RCFD_CONF_HOT,
+     "filter: only records whose RCF anomaly grade is at least this are written"},
+    {"require_hotspots", RCFD_CT_BOOL, O(require_hotspots), "false", 0, 0, NULL, RCFD_CONF_HOT,
+     "filter: only records with at least one HOTSPOTS hotspot are written"},
+    {"dead_letter", RCFD_CT_STRING, O(dead_letter), "\"\"", 0, 0, NULL, 0,
+     "output that takes records this one gave up on (permanent errors), with the reason; empty: "
+     "count and drop them"},
+    {"batch_max_bytes", RCFD_CT_INT, O(batch_max_bytes), "1048576", 1024, 268435456, NULL, 0,
+     "bytes per batch (file write, HTTP request, produce round)"},
+    {"batch_max_records", RCFD_CT_INT, O(batch_max_records), "100000", 1, 10000000, NULL, 0,
+     "records per batch (webhook: 1 posts single JSON objects, more posts JSON arrays)"},
+    {"batch_max_delay_ms", RCFD_CT_INT, O(batch_max_delay_ms), "0", 0, 600000, NULL, 0,
+     "how long a batch may wait to fill up; 0: send once per loop iteration"},
+    {"retry_initial_ms", RCFD_CT_INT, O(retry_initial_ms), "100", 1, 600000, NULL, 0,
+     "first retry delay after a failed send; doubles (with jitter: 50-100% of it) up to "
+     "retry_max_ms"},
+    {"retry_max_ms", RCFD_CT_INT, O(retry_max_ms), "30000", 1, 3600000, NULL, 0,
+     "largest retry delay"},
     {NULL},
 };
 
 const rcfd_conf_desc_t rcfd_output_file_desc[] = {
     {"path", RCFD_CT_STRING, O(path), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
-     "JSONL file to append to, or \"-\" for stdout; reopened on SIGHUP (logrotate)"},
-    {"batch_max_bytes", RCFD_CT_INT, O(batch_max_bytes), "1048576", 1024, 268435456, NULL, 0,
-     "bytes per write; writes happen once per loop iteration or when a batch is full"},
-    {"fsync", RCFD_CT_BOOL, O(fsync), "false", 0, 0, NULL, 0,
-     "fdatasync after each write before records count as accepted"},
-    {"retry_initial_ms", RCFD_CT_INT, O(retry_initial_ms), "100", 1, 600000, NULL, 0,
-     "first retry delay after a failed write; doubles up to retry_max_ms"},
-    {"retry_max_ms", RCFD_CT_INT, O(retry_max_ms), "30000", 1, 3600000, NULL, 0,
-     "largest retry delay"},
+     "file to append to, or \"-\" for stdout; reopened on SIGHUP (logrotate)"},
+    {"format", RCFD_CT_ENUM, O(format), "\"jsonl\"", 0, 0, out_format_enum, 0,
+     "jsonl: one JSON object per line; csv: the top-level members of the first record as header "
+     "(written at the start of every file), nested values as JSON text"},
+    {"fsync", RCFD_CT_ENUM, O(fsync), "\"none\"", 0, 0, fsync_enum, 0,
+     "none: records count as accepted once written; batch: fdatasync after every write before "
+     "they do; interval: fdatasync before acknowledging when fsync_interval_ms has passed since the "
+     "last one"},
+    {"fsync_interval_ms", RCFD_CT_INT, O(fsync_interval_ms), "1000", 1, 3600000, NULL, 0,
+     "fsync interval policy: period"},
+    {"rotate_bytes", RCFD_CT_INT, O(rotate_bytes), "0", 0, 1e13, NULL, 0,
+     "rename the file to PATH.<UTC time>.<n> and start a new one before it would exceed this; 0: "
+     "never"},
+    {"rotate_interval_ms", RCFD_CT_INT, O(rotate_interval_ms), "0", 0, 31622400000.0, NULL, 0,
+     "rotate a non-empty file this long after it was opened; 0: never"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_output_webhook_desc[] = {
+    {"url", RCFD_CT_STRING, O(url), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "http:// or https:// URL records are POSTed to (Content-Type: application/json)"},
+    {"headers", RCFD_CT_KV, O(headers), "{}", 0, 0, NULL, 0,
+     "extra request headers; use ${NAME} for tokens: {\"Authorization\": \"Bearer ${TOKEN}\"}"},
+    {"timeout_ms", RCFD_CT_INT, O(timeout_ms), "10000", 1, 3600000, NULL, 0,
+     "whole request timeout; a timed-out request is retried"},
+    {"connect_timeout_ms", RCFD_CT_INT, O(connect_timeout_ms), "3000", 1, 3600000, NULL, 0,
+     "connection timeout"},
+    {"tls_verify", RCFD_CT_BOOL, O(tls_verify), "true", 0, 0, NULL, 0,
+     "verify the server certificate and host name"},
+    {"ca_file", RCFD_CT_STRING, O(ca_file), "\"\"", 0, 0, NULL, 0,
+     "CA bundle (PEM) to verify the server with; empty: the system's"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_output_kafka_desc[] = {
+    {"topic", RCFD_CT_STRING, O(topic), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "topic to produce to; the pipeline key is the message key"},
+    {"rdkafka", RCFD_CT_KV, O(rdkafka), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "librdkafka producer properties (bootstrap.servers at least); enable.idempotence defaults to "
+     "true"},
     {NULL},
 };
 #undef O
@@ -259,6 +314,51 @@ static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
     return 0;
 }
 
+/* The type-specific table of an output object (by its "type"; file when absent or unknown, so
+ * the common table reports the bad type). */
+static const rcfd_conf_desc_t *output_type_desc(const cJSON *obj)
+{
+    const char *t = rcfd_conf_peek_string(obj, "type");
+    if (t != NULL && strcmp(t, "webhook") == 0) {
+        return rcfd_output_webhook_desc;
+    }
+    if (t != NULL && strcmp(t, "kafka") == 0) {
+        return rcfd_output_kafka_desc;
+    }
+    return rcfd_output_file_desc;
+}
+
+static const rcfd_conf_desc_t *output_conf_desc(const rcfd_output_conf_t *o)
+{
+    return o->type == RCFD_OUTPUT_WEBHOOK ? rcfd_output_webhook_desc
+           : o->type == RCFD_OUTPUT_KAFKA ? rcfd_output_kafka_desc
+                                          : rcfd_output_file_desc;
+}
+
+static int check_producer(const rcfd_output_conf_t *o, const char *path, char *errstr, size_t es)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int have_bootstrap = 0, rc = 0;
+    for (size_t i = 0; i < o->rdkafka.n && rc == 0; i++) {
+        const char *k = o->rdkafka.keys[i], *v = o->rdkafka.vals[i];
+        char kerr[512];
+        if (rd_kafka_conf_set(conf, k, v, kerr, sizeof kerr) != RD_KAFKA_CONF_OK) {
+            rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.rdkafka.\"%s\": %s", path, k, kerr);
+        }
+        have_bootstrap |= strcmp(k, "bootstrap.servers") == 0 ||
+                          strcmp(k, "metadata.broker.list") == 0 ||
+                          strcmp(k, "test.mock.num.brokers") == 0;
+    }
+    rd_kafka_conf_destroy(conf);
+    if (rc == 0 && !have_bootstrap) {
+        rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.rdkafka: \"bootstrap.servers\" is required",
+                       path);
+    }
+    return rc;
+}
+
+static int link_output_dead_letters(rcfd_config_t *cfg, char *errstr, size_t es);
+
 static int parse_outputs(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
 {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
@@ -276,9 +376,13 @@ static int parse_outputs(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
         rcfd_output_conf_t *o = &cfg->outputs[i];
         char path[64];
         snprintf(path, sizeof path, "outputs[%zu]", i);
-        rcfd_conf_section_t secs[] = {{rcfd_output_desc, o}, {rcfd_output_file_desc, o}};
+        o->dead_letter_index = -1;
+        rcfd_conf_section_t secs[] = {{rcfd_output_desc, o}, {output_type_desc(it), o}};
         int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
         if (rc != 0) {
+            return rc;
+        }
+        if (o->type == RCFD_OUTPUT_KAFKA && (rc = check_producer(o, path, errstr, es)) != 0) {
             return rc;
         }
         for (size_t j = 0; j < i; j++) {
@@ -288,6 +392,32 @@ static int parse_outputs(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
                                  j);
             }
         }
+    }
+    return link_output_dead_letters(cfg, errstr, es);
+}
+
+static long find_output(const rcfd_config_t *cfg, const char *name);
+
+static int link_output_dead_letters(rcfd_config_t *cfg, char *errstr, size_t es)
+{
+    for (size_t i = 0; i < cfg->n_outputs; i++) {
+        rcfd_output_conf_t *o = &cfg->outputs[i];
+        if (o->dead_letter[0] == '\0') {
+            continue;
+        }
+        long d = find_output(cfg, o->dead_letter);
+        if (d < 0) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "outputs[%zu].dead_letter: no output is named \"%s\"", i,
+                             o->dead_letter);
+        }
+        if ((size_t)d == i || cfg->outputs[d].dead_letter[0] != '\0') {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "outputs[%zu].dead_letter: \"%s\" must be another output without a "
+                             "dead_letter of its own",
+                             i, o->dead_letter);
+        }
+        o->dead_letter_index = d;
     }
     return 0;
 }
@@ -547,7 +677,11 @@ void rcfd_config_free(rcfd_config_t *cfg)
     }
     for (size_t i = 0; i < cfg->n_outputs; i++) {
         rcfd_conf_free(rcfd_output_desc, &cfg->outputs[i]);
+        /* Type tables cover disjoint fields: freeing all three also covers an output whose
+         * "type" failed to parse after another table's defaults were applied. */
         rcfd_conf_free(rcfd_output_file_desc, &cfg->outputs[i]);
+        rcfd_conf_free(rcfd_output_webhook_desc, &cfg->outputs[i]);
+        rcfd_conf_free(rcfd_output_kafka_desc, &cfg->outputs[i]);
     }
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
@@ -593,7 +727,7 @@ static cJSON *config_json(const rcfd_config_t *cfg)
     }
     a = cJSON_AddArrayToObject(root, "outputs");
     for (size_t i = 0; i < cfg->n_outputs; i++) {
-        cJSON_AddItemToArray(a, section_json(rcfd_output_desc, rcfd_output_file_desc,
+        cJSON_AddItemToArray(a, section_json(rcfd_output_desc, output_conf_desc(&cfg->outputs[i]),
                                              &cfg->outputs[i]));
     }
     a = cJSON_AddArrayToObject(root, "pipelines");
@@ -676,8 +810,23 @@ int rcfd_config_reference(rcfd_buf_t *out)
                                "JSONL or CSV from a file or stdin; for backtests.",
                                rcfd_source_file_desc);
     rc = rc ? rc : ref_section(out, "outputs[]", "Keys of every output.", rcfd_output_desc);
-    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"file\"", "",
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"file\"",
+                               "JSONL or CSV appended with uv_fs_write (threadpool); size and time "
+                               "rotation; reopened on SIGHUP.",
                                rcfd_output_file_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"webhook\"",
+                               "HTTP POST of JSON (one object, or an array per batch) through "
+                               "libcurl's multi interface on the loop. 2xx: accepted; 408, 429, "
+                               "5xx, timeouts and transport errors: retried with backoff; other "
+                               "statuses: given up (dead_letter). One request in flight per output, "
+                               "so records of a key arrive in order.",
+                               rcfd_output_webhook_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"kafka\"",
+                               "A librdkafka producer on the loop; a record counts as accepted "
+                               "when its delivery report succeeds. Retriable errors are retried; "
+                               "permanent ones (size, authorization, unknown topic) go to "
+                               "dead_letter.",
+                               rcfd_output_kafka_desc);
     rc = rc ? rc : ref_section(out, "pipelines[]", "", rcfd_pipeline_desc);
     rc = rc ? rc : ref_section(out, "pipelines[].models[]", "Keys of every model.",
                                rcfd_model_desc);

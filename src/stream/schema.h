@@ -18,7 +18,9 @@
 enum { RCFD_SOURCE_KAFKA = 0, RCFD_SOURCE_FILE = 1 };
 enum { RCFD_FORMAT_JSON = 0, RCFD_FORMAT_CSV = 1 };
 enum { RCFD_TS_S = 0, RCFD_TS_MS = 1, RCFD_TS_US = 2 };
-enum { RCFD_OUTPUT_FILE = 0 };
+enum { RCFD_OUTPUT_FILE = 0, RCFD_OUTPUT_WEBHOOK = 1, RCFD_OUTPUT_KAFKA = 2 };
+enum { RCFD_OUT_JSONL = 0, RCFD_OUT_CSV = 1 };
+enum { RCFD_FSYNC_NONE = 0, RCFD_FSYNC_BATCH = 1, RCFD_FSYNC_INTERVAL = 2 };
 
 typedef struct rcfd_log_conf {
     int level;
@@ -28,6 +30,7 @@ typedef struct rcfd_runtime_conf {
     int64_t max_inflight;
     int64_t shutdown_timeout_ms;
     int64_t stats_interval_ms;
+    int64_t max_inflight_bytes;
 } rcfd_runtime_conf_t;
 
 typedef struct rcfd_source_conf {
@@ -57,11 +60,32 @@ typedef struct rcfd_output_conf {
     int type;
     int style;
     double min_score;
-    char *path;
+    double min_grade;
+    int require_hotspots;
+    char *dead_letter;
+    long dead_letter_index; /* resolved; -1 if none */
     int64_t batch_max_bytes;
-    int fsync;
+    int64_t batch_max_records;
+    int64_t batch_max_delay_ms;
     int64_t retry_initial_ms;
     int64_t retry_max_ms;
+    /* file */
+    char *path;
+    int format;
+    int fsync;
+    int64_t fsync_interval_ms;
+    int64_t rotate_bytes;
+    int64_t rotate_interval_ms;
+    /* webhook */
+    char *url;
+    rcfd_kv_t headers;
+    int64_t timeout_ms;
+    int64_t connect_timeout_ms;
+    int tls_verify;
+    char *ca_file;
+    /* kafka */
+    char *topic;
+    rcfd_kv_t rdkafka;
 } rcfd_output_conf_t;
 
 typedef struct rcfd_model_conf {
@@ -99,7 +123,8 @@ typedef struct rcfd_config {
 
 extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_desc[],
     rcfd_source_desc[], rcfd_source_kafka_desc[], rcfd_source_file_desc[], rcfd_output_desc[],
-    rcfd_output_file_desc[], rcfd_pipeline_desc[], rcfd_model_desc[];
+    rcfd_output_file_desc[], rcfd_output_webhook_desc[],
+    rcfd_output_kafka_desc[], rcfd_pipeline_desc[], rcfd_model_desc[];
 
 /* Parses and validates a whole config document (JSON text of `len` bytes). */
 int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr,
