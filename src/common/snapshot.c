@@ -152,9 +152,11 @@ int rcfd_snap_open(const void *buf, size_t len, uint32_t kind, const unsigned ch
                          "snapshot reserved field at byte 28 is %u, expected 0", reserved);
     }
     if (got_len != len - RCFD_SNAP_HEADER_SIZE) {
-        return rcfd_errf(got_len > len - RCFD_SNAP_HEADER_SIZE ? RCFD_ETRUNCATED : RCFD_EBADSTATE,
-                         errstr, errstr_size,
-                         "snapshot header (byte 16) declares a %llu-byte payload but %zu bytes follow",
+        int short_read = got_len > len - RCFD_SNAP_HEADER_SIZE;
+        return rcfd_errf(short_read ? RCFD_ETRUNCATED : RCFD_EBADSTATE, errstr, errstr_size,
+                         "snapshot %s: header (byte 16) declares a %llu-byte payload but %zu "
+                         "bytes follow",
+                         short_read ? "is truncated" : "has trailing bytes",
                          (unsigned long long)got_len, len - RCFD_SNAP_HEADER_SIZE);
     }
     uint32_t crc = rcfd_crc32c(0, b + RCFD_SNAP_HEADER_SIZE, len - RCFD_SNAP_HEADER_SIZE);

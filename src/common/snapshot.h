@@ -20,6 +20,7 @@
 #define RCFD_SNAP_HEADER_SIZE 32u
 #define RCFD_SNAP_KIND_RCF 1u
 #define RCFD_SNAP_KIND_HOTSPOTS 2u
+#define RCFD_SNAP_KIND_CHECKPOINT 3u
 
 typedef struct rcfd_writer {
     unsigned char *p;
