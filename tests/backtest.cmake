@@ -13,3 +13,12 @@ foreach(it backtest)
   set_tests_properties(bt_${it} PROPERTIES TIMEOUT ${timeout} LABELS integration
     ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>")
 endforeach()
+
+# Warm start: rcfd train, then the daemon with initial_state on librdkafka's mock cluster
+# (rcfd_mock_cluster and rcfd_score_check come from daemon.cmake; rcfd_stream implies them).
+if(TARGET rcfd_stream)
+  add_test(NAME bt_warm_start COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/bt_warm_start.sh)
+  math(EXPR timeout "90 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  set_tests_properties(bt_warm_start PROPERTIES TIMEOUT ${timeout} LABELS integration
+    ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SCORE_CHECK=$<TARGET_FILE:rcfd_score_check>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+endif()

@@ -63,38 +63,7 @@ static void rcf_destroy(void *model)
 static int rcf_load(const void *params, size_t n_fields, const void *buf, size_t len, void **out,
                     char *errstr, size_t es)
 {
-    rcf_forest_t *f, *want;
-    int rc = rcf_forest_load(buf, len, &f, errstr, es);
-    if (rc != 0) {
-        return rc;
-    }
-    /* A forest built from the config shows the parameters the snapshot must have been made with. */
-    void *tmp;
-    rc = rcfd_model_rcf.create(params, n_fields, 0, &tmp, errstr, es);
-    if (rc != 0) {
-        rcf_forest_destroy(f);
-        return rc;
-    }
-    want = tmp;
-    const rcf_params_t *a = rcf_forest_params(f), *b = rcf_forest_params(want);
-    const char *bad = a->input_dim != b->input_dim               ? "the number of fields"
-                      : a->number_of_trees != b->number_of_trees ? "number_of_trees"
-                      : a->sub_sample_size != b->sub_sample_size ? "sub_sample_size"
-                      : a->time_decay != b->time_decay           ? "time_decay"
-                      : a->shingle_size != b->shingle_size       ? "shingle_size"
-                      : a->output_after != b->output_after       ? "output_after"
-                      : a->explain != b->explain                 ? "explain"
-                      : a->anomaly_rate != b->anomaly_rate       ? "anomaly_rate"
-                      : a->z_factor != b->z_factor               ? "z_factor"
-                                                                 : NULL;
-    rcf_forest_destroy(want);
-    if (bad != NULL) {
-        rcf_forest_destroy(f);
-        return rcfd_errf(RCFD_ECONFIG, errstr, es,
-                         "snapshot was trained with a different %s than the config gives", bad);
-    }
-    *out = f;
-    return 0;
+    return rcfd_model_rcf.load(params, n_fields, buf, len, out, errstr, es);
 }
 
 const rcfd_trainer_t rcfd_trainer_rcf = {

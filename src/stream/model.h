@@ -28,6 +28,11 @@ typedef struct rcfd_model_type {
     int (*create)(const void *conf, size_t n_fields, uint64_t key_seed, void **out, char *errstr,
                   size_t errstr_size);
     void (*destroy)(void *model);
+    /* Rebuilds an instance from a snapshot (rcfd train, warm start). The snapshot's parameters
+     * must be the ones `conf` and n_fields give (the seed excepted: the snapshot carries it), else
+     * RCFD_ECONFIG with errstr naming the first parameter that differs. */
+    int (*load)(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
+                char *errstr, size_t errstr_size);
     /* Scores the record, then learns it. */
     int (*process)(void *model, const double *values, size_t n_values, const void **result);
     /* The record's anomaly score for filtering and summaries; NAN when the model has none. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/hotspots.h"
 #include "rcfd/status.h"
@@ -70,6 +71,33 @@ static int hs_create(const void *conf, size_t n_fields, uint64_t key_seed, void 
 static void hs_destroy_model(void *m)
 {
     hs_destroy(m);
+}
+
+static int hs_load_model(const void *conf, size_t n_fields, const void *buf, size_t len,
+                         void **out, char *errstr, size_t es)
+{
+    hs_detector_t *d;
+    int rc = hs_load(buf, len, &d, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    hs_params_t want;
+    to_params(conf, n_fields, &want);
+    const hs_params_t *got = hs_params(d);
+    const char *bad = got->dim != want.dim                   ? "the number of fields"
+                      : got->window_size != want.window_size ? "window_size"
+                      : got->scan_radius != want.scan_radius ? "scan_radius"
+                      : got->min_points != want.min_points   ? "min_points"
+                      : got->only_containing_new != want.only_containing_new
+                          ? "only_containing_new"
+                          : NULL;
+    if (bad != NULL) {
+        hs_destroy(d);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with a different %s than the config gives", bad);
+    }
+    *out = d;
+    return 0;
 }
 
 typedef struct hs_model_result {
@@ -152,6 +180,7 @@ const rcfd_model_type_t rcfd_model_hotspots = {
     .validate = hs_validate_conf,
     .create = hs_create,
     .destroy = hs_destroy_model,
+    .load = hs_load_model,
     .process = hs_process_model,
     .score = hs_score,
     .has_hotspots = hs_has_hotspots,

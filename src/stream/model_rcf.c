@@ -80,6 +80,40 @@ static void rcf_destroy(void *model)
     rcf_forest_destroy(model);
 }
 
+static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
+                    char *errstr, size_t es)
+{
+    rcf_forest_t *f;
+    int rc = rcf_forest_load(buf, len, &f, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    /* The parameters the config gives, completed by the library's defaults (as create does). */
+    rcf_params_t want;
+    to_params(conf, n_fields, 0, &want);
+    if (want.output_after == RCF_OUTPUT_AFTER_DEFAULT) {
+        want.output_after = want.sub_sample_size; /* as rcf_forest_new() resolves it */
+    }
+    const rcf_params_t *a = rcf_forest_params(f), *b = &want;
+    const char *bad = a->input_dim != b->input_dim               ? "the number of fields"
+                      : a->number_of_trees != b->number_of_trees ? "number_of_trees"
+                      : a->sub_sample_size != b->sub_sample_size ? "sub_sample_size"
+                      : a->time_decay != b->time_decay           ? "time_decay"
+                      : a->shingle_size != b->shingle_size       ? "shingle_size"
+                      : a->output_after != b->output_after       ? "output_after"
+                      : a->explain != b->explain                 ? "explain"
+                      : a->anomaly_rate != b->anomaly_rate       ? "anomaly_rate"
+                      : a->z_factor != b->z_factor               ? "z_factor"
+                                                                 : NULL;
+    if (bad != NULL) {
+        rcf_forest_destroy(f);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with a different %s than the config gives", bad);
+    }
+    *out = f;
+    return 0;
+}
+
 /* The result must outlive process(); the forest keeps explanation arrays, we keep the struct. */
 typedef struct rcf_model_result {
     rcf_result_t r;
@@ -161,6 +195,7 @@ const rcfd_model_type_t rcfd_model_rcf = {
     .validate = rcf_validate,
     .create = rcf_create,
     .destroy = rcf_destroy,
+    .load = rcf_load,
     .process = rcf_process,
     .score = rcf_score,
     .encode = rcf_encode,

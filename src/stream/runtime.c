@@ -12,6 +12,7 @@
 #include "stream/log.h"
 #include "stream/notify.h"
 #include "stream/runtime_int.h"
+#include "stream/warm.h"
 
 #define COMP "runtime"
 #define MAX_KEY_BYTES 1024
@@ -71,6 +72,7 @@ static void pipeline_free(rcfd_pipeline_t *p)
         return;
     }
     rcfd_keytab_destroy(p->keys);
+    rcfd_warm_destroy(p->warm);
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
     }
@@ -165,8 +167,14 @@ static instance_t *instance_for(rcfd_pipeline_t *p, const char *key, size_t len,
     }
     in->n = n;
     in->types = p->types;
+    if (rcfd_warm_take(p->warm, key, len, in->models) > 0) {
+        p->models_warm++;
+    }
     for (size_t m = 0; m < n; m++) {
         const rcfd_model_conf_t *mc = &p->conf->models[m];
+        if (in->models[m] != NULL) {
+            continue; /* warm: loaded from initial_state at start */
+        }
         /* Every model type's table has a "seed" row or none; rcf's is the first int64 field we
          * look up by name through the descriptor. */
         uint64_t master = 0;
@@ -593,6 +601,19 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
             goto fail;
+        }
+        /* Warm start: the snapshot files are read here, before the loop runs. */
+        char werr[768];
+        if ((rc = rcfd_warm_load(&cfg->pipelines[i], &rt->pipelines[i].warm, werr, sizeof werr)) !=
+            0) {
+            rcfd_errf(rc, errstr, es, "pipelines[%zu].initial_state: %s", i, werr);
+            *exit_code = RCFD_EXIT_CONFIG;
+            goto fail;
+        }
+        if (rt->pipelines[i].warm != NULL) {
+            RCFD_LOG(RCFD_LOG_INFO, COMP, "pipeline %s: %zu keys warm from %s",
+                     cfg->pipelines[i].name, rcfd_warm_keys(rt->pipelines[i].warm),
+                     cfg->pipelines[i].initial_state);
         }
     }
     for (size_t i = 0; i < cfg->n_sources; i++) {

@@ -54,6 +54,8 @@ typedef struct rcfd_pipeline {
     const void **results;
     double *values;
     uint64_t scored, dead, models_created;
+    struct rcfd_warm *warm; /* initial_state snapshots not yet taken; NULL without */
+    uint64_t models_warm;   /* instances that started from a snapshot */
 } rcfd_pipeline_t;
 
 struct rcfd_runtime {

@@ -207,6 +207,10 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY, "names of the outputs every scored record goes to"},
     {"dead_letter", RCFD_CT_STRING, O(dead_letter), "\"\"", 0, 0, NULL, 0,
      "output for malformed records with the reason; empty: count and drop them"},
+    {"initial_state", RCFD_CT_STRING, O(initial_state), "\"\"", 0, 0, NULL, 0,
+     "warm start: a directory written by `rcfd train` (DIR/<key>.<type>.snap); the snapshots are "
+     "loaded at start and a key with one scores from its first record; empty: every key starts "
+     "cold"},
     {NULL},
 };
 #undef O

@@ -102,6 +102,7 @@ typedef struct rcfd_pipeline_conf {
     int64_t max_keys;
     rcfd_strlist_t outputs;
     char *dead_letter;
+    char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */
     /* resolved */
     size_t source_index;
     size_t *output_index;  /* outputs.n entries */

@@ -2,8 +2,9 @@
  * per key (seeded as the daemon seeds it), fed the same per-key sequence. Exit 0 when every
  * anomaly_score is bit-identical, 1 otherwise.
  *
- *   rcfd_score_check FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED
- *   (FIELDS comma-separated top-level names) */
+ *   rcfd_score_check FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]
+ *   (FIELDS comma-separated top-level names; LEARN: records in the same format, without scores,
+ *   fed to the forests first and not compared, e.g. what `rcfd train` trained a warm start on) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,8 @@ static void free_model(void *v, void *ud)
 
 int main(int argc, char **argv)
 {
-    if (argc != 9) {
-        fprintf(stderr, "usage: %s FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED\n",
+    if (argc != 9 && argc != 10) {
+        fprintf(stderr, "usage: %s FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]\n",
                 argv[0]);
         return 2;
     }
@@ -43,22 +44,35 @@ int main(int argc, char **argv)
     p.shingle_size = (uint32_t)atoi(argv[6]);
     p.output_after = atoll(argv[7]);
     uint64_t seed = strtoull(argv[8], NULL, 10);
-    FILE *in = fopen(argv[1], "r");
-    if (in == NULL) {
-        perror(argv[1]);
-        return 2;
-    }
     rcfd_keytab_t *keys;
     rcfd_keytab_new(1u << 20, free_model, NULL, &keys);
     char *line = NULL;
     size_t cap = 0;
-    long n = 0, bad = 0;
-    while (getline(&line, &cap, in) > 0) {
+    long n = 0, bad = 0, learned = 0;
+    int learning = argc == 10;
+    FILE *in = fopen(argv[learning ? 9 : 1], "r");
+    if (in == NULL) {
+        perror(argv[learning ? 9 : 1]);
+        return 2;
+    }
+    for (;;) {
+        if (getline(&line, &cap, in) <= 0) {
+            if (!learning) {
+                break;
+            }
+            fclose(in);
+            learning = 0;
+            if ((in = fopen(argv[1], "r")) == NULL) {
+                perror(argv[1]);
+                return 2;
+            }
+            continue;
+        }
         cJSON *j = cJSON_Parse(line);
         cJSON *meta = cJSON_GetObjectItem(j, "_rcfd");
         cJSON *k = cJSON_GetObjectItem(meta, "key");
         cJSON *score = cJSON_GetObjectItem(j, "anomaly_score");
-        if (j == NULL || !cJSON_IsNumber(score)) {
+        if (j == NULL || (!learning && !cJSON_IsNumber(score))) {
             fprintf(stderr, "line %ld: not an rcfd-style scored record\n", n + 1);
             return 1;
         }
@@ -81,6 +95,15 @@ int main(int argc, char **argv)
             v[i] = cJSON_IsNumber(x) ? x->valuedouble : strtod(cJSON_GetStringValue(x), NULL);
         }
         rcf_result_t r;
+        if (learning) {
+            if (rcf_forest_process(m->f, v, nf, &r) != 0) {
+                fprintf(stderr, "learn line %ld: rejected\n", learned + 1);
+                return 2;
+            }
+            learned++;
+            cJSON_Delete(j);
+            continue;
+        }
         if (rcf_forest_process(m->f, v, nf, &r) != 0 || r.score != score->valuedouble) {
             if (bad++ < 5) {
                 fprintf(stderr, "line %ld key %s: daemon %.17g, offline %.17g\n", n + 1, key,
@@ -93,6 +116,6 @@ int main(int argc, char **argv)
     free(line);
     fclose(in);
     rcfd_keytab_destroy(keys);
-    printf("score_check: %ld records, %ld mismatches\n", n, bad);
+    printf("score_check: %ld records (after %ld learned), %ld mismatches\n", n, learned, bad);
     return bad == 0 && n > 0 ? 0 : 1;
 }
