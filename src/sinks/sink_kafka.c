@@ -8,8 +8,10 @@
  * authorization, unknown topic, invalid record) -> the output's dead_letter with the error;
  * anything else (librdkafka already retried until message.timeout.ms) -> the batch answers RETRY
  * once every report is in, and the resend produces only the records not yet settled.
- * __QUEUE_FULL stops producing for this round and answers RETRY (the host backs off on its
- * timer); nothing sleeps or flushes on the loop. enable.idempotence defaults to true. */
+ * __QUEUE_FULL is backpressure inside the batch: producing stops and resumes as delivery reports
+ * free the queue (or from a short timer when none is outstanding); the batch is answered only when
+ * every record is settled, so the source sees it as in flight and pauses at its watermark. Nothing
+ * sleeps or flushes on the loop. enable.idempotence defaults to true. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +35,8 @@ typedef struct ksink {
     uv_poll_t poll;
     uv_timer_t safety; /* polls now and then, and answers a round that produced nothing */
     size_t outstanding;
+    size_t next; /* first record of the batch not produced yet */
+    int blocked; /* the last produce hit __QUEUE_FULL */
     int retry;
     int answer_pending;
     uint64_t produced, delivered, failed_retriable, failed_permanent, queue_full;
@@ -59,6 +63,8 @@ static int permanent(rd_kafka_resp_err_t err)
         return 0;
     }
 }
+
+static void produce_more(ksink_t *k);
 
 static void answer(ksink_t *k)
 {
@@ -88,7 +94,10 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         RCFD_LOG(RCFD_LOG_WARN, k->o->conf->name, "delivery failed, will retry: %s",
                  rd_kafka_err2str(m->err));
     }
-    if (--k->outstanding == 0) {
+    k->outstanding--;
+    if (k->blocked) {
+        produce_more(k);
+    } else if (k->outstanding == 0 && k->answer_pending) {
         answer(k);
     }
 }
@@ -135,7 +144,9 @@ static void on_readable(uv_poll_t *h, int status, int events)
 static void on_safety(uv_timer_t *t)
 {
     ksink_t *k = t->data;
-    if (k->answer_pending && k->outstanding == 0) {
+    if (k->blocked) {
+        produce_more(k);
+    } else if (k->answer_pending && k->outstanding == 0) {
         answer(k);
     }
     drain(k);
@@ -209,15 +220,15 @@ static int ks_open(rcfd_output_t *o, char *errstr, size_t es)
     return 0;
 }
 
-static int ks_send(rcfd_output_t *o, const char *data, size_t len, int retry)
+/* Produces records from k->next on; stops at __QUEUE_FULL. Answers the batch once everything is
+ * produced and settled. May run from send() only through the timer (never answers inline). */
+static void produce_round(ksink_t *k)
 {
-    (void)data;
-    (void)len;
-    (void)retry;
-    ksink_t *k = o->impl;
+    rcfd_output_t *o = k->o;
     const rcfd_out_batch_t *b = &o->sending;
-    k->retry = 0;
-    for (size_t i = 0; i < b->n; i++) {
+    k->blocked = 0;
+    for (; k->next < b->n; k->next++) {
+        size_t i = k->next;
         const rcfd_out_rec_t *r = &b->r[i];
         if (r->done) {
             continue;
@@ -232,9 +243,9 @@ static int ks_send(rcfd_output_t *o, const char *data, size_t len, int retry)
         }
         rd_kafka_resp_err_t err = rd_kafka_last_error();
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            /* Backpressure: stop here; the host retries the rest after a backoff. */
+            /* Backpressure: continue when delivery reports free the queue. */
             k->queue_full++;
-            k->retry = 1;
+            k->blocked = 1;
             break;
         }
         char reason[512];
@@ -243,14 +254,37 @@ static int ks_send(rcfd_output_t *o, const char *data, size_t len, int retry)
             k->failed_permanent++;
             rcfd_output_record_dead(o, i, reason);
         } else {
-            k->retry = 1;
-            break;
+            k->retry = 1; /* left unsettled: the host resends it after a backoff */
+            RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "produce failed, will retry: %s", reason);
         }
     }
-    k->answer_pending = 1;
+}
+
+static void produce_more(ksink_t *k)
+{
+    produce_round(k);
     if (k->outstanding == 0) {
-        /* Nothing to wait for: answer from the next timer tick, never from inside send(). */
-        uv_timer_start(&k->safety, on_safety, 0, 200);
+        if (k->blocked) {
+            uv_timer_start(&k->safety, on_safety, 10, 200); /* queue full of nothing of ours */
+        } else if (k->answer_pending) {
+            answer(k);
+        }
+    }
+}
+
+static int ks_send(rcfd_output_t *o, const char *data, size_t len, int retry)
+{
+    (void)data;
+    (void)len;
+    (void)retry;
+    ksink_t *k = o->impl;
+    k->retry = 0;
+    k->next = 0;
+    k->answer_pending = 1;
+    produce_round(k);
+    if (k->outstanding == 0) {
+        /* Nothing to wait for: continue from the timer, never answer from inside send(). */
+        uv_timer_start(&k->safety, on_safety, k->blocked ? 10 : 0, 200);
     }
     return 0;
 }

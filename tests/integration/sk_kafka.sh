@@ -3,7 +3,8 @@
 # "scored" with the pipeline key as the message key; malformed input goes to the Kafka topic "dlq"
 # (a Kafka output as the pipeline's dead_letter). Read back with kcat: every record present (at
 # least once; per key in order), every message key equals the record's device, the dead letters
-# carry their reasons; SIGTERM exits 0 after the delivery reports acknowledged everything.
+# carry their reasons; SIGTERM exits 0 after the delivery reports acknowledged everything. The
+# scored producer's queue is capped at 50 messages, so __QUEUE_FULL backpressure is exercised.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 T="python3 $SRC_DIR/tests/integration/tools.py"
@@ -18,7 +19,8 @@ cat > k.json <<JSON
               "rdkafka": {"bootstrap.servers": "$BOOT", "group.id": "sk-kafka",
                           "auto.offset.reset": "earliest", "auto.commit.interval.ms": 200}}],
  "outputs": [{"name": "scored", "type": "kafka", "topic": "scored",
-              "rdkafka": {"bootstrap.servers": "$BOOT", "linger.ms": "5"}},
+              "rdkafka": {"bootstrap.servers": "$BOOT", "linger.ms": "5",
+                          "queue.buffering.max.messages": "50"}},
              {"name": "dlq", "type": "kafka", "topic": "dlq",
               "rdkafka": {"bootstrap.servers": "$BOOT"}}],
  "pipelines": [{"name": "p", "source": "in", "fields": ["temp", "pressure"], "key": "device",
@@ -40,7 +42,10 @@ consume scored scored.tsv 2000
 consume dlq dlq.tsv 6
 stop_rcfd TERM
 [ "$RCFD_RC" -eq 0 ] || fail "SIGTERM exit code $RCFD_RC"
-grep -q "kafka: [0-9]* produced, [0-9]* delivered" k.log || fail "no producer summary"
+# The scored output's producer queue holds 50 messages: __QUEUE_FULL backpressure must have
+# happened, and every record still arrived.
+grep -Eq "\[scored\] kafka: [0-9]+ produced, [0-9]+ delivered, 0 retriable failures, 0 permanent, [1-9][0-9]* queue full" k.log ||
+    fail "no queue-full backpressure in the producer summary: $(grep 'kafka: ' k.log)"
 python3 - scored.tsv <<'PY'
 import json, sys
 with open("scored.jsonl", "w") as out:
