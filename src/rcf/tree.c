@@ -17,9 +17,8 @@ static size_t align8(size_t n)
 size_t tree_bytes(uint32_t capacity, uint32_t dim)
 {
     size_t nodes = capacity - 1;
-    return align8(nodes * sizeof(double)) + align8(nodes * sizeof(rcf_node_t)) +
-           align8(nodes * 2 * sizeof(uint32_t)) + align8((size_t)capacity * 3 * sizeof(uint32_t)) +
-           align8(nodes * 2 * dim * sizeof(float));
+    return align8(nodes * sizeof(rcf_node_t)) + align8(nodes * 2 * sizeof(uint32_t)) +
+           align8((size_t)capacity * 3 * sizeof(uint32_t)) + nodes * (8 + (size_t)8 * dim);
 }
 
 void tree_init(rcf_tree_t *t, void *mem, uint32_t capacity, uint32_t dim, uint64_t seed)
@@ -29,8 +28,6 @@ void tree_init(rcf_tree_t *t, void *mem, uint32_t capacity, uint32_t dim, uint64
     t->capacity = capacity;
     t->dim = dim;
     t->rng = seed;
-    t->range_sum = (double *)p;
-    p += align8(nodes * sizeof(double));
     t->node = (rcf_node_t *)p;
     p += align8(nodes * sizeof(rcf_node_t));
     t->mass = (uint32_t *)p;
@@ -40,7 +37,8 @@ void tree_init(rcf_tree_t *t, void *mem, uint32_t capacity, uint32_t dim, uint64
     t->leaf_mass = t->leaf_point + capacity;
     t->leaf_free = t->leaf_mass + capacity;
     p += align8((size_t)capacity * 3 * sizeof(uint32_t));
-    t->box = (float *)p;
+    t->boxes = p;
+    t->box_stride = 8 + (size_t)8 * dim;
     tree_clear(t);
 }
 
@@ -117,7 +115,12 @@ static double box_range_sum(const float *mn, const float *mx, uint32_t d)
 
 static float *box_min_rw(rcf_tree_t *t, uint32_t node)
 {
-    return t->box + (size_t)node * 2 * t->dim;
+    return (float *)(void *)(t->boxes + (size_t)node * t->box_stride + 8);
+}
+
+static void set_range_sum(rcf_tree_t *t, uint32_t node, double v)
+{
+    *(double *)(void *)(t->boxes + (size_t)node * t->box_stride) = v;
 }
 
 /* Min and max corners of any ref: a leaf's box is its point. */
@@ -148,7 +151,7 @@ static void extend_box(rcf_tree_t *t, uint32_t node, const float *x)
         }
     }
     if (changed) {
-        t->range_sum[node] = box_range_sum(mn, mx, t->dim);
+        set_range_sum(t, node, box_range_sum(mn, mx, t->dim));
     }
 }
 
@@ -197,7 +200,7 @@ static void set_node(rcf_tree_t *t, uint32_t node, uint32_t dim, float cut, uint
         bmin[i] = x[i] < mn[i] ? x[i] : mn[i];
         bmax[i] = x[i] > mx[i] ? x[i] : mx[i];
     }
-    t->range_sum[node] = box_range_sum(bmin, bmax, t->dim);
+    set_range_sum(t, node, box_range_sum(bmin, bmax, t->dim));
 }
 
 static void relink(rcf_tree_t *t, uint32_t parent, int side, uint32_t ref)
@@ -260,7 +263,7 @@ uint32_t tree_insert(rcf_tree_t *t, const pointstore_t *ps, uint32_t id, const f
         }
         if (gap > 0.0) {
             double cut;
-            uint32_t dim = draw_cut(&t->rng, mn, mx, x, d, t->range_sum[n] + gap, &cut);
+            uint32_t dim = draw_cut(&t->rng, mn, mx, x, d, tree_range_sum(t, n) + gap, &cut);
             int separates_left = x[dim] < mn[dim] && cut < (double)mn[dim];
             int separates_right = x[dim] > mx[dim] && cut >= (double)mx[dim];
             if (separates_left || separates_right) {
@@ -305,7 +308,7 @@ static int refit_box(rcf_tree_t *t, const pointstore_t *ps, uint32_t node)
         }
     }
     if (changed) {
-        t->range_sum[node] = box_range_sum(mn, mx, t->dim);
+        set_range_sum(t, node, box_range_sum(mn, mx, t->dim));
     }
     return changed;
 }
@@ -440,7 +443,7 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         if (gap <= 0.0) {
             break; /* x inside this box, hence inside every box above */
         }
-        double p = gap / (t->range_sum[node] + gap);
+        double p = gap / (tree_range_sum(t, node) + gap);
         /* Same arithmetic as tree_attribution, so both report bit-identical scores. */
         score = p * (1.0 / ((double)k + 1.0)) + (1.0 - p) * score;
     }
@@ -459,9 +462,8 @@ double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, u
 
 static void prefetch_box(const rcf_tree_t *t, uint32_t node)
 {
-    const char *p = (const char *)tree_box_min(t, node);
-    size_t bytes = (size_t)2 * t->dim * sizeof(float);
-    for (size_t off = 0; off < bytes; off += 64) {
+    const unsigned char *p = t->boxes + (size_t)node * t->box_stride;
+    for (size_t off = 0; off < t->box_stride; off += 64) {
         __builtin_prefetch(p + off);
     }
 }
@@ -598,7 +600,7 @@ static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps,
         }
         const float *mn = tree_box_min(t, node);
         const float *mx = mn + d;
-        double new_range = t->range_sum[node] + gap;
+        double new_range = tree_range_sum(t, node) + gap;
         double p = gap / new_range;
         double unseen = 1.0 / ((double)k + 1.0);
         double keep = 1.0 - p;
@@ -675,6 +677,6 @@ void tree_rebuild_boxes(rcf_tree_t *t, const pointstore_t *ps, uint32_t *stack, 
             mn[i] = lmin[i] < rmin[i] ? lmin[i] : rmin[i];
             mx[i] = lmax[i] > rmax[i] ? lmax[i] : rmax[i];
         }
-        t->range_sum[n] = box_range_sum(mn, mx, t->dim);
+        set_range_sum(t, n, box_range_sum(mn, mx, t->dim));
     }
 }

@@ -2,10 +2,11 @@
  *
  * Flat arrays indexed by node id, sized once for `capacity` leaves (the sample size L):
  *   internal nodes  0 .. L-2        node[n] = {child[0] (left, values <= cut), child[1] (right),
- *                                   cut_dim, cut_val}; mass[n]; box[n] (min[dim] then max[dim]);
- *                                   range_sum[n] = sum of the box's side lengths
- * The routing fields a descent reads are packed in one 16-byte record, so each level of a descent
- * touches one cache line instead of three; everything else stays column-wise.
+ *                                   cut_dim, cut_val}; mass[n]; box record n = {range_sum (the sum
+ *                                   of the box's side lengths), min[dim], max[dim]}
+ * What one step of a walk reads sits together: the routing fields of a descent in one 16-byte
+ * record, and the box with its side-length sum in one record on the way up (16 bytes when dim = 1),
+ * so each level costs one cache line where separate columns cost two or three.
  *   leaves          ref L-1 .. 2L-2 leaf slot ref-(L-1): leaf_point (point store id), leaf_mass
  *   RCF_TREE_NULL                   no node
  * Boxes of internal nodes are cached (the reference library's bounding-box cache fraction 1.0), so
@@ -37,8 +38,9 @@ typedef struct rcf_tree {
     uint32_t root;
     rcf_node_t *node;     /* [L-1] routing: children and cut */
     uint32_t *mass;       /* [L-1] */
-    double *range_sum;    /* [L-1] */
-    float *box;           /* [(L-1) * 2 * dim] */
+
+    unsigned char *boxes; /* [(L-1) * box_stride]: box records */
+    size_t box_stride;    /* 8 + 8 * dim bytes */
     uint32_t *node_free;  /* [L-1] */
     uint32_t node_free_top;
     uint32_t *leaf_point; /* [L] */
@@ -66,14 +68,19 @@ static inline uint32_t tree_leaf_slot(const rcf_tree_t *t, uint32_t ref)
     return ref - (t->capacity - 1);
 }
 
+static inline double tree_range_sum(const rcf_tree_t *t, uint32_t node)
+{
+    return *(const double *)(const void *)(t->boxes + (size_t)node * t->box_stride);
+}
+
 static inline const float *tree_box_min(const rcf_tree_t *t, uint32_t node)
 {
-    return t->box + (size_t)node * 2 * t->dim;
+    return (const float *)(const void *)(t->boxes + (size_t)node * t->box_stride + 8);
 }
 
 static inline const float *tree_box_max(const rcf_tree_t *t, uint32_t node)
 {
-    return t->box + (size_t)node * 2 * t->dim + t->dim;
+    return tree_box_min(t, node) + t->dim;
 }
 
 uint32_t tree_mass(const rcf_tree_t *t);

@@ -81,7 +81,7 @@ static uint32_t check_subtree(const fixture_t *f, uint32_t ref, float *mn, float
         assert_true(bmax[i] == mx[i]);
         range += (double)mx[i] - (double)mn[i];
     }
-    assert_true(t->range_sum[ref] == range);
+    assert_true(tree_range_sum(t, ref) == range);
     return ml + mr;
 }
 
