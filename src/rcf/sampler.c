@@ -9,6 +9,7 @@ void sampler_init(sampler_t *s, void *mem, uint32_t capacity)
 {
     s->capacity = capacity;
     s->size = 0;
+    s->max_key = 0.0;
     s->key = mem;
     s->point = (uint32_t *)(s->key + capacity);
 }
@@ -37,6 +38,7 @@ uint32_t sampler_pop_max(sampler_t *s)
     }
     s->key[i] = key;
     s->point[i] = point;
+    s->max_key = s->key[0];
     return top_point;
 }
 
@@ -54,6 +56,7 @@ void sampler_push(sampler_t *s, double key, uint32_t point)
     }
     s->key[i] = key;
     s->point[i] = point;
+    s->max_key = s->key[0];
 }
 
 int sampler_is_heap(const sampler_t *s)

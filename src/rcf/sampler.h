@@ -13,6 +13,8 @@
 typedef struct sampler {
     uint32_t capacity;
     uint32_t size;
+    double max_key; /* key[0] while size > 0: the accept test reads this, not the heap array,
+                       so rejecting a point touches no cold memory */
     double *key;    /* [capacity] max-heap */
     uint32_t *point; /* [capacity] point store id of each entry */
 } sampler_t;
@@ -28,7 +30,7 @@ static inline int sampler_is_full(const sampler_t *s)
 /* Largest key held (only meaningful when size > 0). */
 static inline double sampler_max_key(const sampler_t *s)
 {
-    return s->key[0];
+    return s->max_key;
 }
 
 /* Removes the entry with the largest key and returns its point id. size > 0. */

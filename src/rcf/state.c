@@ -308,6 +308,7 @@ static int read_sampler(loader_t *l, uint32_t tree)
         l->count[s->point[k]]++;
         f->ps.refs[s->point[k]]++;
     }
+    s->max_key = size > 0 ? s->key[0] : 0.0;
     if (!sampler_is_heap(s)) {
         return bad(l, "tree %llu sampler keys are not a max-heap", (unsigned long long)(tree));
     }
