@@ -19,3 +19,8 @@ foreach(it file filters webhook kafka dead backpressure)
   set_tests_properties(sk_${it} PROPERTIES TIMEOUT ${timeout} LABELS "${labels}"
     ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
 endforeach()
+
+# The output host with a fake sink (no I/O).
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sink_output.c)
+  rcfd_add_test(test_sink_output SOURCES unit/test_sink_output.c LABELS unit LIBS rcfd_stream)
+endif()

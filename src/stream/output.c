@@ -24,10 +24,16 @@ static const rcfd_sink_type_t *sink_for(int type)
 int rcfd_output_init(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_conf_t *conf,
                      char *errstr, size_t es)
 {
+    return rcfd_output_init_type(o, loop, conf, sink_for(conf->type), errstr, es);
+}
+
+int rcfd_output_init_type(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_conf_t *conf,
+                          const rcfd_sink_type_t *type, char *errstr, size_t es)
+{
     memset(o, 0, sizeof *o);
     o->conf = conf;
     o->loop = loop;
-    o->type = sink_for(conf->type);
+    o->type = type;
     o->backoff_ms = (uint64_t)conf->retry_initial_ms;
     o->rnd = uv_hrtime() | 1u;
     uv_timer_init(loop, &o->retry_timer);

@@ -122,6 +122,9 @@ struct rcfd_output {
 
 int rcfd_output_init(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_conf_t *conf,
                      char *errstr, size_t errstr_size);
+/* The same with an explicit sink type (tests drive the host with a fake sink). */
+int rcfd_output_init_type(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_conf_t *conf,
+                          const rcfd_sink_type_t *type, char *errstr, size_t errstr_size);
 /* Resolves every output's dead_letter index to a pointer (after all are initialised). */
 void rcfd_outputs_link(rcfd_output_t *outs, size_t n);
 /* The record filter (min_score, min_grade, require_hotspots): 1 if the output wants it. NaN score

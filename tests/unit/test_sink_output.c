@@ -1,0 +1,226 @@
+/* The output host (src/stream/output.c) driven by a fake sink: batches bounded by
+ * batch_max_records, per-record settling, RETRY backoff with jitter inside [backoff/2, backoff]
+ * and capped, DROP to the dead-letter output with the reason, the filters, byte accounting, and
+ * the libuv shutdown idiom (every handle closed, uv_loop_close() == 0). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rcfd/alloc.h"
+#include "stream/output.h"
+
+typedef struct fake {
+    int sends;
+    int last_retry;
+    char last[4096];
+    size_t last_n; /* records in the last batch */
+} fake_t;
+
+static fake_t fakes[2];
+
+static int fake_open(rcfd_output_t *o, char *errstr, size_t es)
+{
+    (void)errstr;
+    (void)es;
+    o->impl = &fakes[o->conf->name[0] == 'd'];
+    return 0;
+}
+
+static int fake_send(rcfd_output_t *o, const char *data, size_t len, int retry)
+{
+    fake_t *f = o->impl;
+    f->sends++;
+    f->last_retry = retry;
+    snprintf(f->last, sizeof f->last, "%.*s", (int)len, data);
+    f->last_n = o->sending.n;
+    return 0;
+}
+
+static const rcfd_sink_type_t fake_type = {.name = "fake", .open = fake_open, .send = fake_send};
+
+static int done_count;
+static void on_done(rcfd_delivery_t *d)
+{
+    (void)d;
+    done_count++;
+}
+
+static rcfd_output_conf_t conf(const char *name)
+{
+    rcfd_output_conf_t c;
+    memset(&c, 0, sizeof c);
+    c.name = (char *)(uintptr_t)name;
+    c.dead_letter_index = -1;
+    c.batch_max_records = 3;
+    c.batch_max_bytes = 1024;
+    c.retry_initial_ms = 8;
+    c.retry_max_ms = 64;
+    return c;
+}
+
+static void close_all(uv_loop_t *loop, rcfd_output_t *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uv_close((uv_handle_t *)&o[i].retry_timer, NULL);
+        uv_close((uv_handle_t *)&o[i].linger_timer, NULL);
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(loop), 0);
+    for (size_t i = 0; i < n; i++) {
+        rcfd_output_abandon(&o[i]);
+        rcfd_output_destroy(&o[i]);
+    }
+}
+
+static void test_batches_bounded(void **state)
+{
+    (void)state;
+    memset(fakes, 0, sizeof fakes);
+    done_count = 0;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rcfd_output_conf_t c = conf("t");
+    rcfd_output_t o;
+    char err[128];
+    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    rcfd_delivery_t d[7];
+    char line[8];
+    for (int i = 0; i < 7; i++) {
+        d[i] = (rcfd_delivery_t){.refs = 1, .done = on_done};
+        snprintf(line, sizeof line, "r%d", i);
+        assert_int_equal(rcfd_output_submit_keyed(&o, line, strlen(line), "k", 1, &d[i]), 0);
+        rcfd_delivery_unref(&d[i]); /* the source's own reference */
+    }
+    /* The batch filled at 3 records and was sent at once; 4 wait. */
+    assert_int_equal(fakes[0].sends, 1);
+    assert_string_equal(fakes[0].last, "r0\nr1\nr2\n");
+    assert_int_equal(rcfd_outputs_queued_bytes(&o, 1), 3 * 3 + 4 * 3);
+    rcfd_output_sent(&o, RCFD_SINK_OK);
+    assert_int_equal(done_count, 3);
+    /* Still full (4 >= 3): the next 3 went out right away. */
+    assert_int_equal(fakes[0].sends, 2);
+    assert_string_equal(fakes[0].last, "r3\nr4\nr5\n");
+    /* Settle one record individually, then RETRY: the resend keeps it settled. */
+    rcfd_output_record_ok(&o, 1);
+    assert_int_equal(done_count, 4);
+    rcfd_output_sent(&o, RCFD_SINK_RETRY);
+    uint64_t due = uv_timer_get_due_in(&o.retry_timer);
+    assert_true(due >= 4 && due <= 8);
+    uv_run(&loop, UV_RUN_ONCE);
+    while (fakes[0].sends < 3) {
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(fakes[0].last_retry, 1);
+    assert_true(o.sending.r[1].done && !o.sending.r[0].done);
+    rcfd_output_sent(&o, RCFD_SINK_OK);
+    assert_int_equal(done_count, 6);
+    /* One left, not full: sent by the next flush (the runtime's uv_prepare). */
+    assert_int_equal(fakes[0].sends, 3);
+    rcfd_output_flush(&o);
+    assert_int_equal(fakes[0].sends, 4);
+    assert_string_equal(fakes[0].last, "r6\n");
+    rcfd_output_sent(&o, RCFD_SINK_OK);
+    assert_int_equal(done_count, 7);
+    assert_true(rcfd_output_idle(&o));
+    assert_int_equal(o.stats.records, 7);
+    assert_int_equal(o.stats.retries, 1);
+    assert_false(isnan(rcfd_output_latency_ms(&o, 0.99)));
+    close_all(&loop, &o, 1);
+}
+
+static void test_backoff_capped(void **state)
+{
+    (void)state;
+    memset(fakes, 0, sizeof fakes);
+    done_count = 0;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rcfd_output_conf_t c = conf("t");
+    rcfd_output_t o;
+    char err[128];
+    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    rcfd_delivery_t d = {.refs = 1, .done = on_done};
+    rcfd_output_submit(&o, "x", 1, &d);
+    rcfd_output_flush(&o);
+    uint64_t step = 8;
+    for (int i = 0; i < 8; i++) {
+        rcfd_output_sent(&o, RCFD_SINK_RETRY);
+        uint64_t due = uv_timer_get_due_in(&o.retry_timer);
+        assert_true(due >= step / 2 && due <= step);
+        step = step * 2 > 64 ? 64 : step * 2;
+        uv_timer_stop(&o.retry_timer);
+    }
+    rcfd_output_sent(&o, RCFD_SINK_OK);
+    assert_int_equal(o.backoff_ms, 8); /* reset by success */
+    rcfd_delivery_unref(&d);
+    assert_int_equal(done_count, 1);
+    close_all(&loop, &o, 1);
+}
+
+static void test_drop_to_dead_letter(void **state)
+{
+    (void)state;
+    memset(fakes, 0, sizeof fakes);
+    done_count = 0;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rcfd_output_conf_t c[2] = {conf("t"), conf("dead")};
+    c[0].dead_letter_index = 1;
+    rcfd_output_t o[2];
+    char err[128];
+    assert_int_equal(rcfd_output_init_type(&o[0], &loop, &c[0], &fake_type, err, sizeof err), 0);
+    assert_int_equal(rcfd_output_init_type(&o[1], &loop, &c[1], &fake_type, err, sizeof err), 0);
+    rcfd_outputs_link(o, 2);
+    assert_ptr_equal(o[0].dead, &o[1]);
+    rcfd_delivery_t d = {.refs = 1, .done = on_done};
+    rcfd_output_submit(&o[0], "{\"a\":1}", 7, &d);
+    rcfd_delivery_unref(&d);
+    rcfd_output_flush(&o[0]);
+    rcfd_output_drop(&o[0], "HTTP 400");
+    assert_int_equal(done_count, 0); /* the dead-letter output holds it now */
+    assert_int_equal(o[0].stats.dead_lettered, 1);
+    rcfd_output_flush(&o[1]);
+    assert_string_equal(fakes[1].last,
+                        "{\"reason\":\"HTTP 400\",\"output\":\"t\",\"record\":\"{\\\"a\\\":1}\"}\n");
+    rcfd_output_sent(&o[1], RCFD_SINK_OK);
+    assert_int_equal(done_count, 1);
+    close_all(&loop, o, 2);
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    rcfd_output_conf_t c = conf("t");
+    rcfd_output_t o;
+    memset(&o, 0, sizeof o);
+    o.conf = &c;
+    assert_true(rcfd_output_wants(&o, 0.1, 0, 0));
+    c.min_score = 2;
+    assert_false(rcfd_output_wants(&o, 1.9, NAN, 0));
+    assert_true(rcfd_output_wants(&o, 2.0, NAN, 0));
+    assert_true(rcfd_output_wants(&o, NAN, NAN, 0)); /* no score (HOTSPOTS only): n/a */
+    c.min_score = 0;
+    c.min_grade = 0.5;
+    assert_false(rcfd_output_wants(&o, 9, 0.4, 0));
+    assert_true(rcfd_output_wants(&o, 0, 0.5, 0));
+    c.min_grade = 0;
+    c.require_hotspots = 1;
+    assert_false(rcfd_output_wants(&o, 9, 1, 0));
+    assert_true(rcfd_output_wants(&o, 0, 0, 1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batches_bounded),
+        cmocka_unit_test(test_backoff_capped),
+        cmocka_unit_test(test_drop_to_dead_letter),
+        cmocka_unit_test(test_filters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
