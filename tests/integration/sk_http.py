@@ -2,7 +2,7 @@
 """A misbehaving webhook receiver for the sink tests (stdlib only), on 127.0.0.1.
 
 sk_http.py PORTFILE DIR [--fail500 N] [--delay N --delay-s S] [--drop N] [--down-s S]
-           [--reject-field F] [--port P]
+           [--reject-field F] [--port P] [--tls-cert PEM --tls-key PEM]
 Request k (1-based): k % fail500 == 1 -> 500; k % delay == 2 -> sleep S then 200 (the client has
 timed out: not accepted); k % drop == 3 -> close the connection without an answer. A body with a
 record whose field F is true -> 400. Otherwise 200: the records (a JSON object or an array) are
@@ -94,5 +94,10 @@ save()
 time.sleep(float(opt.get("down-s", 0)))
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
 srv.daemon_threads = True
+if opt.get("tls-cert"):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(opt["tls-cert"], opt["tls-key"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 print("listening", flush=True)
 srv.serve_forever()
