@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Backpressure: 30000 records wait in Kafka while the webhook is down (connections refused for
-# 20 s), then it comes back. While it is down the source pauses its partitions once
-# runtime.max_inflight records are unacknowledged (logged), the records-read counter stays flat,
+# 20 s), then it comes back. While it is down the source pauses its partitions once the outputs
+# hold runtime.max_inflight_bytes (1 MiB) of queued records (logged with the byte count;
+# max_inflight is set out of reach), the records-read counter stays flat,
 # and rcfd's RSS (/proc) stays bounded; afterwards consumption resumes and every record reaches the
 # server, per key in order. SIGTERM then exits 0.
 set -euo pipefail
@@ -16,7 +17,7 @@ $T gen $N 16 21 0 0 run
 produce in run.kafka
 start_http srv --down-s $DOWN
 cat > b.json <<JSON
-{"log": {"level": "info"}, "runtime": {"stats_interval_ms": 1000, "max_inflight": 2000,
+{"log": {"level": "info"}, "runtime": {"stats_interval_ms": 1000, "max_inflight": 1000000,
                                         "max_inflight_bytes": 1048576},
  "sources": [{"name": "in", "type": "kafka", "topics": ["in"],
               "rdkafka": {"bootstrap.servers": "$BOOT", "group.id": "sk-bp",
@@ -36,6 +37,8 @@ read_count() { grep -o 'source in: [0-9]* records read' b.log | tail -n1 | awk '
 # Let it fill up and pause.
 for _ in $(seq 100); do grep -q "pausing sources" b.log && break; sleep 0.1; done
 grep -q "pausing sources" b.log || fail "never paused"
+pb=$(grep -o '([0-9]* bytes) in flight: pausing' b.log | head -n1 | tr -dc 0-9)
+[ "$pb" -ge 1048576 ] && [ "$pb" -lt 1200000 ] || fail "paused at $pb bytes, expected just over 1 MiB"
 sleep 2
 rss1=$(rss); n1=$(read_count)
 peak=$rss1
