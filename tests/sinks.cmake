@@ -21,6 +21,8 @@ foreach(it file filters webhook tls kafka dead backpressure)
 endforeach()
 
 # The output host with a fake sink (no I/O).
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_sink_output.c)
-  rcfd_add_test(test_sink_output SOURCES unit/test_sink_output.c LABELS unit LIBS rcfd_stream)
-endif()
+foreach(unit sink_output sink_config)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_${unit}.c)
+    rcfd_add_test(test_${unit} SOURCES unit/test_${unit}.c LABELS unit LIBS rcfd_stream)
+  endif()
+endforeach()

@@ -1,0 +1,102 @@
+/* Output config: per-type tables (strict keys per type), defaults, dead_letter resolution and its
+ * rules, the Kafka producer's properties checked at parse time, fsync/format enums. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rcfd/status.h"
+#include "stream/schema.h"
+
+static int parse(const char *outputs, rcfd_config_t **cfg, char *err, size_t es)
+{
+    char doc[4096];
+    snprintf(doc, sizeof doc,
+             "{\"sources\":[{\"name\":\"s\",\"type\":\"file\",\"path\":\"x\"}],\"outputs\":%s,"
+             "\"pipelines\":[{\"name\":\"p\",\"source\":\"s\",\"fields\":[\"v\"],"
+             "\"outputs\":[\"a\"],\"models\":[{\"type\":\"rcf\"}]}]}",
+             outputs);
+    *cfg = NULL;
+    return rcfd_config_parse(doc, strlen(doc), cfg, err, es);
+}
+
+static void expect_error(const char *outputs, const char *needle)
+{
+    rcfd_config_t *cfg;
+    char err[1024] = "";
+    assert_int_equal(parse(outputs, &cfg, err, sizeof err), RCFD_ECONFIG);
+    if (strstr(err, needle) == NULL) {
+        fail_msg("error \"%s\" does not contain \"%s\"", err, needle);
+    }
+    rcfd_config_free(cfg);
+}
+
+static void test_types_and_defaults(void **state)
+{
+    (void)state;
+    rcfd_config_t *cfg;
+    char err[1024] = "";
+    int rc = parse("[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://127.0.0.1:1/\","
+                   "\"headers\":{\"X-A\":\"1\"},\"dead_letter\":\"d\",\"min_grade\":0.5},"
+                   "{\"name\":\"d\",\"type\":\"file\",\"path\":\"d.csv\",\"format\":\"csv\","
+                   "\"fsync\":\"interval\",\"rotate_bytes\":4096},"
+                   "{\"name\":\"k\",\"type\":\"kafka\",\"topic\":\"t\","
+                   "\"rdkafka\":{\"bootstrap.servers\":\"127.0.0.1:9\"}}]",
+                   &cfg, err, sizeof err);
+    assert_int_equal(rc, 0);
+    const rcfd_output_conf_t *a = &cfg->outputs[0], *d = &cfg->outputs[1], *k = &cfg->outputs[2];
+    assert_int_equal(a->type, RCFD_OUTPUT_WEBHOOK);
+    assert_int_equal(a->dead_letter_index, 1);
+    assert_int_equal(a->tls_verify, 1);
+    assert_int_equal(a->timeout_ms, 10000);
+    assert_int_equal(a->headers.n, 1);
+    assert_true(a->min_grade == 0.5);
+    assert_int_equal(d->format, RCFD_OUT_CSV);
+    assert_int_equal(d->fsync, RCFD_FSYNC_INTERVAL);
+    assert_int_equal(d->rotate_bytes, 4096);
+    assert_int_equal(d->dead_letter_index, -1);
+    assert_int_equal(k->type, RCFD_OUTPUT_KAFKA);
+    assert_string_equal(k->topic, "t");
+    assert_int_equal(cfg->runtime.max_inflight_bytes, 67108864);
+    rcfd_config_free(cfg);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    /* A key of another type's table. */
+    expect_error("[{\"name\":\"a\",\"type\":\"webhook\",\"url\":\"http://x\",\"path\":\"p\"}]",
+                 "outputs[0].path: unknown key");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"url\":\"http://x\"}]",
+                 "outputs[0].url: unknown key");
+    expect_error("[{\"name\":\"a\",\"type\":\"webhook\"}]", "url");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"fsync\":true}]", "fsync");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"fsync\":\"always\"}]",
+                 "fsync");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"dead_letter\":\"nope\"}]",
+                 "outputs[0].dead_letter: no output is named \"nope\"");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"dead_letter\":\"a\"}]",
+                 "must be another output");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"dead_letter\":\"b\"},"
+                 "{\"name\":\"b\",\"type\":\"file\",\"path\":\"q\",\"dead_letter\":\"a\"}]",
+                 "without a dead_letter of its own");
+    expect_error("[{\"name\":\"a\",\"type\":\"kafka\",\"topic\":\"t\",\"rdkafka\":{}}]",
+                 "\"bootstrap.servers\" is required");
+    expect_error("[{\"name\":\"a\",\"type\":\"kafka\",\"topic\":\"t\","
+                 "\"rdkafka\":{\"bootstrap.servers\":\"x\",\"no.such.property\":\"1\"}}]",
+                 "outputs[0].rdkafka.\"no.such.property\"");
+    expect_error("[{\"name\":\"a\",\"type\":\"file\",\"path\":\"p\",\"min_grade\":2}]",
+                 "min_grade");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_types_and_defaults),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
