@@ -58,4 +58,26 @@ PY
 $T check scored.jsonl run.exp --dups
 cut -f2- dlq.tsv > dlq.jsonl
 $T dead dlq.jsonl run.bad
+
+# Retriable failures: a producer whose broker is unreachable has every message time out
+# (__MSG_TIMED_OUT after message.timeout.ms). That is RETRY, not a dead letter: the batch is
+# resent after a backoff, nothing is dead-lettered, and SIGTERM exits 75 (offsets not stored).
+head -n 20 run.kafka | cut -f2- | grep '"seq"' > few.jsonl
+cat > down.json <<JSON
+{"log": {"level": "info"}, "runtime": {"stats_interval_ms": 0, "shutdown_timeout_ms": 300},
+ "sources": [{"name": "s", "type": "file", "path": "few.jsonl"}],
+ "outputs": [{"name": "scored", "type": "kafka", "topic": "scored", "dead_letter": "dl",
+              "retry_initial_ms": 50, "retry_max_ms": 100,
+              "rdkafka": {"bootstrap.servers": "127.0.0.1:1", "message.timeout.ms": "300"}},
+             {"name": "dl", "type": "file", "path": "down-dead.jsonl"}],
+ "pipelines": [{"name": "p", "source": "s", "fields": ["temp", "pressure"], "key": "device",
+                "outputs": ["scored"],
+                "models": [{"type": "rcf", "number_of_trees": 5, "sub_sample_size": 16}]}]}
+JSON
+start_rcfd down -c down.json
+for _ in $(seq 100); do [ "$(grep -c 'delivery failed, will retry' down.log)" -ge 40 ] && break; sleep 0.1; done
+stop_rcfd TERM
+[ "$RCFD_RC" -eq 75 ] || fail "unreachable broker: exit $RCFD_RC, expected 75"
+[ "$(grep -c 'delivery failed, will retry' down.log)" -ge 40 ] || fail "timed-out messages were not retried"
+[ ! -s down-dead.jsonl ] || fail "a retriable failure was dead-lettered"
 echo "sk_kafka: OK"
