@@ -7,6 +7,9 @@ foreach(unit nab metrics train)
   rcfd_add_test(test_${unit} SOURCES unit/test_${unit}.c LABELS unit LIBS rcfd_backtest)
 endforeach()
 
+# OpenBLAS versus plain loops for rcfd train --suggest (rcfd_train).
+rcfd_add_test(test_train_stats SOURCES unit/test_train_stats.c LABELS unit LIBS rcfd_backtest)
+
 foreach(it backtest)
   add_test(NAME bt_${it} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/bt_${it}.sh)
   math(EXPR timeout "60 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")

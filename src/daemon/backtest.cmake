@@ -10,7 +10,8 @@ add_library(rcfd_backtest STATIC
   ${CMAKE_CURRENT_LIST_DIR}/trainer.c
   ${CMAKE_CURRENT_LIST_DIR}/train_rcf.c
   ${CMAKE_CURRENT_LIST_DIR}/train_hotspots.c
-  ${CMAKE_CURRENT_LIST_DIR}/train.c)
+  ${CMAKE_CURRENT_LIST_DIR}/train.c
+  ${CMAKE_CURRENT_LIST_DIR}/train_suggest.c)
 target_include_directories(rcfd_backtest PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(rcfd_backtest PUBLIC rcfd_stream m)
+target_link_libraries(rcfd_backtest PUBLIC rcfd_stream rcfd_train m)
 target_link_libraries(rcfd PRIVATE rcfd_backtest)

@@ -209,6 +209,9 @@ static void usage(FILE *out)
                  "                    SageMaker's (num_trees, num_samples_per_tree, feature_dim)\n"
                  "  --records N       train on the first N records only\n"
                  "  --format csv|json default: from the file name\n"
+                 "  --suggest         print column statistics and a HOTSPOTS scan_radius for the\n"
+                 "                    file instead of training (--min-points K, default 17;\n"
+                 "                    --sample M records, default 2000; --plain: no OpenBLAS)\n"
                  "Writes DIR/<key>.<type>.snap per key (\"_\" without --key).\n");
 }
 
@@ -218,6 +221,8 @@ int rcfd_train_main(int argc, char **argv)
     const char *fields = "value";
     const char *params[256];
     size_t n_params = 0;
+    int suggest = 0;
+    rcfd_suggest_opts_t so = {.min_points = 17, .sample = 2000};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
@@ -231,6 +236,16 @@ int rcfd_train_main(int argc, char **argv)
             params[n_params++] = v;
         } else if (strcmp(a, "--records") == 0 && v) {
             o.limit = strtoull(v, NULL, 10);
+        } else if (strcmp(a, "--suggest") == 0) {
+            suggest = 1;
+            takes = 0;
+        } else if (strcmp(a, "--plain") == 0) {
+            so.plain = 1;
+            takes = 0;
+        } else if (strcmp(a, "--min-points") == 0 && v && atoi(v) >= 2) {
+            so.min_points = (size_t)atoi(v);
+        } else if (strcmp(a, "--sample") == 0 && v && atoi(v) >= 3) {
+            so.sample = (size_t)atoi(v);
         } else if (strcmp(a, "--out") == 0 && v) {
             o.out_dir = v;
         } else if (strcmp(a, "--format") == 0 && v &&
@@ -249,7 +264,7 @@ int rcfd_train_main(int argc, char **argv)
         }
         i += takes;
     }
-    if (o.path == NULL || o.out_dir == NULL) {
+    if (o.path == NULL || (o.out_dir == NULL && !suggest)) {
         usage(stderr);
         return RCFD_EXIT_USAGE;
     }
@@ -286,6 +301,11 @@ int rcfd_train_main(int argc, char **argv)
     } else if (rc != 0) {
         fprintf(stderr, "rcfd train: %s\n", err);
         code = RCFD_EXIT_USAGE;
+    } else if (suggest) {
+        if (rcfd_train_suggest(&o, &so, stdout, err, sizeof err) != 0) {
+            fprintf(stderr, "rcfd train: %s\n", err);
+            code = RCFD_EXIT_DATAERR;
+        }
     } else {
         o.params = pj;
         rcfd_train_stats_t st = {0};

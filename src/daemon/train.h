@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "stream/config.h"
 
@@ -26,6 +27,17 @@ typedef struct rcfd_train_stats {
 
 int rcfd_train_file(const rcfd_train_opts_t *opts, rcfd_train_stats_t *stats, char *errstr,
                     size_t errstr_size);
+
+typedef struct rcfd_suggest_opts {
+    size_t min_points; /* HOTSPOTS minimumNumberOfPointsInAHotspot the radius is for */
+    size_t sample;     /* records (evenly spaced) for the k-distances */
+    int plain;         /* plain loops instead of OpenBLAS */
+} rcfd_suggest_opts_t;
+
+/* rcfd train --suggest: prints column statistics and a suggested HOTSPOTS scan_radius (the median
+ * distance of a sampled record to its (min_points - 1)-th nearest neighbour) for the file. */
+int rcfd_train_suggest(const rcfd_train_opts_t *opts, const rcfd_suggest_opts_t *so, FILE *out,
+                       char *errstr, size_t errstr_size);
 
 /* `rcfd train ...` (argv after the subcommand). Returns a process exit code. */
 int rcfd_train_main(int argc, char **argv);

@@ -40,6 +40,15 @@ P="-p number_of_trees=30 -p sub_sample_size=64 -p time_decay=2000 -p seed=7"
 [ -f snaps/dev-a.rcf.snap ] && [ -f snaps/dev-b.rcf.snap ] || fail "no snapshots: $(ls snaps)"
 [ ! -e snaps/dev-c.rcf.snap ] || fail "dev-c was never trained"
 
+# rcfd train --suggest on the same file: OpenBLAS and plain loops print the same statistics.
+"$RCFD" train --suggest --fields temp,pressure train.csv > suggest.txt
+"$RCFD" train --suggest --plain --fields temp,pressure train.csv > suggest_plain.txt
+grep -q "^suggested HOTSPOTS scan_radius for min_points=17: [0-9.e+-]* " suggest.txt ||
+    { cat suggest.txt; fail "no scan_radius suggestion"; }
+[ "$(tail -n +2 suggest.txt)" = "$(tail -n +2 suggest_plain.txt)" ] ||
+    { diff suggest.txt suggest_plain.txt; fail "--suggest: OpenBLAS and plain differ"; }
+grep -q "^temp  *30\.[01]" suggest.txt || { cat suggest.txt; fail "temp mean (dev-a 20, dev-b 40) is not 30"; }
+
 start_mock sensors:3
 produce sensors live.kafka
 
