@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the build into a temporary prefix, builds a small program against the installed library
 # through pkg-config and runs it, and checks the installed systemd unit with systemd-analyze.
-#   usage: check_install.sh BUILD_DIR
+#   usage: check_install.sh BUILD_DIR [SANITIZERS]
+#   SANITIZERS: the build's RCFD_SANITIZE; the test program must use the same runtime.
 set -euo pipefail
 build=${1:?build dir}
+sanitize=${2:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rcfd-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -51,7 +53,8 @@ int main(void)
 }
 C
 # shellcheck disable=SC2046
-cc -std=c11 -o "$tmp/score" "$tmp/score.c" $(pkg-config --define-prefix --cflags --libs rcfd) -lm
+cc -std=c11 ${sanitize:+-fsanitize=$sanitize} -o "$tmp/score" "$tmp/score.c" \
+    $(pkg-config --define-prefix --cflags --libs rcfd) -lm
 libdir=$(pkg-config --define-prefix --variable=libdir rcfd)
 LD_LIBRARY_PATH=$libdir "$tmp/score"
 # Only the API is exported from the shared library.
