@@ -10,6 +10,9 @@ endforeach()
 # OpenBLAS versus plain loops for rcfd train --suggest (rcfd_train).
 rcfd_add_test(test_train_stats SOURCES unit/test_train_stats.c LABELS unit LIBS rcfd_backtest)
 
+# Score post-processing the backtest and the daemon's rcf output share (stream/likelihood.h).
+rcfd_add_test(test_likelihood SOURCES unit/test_likelihood.c LABELS unit LIBS rcfd_stream)
+
 foreach(it backtest)
   add_test(NAME bt_${it} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/bt_${it}.sh)
   math(EXPR timeout "60 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")

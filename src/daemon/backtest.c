@@ -1,4 +1,5 @@
 #include "backtest.h"
+#include "stream/likelihood.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -313,6 +314,36 @@ int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
         const double *in = f->grade;
         if (o->nab_input == RCFD_BT_NAB_SCORE) {
             in = f->score;
+        } else if (o->nab_input == RCFD_BT_NAB_NOVELTY) {
+            /* The file's records in order, as the daemon's rcf model computes anomaly_novelty
+             * per key (the corpus files have no key). */
+            ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
+            rcfd_novelty_t *nv = rcfd_malloc(sizeof *nv);
+            if (ratio == NULL || nv == NULL) {
+                rcfd_free(ratio);
+                rcfd_free(nv);
+                rc = RCFD_ENOMEM;
+                break;
+            }
+            rcfd_novelty_init(nv);
+            for (size_t r = 0; r < f->n; r++) {
+                ratio[r] = rcfd_novelty_update(nv, f->score[r]);
+            }
+            rcfd_free(nv);
+            in = ratio;
+        } else if (o->nab_input == RCFD_BT_NAB_LIKELIHOOD) {
+            ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
+            rcfd_likelihood_t lh;
+            if (ratio == NULL || rcfd_likelihood_init(&lh, RCFD_LH_LEARN) != 0) {
+                rcfd_free(ratio);
+                rc = RCFD_ENOMEM;
+                break;
+            }
+            for (size_t r = 0; r < f->n; r++) {
+                ratio[r] = rcfd_likelihood_update(&lh, f->score[r]);
+            }
+            rcfd_likelihood_free(&lh);
+            in = ratio;
         } else if (o->nab_input == RCFD_BT_NAB_RATIO) {
             ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
             if (ratio == NULL) {

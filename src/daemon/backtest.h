@@ -13,7 +13,8 @@
 
 /* What the NAB threshold sweeps: the grade, the raw score, or score / adaptive threshold (the
  * score relative to its stream's own level, so one corpus-wide threshold fits every file). */
-enum { RCFD_BT_NAB_GRADE = 0, RCFD_BT_NAB_SCORE = 1, RCFD_BT_NAB_RATIO = 2 };
+enum { RCFD_BT_NAB_GRADE = 0, RCFD_BT_NAB_SCORE = 1, RCFD_BT_NAB_RATIO = 2, RCFD_BT_NAB_LIKELIHOOD = 3,
+       RCFD_BT_NAB_NOVELTY = 4 };
 
 typedef struct rcfd_bt_opts {
     const char *model;  /* model type, "rcf" */

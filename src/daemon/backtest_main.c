@@ -29,7 +29,9 @@ static void usage(FILE *out)
             "  --model TYPE        rcf (default)\n"
             "  -p NAME=VALUE       model parameter; KDA and SageMaker names are accepted\n"
             "  --grade-cutoff G    flag records with grade >= G (default 0.5)\n"
-            "  --nab-input grade|score|ratio   what the NAB threshold sweeps (default score)\n"
+            "  --nab-input novelty|score|likelihood|ratio|grade\n"
+            "                      what the NAB threshold sweeps (default novelty: the\n"
+            "                      anomaly_novelty the daemon outputs)\n"
             "  --format csv|json   default: from the file name\n"
             "  --html PATH         report (default backtest.html)\n"
             "  --json PATH         summary (default backtest.json)\n");
@@ -132,7 +134,7 @@ int rcfd_backtest_main(int argc, char **argv)
                         .format = -1,
                         .delim = ',',
                         .grade_cutoff = 0.5,
-                        .nab_input = RCFD_BT_NAB_SCORE};
+                        .nab_input = RCFD_BT_NAB_NOVELTY};
     const char *file = NULL, *corpus = NULL, *windows = NULL, *name = NULL;
     const char *html = "backtest.html", *json = "backtest.json", *fields = "value";
     const char *params[256];
@@ -162,8 +164,11 @@ int rcfd_backtest_main(int argc, char **argv)
             o.grade_cutoff = atof(v);
         } else if (strcmp(a, "--nab-input") == 0 && v &&
                    (strcmp(v, "grade") == 0 || strcmp(v, "score") == 0 ||
-                    strcmp(v, "ratio") == 0)) {
-            o.nab_input = strcmp(v, "score") == 0   ? RCFD_BT_NAB_SCORE
+                    strcmp(v, "ratio") == 0 || strcmp(v, "likelihood") == 0 ||
+                    strcmp(v, "novelty") == 0)) {
+            o.nab_input = strcmp(v, "score") == 0        ? RCFD_BT_NAB_SCORE
+                          : strcmp(v, "novelty") == 0    ? RCFD_BT_NAB_NOVELTY
+                          : strcmp(v, "likelihood") == 0 ? RCFD_BT_NAB_LIKELIHOOD
                           : strcmp(v, "ratio") == 0 ? RCFD_BT_NAB_RATIO
                                                     : RCFD_BT_NAB_GRADE;
         } else if (strcmp(a, "--format") == 0 && v &&

@@ -145,9 +145,11 @@ int rcfd_report_html(const rcfd_bt_opts_t *o, const rcfd_bt_file_t *files, size_
                               "least %g; the NAB threshold sweeps the %s. Shaded bands are the "
                               "labelled windows.</p>\n",
                               o->model, o->grade_cutoff,
-                              o->nab_input == RCFD_BT_NAB_SCORE   ? "score"
-                              : o->nab_input == RCFD_BT_NAB_RATIO ? "score/threshold"
-                                                                  : "grade");
+                              o->nab_input == RCFD_BT_NAB_SCORE        ? "score"
+                              : o->nab_input == RCFD_BT_NAB_RATIO      ? "score/threshold"
+                              : o->nab_input == RCFD_BT_NAB_NOVELTY    ? "anomaly novelty"
+                              : o->nab_input == RCFD_BT_NAB_LIKELIHOOD ? "anomaly likelihood"
+                                                                       : "grade");
     rc = rc ? rc
             : rcfd_buf_printf(b,
                               "<h2>Summary</h2>\n<table>\n<tr><th>files</th><th>records</th>"
@@ -240,9 +242,11 @@ int rcfd_report_json(const rcfd_bt_opts_t *o, const rcfd_bt_file_t *files, size_
     cJSON_AddItemToObject(root, "params", cJSON_Duplicate(o->params, 1));
     cJSON_AddNumberToObject(root, "grade_cutoff", o->grade_cutoff);
     cJSON_AddStringToObject(root, "nab_input",
-                            o->nab_input == RCFD_BT_NAB_SCORE   ? "score"
-                              : o->nab_input == RCFD_BT_NAB_RATIO ? "score/threshold"
-                                                                  : "grade");
+                            o->nab_input == RCFD_BT_NAB_SCORE          ? "score"
+                            : o->nab_input == RCFD_BT_NAB_RATIO        ? "score/threshold"
+                            : o->nab_input == RCFD_BT_NAB_NOVELTY    ? "novelty"
+                            : o->nab_input == RCFD_BT_NAB_LIKELIHOOD ? "likelihood"
+                                                                       : "grade");
     cJSON *c = cJSON_AddObjectToObject(root, "corpus");
     cJSON_AddNumberToObject(c, "files", (double)nf);
     cJSON_AddNumberToObject(c, "windows", (double)s->labelled_windows);

@@ -46,13 +46,7 @@ static int rcf_process(void *model, const double *values, size_t n, double *scor
 
 static int rcf_save(const void *model, rcfd_buf_t *out)
 {
-    size_t need = rcf_forest_snapshot_size(model), len;
-    int rc = rcfd_buf_reserve(out, need);
-    rc = rc ? rc : rcf_forest_save(model, out->p + out->len, need, &len);
-    if (rc == 0) {
-        out->len += len;
-    }
-    return rc;
+    return rcfd_model_rcf.save(model, out);
 }
 
 static void rcf_destroy(void *model)

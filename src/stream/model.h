@@ -33,6 +33,8 @@ typedef struct rcfd_model_type {
      * RCFD_ECONFIG with errstr naming the first parameter that differs. */
     int (*load)(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
                 char *errstr, size_t errstr_size);
+    /* Appends the instance's snapshot (what load() reads) to out. */
+    int (*save)(const void *model, rcfd_buf_t *out);
     /* Scores the record, then learns it. */
     int (*process)(void *model, const double *values, size_t n_values, const void **result);
     /* The record's anomaly score for filtering and summaries; NAN when the model has none. */

@@ -100,6 +100,17 @@ static int hs_load_model(const void *conf, size_t n_fields, const void *buf, siz
     return 0;
 }
 
+static int hs_save_model(const void *model, rcfd_buf_t *out)
+{
+    size_t need = hs_snapshot_size(model), len;
+    int rc = rcfd_buf_reserve(out, need);
+    rc = rc ? rc : hs_save(model, out->p + out->len, need, &len);
+    if (rc == 0) {
+        out->len += len;
+    }
+    return rc;
+}
+
 typedef struct hs_model_result {
     const hs_detector_t *d;
     hs_result_t r;
@@ -181,6 +192,7 @@ const rcfd_model_type_t rcfd_model_hotspots = {
     .create = hs_create,
     .destroy = hs_destroy_model,
     .load = hs_load_model,
+    .save = hs_save_model,
     .process = hs_process_model,
     .score = hs_score,
     .has_hotspots = hs_has_hotspots,

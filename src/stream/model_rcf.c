@@ -8,7 +8,10 @@
 #include "common/errstr.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
+#include "rcfd/alloc.h"
+#include "stream/likelihood.h"
 #include "stream/model.h"
+#include "stream/model_rcf.h"
 
 typedef struct rcf_conf {
     int64_t number_of_trees;
@@ -61,6 +64,25 @@ static int rcf_validate(const void *conf, size_t n_fields, char *errstr, size_t 
     return rcf_params_validate(&p, errstr, es);
 }
 
+/* An instance: the key's forest and the recent scores anomaly_novelty compares against. */
+typedef struct rcf_model {
+    rcf_forest_t *f;
+    rcfd_novelty_t novelty;
+} rcf_model_t;
+
+static int wrap(rcf_forest_t *f, void **out, char *errstr, size_t es)
+{
+    rcf_model_t *m = rcfd_malloc(sizeof *m);
+    if (m == NULL) {
+        rcf_forest_destroy(f);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    m->f = f;
+    rcfd_novelty_init(&m->novelty);
+    *out = m;
+    return 0;
+}
+
 static int rcf_create(const void *conf, size_t n_fields, uint64_t key_seed, void **out,
                       char *errstr, size_t es)
 {
@@ -68,16 +90,28 @@ static int rcf_create(const void *conf, size_t n_fields, uint64_t key_seed, void
     to_params(conf, n_fields, key_seed, &p);
     rcf_forest_t *f;
     int rc = rcf_forest_new(&p, &f, errstr, es);
-    if (rc != 0) {
-        return rc;
-    }
-    *out = f;
-    return 0;
+    return rc != 0 ? rc : wrap(f, out, errstr, es);
 }
 
 static void rcf_destroy(void *model)
 {
-    rcf_forest_destroy(model);
+    rcf_model_t *m = model;
+    rcf_forest_destroy(m->f);
+    rcfd_free(m);
+}
+
+/* The forest's snapshot (what rcfd train writes and load() reads; the novelty window is not in
+ * it: a loaded key compares its first scores against nothing). */
+static int rcf_save(const void *model, rcfd_buf_t *out)
+{
+    const rcf_model_t *m = model;
+    size_t need = rcf_forest_snapshot_size(m->f), len;
+    int rc = rcfd_buf_reserve(out, need);
+    rc = rc ? rc : rcf_forest_save(m->f, out->p + out->len, need, &len);
+    if (rc == 0) {
+        out->len += len;
+    }
+    return rc;
 }
 
 static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
@@ -110,21 +144,20 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
                          "snapshot was trained with a different %s than the config gives", bad);
     }
-    *out = f;
-    return 0;
+    return wrap(f, out, errstr, es);
 }
 
 /* The result must outlive process(); the forest keeps explanation arrays, we keep the struct. */
-typedef struct rcf_model_result {
-    rcf_result_t r;
-} rcf_model_result_t;
+typedef rcfd_rcf_result_t rcf_model_result_t;
 
 static _Thread_local rcf_model_result_t last_result;
 
 static int rcf_process(void *model, const double *values, size_t n, const void **result)
 {
-    int rc = rcf_forest_process(model, values, n, &last_result.r);
+    rcf_model_t *m = model;
+    int rc = rcf_forest_process(m->f, values, n, &last_result.r);
     if (rc == 0) {
+        last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score);
         *result = &last_result;
     }
     return rc;
@@ -146,6 +179,10 @@ static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style
     const rcf_result_t *r = &((const rcf_model_result_t *)result)->r;
     int rc = rcfd_buf_puts(out, style == RCFD_STYLE_KDA ? ",\"ANOMALY_SCORE\":" : ",\"anomaly_score\":");
     rc = rc ? rc : rcfd_buf_json_double(out, r->score);
+    if (style != RCFD_STYLE_KDA) { /* KDA's columns stay KDA's */
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"anomaly_novelty\":");
+        rc = rc ? rc : rcfd_buf_json_double(out, ((const rcf_model_result_t *)result)->novelty);
+    }
     if (rc != 0 || r->explanation == NULL) {
         return rc;
     }
@@ -196,6 +233,7 @@ const rcfd_model_type_t rcfd_model_rcf = {
     .create = rcf_create,
     .destroy = rcf_destroy,
     .load = rcf_load,
+    .save = rcf_save,
     .process = rcf_process,
     .score = rcf_score,
     .encode = rcf_encode,

@@ -9,10 +9,11 @@
 #include <cmocka.h>
 
 #include "rcfd/rcf.h"
+#include "stream/model_rcf.h"
 #include "stream/encode.h"
 #include "stream/schema.h"
 
-/* A fixed RCF result, laid out as the rcf model type's result (an rcf_result_t). */
+/* A fixed RCF result, laid out as the rcf model type's result (rcfd_rcf_result_t). */
 static rcf_column_explanation_t colexpl[2] = {
     {.attribution = 1.74474, .strength = 0.85671, .direction = RCF_DIRECTION_HIGH},
     {.attribution = 2.11106, .strength = 7.09823, .direction = RCF_DIRECTION_LOW},
@@ -21,7 +22,9 @@ static rcf_column_explanation_t colexpl[2] = {
 static void test_styles(void **state)
 {
     (void)state;
-    rcf_result_t res = {.record = 300, .ready = 1, .score = 3.855851061, .explanation = colexpl};
+    rcfd_rcf_result_t res = {
+        .r = {.record = 300, .ready = 1, .score = 3.855851061, .explanation = colexpl},
+        .novelty = 0.25};
     const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
     const void *results[] = {&res};
     char *names[] = {"Systolic", "Diastolic"};
@@ -47,12 +50,12 @@ static void test_styles(void **state)
                      0);
     assert_string_equal(
         b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\",\"anomaly_score\":3.855851061,"
-             "\"explanation\":{\"Systolic\":{\"attribution\":1.74474,\"strength\":0.85671,"
+             "\"anomaly_novelty\":0.25,\"explanation\":{\"Systolic\":{\"attribution\":1.74474,\"strength\":0.85671,"
              "\"direction\":\"HIGH\"},\"Diastolic\":{\"attribution\":2.11106,\"strength\":"
              "7.09823,\"direction\":\"LOW\"}},\"_rcfd\":{\"pipeline\":\"p\",\"key\":\"k1\","
              "\"source\":\"in\",\"topic\":\"bp\",\"partition\":2,\"offset\":41}}");
     /* Without explain, KDA has only ANOMALY_SCORE; scores print shortest round-trip. */
-    rcf_result_t plain = {.score = 0.1 + 0.2};
+    rcfd_rcf_result_t plain = {.r = {.score = 0.1 + 0.2}};
     results[0] = &plain;
     rcfd_buf_reset(&b);
     rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
@@ -65,7 +68,7 @@ static void test_styles(void **state)
 static void test_collisions_and_csv(void **state)
 {
     (void)state;
-    rcf_result_t res = {.score = 1.5};
+    rcfd_rcf_result_t res = {.r = {.score = 1.5}};
     const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
     const void *results[] = {&res};
     char *names[] = {"v"};
@@ -79,7 +82,8 @@ static void test_collisions_and_csv(void **state)
     assert_string_equal(b.p, "{\"v\":1,\"anomaly_score\":99,\"ANOMALY_SCORE\":1.5}");
     rcfd_buf_reset(&b);
     rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1);
-    assert_string_equal(b.p, "{\"v\":1,\"ANOMALY_SCORE\":98,\"anomaly_score\":1.5,\"_rcfd\":{"
+    assert_string_equal(b.p, "{\"v\":1,\"ANOMALY_SCORE\":98,\"anomaly_score\":1.5,"
+                             "\"anomaly_novelty\":0,\"_rcfd\":{"
                              "\"pipeline\":\"p\",\"source\":\"f\",\"path\":\"in.csv\",\"line\":3}}");
     rcfd_record_free(&r);
     /* An empty original: no leading comma. */

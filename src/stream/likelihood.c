@@ -1,0 +1,96 @@
+#include "stream/likelihood.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+
+int rcfd_likelihood_init(rcfd_likelihood_t *lh, size_t learn)
+{
+    memset(lh, 0, sizeof *lh);
+    lh->hist = rcfd_malloc(RCFD_LH_HISTORY * sizeof *lh->hist);
+    lh->learn = learn;
+    return lh->hist != NULL ? 0 : RCFD_ENOMEM;
+}
+
+void rcfd_likelihood_free(rcfd_likelihood_t *lh)
+{
+    rcfd_free(lh->hist);
+    lh->hist = NULL;
+}
+
+static void estimate(rcfd_likelihood_t *lh)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < lh->hist_n; i++) {
+        s += lh->hist[i];
+    }
+    double mean = s / (double)lh->hist_n;
+    for (size_t i = 0; i < lh->hist_n; i++) {
+        ss += (lh->hist[i] - mean) * (lh->hist[i] - mean);
+    }
+    double var = lh->hist_n > 1 ? ss / (double)(lh->hist_n - 1) : 0;
+    /* A floor on the spread, relative to the level (Numenta floors the variance of [0,1] scores
+     * at 1.5e-5): a perfectly flat history would otherwise make any change certain. */
+    double floor_std = 1e-3 * (fabs(mean) > 1e-3 ? fabs(mean) : 1e-3);
+    lh->mean = mean;
+    lh->std = sqrt(var) > floor_std ? sqrt(var) : floor_std;
+    lh->estimated = 1;
+}
+
+double rcfd_likelihood_update(rcfd_likelihood_t *lh, double score)
+{
+    if (isnan(score)) {
+        return NAN;
+    }
+    if (lh->n == 0 && score == 0.0) {
+        return 0.5; /* the model's warm-up zeros (RCF output_after) say nothing about the stream */
+    }
+    size_t slot = (size_t)(lh->n % RCFD_LH_SHORT);
+    lh->short_sum += score - lh->shortw[slot];
+    lh->shortw[slot] = score;
+    lh->n++;
+    double avg = lh->short_sum / (double)(lh->n < RCFD_LH_SHORT ? lh->n : RCFD_LH_SHORT);
+    double out = 0.5;
+    if (lh->estimated) {
+        double z = (avg - lh->mean) / lh->std;
+        /* one-sided: only scores above the usual level are anomalous */
+        double tail = z > 0 ? 0.5 * erfc(z / sqrt(2.0)) : 0.5;
+        double lik = 1.0 - tail;
+        out = log(1.0000000001 - lik) / log(1.0 - 0.9999999999);
+        out = out < 0 ? 0 : out > 1 ? 1 : out;
+    }
+    lh->hist[lh->hist_pos] = avg;
+    lh->hist_pos = (lh->hist_pos + 1) % RCFD_LH_HISTORY;
+    if (lh->hist_n < RCFD_LH_HISTORY) {
+        lh->hist_n++;
+    }
+    if (lh->n >= lh->learn && (!lh->estimated || lh->n % RCFD_LH_REESTIMATE == 0)) {
+        estimate(lh);
+    }
+    return out;
+}
+
+void rcfd_novelty_init(rcfd_novelty_t *nv)
+{
+    memset(nv, 0, sizeof *nv);
+}
+
+double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
+{
+    if (isnan(score)) {
+        return NAN;
+    }
+    double mx = 0.0;
+    for (size_t i = 0; i < nv->n; i++) {
+        mx = nv->ring[i] > mx ? nv->ring[i] : mx;
+    }
+    nv->ring[nv->pos] = score;
+    nv->pos = (nv->pos + 1) % RCFD_NOVELTY_WINDOW;
+    if (nv->n < RCFD_NOVELTY_WINDOW) {
+        nv->n++;
+    }
+    double v = score - RCFD_NOVELTY_FRACTION * mx;
+    return v > 0.0 ? v : 0.0;
+}
