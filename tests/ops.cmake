@@ -12,3 +12,8 @@ endif()
 if(TARGET rcfd_stream)
   rcfd_add_test(test_checkpoint SOURCES unit/test_checkpoint.c LABELS unit LIBS rcfd_stream)
 endif()
+if(TARGET rcfd)
+  add_test(NAME ops_metrics COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/ops_metrics.py
+                                    $<TARGET_FILE:rcfd>)
+  set_tests_properties(ops_metrics PROPERTIES LABELS integration TIMEOUT ${ops_timeout})
+endif()

@@ -9,7 +9,9 @@
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
+#include "stream/admin_http.h"
 #include "stream/log.h"
+#include "stream/metrics.h"
 #include "stream/notify.h"
 #include "stream/runtime_int.h"
 #include "stream/warm.h"
@@ -366,6 +368,127 @@ static void log_stats(rcfd_runtime_t *rt, int level)
     }
 }
 
+/* GET /metrics: the runtime's own counters are the source of truth, copied into the registry at
+ * scrape time, so the per-record path pays nothing for metrics. */
+static void collect_metrics(rcfd_metrics_t *m, void *arg)
+{
+    rcfd_runtime_t *rt = arg;
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        const char *name = rt->sources[i].conf->name;
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_read_total",
+                                             "Records read by the source.", "source", name, NULL),
+                        (double)rt->sources[i].records_in);
+    }
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        const char *name = p->conf->name;
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_scored_total",
+                                             "Records scored by the pipeline's models.",
+                                             "pipeline", name, NULL),
+                        (double)p->scored);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_dead_total",
+                                             "Malformed records sent to the dead-letter output.",
+                                             "pipeline", name, NULL),
+                        (double)p->dead);
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_models", "Per-key model instances held.",
+                                           "pipeline", name, NULL),
+                        (double)rcfd_keytab_size(p->keys));
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_models_created_total",
+                                             "Per-key model instances created.", "pipeline",
+                                             name, NULL),
+                        (double)p->models_created);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_models_evicted_total",
+                                             "Per-key models evicted by the key cap (LRU).",
+                                             "pipeline", name, NULL),
+                        (double)rcfd_keytab_evictions(p->keys));
+    }
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        const rcfd_output_t *o = &rt->outputs[i];
+        const char *name = o->conf->name;
+        static const struct {
+            const char *metric, *help;
+            size_t offset;
+        } counters[] = {
+            {"rcfd_output_records_total", "Records the output accepted.",
+             offsetof(rcfd_output_stats_t, records)},
+            {"rcfd_output_filtered_total", "Records the output's filter skipped.",
+             offsetof(rcfd_output_stats_t, filtered)},
+            {"rcfd_output_dropped_total", "Records the output gave up on.",
+             offsetof(rcfd_output_stats_t, dropped)},
+            {"rcfd_output_dead_lettered_total", "Records the output sent to its dead letter.",
+             offsetof(rcfd_output_stats_t, dead_lettered)},
+            {"rcfd_output_retries_total", "Retried sends.", offsetof(rcfd_output_stats_t, retries)},
+            {"rcfd_output_batches_total", "Batches sent.", offsetof(rcfd_output_stats_t, batches)},
+        };
+        for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
+            uint64_t v;
+            memcpy(&v, (const char *)&o->stats + counters[k].offset, sizeof v);
+            rcfd_metric_set(rcfd_metrics_counter(m, counters[k].metric, counters[k].help, "output",
+                                                 name, NULL),
+                            (double)v);
+        }
+    }
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_inflight_records",
+                                       "Records read but not yet accepted by every output.", NULL),
+                    (double)rt->inflight);
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_sources_paused",
+                                       "1 while backpressure pauses the sources.", NULL),
+                    rt->paused ? 1.0 : 0.0);
+    rcfd_alloc_stats_t as;
+    rcfd_alloc_stats(&as);
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_allocated_bytes",
+                                       "Bytes allocated through rcfd's allocator (models included).",
+                                       NULL),
+                    (double)(as.bytes_in_use + as.bytes_reserved));
+    /* Share of wall time the loop spent working since the previous scrape. */
+    uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(&rt->loop);
+    if (rt->scrape_ns_seen != 0 && now > rt->scrape_ns_seen) {
+        double busy = 1.0 - (double)(idle - rt->idle_ns_seen) / (double)(now - rt->scrape_ns_seen);
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_loop_utilisation",
+                                           "Share of time the event loop was busy since the "
+                                           "previous scrape.",
+                                           NULL),
+                        busy < 0.0 ? 0.0 : busy);
+    }
+    rt->scrape_ns_seen = now;
+    rt->idle_ns_seen = idle;
+}
+
+/* GET /health: 200 while running, 503 once a stop has begun (take the instance out of rotation). */
+static int report_health(void *arg, rcfd_buf_t *body)
+{
+    rcfd_runtime_t *rt = arg;
+    rcfd_buf_printf(body, "{\"status\":\"%s\",\"stopping\":%s,\"paused\":%s,\"inflight\":%llu}",
+                    rt->stopping ? "stopping" : "ok", rt->stopping ? "true" : "false",
+                    rt->paused ? "true" : "false", (unsigned long long)rt->inflight);
+    return rt->stopping ? 503 : 200;
+}
+
+static int start_admin(rcfd_runtime_t *rt, char *errstr, size_t es)
+{
+    const char *listen = rt->cfg->runtime.admin_listen;
+    if (listen == NULL || listen[0] == '\0') {
+        return 0;
+    }
+    uv_loop_configure(&rt->loop, UV_METRICS_IDLE_TIME);
+    int rc = rcfd_metrics_new(&rt->metrics);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "out of memory");
+    }
+    rcfd_metrics_on_collect(rt->metrics, collect_metrics, rt);
+    char why[256];
+    rc = rcfd_admin_start(&rt->loop, listen, rt->metrics, report_health, rt, &rt->admin, why,
+                          sizeof why);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "runtime.admin_listen: %s", why);
+    }
+    rt->scrape_ns_seen = uv_hrtime(); /* the first scrape reports utilisation since start */
+    rt->idle_ns_seen = 0;
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "admin listener on %.*s:%d (GET /metrics, /health)",
+             (int)(strrchr(listen, ':') - listen), listen, rcfd_admin_port(rt->admin));
+    return 0;
+}
+
 static void on_stats(uv_timer_t *t)
 {
     log_stats(t->data, RCFD_LOG_INFO);
@@ -449,6 +572,9 @@ void rcfd_runtime_stop(rcfd_runtime_t *rt, int exit_code)
     rt->stopping = 1;
     rt->exit_code = exit_code;
     rcfd_notify("STOPPING=1");
+    /* Closed here, while the loop runs, so its memory is freed by its own close callbacks. */
+    rcfd_admin_close(rt->admin);
+    rt->admin = NULL;
     RCFD_LOG(RCFD_LOG_INFO, COMP, "stopping: %llu records in flight",
              (unsigned long long)rt->inflight);
     uv_timer_stop(&rt->stats_timer);
@@ -662,6 +788,10 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
     uv_timer_init(&rt->loop, &rt->watchdog);
     rt->sig_term.data = rt->sig_int.data = rt->sig_hup.data = rt->flush.data = rt;
     rt->stats_timer.data = rt->deadline.data = rt->watchdog.data = rt;
+    if ((rc = start_admin(rt, errstr, es)) != 0) {
+        *exit_code = RCFD_EXIT_CANTCREAT;
+        goto fail;
+    }
     *out = rt;
     *exit_code = RCFD_EXIT_OK;
     return 0;
@@ -737,6 +867,8 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
     /* A runtime that never ran (or failed to start) still has open handles: close them first,
      * because sources and outputs embed them. */
     if (!rt->loop_closed) {
+        rcfd_admin_close(rt->admin);
+        rt->admin = NULL;
         uv_walk(&rt->loop, on_walk_close, NULL);
         uv_run(&rt->loop, UV_RUN_DEFAULT);
         uv_loop_close(&rt->loop);
@@ -761,6 +893,7 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_destroy(&rt->outputs[i]);
     }
+    rcfd_metrics_destroy(rt->metrics);
     rcfd_record_free(&rt->rec);
     rcfd_buf_free(&rt->enc[0]);
     rcfd_buf_free(&rt->enc[1]);

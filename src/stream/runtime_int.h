@@ -74,6 +74,9 @@ struct rcfd_runtime {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_prepare_t flush;
     uv_timer_t stats_timer, deadline, watchdog; /* watchdog: systemd pings */
+    struct rcfd_metrics *metrics; /* with runtime.admin_listen only */
+    struct rcfd_admin *admin;
+    uint64_t idle_ns_seen, scrape_ns_seen; /* loop utilisation between scrapes */
     uv_work_t reload_work;
     int reloading;
     rcfd_config_t *reload_cfg;

@@ -53,6 +53,9 @@ const rcfd_conf_desc_t rcfd_runtime_desc[] = {
     {"max_inflight_bytes", RCFD_CT_INT, O(max_inflight_bytes), "67108864", 4096, 1e12, NULL, 0,
      "bytes queued in outputs (encoded records not yet accepted); above it sources pause, below "
      "half (and max_inflight below half) they resume: the cap on the outputs' memory"},
+    {"admin_listen", RCFD_CT_STRING, O(admin_listen), "\"\"", 0, 0, NULL, 0,
+     "HOST:PORT of the HTTP listener serving GET /metrics (Prometheus text) and GET /health; "
+     "empty disables it. Bind a loopback address: it has no authentication"},
     {NULL},
 };
 #undef O
@@ -674,6 +677,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
     if (cfg == NULL) {
         return;
     }
+    rcfd_conf_free(rcfd_runtime_desc, &cfg->runtime);
     for (size_t i = 0; i < cfg->n_sources; i++) {
         rcfd_conf_free(rcfd_source_desc, &cfg->sources[i]);
         rcfd_conf_free(rcfd_source_kafka_desc, &cfg->sources[i]);

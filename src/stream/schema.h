@@ -31,6 +31,7 @@ typedef struct rcfd_runtime_conf {
     int64_t shutdown_timeout_ms;
     int64_t stats_interval_ms;
     int64_t max_inflight_bytes;
+    char *admin_listen; /* HOST:PORT for GET /metrics and /health; "" = off */
 } rcfd_runtime_conf_t;
 
 typedef struct rcfd_source_conf {
