@@ -13,7 +13,7 @@ rcfd_add_test(test_train_stats SOURCES unit/test_train_stats.c LABELS unit LIBS 
 # Score post-processing the backtest and the daemon's rcf output share (stream/likelihood.h).
 rcfd_add_test(test_likelihood SOURCES unit/test_likelihood.c LABELS unit LIBS rcfd_stream)
 
-foreach(it backtest)
+foreach(it backtest train_hotspots)
   add_test(NAME bt_${it} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/bt_${it}.sh)
   math(EXPR timeout "60 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
   set_tests_properties(bt_${it} PROPERTIES TIMEOUT ${timeout} LABELS integration
