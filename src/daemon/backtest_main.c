@@ -37,27 +37,6 @@ static void usage(FILE *out)
             "  --json PATH         summary (default backtest.json)\n");
 }
 
-static int split_list(const char *s, rcfd_strlist_t *out)
-{
-    out->n = 0;
-    out->v = rcfd_calloc(strlen(s) + 2, sizeof *out->v);
-    if (out->v == NULL) {
-        return RCFD_ENOMEM;
-    }
-    const char *p = s;
-    for (;;) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        if ((out->v[out->n++] = rcfd_strndup(p, n)) == NULL) {
-            return RCFD_ENOMEM;
-        }
-        if (c == NULL) {
-            return 0;
-        }
-        p = c + 1;
-    }
-}
-
 static cJSON *load_json(const char *path, char *errstr, size_t es)
 {
     FILE *f = fopen(path, "rb");
@@ -201,7 +180,7 @@ int rcfd_backtest_main(int argc, char **argv)
     char err[1024];
     int rc = 0, code = RCFD_EXIT_OK;
     const rcfd_trainer_t *tr = rcfd_trainer_find(o.model);
-    cJSON *pj = cJSON_CreateObject();
+    cJSON *pj = NULL;
     cJSON *wj = NULL;
     rcfd_bt_file_t *files = NULL;
     size_t nf = 0;
@@ -211,13 +190,13 @@ int rcfd_backtest_main(int argc, char **argv)
         code = RCFD_EXIT_USAGE;
         goto out;
     }
-    if (split_list(fields, &o.fields) != 0 || pj == NULL) {
+    if (rcfd_strlist_split(fields, ',', &o.fields) != 0) {
         code = RCFD_EXIT_SOFTWARE;
         goto out;
     }
-    for (size_t i = 0; i < n_params && rc == 0; i++) {
-        rc = rcfd_trainer_set_param(tr, pj, params[i], o.fields.n, err, sizeof err);
-    }
+    void *obj = NULL;
+    rc = rcfd_trainer_params_from_args(tr, params, n_params, o.fields.n, &obj, err, sizeof err);
+    pj = obj;
     if (rc != 0) {
         fprintf(stderr, "rcfd backtest: %s\n", err);
         code = RCFD_EXIT_USAGE;

@@ -273,34 +273,19 @@ int rcfd_train_main(int argc, char **argv)
         fprintf(stderr, "rcfd train: unknown model type \"%s\"\n", o.model);
         return RCFD_EXIT_USAGE;
     }
-    /* Split the field list in place on commas. */
     rcfd_strlist_t fl = {0};
-    char *copy = rcfd_strdup(fields);
-    fl.v = rcfd_calloc(strlen(fields) + 1, sizeof *fl.v);
-    if (copy == NULL || fl.v == NULL) {
-        rcfd_free(copy);
-        rcfd_free(fl.v);
+    if (rcfd_strlist_split(fields, ',', &fl) != 0) {
         return RCFD_EXIT_SOFTWARE;
-    }
-    for (char *p = copy, *c; p != NULL; p = c) {
-        c = strchr(p, ',');
-        if (c != NULL) {
-            *c++ = '\0';
-        }
-        fl.v[fl.n++] = p;
     }
     o.fields = &fl;
     char err[1024];
-    int rc = 0, code = RCFD_EXIT_OK;
-    cJSON *pj = cJSON_CreateObject();
-    for (size_t i = 0; pj != NULL && i < n_params && rc == 0; i++) {
-        rc = rcfd_trainer_set_param(t, pj, params[i], fl.n, err, sizeof err);
-    }
-    if (pj == NULL) {
-        code = RCFD_EXIT_SOFTWARE;
-    } else if (rc != 0) {
+    int code = RCFD_EXIT_OK;
+    void *obj = NULL;
+    int rc = rcfd_trainer_params_from_args(t, params, n_params, fl.n, &obj, err, sizeof err);
+    cJSON *pj = obj;
+    if (rc != 0) {
         fprintf(stderr, "rcfd train: %s\n", err);
-        code = RCFD_EXIT_USAGE;
+        code = rc == RCFD_ENOMEM ? RCFD_EXIT_SOFTWARE : RCFD_EXIT_USAGE;
     } else if (suggest) {
         if (rcfd_train_suggest(&o, &so, stdout, err, sizeof err) != 0) {
             fprintf(stderr, "rcfd train: %s\n", err);
@@ -321,7 +306,6 @@ int rcfd_train_main(int argc, char **argv)
         }
     }
     cJSON_Delete(pj);
-    rcfd_free(fl.v);
-    rcfd_free(copy);
+    rcfd_strlist_free(&fl);
     return code;
 }

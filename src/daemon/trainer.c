@@ -98,6 +98,26 @@ int rcfd_trainer_set_param(const rcfd_trainer_t *t, void *obj, const char *as, s
     return 0;
 }
 
+int rcfd_trainer_params_from_args(const rcfd_trainer_t *t, const char *const *assignments,
+                                  size_t n, size_t n_fields, void **cjson_out, char *errstr,
+                                  size_t es)
+{
+    *cjson_out = NULL;
+    cJSON *obj = cJSON_CreateObject();
+    if (obj == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = rcfd_trainer_set_param(t, obj, assignments[i], n_fields, errstr, es);
+        if (rc != 0) {
+            cJSON_Delete(obj);
+            return rc;
+        }
+    }
+    *cjson_out = obj;
+    return 0;
+}
+
 int rcfd_trainer_params(const rcfd_trainer_t *t, const void *obj, void *params, char *errstr,
                         size_t es)
 {

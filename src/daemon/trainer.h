@@ -61,6 +61,12 @@ uint64_t rcfd_trainer_key_seed(const rcfd_trainer_t *t, const void *params, cons
 int rcfd_trainer_set_param(const rcfd_trainer_t *t, void *cjson_obj, const char *assignment,
                            size_t n_fields, char *errstr, size_t errstr_size);
 
+/* Builds the JSON object of model parameters from command-line "name=value" assignments (-p),
+ * via rcfd_trainer_set_param. On success *cjson_out owns a cJSON object (cJSON_Delete). */
+int rcfd_trainer_params_from_args(const rcfd_trainer_t *t, const char *const *assignments,
+                                  size_t n, size_t n_fields, void **cjson_out, char *errstr,
+                                  size_t errstr_size);
+
 /* Parses the JSON object (as built by set_param) into params (conf_size bytes) with the table's
  * defaults; free with rcfd_conf_free(rcfd_trainer_conf(t), params). */
 int rcfd_trainer_params(const rcfd_trainer_t *t, const void *cjson_obj, void *params,

@@ -34,6 +34,32 @@ void rcfd_strlist_free(rcfd_strlist_t *l)
     l->n = 0;
 }
 
+int rcfd_strlist_split(const char *s, char sep, rcfd_strlist_t *out)
+{
+    size_t parts = 1;
+    for (const char *p = s; *p != '\0'; p++) {
+        parts += *p == sep;
+    }
+    out->n = 0;
+    out->v = rcfd_calloc(parts + 1, sizeof *out->v);
+    if (out->v == NULL) {
+        return RCFD_ENOMEM;
+    }
+    for (const char *p = s;;) {
+        const char *c = strchr(p, sep);
+        size_t n = c != NULL ? (size_t)(c - p) : strlen(p);
+        if ((out->v[out->n] = rcfd_strndup(p, n)) == NULL) {
+            rcfd_strlist_free(out);
+            return RCFD_ENOMEM;
+        }
+        out->n++;
+        if (c == NULL) {
+            return 0;
+        }
+        p = c + 1;
+    }
+}
+
 static void kv_free(rcfd_kv_t *kv)
 {
     for (size_t i = 0; i < kv->n; i++) {

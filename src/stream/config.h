@@ -90,5 +90,8 @@ const char *rcfd_conf_peek_string(const cJSON *obj, const char *key);
 char *rcfd_strdup(const char *s);
 char *rcfd_strndup(const char *s, size_t n);
 void rcfd_strlist_free(rcfd_strlist_t *l);
+/* Splits s at every `sep` into owned copies ("a,,b" gives "a", "", "b"); free with
+ * rcfd_strlist_free. RCFD_ENOMEM leaves *out empty. */
+int rcfd_strlist_split(const char *s, char sep, rcfd_strlist_t *out);
 
 #endif
