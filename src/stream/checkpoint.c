@@ -118,6 +118,86 @@ void rcfd_ckpt_free(rcfd_ckpt_t *c)
     memset(c, 0, sizeof *c);
 }
 
+int rcfd_ckpt_builder_begin(rcfd_ckpt_builder_t *b, const char *pipeline, const char *key,
+                            size_t key_len, const char *type)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        rcfd_ckpt_slot_t *v = rcfd_realloc(b->v, cap * sizeof *v);
+        if (v == NULL) {
+            return RCFD_ENOMEM;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    rcfd_ckpt_slot_t *e = &b->v[b->n];
+    e->key_off = b->bytes.len;
+    int rc = rcfd_buf_append(&b->bytes, pipeline, strlen(pipeline) + 1); /* with its NUL */
+    rc = rc ? rc : rcfd_buf_append(&b->bytes, key, key_len);
+    if (rc != 0) {
+        b->bytes.len = e->key_off;
+        return rc;
+    }
+    e->key_len = b->bytes.len - e->key_off;
+    e->type = type;
+    e->snap_off = b->bytes.len;
+    e->snap_len = 0;
+    b->n++;
+    return 0;
+}
+
+void rcfd_ckpt_builder_end(rcfd_ckpt_builder_t *b)
+{
+    rcfd_ckpt_slot_t *e = &b->v[b->n - 1];
+    e->snap_len = b->bytes.len - e->snap_off;
+}
+
+void rcfd_ckpt_builder_cancel(rcfd_ckpt_builder_t *b)
+{
+    b->n--;
+    b->bytes.len = b->v[b->n].key_off;
+}
+
+int rcfd_ckpt_builder_entries(const rcfd_ckpt_builder_t *b, rcfd_ckpt_entry_t **out)
+{
+    rcfd_ckpt_entry_t *v = rcfd_calloc(b->n > 0 ? b->n : 1, sizeof *v);
+    if (v == NULL) {
+        return RCFD_ENOMEM;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const rcfd_ckpt_slot_t *e = &b->v[i];
+        v[i] = (rcfd_ckpt_entry_t){.key = b->bytes.p + e->key_off,
+                                   .key_len = e->key_len,
+                                   .type = e->type,
+                                   .type_len = strlen(e->type),
+                                   .snapshot = b->bytes.p + e->snap_off,
+                                   .snapshot_len = e->snap_len};
+    }
+    *out = v;
+    return 0;
+}
+
+void rcfd_ckpt_builder_free(rcfd_ckpt_builder_t *b)
+{
+    rcfd_buf_free(&b->bytes);
+    rcfd_free(b->v);
+    memset(b, 0, sizeof *b);
+}
+
+int rcfd_ckpt_entry_split(const rcfd_ckpt_entry_t *e, const char **pipeline, size_t *pipeline_len,
+                          const char **key, size_t *key_len)
+{
+    const char *nul = memchr(e->key, '\0', e->key_len);
+    if (nul == NULL) {
+        return -1;
+    }
+    *pipeline = e->key;
+    *pipeline_len = (size_t)(nul - e->key);
+    *key = nul + 1;
+    *key_len = e->key_len - *pipeline_len - 1;
+    return 0;
+}
+
 static int path_of(char *out, size_t size, const char *dir, const char *name, const char *suffix)
 {
     int n = snprintf(out, size, "%s/%s.ckpt%s", dir, name, suffix);

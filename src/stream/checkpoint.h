@@ -60,4 +60,38 @@ int rcfd_ckpt_read(const char *dir, const char *name, rcfd_ckpt_t *out, char *wa
 
 void rcfd_ckpt_free(rcfd_ckpt_t *c);
 
+/* Collects the entries of a checkpoint being taken: keys and snapshots are appended to one buffer
+ * (so a checkpoint is one allocation to hand to the threadpool). An entry's key is the pipeline
+ * name, a NUL byte, then the record key: one checkpoint holds every pipeline of a partition.
+ *
+ *   rcfd_ckpt_builder_begin(b, "p", key, len, "rcf");
+ *   type->save(model, &b->bytes);            // the snapshot goes straight into the buffer
+ *   rcfd_ckpt_builder_end(b);
+ *
+ * Owns its buffers; rcfd_ckpt_builder_free releases them. */
+typedef struct rcfd_ckpt_slot {
+    size_t key_off, key_len;
+    const char *type; /* a model type's static name */
+    size_t snap_off, snap_len;
+} rcfd_ckpt_slot_t;
+
+typedef struct rcfd_ckpt_builder {
+    rcfd_buf_t bytes;
+    rcfd_ckpt_slot_t *v;
+    size_t n, cap;
+} rcfd_ckpt_builder_t;
+
+int rcfd_ckpt_builder_begin(rcfd_ckpt_builder_t *b, const char *pipeline, const char *key,
+                            size_t key_len, const char *type);
+void rcfd_ckpt_builder_end(rcfd_ckpt_builder_t *b);
+/* Drops the entry begun last (its snapshot could not be written). */
+void rcfd_ckpt_builder_cancel(rcfd_ckpt_builder_t *b);
+/* The entries, pointing into b->bytes (valid until the builder changes); free with rcfd_free. */
+int rcfd_ckpt_builder_entries(const rcfd_ckpt_builder_t *b, rcfd_ckpt_entry_t **out);
+void rcfd_ckpt_builder_free(rcfd_ckpt_builder_t *b);
+
+/* Splits an entry's key into the pipeline name and the record key; -1 if it has no NUL. */
+int rcfd_ckpt_entry_split(const rcfd_ckpt_entry_t *e, const char **pipeline, size_t *pipeline_len,
+                          const char **key, size_t *key_len);
+
 #endif

@@ -27,6 +27,7 @@ typedef struct rcfd_origin {
     int64_t offset;
     const char *path; /* files */
     uint64_t line;    /* 1-based line number */
+    uint32_t shard;   /* the models' scope (state.h) */
 } rcfd_origin_t;
 
 int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,

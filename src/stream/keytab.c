@@ -1,5 +1,6 @@
 #include "stream/keytab.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "common/rng.h"
@@ -22,6 +23,7 @@ struct rcfd_keytab {
     entry_t *mru, *lru;
     uint64_t evictions;
     rcfd_keytab_free_cb free_value;
+    rcfd_keytab_evict_cb on_evict;
     void *ud;
 };
 
@@ -47,8 +49,8 @@ int rcfd_keytab_new(size_t max_keys, rcfd_keytab_free_cb free_value, void *ud,
     if (t == NULL) {
         return RCFD_ENOMEM;
     }
-    size_t nb = 16;
-    while (nb < max_keys && nb < (1u << 24)) {
+    size_t nb = 16; /* grows with the table (grow()) */
+    while (nb < max_keys && nb < 1024) {
         nb *= 2;
     }
     t->buckets = rcfd_calloc(nb, sizeof *t->buckets);
@@ -92,19 +94,28 @@ static void lru_push_front(rcfd_keytab_t *t, entry_t *e)
     }
 }
 
-void *rcfd_keytab_get(rcfd_keytab_t *t, const char *key, size_t len)
+static entry_t *find(const rcfd_keytab_t *t, const char *key, size_t len)
 {
     uint64_t h = rcfd_hash(key, len);
     for (entry_t *e = t->buckets[h & (t->n_buckets - 1)]; e != NULL; e = e->hnext) {
         if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0) {
-            if (t->mru != e) {
-                lru_unlink(t, e);
-                lru_push_front(t, e);
-            }
-            return e->value;
+            return e;
         }
     }
     return NULL;
+}
+
+void *rcfd_keytab_get(rcfd_keytab_t *t, const char *key, size_t len)
+{
+    entry_t *e = find(t, key, len);
+    if (e == NULL) {
+        return NULL;
+    }
+    if (t->mru != e) {
+        lru_unlink(t, e);
+        lru_push_front(t, e);
+    }
+    return e->value;
 }
 
 static void remove_entry(rcfd_keytab_t *t, entry_t *e)
@@ -122,6 +133,27 @@ static void remove_entry(rcfd_keytab_t *t, entry_t *e)
     rcfd_free(e);
 }
 
+/* Doubles the buckets once the table holds more entries than buckets (chains stay short). A
+ * failed allocation just keeps the longer chains. */
+static void grow(rcfd_keytab_t *t)
+{
+    size_t nb = t->n_buckets * 2;
+    entry_t **b = rcfd_calloc(nb, sizeof *b);
+    if (b == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < t->n_buckets; i++) {
+        for (entry_t *e = t->buckets[i], *next; e != NULL; e = next) {
+            next = e->hnext;
+            e->hnext = b[e->hash & (nb - 1)];
+            b[e->hash & (nb - 1)] = e;
+        }
+    }
+    rcfd_free(t->buckets);
+    t->buckets = b;
+    t->n_buckets = nb;
+}
+
 int rcfd_keytab_put(rcfd_keytab_t *t, const char *key, size_t len, void *value)
 {
     entry_t *e = rcfd_malloc(sizeof *e + len + 1);
@@ -129,6 +161,9 @@ int rcfd_keytab_put(rcfd_keytab_t *t, const char *key, size_t len, void *value)
         return RCFD_ENOMEM;
     }
     if (t->size >= t->max) {
+        if (t->on_evict != NULL) {
+            t->on_evict(t->lru->key, t->lru->len, t->lru->value, t->ud);
+        }
         remove_entry(t, t->lru);
         t->evictions++;
     }
@@ -142,7 +177,37 @@ int rcfd_keytab_put(rcfd_keytab_t *t, const char *key, size_t len, void *value)
     *b = e;
     lru_push_front(t, e);
     t->size++;
+    if (t->size > t->n_buckets && t->n_buckets < (SIZE_MAX / 2) / sizeof *t->buckets) {
+        grow(t);
+    }
     return 0;
+}
+
+void rcfd_keytab_on_evict(rcfd_keytab_t *t, rcfd_keytab_evict_cb cb)
+{
+    t->on_evict = cb;
+}
+
+int rcfd_keytab_remove(rcfd_keytab_t *t, const char *key, size_t len)
+{
+    entry_t *e = find(t, key, len);
+    if (e == NULL) {
+        return 0;
+    }
+    remove_entry(t, e);
+    return 1;
+}
+
+void rcfd_keytab_foreach(rcfd_keytab_t *t, rcfd_keytab_visit_cb cb, void *ud)
+{
+    entry_t *e = t->lru;
+    while (e != NULL) {
+        entry_t *more_recent = e->lru_prev;
+        if (cb(e->key, e->len, e->value, ud)) {
+            remove_entry(t, e);
+        }
+        e = more_recent;
+    }
 }
 
 size_t rcfd_keytab_size(const rcfd_keytab_t *t)

@@ -11,6 +11,11 @@
 
 typedef struct rcfd_keytab rcfd_keytab_t;
 typedef void (*rcfd_keytab_free_cb)(void *value, void *ud);
+/* Sees an entry the cap evicts, before `free_value` frees its value (the state store keeps a
+ * snapshot of evicted models). */
+typedef void (*rcfd_keytab_evict_cb)(const char *key, size_t len, void *value, void *ud);
+/* Visits an entry; returning nonzero removes it (its value is freed). */
+typedef int (*rcfd_keytab_visit_cb)(const char *key, size_t len, void *value, void *ud);
 
 int rcfd_keytab_new(size_t max_keys, rcfd_keytab_free_cb free_value, void *ud,
                     rcfd_keytab_t **out);
@@ -21,6 +26,13 @@ void *rcfd_keytab_get(rcfd_keytab_t *t, const char *key, size_t len);
 /* Inserts a new key (which must be absent), evicting the least recently used entry when full.
  * On failure the table is unchanged and `value` still belongs to the caller. */
 int rcfd_keytab_put(rcfd_keytab_t *t, const char *key, size_t len, void *value);
+
+void rcfd_keytab_on_evict(rcfd_keytab_t *t, rcfd_keytab_evict_cb cb);
+/* Removes key; returns 1 if it was present (its value is freed), else 0. */
+int rcfd_keytab_remove(rcfd_keytab_t *t, const char *key, size_t len);
+/* Visits every entry, least recently used first; the callback may ask to remove the entry it
+ * sees, but must not otherwise change the table. Recency is unchanged. */
+void rcfd_keytab_foreach(rcfd_keytab_t *t, rcfd_keytab_visit_cb cb, void *ud);
 
 size_t rcfd_keytab_size(const rcfd_keytab_t *t);
 uint64_t rcfd_keytab_evictions(const rcfd_keytab_t *t);

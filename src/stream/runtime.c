@@ -21,24 +21,6 @@
 
 /* ---- pipelines ---- */
 
-typedef struct instance {
-    size_t n;
-    const rcfd_model_type_t *const *types;
-    void *models[];
-} instance_t;
-
-static void instance_free(void *value, void *ud)
-{
-    (void)ud;
-    instance_t *in = value;
-    for (size_t i = 0; i < in->n; i++) {
-        if (in->models[i] != NULL) {
-            in->types[i]->destroy(in->models[i]);
-        }
-    }
-    rcfd_free(in);
-}
-
 static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, char *errstr,
                          size_t es)
 {
@@ -62,9 +44,6 @@ static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, c
     for (size_t m = 0; m < conf->n_models; m++) {
         p->types[m] = conf->models[m].type;
     }
-    if (rcfd_keytab_new((size_t)conf->max_keys, instance_free, NULL, &p->keys) != 0) {
-        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
-    }
     return 0;
 }
 
@@ -73,7 +52,7 @@ static void pipeline_free(rcfd_pipeline_t *p)
     if (p->conf == NULL) {
         return;
     }
-    rcfd_keytab_destroy(p->keys);
+    rcfd_keymodels_destroy(p->models);
     rcfd_warm_destroy(p->warm);
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
@@ -154,55 +133,6 @@ static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reas
     }
 }
 
-static instance_t *instance_for(rcfd_pipeline_t *p, const char *key, size_t len, char *reason,
-                                size_t rs)
-{
-    instance_t *in = rcfd_keytab_get(p->keys, key, len);
-    if (in != NULL) {
-        return in;
-    }
-    size_t n = p->conf->n_models;
-    in = rcfd_calloc(1, sizeof *in + n * sizeof in->models[0]);
-    if (in == NULL) {
-        rcfd_errf(RCFD_ENOMEM, reason, rs, "out of memory for a new key");
-        return NULL;
-    }
-    in->n = n;
-    in->types = p->types;
-    if (rcfd_warm_take(p->warm, key, len, in->models) > 0) {
-        p->models_warm++;
-    }
-    for (size_t m = 0; m < n; m++) {
-        const rcfd_model_conf_t *mc = &p->conf->models[m];
-        if (in->models[m] != NULL) {
-            continue; /* warm: loaded from initial_state at start */
-        }
-        /* Every model type's table has a "seed" row or none; rcf's is the first int64 field we
-         * look up by name through the descriptor. */
-        uint64_t master = 0;
-        for (const rcfd_conf_desc_t *d = mc->type->conf; d->key != NULL; d++) {
-            if (strcmp(d->key, "seed") == 0) {
-                master = (uint64_t) * (const int64_t *)(const void *)((const char *)mc->params +
-                                                                      d->offset);
-            }
-        }
-        char err[256];
-        if (mc->type->create(mc->params, p->conf->fields.n, rcfd_key_seed(master, key, len),
-                             &in->models[m], err, sizeof err) != 0) {
-            rcfd_errf(RCFD_ENOMEM, reason, rs, "cannot create a model: %s", err);
-            instance_free(in, NULL);
-            return NULL;
-        }
-    }
-    if (rcfd_keytab_put(p->keys, key, len, in) != 0) {
-        instance_free(in, NULL);
-        rcfd_errf(RCFD_ENOMEM, reason, rs, "out of memory for a new key");
-        return NULL;
-    }
-    p->models_created++;
-    return in;
-}
-
 static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
                          rcfd_delivery_t *d)
 {
@@ -222,15 +152,17 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         dead_letter(rt, p, reason, origin, d);
         return;
     }
-    instance_t *in = instance_for(p, key, key_len, reason, sizeof reason);
-    if (in == NULL) {
+    void **models =
+        rcfd_keymodels_get(p->models, origin->shard, key, key_len, p->warm, reason, sizeof reason);
+    if (models == NULL) {
         dead_letter(rt, p, reason, origin, d);
         return;
     }
+    size_t n_models = p->conf->n_models;
     double score = NAN, grade = NAN;
     int hotspots = 0;
-    for (size_t m = 0; m < in->n; m++) {
-        int rc = p->types[m]->process(in->models[m], p->values, p->conf->fields.n,
+    for (size_t m = 0; m < n_models; m++) {
+        int rc = p->types[m]->process(models[m], p->values, p->conf->fields.n,
                                       &p->results[m]);
         if (rc != 0) {
             snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
@@ -263,7 +195,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
             rcfd_buf_reset(b);
             if (rcfd_encode_scored(b, (rcfd_style_t)style, rec, origin, p->conf->name,
                                    p->has_key ? key : NULL, key_len, &p->conf->fields, p->types,
-                                   p->results, in->n) != 0) {
+                                   p->results, n_models) != 0) {
                 RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory encoding a record");
                 continue;
             }
@@ -277,7 +209,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "scored key=%s score=%g", key, score);
     if (rt->hooks.on_scored != NULL) {
         rt->hooks.on_scored(rt->hooks.ud, p->conf, key, key_len, p->values, p->types, p->results,
-                            in->n);
+                            n_models);
     }
 }
 
@@ -349,12 +281,14 @@ static void log_stats(rcfd_runtime_t *rt, int level)
     }
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
+        rcfd_keymodels_stats_t ks;
+        rcfd_keymodels_stats(p->models, &ks);
         RCFD_LOG(level, COMP,
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
-                 "%llu evicted",
+                 "%llu restored, %llu evicted",
                  p->conf->name, (unsigned long long)p->scored, (unsigned long long)p->dead,
-                 rcfd_keytab_size(p->keys), (unsigned long long)p->models_created,
-                 (unsigned long long)rcfd_keytab_evictions(p->keys));
+                 ks.live, (unsigned long long)(ks.created + ks.warm),
+                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted);
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
@@ -390,17 +324,47 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                              "Malformed records sent to the dead-letter output.",
                                              "pipeline", name, NULL),
                         (double)p->dead);
-        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_models", "Per-key model instances held.",
-                                           "pipeline", name, NULL),
-                        (double)rcfd_keytab_size(p->keys));
-        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_models_created_total",
-                                             "Per-key model instances created.", "pipeline",
-                                             name, NULL),
-                        (double)p->models_created);
-        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_models_evicted_total",
-                                             "Per-key models evicted by the key cap (LRU).",
-                                             "pipeline", name, NULL),
-                        (double)rcfd_keytab_evictions(p->keys));
+        rcfd_keymodels_stats_t ks;
+        rcfd_keymodels_stats(p->models, &ks);
+        static const struct {
+            const char *metric, *help;
+            int gauge;
+            size_t offset, size;
+        } model_series[] = {
+#define KS(f) offsetof(rcfd_keymodels_stats_t, f), sizeof(((rcfd_keymodels_stats_t *)0)->f)
+            {"rcfd_models", "Per-key model instances held in memory.", 1, KS(live)},
+            {"rcfd_models_kept", "Keys held as snapshots (evicted or restored, not seen since).",
+             1, KS(kept)},
+            {"rcfd_models_kept_bytes", "Bytes of those snapshots.", 1, KS(kept_bytes)},
+            {"rcfd_models_created_total", "Per-key model instances created fresh.", 0,
+             KS(created)},
+            {"rcfd_models_warm_total", "Instances that started from initial_state.", 0, KS(warm)},
+            {"rcfd_models_restored_total", "Instances loaded from a checkpoint or eviction.", 0,
+             KS(restored)},
+            {"rcfd_models_evicted_total", "Per-key models evicted by the key cap (LRU).", 0,
+             KS(evicted)},
+            {"rcfd_models_load_failed_total",
+             "Checkpointed models that no longer fit the config (started fresh).", 0,
+             KS(load_failed)},
+#undef KS
+        };
+        for (size_t k = 0; k < sizeof model_series / sizeof model_series[0]; k++) {
+            uint64_t v = 0;
+            if (model_series[k].size == sizeof(size_t)) {
+                size_t z;
+                memcpy(&z, (const char *)&ks + model_series[k].offset, sizeof z);
+                v = z;
+            } else {
+                memcpy(&v, (const char *)&ks + model_series[k].offset, sizeof v);
+            }
+            rcfd_metric_t *series =
+                model_series[k].gauge
+                    ? rcfd_metrics_gauge(m, model_series[k].metric, model_series[k].help,
+                                         "pipeline", name, NULL)
+                    : rcfd_metrics_counter(m, model_series[k].metric, model_series[k].help,
+                                           "pipeline", name, NULL);
+            rcfd_metric_set(series, (double)v);
+        }
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         const rcfd_output_t *o = &rt->outputs[i];
@@ -426,6 +390,12 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
             rcfd_metric_set(rcfd_metrics_counter(m, counters[k].metric, counters[k].help, "output",
                                                  name, NULL),
                             (double)v);
+        }
+    }
+    rcfd_state_collect(rt->state, m);
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        if (rt->sources[i].ops->collect != NULL) {
+            rt->sources[i].ops->collect(&rt->sources[i], m);
         }
     }
     rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_inflight_records",
@@ -518,6 +488,7 @@ static void all_closed(rcfd_runtime_t *rt)
 {
     log_stats(rt, RCFD_LOG_INFO);
     RCFD_LOG(RCFD_LOG_INFO, COMP, "stopped (exit code %d)", rt->exit_code);
+    rcfd_state_close(rt->state);
     /* libuv shutdown idiom: close every handle; run() then drains the close callbacks. */
     uv_walk(&rt->loop, on_walk_close, NULL);
 }
@@ -531,6 +502,13 @@ void rcfd_runtime_source_closed(rcfd_runtime_t *rt, rcfd_source_t *s)
         }
     }
     all_closed(rt);
+}
+
+static void close_sources(rcfd_runtime_t *rt)
+{
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        rt->sources[i].ops->close(&rt->sources[i]);
+    }
 }
 
 static void maybe_close_sources(rcfd_runtime_t *rt)
@@ -551,10 +529,13 @@ static void maybe_close_sources(rcfd_runtime_t *rt)
                  "are not stored, so they will be read again",
                  (unsigned long long)rt->inflight, (long long)rt->cfg->runtime.shutdown_timeout_ms);
         rt->exit_code = RCFD_EXIT_TEMPFAIL;
+    } else if (rcfd_state_flush(rt->state, close_sources)) {
+        /* Everything read was delivered: the last checkpoints are exact. Sources close (and
+         * leave the group) once they are written. */
+        RCFD_LOG(RCFD_LOG_INFO, COMP, "writing the final checkpoints");
+        return;
     }
-    for (size_t i = 0; i < rt->n_sources; i++) {
-        rt->sources[i].ops->close(&rt->sources[i]);
-    }
+    close_sources(rt);
 }
 
 static void on_deadline(uv_timer_t *t)
@@ -723,9 +704,18 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->n_outputs++;
     }
     rcfd_outputs_link(rt->outputs, rt->n_outputs);
+    if ((rc = rcfd_state_new(rt, &rt->state, errstr, es)) != 0) {
+        *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
+        goto fail;
+    }
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
+            goto fail;
+        }
+        if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),
+                                     &rt->pipelines[i].models)) != 0) {
+            rcfd_errf(rc, errstr, es, "out of memory");
             goto fail;
         }
         /* Warm start: the snapshot files are read here, before the loop runs. */
@@ -760,6 +750,10 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
             s->has_ts = 1;
         }
         rt->n_sources++;
+        if (s->conf->type == RCFD_SOURCE_FILE &&
+            (rc = rcfd_state_shard(rt->state, i, NULL, 0, &s->shard)) != 0) {
+            goto fail;
+        }
         if (s->conf->format == RCFD_FORMAT_CSV &&
             !(s->conf->type == RCFD_SOURCE_FILE && s->conf->csv_header)) {
             for (size_t p = 0; p < rt->n_pipelines; p++) {
@@ -833,6 +827,7 @@ int rcfd_runtime_run(rcfd_runtime_t *rt)
     uv_signal_start(&rt->sig_hup, on_hup, SIGHUP);
     uv_prepare_start(&rt->flush, on_flush);
     arm_stats(rt);
+    rcfd_state_start(rt->state);
     RCFD_LOG(RCFD_LOG_INFO, COMP, "rcfd %s: %zu sources, %zu pipelines, %zu outputs",
              rcfd_version(), rt->n_sources, rt->n_pipelines, rt->n_outputs);
     for (size_t i = 0; i < rt->n_sources; i++) {
@@ -890,6 +885,7 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         pipeline_free(&rt->pipelines[i]);
     }
+    rcfd_state_destroy(rt->state);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_destroy(&rt->outputs[i]);
     }

@@ -5,10 +5,12 @@
 #include <uv.h>
 
 #include "stream/encode.h"
+#include "stream/keymodels.h"
 #include "stream/keytab.h"
 #include "stream/output.h"
 #include "stream/record.h"
 #include "stream/runtime.h"
+#include "stream/state.h"
 
 typedef struct rcfd_source rcfd_source_t;
 
@@ -24,6 +26,11 @@ typedef struct rcfd_source_ops {
     /* Release external resources asynchronously; call rcfd_runtime_source_closed() when done. */
     void (*close)(rcfd_source_t *s);
     void (*destroy)(rcfd_source_t *s); /* after uv_loop_close() */
+    /* The checkpoint of a shard the source holds (rcfd_state_assigned returned 1) is restored:
+     * resume it from `offset`, or from where the group left it when offset is -1. */
+    void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
+    /* /metrics series of the source (optional): consumer lag per partition. */
+    void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
 } rcfd_source_ops_t;
 
 extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
@@ -40,6 +47,7 @@ struct rcfd_source {
     int has_ts;
     int finished; /* a finite source reached its end and everything it read was delivered */
     int closed;
+    uint32_t shard; /* file sources: their one shard */
     uint64_t records_in;
     uint64_t inflight;
 };
@@ -49,13 +57,12 @@ typedef struct rcfd_pipeline {
     rcfd_field_t *fields;
     rcfd_field_t key;
     int has_key;
-    rcfd_keytab_t *keys;
+    rcfd_keymodels_t *models;
     const rcfd_model_type_t **types;
     const void **results;
     double *values;
-    uint64_t scored, dead, models_created;
+    uint64_t scored, dead;
     struct rcfd_warm *warm; /* initial_state snapshots not yet taken; NULL without */
-    uint64_t models_warm;   /* instances that started from a snapshot */
 } rcfd_pipeline_t;
 
 struct rcfd_runtime {
@@ -76,6 +83,7 @@ struct rcfd_runtime {
     uv_timer_t stats_timer, deadline, watchdog; /* watchdog: systemd pings */
     struct rcfd_metrics *metrics; /* with runtime.admin_listen only */
     struct rcfd_admin *admin;
+    rcfd_state_t *state;
     uint64_t idle_ns_seen, scrape_ns_seen; /* loop utilisation between scrapes */
     uv_work_t reload_work;
     int reloading;

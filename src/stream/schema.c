@@ -19,10 +19,13 @@ static const char *const output_type_enum[] = {"file", "webhook", "kafka", NULL}
 static const char *const out_format_enum[] = {"jsonl", "csv", NULL};
 static const char *const fsync_enum[] = {"none", "batch", "interval", NULL};
 static const char *const style_enum[] = {"rcfd", "kda", NULL};
+static const char *const store_enum[] = {"none", "dir", "kafka", NULL};
 
 const rcfd_conf_desc_t rcfd_root_desc[] = {
     {"log", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0, "logging (see log)"},
     {"runtime", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0, "loop-wide limits (see runtime)"},
+    {"state", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0,
+     "checkpoints of the models of Kafka partitions (see state)"},
     {"sources", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
      "array of sources (see sources[])"},
     {"outputs", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
@@ -56,6 +59,29 @@ const rcfd_conf_desc_t rcfd_runtime_desc[] = {
     {"admin_listen", RCFD_CT_STRING, O(admin_listen), "\"\"", 0, 0, NULL, 0,
      "HOST:PORT of the HTTP listener serving GET /metrics (Prometheus text) and GET /health; "
      "empty disables it. Bind a loopback address: it has no authentication"},
+    {NULL},
+};
+#undef O
+
+#define O(f) offsetof(rcfd_state_conf_t, f)
+const rcfd_conf_desc_t rcfd_state_desc[] = {
+    {"store", RCFD_CT_ENUM, O(store), "\"dir\"", 0, 0, store_enum, 0,
+     "where checkpoints go: a local directory, a compacted Kafka topic (for daemons sharing a "
+     "consumer group), or none"},
+    {"dir", RCFD_CT_STRING, O(dir), "\"\"", 0, 0, NULL, 0,
+     "store \"dir\": the directory; empty uses $STATE_DIRECTORY (systemd's StateDirectory=) and, "
+     "without it, turns state off"},
+    {"interval_ms", RCFD_CT_INT, O(interval_ms), "60000", 100, 86400000, NULL, 0,
+     "period of the checkpoints; a SIGKILL replays at most this much input (plus what was in "
+     "flight). Partitions are also checkpointed when revoked and at a graceful stop"},
+    {"topic", RCFD_CT_STRING, O(topic), "\"\"", 0, 0, NULL, 0,
+     "store \"kafka\": the state topic; create it with cleanup.policy=compact and "
+     "max.message.bytes above one key's snapshot"},
+    {"rdkafka", RCFD_CT_KV, O(rdkafka), "{}", 0, 0, NULL, 0,
+     "store \"kafka\": librdkafka settings for the state producer and reader; bootstrap.servers "
+     "defaults to the first Kafka source's"},
+    {"kafka_timeout_ms", RCFD_CT_INT, O(kafka_timeout_ms), "30000", 100, 3600000, NULL, 0,
+     "store \"kafka\": how long one checkpoint write or restore may take before it is retried"},
     {NULL},
 };
 #undef O
@@ -274,6 +300,15 @@ static int is_index(const char *s)
         }
     }
     return 1;
+}
+
+static int check_state(const rcfd_state_conf_t *st, char *errstr, size_t es)
+{
+    if (st->store == RCFD_STORE_KAFKA && st->topic[0] == '\0') {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "state.topic: required with \"store\": \"kafka\"");
+    }
+    return 0;
 }
 
 static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
@@ -618,11 +653,15 @@ int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *e
     }
     rcfd_conf_section_t lsec[] = {{rcfd_log_desc, &cfg->log}};
     rcfd_conf_section_t usec[] = {{rcfd_runtime_desc, &cfg->runtime}};
-    const cJSON *log = get(root, "log"), *rt = get(root, "runtime");
+    rcfd_conf_section_t ssec[] = {{rcfd_state_desc, &cfg->state}};
+    const cJSON *log = get(root, "log"), *rt = get(root, "runtime"), *st = get(root, "state");
     if ((rc = log ? rcfd_conf_parse(lsec, 1, log, "log", errstr, es)
                   : rcfd_conf_defaults(rcfd_log_desc, &cfg->log, errstr, es)) != 0 ||
         (rc = rt ? rcfd_conf_parse(usec, 1, rt, "runtime", errstr, es)
                  : rcfd_conf_defaults(rcfd_runtime_desc, &cfg->runtime, errstr, es)) != 0 ||
+        (rc = st ? rcfd_conf_parse(ssec, 1, st, "state", errstr, es)
+                 : rcfd_conf_defaults(rcfd_state_desc, &cfg->state, errstr, es)) != 0 ||
+        (rc = check_state(&cfg->state, errstr, es)) != 0 ||
         (rc = parse_sources(cfg, get(root, "sources"), errstr, es)) != 0 ||
         (rc = parse_outputs(cfg, get(root, "outputs"), errstr, es)) != 0 ||
         (rc = parse_pipelines(cfg, get(root, "pipelines"), errstr, es)) != 0) {
@@ -678,6 +717,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         return;
     }
     rcfd_conf_free(rcfd_runtime_desc, &cfg->runtime);
+    rcfd_conf_free(rcfd_state_desc, &cfg->state);
     for (size_t i = 0; i < cfg->n_sources; i++) {
         rcfd_conf_free(rcfd_source_desc, &cfg->sources[i]);
         rcfd_conf_free(rcfd_source_kafka_desc, &cfg->sources[i]);
@@ -725,6 +765,7 @@ static cJSON *config_json(const rcfd_config_t *cfg)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "log", section_json(rcfd_log_desc, NULL, &cfg->log));
     cJSON_AddItemToObject(root, "runtime", section_json(rcfd_runtime_desc, NULL, &cfg->runtime));
+    cJSON_AddItemToObject(root, "state", section_json(rcfd_state_desc, NULL, &cfg->state));
     cJSON *a = cJSON_AddArrayToObject(root, "sources");
     for (size_t i = 0; i < cfg->n_sources; i++) {
         const rcfd_source_conf_t *s = &cfg->sources[i];
@@ -806,6 +847,14 @@ int rcfd_config_reference(rcfd_buf_t *out)
     rc = rc ? rc : ref_section(out, "Top level", "", rcfd_root_desc);
     rc = rc ? rc : ref_section(out, "log", "", rcfd_log_desc);
     rc = rc ? rc : ref_section(out, "runtime", "", rcfd_runtime_desc);
+    rc = rc ? rc : ref_section(out, "state",
+                               "Checkpoints of the per-key models of every Kafka partition, with "
+                               "the offset they reflect: written periodically, when a partition "
+                               "is revoked and at a graceful stop; read when a partition is "
+                               "assigned, so a restart or a rebalance scores as if nothing had "
+                               "stopped. File sources are replays and are not checkpointed. See "
+                               "docs/operations.md.",
+                               rcfd_state_desc);
     rc = rc ? rc : ref_section(out, "sources[]", "Keys of every source.", rcfd_source_desc);
     rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"kafka\"",
                                "A consumer-group member. Offsets are stored only after every "

@@ -1,6 +1,6 @@
 /* The daemon's configuration: the descriptor tables for every section and the parsed structs.
  *
- *   { "log": {...}, "runtime": {...}, "sources": [...], "outputs": [...], "pipelines": [...] }
+ *   { "log": {...}, "runtime": {...}, "state": {...}, "sources": [...], "outputs": [...], "pipelines": [...] }
  *
  * Ownership: rcfd_config_parse() gives the caller a config that only rcfd_config_free() frees.
  * Cross references (a pipeline's source, outputs, dead_letter) are resolved to indexes at parse
@@ -21,6 +21,7 @@ enum { RCFD_TS_S = 0, RCFD_TS_MS = 1, RCFD_TS_US = 2 };
 enum { RCFD_OUTPUT_FILE = 0, RCFD_OUTPUT_WEBHOOK = 1, RCFD_OUTPUT_KAFKA = 2 };
 enum { RCFD_OUT_JSONL = 0, RCFD_OUT_CSV = 1 };
 enum { RCFD_FSYNC_NONE = 0, RCFD_FSYNC_BATCH = 1, RCFD_FSYNC_INTERVAL = 2 };
+enum { RCFD_STORE_NONE = 0, RCFD_STORE_DIR = 1, RCFD_STORE_KAFKA = 2 };
 
 typedef struct rcfd_log_conf {
     int level;
@@ -33,6 +34,16 @@ typedef struct rcfd_runtime_conf {
     int64_t max_inflight_bytes;
     char *admin_listen; /* HOST:PORT for GET /metrics and /health; "" = off */
 } rcfd_runtime_conf_t;
+
+/* Checkpoints of the per-key models of Kafka partitions (docs/operations.md). */
+typedef struct rcfd_state_conf {
+    int store;           /* RCFD_STORE_* */
+    char *dir;           /* store "dir": "" = $STATE_DIRECTORY, else state is off */
+    int64_t interval_ms; /* periodic checkpoints */
+    char *topic;         /* store "kafka": the compacted topic */
+    rcfd_kv_t rdkafka;   /* store "kafka": librdkafka settings of its producer and reader */
+    int64_t kafka_timeout_ms;
+} rcfd_state_conf_t;
 
 typedef struct rcfd_source_conf {
     char *name;
@@ -115,6 +126,7 @@ typedef struct rcfd_pipeline_conf {
 typedef struct rcfd_config {
     rcfd_log_conf_t log;
     rcfd_runtime_conf_t runtime;
+    rcfd_state_conf_t state;
     rcfd_source_conf_t *sources;
     size_t n_sources;
     rcfd_output_conf_t *outputs;
@@ -123,7 +135,7 @@ typedef struct rcfd_config {
     size_t n_pipelines;
 } rcfd_config_t;
 
-extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_desc[],
+extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_desc[], rcfd_state_desc[],
     rcfd_source_desc[], rcfd_source_kafka_desc[], rcfd_source_file_desc[], rcfd_output_desc[],
     rcfd_output_file_desc[], rcfd_output_webhook_desc[],
     rcfd_output_kafka_desc[], rcfd_pipeline_desc[], rcfd_model_desc[];

@@ -256,7 +256,8 @@ static int handle_line(file_src_t *f, const char *p, size_t n)
     d->done = on_delivered;
     d->owner = f;
     rcfd_runtime_inflight_add(rt, s);
-    rcfd_origin_t origin = {.source = s->conf->name, .path = s->conf->path, .line = f->line};
+    rcfd_origin_t origin = {
+        .source = s->conf->name, .path = s->conf->path, .line = f->line, .shard = s->shard};
     rcfd_runtime_route(rt, s, prc, reason, &origin, d);
     rcfd_delivery_unref(d);
     return 0;

@@ -11,7 +11,11 @@
  * the rd_kafka_offsets_store calls once per loop iteration) and librdkafka's auto-commit
  * persists it. Revoked partitions store their watermark before being unassigned; records of
  * theirs still in flight complete without storing (they will be read again: duplicates, never
- * losses). */
+ * losses).
+ *
+ * With a state store (state.h), an assigned partition is paused while its checkpoint is restored;
+ * records fetched meanwhile are dropped unrouted, and the partition is then sought to the
+ * checkpoint's offset (or back to the first dropped record) and resumed. */
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -24,6 +28,7 @@
 #include "rcfd/status.h"
 #include "stream/ackq.h"
 #include "stream/log.h"
+#include "stream/metrics.h"
 #include "stream/runtime_int.h"
 
 typedef struct kpart {
@@ -31,8 +36,11 @@ typedef struct kpart {
     char *topic;
     int32_t partition;
     rcfd_ackq_t q;
+    uint32_t shard;
     int revoked;
     int dirty;
+    int restoring;         /* held until the state manager restored its checkpoint */
+    int64_t first_dropped; /* first record fetched (and dropped) while restoring; -1 none */
 } kpart_t;
 
 typedef struct kafka_src {
@@ -97,6 +105,12 @@ static kpart_t *add_part(kafka_src_t *k, const char *topic, int32_t partition)
         return NULL;
     }
     p->partition = partition;
+    p->first_dropped = -1;
+    if (rcfd_state_shard(k->s->rt->state, k->s->index, topic, partition, &p->shard) != 0) {
+        rcfd_free(p->topic);
+        rcfd_free(p);
+        return NULL;
+    }
     rcfd_ackq_init(&p->q);
     p->next = k->parts;
     k->parts = p;
@@ -157,6 +171,7 @@ static void on_delivered(rcfd_delivery_t *d)
     kpart_t *p = d->part;
     if (rcfd_ackq_done(&p->q, d->seq)) {
         p->dirty = 1;
+        rcfd_state_delivered(k->s->rt->state, p->shard, p->q.watermark);
     }
     if (p->revoked && rcfd_ackq_pending(&p->q) == 0) {
         free_part(k, p);
@@ -185,6 +200,12 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
         return;
     }
+    if (p->restoring) {
+        if (p->first_dropped < 0) {
+            p->first_dropped = m->offset; /* fetched before the pause took hold: read again */
+        }
+        return;
+    }
     rcfd_delivery_t *d = rcfd_calloc(1, sizeof *d);
     if (d == NULL || rcfd_ackq_push(&p->q, m->offset, &d->seq) != 0) {
         rcfd_free(d);
@@ -200,7 +221,9 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
     rcfd_origin_t origin = {.source = s->conf->name,
                             .topic = topic,
                             .partition = m->partition,
-                            .offset = m->offset};
+                            .offset = m->offset,
+                            .shard = p->shard};
+    rcfd_state_routed(rcfd_state_shard_get(s->rt->state, p->shard), m->offset);
     char reason[256];
     int prc;
     if (m->payload == NULL) {
@@ -222,8 +245,19 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_topic_partition_list_t *held = rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++) {
-            add_part(k, parts->elems[i].topic, parts->elems[i].partition);
+            kpart_t *p = add_part(k, parts->elems[i].topic, parts->elems[i].partition);
+            if (p == NULL) {
+                RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
+                rcfd_runtime_fail(k->s->rt, RCFD_EXIT_SOFTWARE);
+                continue;
+            }
+            if (rcfd_state_assigned(k->s->rt->state, p->shard)) {
+                p->restoring = 1;
+                p->first_dropped = -1;
+                rd_kafka_topic_partition_list_add(held, p->topic, p->partition);
+            }
         }
         RCFD_LOG(RCFD_LOG_INFO, k->comp, "assigned %d partitions (%s)", parts->cnt,
                  coop ? "cooperative" : "eager");
@@ -234,7 +268,10 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
         }
         if (k->paused || k->stopping) {
             rd_kafka_pause_partitions(k->rk, parts);
+        } else if (held->cnt > 0) {
+            rd_kafka_pause_partitions(k->rk, held);
         }
+        rd_kafka_topic_partition_list_destroy(held);
     } else {
         /* Store what is complete now, so the commit that accompanies the revoke includes it. */
         for (kpart_t *p = k->parts; p != NULL; p = p->next) {
@@ -246,6 +283,7 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++) {
             kpart_t *p = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
             if (p != NULL) {
+                rcfd_state_revoked(k->s->rt->state, p->shard);
                 p->revoked = 1;
                 if (rcfd_ackq_pending(&p->q) == 0) {
                     free_part(k, p);
@@ -469,6 +507,13 @@ static void pause_all(kafka_src_t *k, int pause)
         if (pause) {
             rd_kafka_pause_partitions(k->rk, a);
         } else {
+            /* Partitions still being restored stay held. */
+            for (int i = a->cnt - 1; i >= 0; i--) {
+                kpart_t *p = find_part(k, a->elems[i].topic, a->elems[i].partition);
+                if (p != NULL && p->restoring) {
+                    rd_kafka_topic_partition_list_del_by_idx(a, i);
+                }
+            }
             rd_kafka_resume_partitions(k->rk, a);
         }
     }
@@ -531,6 +576,75 @@ static void kafka_close(rcfd_source_t *s)
     drain(k);
 }
 
+static kpart_t *find_shard(kafka_src_t *k, uint32_t shard)
+{
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        if (!p->revoked && p->shard == shard) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void kafka_restored(rcfd_source_t *s, uint32_t shard, int64_t offset)
+{
+    kafka_src_t *k = s->impl;
+    kpart_t *p = find_shard(k, shard);
+    if (p == NULL || !p->restoring || k->closed || k->fatal) {
+        return;
+    }
+    p->restoring = 0;
+    int64_t from = offset >= 0 ? offset : p->first_dropped;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = from;
+    if (from >= 0) {
+        /* With a timeout, librdkafka guarantees no record fetched before the seek is returned
+         * after it; the wait is the fetcher's acknowledgement, not a broker round trip. */
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 5000);
+        if (e != NULL) {
+            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic,
+                     (int)p->partition, (long long)from, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        } else if (l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic,
+                     (int)p->partition, (long long)from, rd_kafka_err2str(l->elems[0].err));
+        }
+        RCFD_LOG(RCFD_LOG_INFO, k->comp, "%s[%d]: resuming at offset %lld%s", p->topic,
+                 (int)p->partition, (long long)from, offset >= 0 ? " (checkpoint)" : "");
+    }
+    if (!k->paused && !k->stopping) {
+        rd_kafka_resume_partitions(k->rk, l);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    drain(k);
+}
+
+/* Consumer lag per partition: the high watermark librdkafka last saw minus the next offset to
+ * read. */
+static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
+{
+    kafka_src_t *k = s->impl;
+    for (kpart_t *p = k->parts; p != NULL && !k->closed; p = p->next) {
+        int64_t lo = -1, hi = -1;
+        const rcfd_shard_t *sh = rcfd_state_shard_get(s->rt->state, p->shard);
+        if (p->revoked ||
+            rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            continue;
+        }
+        int64_t next = sh != NULL && sh->next_offset >= 0 ? sh->next_offset : lo;
+        char part[16];
+        snprintf(part, sizeof part, "%d", (int)p->partition);
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_consumer_lag",
+                                           "Records in the partition not yet read (high "
+                                           "watermark minus the next offset).",
+                                           "source", s->conf->name, "topic", p->topic,
+                                           "partition", part, NULL),
+                        (double)(hi > next ? hi - next : 0));
+    }
+}
+
 static void kafka_destroy(rcfd_source_t *s)
 {
     kafka_src_t *k = s->impl;
@@ -565,4 +679,6 @@ const rcfd_source_ops_t rcfd_source_kafka_ops = {
     .stop = kafka_stop,
     .close = kafka_close,
     .destroy = kafka_destroy,
+    .restored = kafka_restored,
+    .collect = kafka_collect,
 };

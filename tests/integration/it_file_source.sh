@@ -20,7 +20,7 @@ JSON
 $T check out.jsonl j.exp
 # max_keys 4 with 10 keys: models are evicted (counted) and recreated, so the offline check must
 # not apply; run again with room for every key and compare with the offline scores.
-grep -Eq "4 keys, [0-9]+ models created, [1-9][0-9]* evicted" j.log || fail "no evictions counted: $(grep pipeline j.log)"
+grep -Eq "4 keys, [0-9]+ models created, [0-9]+ restored, [1-9][0-9]* evicted" j.log || fail "no evictions counted: $(grep pipeline j.log)"
 sed -i 's/"max_keys": 4/"max_keys": 100/' j.json
 rm out.jsonl
 "$RCFD" -c j.json 2> j2.log

@@ -102,7 +102,7 @@ static void test_errors_name_path(void **state)
                  "," PIPE("", "") "}",
                  "sources[0].topics: required key is missing");
     expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", "") ",\"extra\":1}",
-                 "extra: unknown key; valid keys: log, runtime, sources, outputs, pipelines");
+                 "extra: unknown key; valid keys: log, runtime, state, sources, outputs, pipelines");
     expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", "") ",\"log\":{\"level\":\"loud\"}}",
                  "log.level: \"loud\" is not one of \"error\"");
     expect_error("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\",\"path\":"
