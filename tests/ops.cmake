@@ -17,3 +17,16 @@ if(TARGET rcfd)
                                     $<TARGET_FILE:rcfd>)
   set_tests_properties(ops_metrics PROPERTIES LABELS integration TIMEOUT ${ops_timeout})
 endif()
+# State store: restarts (SIGTERM, SIGKILL, damaged checkpoints) and two daemons sharing a group
+# through the Kafka store, all against librdkafka's mock cluster.
+if(TARGET rcfd AND TARGET rcfd_mock_cluster)
+  foreach(it state state_scaleout)
+    if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/ops_${it}.sh)
+      continue()
+    endif()
+    add_test(NAME ops_${it} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/ops_${it}.sh)
+    math(EXPR state_timeout "240 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+    set_tests_properties(ops_${it} PROPERTIES TIMEOUT ${state_timeout} LABELS integration
+      ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SCORE_CHECK=$<TARGET_FILE:rcfd_score_check>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  endforeach()
+endif()

@@ -41,6 +41,8 @@ typedef struct kpart {
     int dirty;
     int restoring;         /* held until the state manager restored its checkpoint */
     int64_t first_dropped; /* first record fetched (and dropped) while restoring; -1 none */
+    int64_t resume_at;     /* after a restore: the offset the next record must have; -1 none */
+    int reseeks;
 } kpart_t;
 
 typedef struct kafka_src {
@@ -105,7 +107,7 @@ static kpart_t *add_part(kafka_src_t *k, const char *topic, int32_t partition)
         return NULL;
     }
     p->partition = partition;
-    p->first_dropped = -1;
+    p->first_dropped = p->resume_at = -1;
     if (rcfd_state_shard(k->s->rt->state, k->s->index, topic, partition, &p->shard) != 0) {
         rcfd_free(p->topic);
         rcfd_free(p);
@@ -180,6 +182,47 @@ static void on_delivered(rcfd_delivery_t *d)
     rcfd_runtime_inflight_done(k->s->rt, k->s);
 }
 
+static void seek_part(kafka_src_t *k, kpart_t *p, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = offset;
+    /* With a timeout, no record fetched before the seek is returned after it; the wait is for
+     * the fetcher's acknowledgement, not a broker round trip. */
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 5000);
+    const char *why = e != NULL ? rd_kafka_error_string(e)
+                      : l->elems[0].err ? rd_kafka_err2str(l->elems[0].err)
+                                        : NULL;
+    if (why != NULL) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic,
+                 (int)p->partition, (long long)offset, why);
+    }
+    if (e != NULL) {
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The first record after a restore must be the one the checkpoint resumes at. A seek issued
+ * while librdkafka is still looking up the committed offset can be overridden by that lookup
+ * (librdkafka issue #2256): records before the resume point are dropped (the checkpoint already
+ * holds them), and a jump past it is sought back, a few times (after that the gap is real: a
+ * compacted or transactional input topic). Returns 1 when the record may be routed. */
+static int check_resume(kafka_src_t *k, kpart_t *p, int64_t offset)
+{
+    if (offset < p->resume_at) {
+        return 0;
+    }
+    if (offset > p->resume_at && p->reseeks < 3) {
+        p->reseeks++;
+        RCFD_LOG(RCFD_LOG_DEBUG, k->comp, "%s[%d]: got offset %lld, expected %lld: seeking again",
+                 p->topic, (int)p->partition, (long long)offset, (long long)p->resume_at);
+        seek_part(k, p, p->resume_at);
+        return 0;
+    }
+    p->resume_at = -1;
+    return 1;
+}
+
 static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
 {
     rcfd_source_t *s = k->s;
@@ -204,6 +247,9 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         if (p->first_dropped < 0) {
             p->first_dropped = m->offset; /* fetched before the pause took hold: read again */
         }
+        return;
+    }
+    if (p->resume_at >= 0 && !check_resume(k, p, m->offset)) {
         return;
     }
     rcfd_delivery_t *d = rcfd_calloc(1, sizeof *d);
@@ -596,19 +642,11 @@ static void kafka_restored(rcfd_source_t *s, uint32_t shard, int64_t offset)
     p->restoring = 0;
     int64_t from = offset >= 0 ? offset : p->first_dropped;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = from;
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
     if (from >= 0) {
-        /* With a timeout, librdkafka guarantees no record fetched before the seek is returned
-         * after it; the wait is the fetcher's acknowledgement, not a broker round trip. */
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 5000);
-        if (e != NULL) {
-            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic,
-                     (int)p->partition, (long long)from, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-        } else if (l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic,
-                     (int)p->partition, (long long)from, rd_kafka_err2str(l->elems[0].err));
-        }
+        p->resume_at = from;
+        p->reseeks = 0;
+        seek_part(k, p, from);
         RCFD_LOG(RCFD_LOG_INFO, k->comp, "%s[%d]: resuming at offset %lld%s", p->topic,
                  (int)p->partition, (long long)from, offset >= 0 ? " (checkpoint)" : "");
     }

@@ -6,6 +6,10 @@ gen N KEYS SEED START BAD PREFIX  -> PREFIX.kafka (key<TAB>json lines for kcat),
 check OUT EXP [--dups]            -> every expected record scored once (or at least once with
                                      --dups), per key in produce order, nothing unexpected
 dead DLQ BAD                      -> dead letters carry the expected reasons and Kafka coordinates
+replays OUT... MERGED             -> concatenates outputs (a SIGKILLed writer's torn last line
+                                     dropped); every record scored more than once must carry the
+                                     same score each time; writes first occurrences to MERGED and
+                                     prints how many records were replays
 """
 import json, math, random, sys
 
@@ -84,6 +88,28 @@ def dead(dlq, bad):
     print("dead: %d dead letters with the expected reasons" % len(got))
 
 
+def replays(outs, merged):
+    first, order, dups = {}, [], 0
+    for out in outs:
+        for line in open(out):
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue  # the torn last line of a killed writer
+            k = (r["device"], r["seq"])
+            if k in first:
+                dups += 1
+                if r["anomaly_score"] != first[k]["anomaly_score"]:
+                    sys.exit("%s: %s replayed with score %r, first scored %r" %
+                             (out, k, r["anomaly_score"], first[k]["anomaly_score"]))
+                continue
+            first[k] = r
+            order.append(line if line.endswith("\n") else line + "\n")
+    open(merged, "w").writelines(order)
+    print("replays: %d records, %d replayed with identical scores" % (len(order), dups))
+    return dups
+
+
 if __name__ == "__main__":
     a = sys.argv
     if a[1] == "gen":
@@ -92,5 +118,7 @@ if __name__ == "__main__":
         check(a[2], a[3], "--dups" in a)
     elif a[1] == "dead":
         dead(a[2], a[3])
+    elif a[1] == "replays":
+        replays(a[2:-1], a[-1])
     else:
         sys.exit("unknown command")
