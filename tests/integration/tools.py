@@ -6,10 +6,11 @@ gen N KEYS SEED START BAD PREFIX  -> PREFIX.kafka (key<TAB>json lines for kcat),
 check OUT EXP [--dups]            -> every expected record scored once (or at least once with
                                      --dups), per key in produce order, nothing unexpected
 dead DLQ BAD                      -> dead letters carry the expected reasons and Kafka coordinates
-replays OUT... MERGED             -> concatenates outputs (a SIGKILLed writer's torn last line
+replays [--by-seq] OUT... MERGED  -> concatenates outputs (a SIGKILLed writer's torn last line
                                      dropped); every record scored more than once must carry the
                                      same score each time; writes first occurrences to MERGED and
-                                     prints how many records were replays
+                                     prints how many records were replays (--by-seq:
+                                     MERGED in produce order, for outputs of several daemons)
 """
 import json, math, random, sys
 
@@ -88,7 +89,7 @@ def dead(dlq, bad):
     print("dead: %d dead letters with the expected reasons" % len(got))
 
 
-def replays(outs, merged):
+def replays(outs, merged, by_seq=False):
     first, order, dups = {}, [], 0
     for out in outs:
         for line in open(out):
@@ -104,8 +105,10 @@ def replays(outs, merged):
                              (out, k, r["anomaly_score"], first[k]["anomaly_score"]))
                 continue
             first[k] = r
-            order.append(line if line.endswith("\n") else line + "\n")
-    open(merged, "w").writelines(order)
+            order.append((r["seq"], line if line.endswith("\n") else line + "\n"))
+    if by_seq:
+        order.sort(key=lambda t: t[0])
+    open(merged, "w").writelines(l for _, l in order)
     print("replays: %d records, %d replayed with identical scores" % (len(order), dups))
     return dups
 
@@ -119,6 +122,8 @@ if __name__ == "__main__":
     elif a[1] == "dead":
         dead(a[2], a[3])
     elif a[1] == "replays":
-        replays(a[2:-1], a[-1])
+        by_seq = "--by-seq" in a
+        files = [f for f in a[2:] if f != "--by-seq"]
+        replays(files[:-1], files[-1], by_seq)
     else:
         sys.exit("unknown command")
