@@ -39,7 +39,9 @@ int rcfd_ckpt_encode(uint64_t next_offset, const rcfd_ckpt_entry_t *entries, siz
         memcpy(w.p + w.len, e->type, e->type_len);
         w.len += e->type_len;
         rcfd_put_u64(&w, e->snapshot_len);
-        memcpy(w.p + w.len, e->snapshot, e->snapshot_len);
+        if (e->snapshot_len > 0) { /* a commit's key list has no snapshots (NULL) */
+            memcpy(w.p + w.len, e->snapshot, e->snapshot_len);
+        }
         w.len += e->snapshot_len;
     }
     rcfd_snap_seal(base, RCFD_SNAP_KIND_CHECKPOINT, CKPT_VERSION, payload);
