@@ -1,4 +1,5 @@
-/* Per-key model table: lookup, LRU order, cap with counted eviction, destruction. */
+/* Per-key model table: lookup, LRU order, cap with counted eviction, the eviction hook, removal,
+ * visiting with removal, growth past the initial buckets, destruction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +66,63 @@ static void test_many_keys_and_binary(void **state)
     assert_int_equal(freed, 20000);
 }
 
+static char evicted_key[16];
+
+static void on_evict(const char *key, size_t len, void *value, void *ud)
+{
+    (void)value;
+    (void)ud;
+    snprintf(evicted_key, sizeof evicted_key, "%.*s", (int)len, key);
+}
+
+static int drop_odd(const char *key, size_t len, void *value, void *ud)
+{
+    (void)key;
+    (void)len;
+    (*(int *)ud)++;
+    return *(int *)value % 2 == 1;
+}
+
+static void test_evict_hook_remove_and_visit(void **state)
+{
+    (void)state;
+    freed = 0;
+    rcfd_keytab_t *t;
+    assert_int_equal(rcfd_keytab_new(5000, count_free, NULL, &t), 0);
+    rcfd_keytab_on_evict(t, on_evict);
+    static int v[5000];
+    char k[16];
+    for (int i = 0; i < 5000; i++) { /* far past the initial buckets: the table grows */
+        v[i] = i;
+        snprintf(k, sizeof k, "k%d", i);
+        assert_int_equal(rcfd_keytab_put(t, k, strlen(k), &v[i]), 0);
+    }
+    for (int i = 0; i < 5000; i += 499) {
+        snprintf(k, sizeof k, "k%d", i);
+        assert_ptr_equal(rcfd_keytab_get(t, k, strlen(k)), &v[i]);
+    }
+    assert_int_equal(rcfd_keytab_remove(t, "k1", 2), 1);
+    assert_int_equal(rcfd_keytab_remove(t, "k1", 2), 0);
+    assert_int_equal(freed, 1);
+    int visited = 0;
+    rcfd_keytab_foreach(t, drop_odd, &visited);
+    assert_int_equal(visited, 4999);
+    assert_int_equal(rcfd_keytab_size(t), 2500);
+    assert_int_equal(freed, 1 + 2499);
+    assert_null(rcfd_keytab_get(t, "k3", 2));
+    assert_non_null(rcfd_keytab_get(t, "k4", 2));
+    /* Fill to the cap: the least recently used key goes through the hook first. */
+    static int extra[2501];
+    for (int i = 0; i < 2501; i++) {
+        snprintf(k, sizeof k, "x%d", i);
+        assert_int_equal(rcfd_keytab_put(t, k, strlen(k), &extra[i]), 0);
+    }
+    assert_int_equal(rcfd_keytab_size(t), 5000);
+    assert_int_equal(rcfd_keytab_evictions(t), 1);
+    assert_string_equal(evicted_key, "k2"); /* k0 was read since: k2 is least recent */
+    rcfd_keytab_destroy(t);
+}
+
 static void test_key_seed(void **state)
 {
     (void)state;
@@ -78,6 +136,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lru_eviction),
         cmocka_unit_test(test_many_keys_and_binary),
+        cmocka_unit_test(test_evict_hook_remove_and_visit),
         cmocka_unit_test(test_key_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
