@@ -276,6 +276,10 @@ void rcfd_output_flush(rcfd_output_t *o)
     do_flush(o);
 }
 
+const double rcfd_output_lat_bounds[RCFD_LAT_BOUNDS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+/* Per accepted record: two bucket increments and an add, no allocation. */
 static void lat_add(rcfd_output_t *o, uint64_t t0, uint64_t now)
 {
     double us = (double)(now - t0) / 1e3;
@@ -284,6 +288,18 @@ static void lat_add(rcfd_output_t *o, uint64_t t0, uint64_t now)
         i = RCFD_LAT_BUCKETS - 1;
     }
     o->stats.lat[i]++;
+    double s = us / 1e6;
+    size_t lo = 0, hi = RCFD_LAT_BOUNDS; /* the first bound >= s, or the +Inf bucket */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s <= rcfd_output_lat_bounds[mid]) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    o->stats.lat_le[lo]++;
+    o->stats.lat_sum += s;
 }
 
 double rcfd_output_latency_ms(const rcfd_output_t *o, double q)
@@ -371,12 +387,19 @@ static void finish(rcfd_output_t *o)
     }
 }
 
-void rcfd_output_drop(rcfd_output_t *o, const char *reason)
+/* Records of the batch in flight not settled yet. */
+static size_t unsettled(const rcfd_output_t *o)
 {
     size_t n = 0;
     for (size_t i = 0; i < o->sending.n; i++) {
         n += !o->sending.r[i].done;
     }
+    return n;
+}
+
+void rcfd_output_drop(rcfd_output_t *o, const char *reason)
+{
+    size_t n = unsettled(o);
     RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "giving up %zu records after a permanent error: %s%s",
              n, reason, o->dead != NULL ? " (dead-lettered)" : "");
     for (size_t i = 0; i < o->sending.n; i++) {
@@ -437,6 +460,11 @@ void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result)
 int rcfd_output_idle(const rcfd_output_t *o)
 {
     return !o->busy && pending_n(&o->batch) == 0;
+}
+
+size_t rcfd_output_inflight(const rcfd_output_t *o)
+{
+    return pending_n(&o->batch) + unsettled(o);
 }
 
 uint64_t rcfd_outputs_queued_bytes(const rcfd_output_t *outs, size_t n)

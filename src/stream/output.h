@@ -71,6 +71,9 @@ typedef struct rcfd_sink_type {
 extern const rcfd_sink_type_t rcfd_sink_file, rcfd_sink_webhook, rcfd_sink_kafka;
 
 #define RCFD_LAT_BUCKETS 256 /* latency histogram: bucket i holds [2^(i/8), 2^((i+1)/8)) us */
+/* The /metrics latency histogram's upper bounds in seconds, 0.5 ms to 30 s (Prometheus `le`). */
+#define RCFD_LAT_BOUNDS 15
+extern const double rcfd_output_lat_bounds[RCFD_LAT_BOUNDS];
 
 typedef struct rcfd_output_stats {
     uint64_t records;       /* records accepted */
@@ -81,6 +84,10 @@ typedef struct rcfd_output_stats {
     uint64_t batches;       /* sends answered OK */
     uint64_t bytes;
     uint64_t lat[RCFD_LAT_BUCKETS]; /* submit -> accepted */
+    /* The same latencies in rcfd_output_lat_bounds' buckets (per bucket, not cumulative; the last
+     * is +Inf) and their sum in seconds: what /metrics exports. */
+    uint64_t lat_le[RCFD_LAT_BOUNDS + 1];
+    double lat_sum;
 } rcfd_output_stats_t;
 
 /* One queued record: its line in the batch's data (without the '\n') and its key. */
@@ -147,6 +154,8 @@ void rcfd_output_drop(rcfd_output_t *o, const char *reason);
 void rcfd_output_record_ok(rcfd_output_t *o, size_t i);
 void rcfd_output_record_dead(rcfd_output_t *o, size_t i, const char *reason);
 int rcfd_output_idle(const rcfd_output_t *o);
+/* Records queued or in flight in this output: submitted, not yet accepted or given up. */
+size_t rcfd_output_inflight(const rcfd_output_t *o);
 /* Bytes queued or in flight in these outputs (backpressure). */
 uint64_t rcfd_outputs_queued_bytes(const rcfd_output_t *outs, size_t n);
 /* Latency quantile (0..1) of accepted records in milliseconds; NAN if none. */

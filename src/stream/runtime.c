@@ -135,10 +135,11 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
                              s->columns, reason, rs);
 }
 
-static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reason,
-                        const rcfd_origin_t *origin, rcfd_delivery_t *d)
+static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, rcfd_dead_reason_t why,
+                        const char *reason, const rcfd_origin_t *origin, rcfd_delivery_t *d)
 {
     p->dead++;
+    p->dead_by[why]++;
     RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "dead letter: %s", reason);
     if (rt->hooks.on_dead != NULL) {
         rt->hooks.on_dead(rt->hooks.ud, p->conf, reason);
@@ -210,7 +211,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     rcfd_record_t *rec = &rt->rec;
     for (size_t i = 0; i < p->conf->fields.n; i++) {
         if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
-            dead_letter(rt, p, reason, origin, d);
+            dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
             return;
         }
     }
@@ -219,12 +220,12 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     key[0] = '\0';
     if (p->has_key &&
         rcfd_record_text(rec, &p->key, key, sizeof key, &key_len, reason, sizeof reason) != 0) {
-        dead_letter(rt, p, reason, origin, d);
+        dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
         return;
     }
     instance_t *in = instance_for(p, key, key_len, reason, sizeof reason);
     if (in == NULL) {
-        dead_letter(rt, p, reason, origin, d);
+        dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
         return;
     }
     double score = NAN, grade = NAN;
@@ -235,7 +236,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         if (rc != 0) {
             snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
                      rcfd_strerror(rc));
-            dead_letter(rt, p, reason, origin, d);
+            dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
             return;
         }
         double sc = p->types[m]->score(p->results[m]);
@@ -291,7 +292,7 @@ void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, cons
             continue;
         }
         if (parse_rc != 0) {
-            dead_letter(rt, p, reason, origin, d);
+            dead_letter(rt, p, RCFD_DEAD_MALFORMED, reason, origin, d);
         } else {
             run_pipeline(rt, p, origin, d);
         }
@@ -386,10 +387,16 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                              "Records scored by the pipeline's models.",
                                              "pipeline", name, NULL),
                         (double)p->scored);
-        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_dead_total",
-                                             "Malformed records sent to the dead-letter output.",
-                                             "pipeline", name, NULL),
-                        (double)p->dead);
+        static const char *const reasons[RCFD_DEAD_REASONS] = {
+            [RCFD_DEAD_MALFORMED] = "malformed", [RCFD_DEAD_FIELD] = "field",
+            [RCFD_DEAD_MODEL] = "model"};
+        for (size_t r = 0; r < RCFD_DEAD_REASONS; r++) {
+            rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_dead_total",
+                                                 "Records the pipeline could not score, by "
+                                                 "reason (sent to its dead_letter output).",
+                                                 "pipeline", name, "reason", reasons[r], NULL),
+                            (double)p->dead_by[r]);
+        }
         rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_models", "Per-key model instances held.",
                                            "pipeline", name, NULL),
                         (double)rcfd_keytab_size(p->keys));
@@ -427,6 +434,21 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                                  name, NULL),
                             (double)v);
         }
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_output_inflight_records",
+                                           "Records queued or in flight in the output, not yet "
+                                           "acknowledged by its sink.",
+                                           "output", name, NULL),
+                        (double)rcfd_output_inflight(o));
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_output_inflight_bytes",
+                                           "Bytes queued or in flight in the output.", "output",
+                                           name, NULL),
+                        (double)rcfd_outputs_queued_bytes(o, 1));
+        rcfd_metric_histogram_load(
+            rcfd_metrics_histogram(m, "rcfd_output_latency_seconds",
+                                   "Time from a record's submit to its acknowledgement by the "
+                                   "sink (write done, delivery report, 2xx).",
+                                   rcfd_output_lat_bounds, RCFD_LAT_BOUNDS, "output", name, NULL),
+            o->stats.lat_le, RCFD_LAT_BOUNDS, o->stats.lat_sum);
     }
     rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_inflight_records",
                                        "Records read but not yet accepted by every output.", NULL),

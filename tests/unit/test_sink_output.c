@@ -100,15 +100,19 @@ static void test_batches_bounded(void **state)
     assert_int_equal(fakes[0].sends, 1);
     assert_string_equal(fakes[0].last, "r0\nr1\nr2\n");
     assert_int_equal(rcfd_outputs_queued_bytes(&o, 1), 3 * 3 + 4 * 3);
+    assert_int_equal(rcfd_output_inflight(&o), 7);
     rcfd_output_sent(&o, RCFD_SINK_OK);
     assert_int_equal(done_count, 3);
+    assert_int_equal(rcfd_output_inflight(&o), 4);
     /* Still full (4 >= 3): the next 3 went out right away. */
     assert_int_equal(fakes[0].sends, 2);
     assert_string_equal(fakes[0].last, "r3\nr4\nr5\n");
     /* Settle one record individually, then RETRY: the resend keeps it settled. */
     rcfd_output_record_ok(&o, 1);
     assert_int_equal(done_count, 4);
+    assert_int_equal(rcfd_output_inflight(&o), 3);
     rcfd_output_sent(&o, RCFD_SINK_RETRY);
+    assert_int_equal(rcfd_output_inflight(&o), 3); /* waiting for the resend still counts */
     uint64_t due = uv_timer_get_due_in(&o.retry_timer);
     assert_true(due >= 4 && due <= 8);
     uv_run(&loop, UV_RUN_ONCE);
@@ -130,6 +134,15 @@ static void test_batches_bounded(void **state)
     assert_int_equal(o.stats.records, 7);
     assert_int_equal(o.stats.retries, 1);
     assert_false(isnan(rcfd_output_latency_ms(&o, 0.99)));
+    assert_int_equal(rcfd_output_inflight(&o), 0);
+    /* The /metrics histogram saw every accepted record once; the retried batch waited at least
+     * the 4 ms backoff. */
+    uint64_t seen = 0;
+    for (size_t i = 0; i <= RCFD_LAT_BOUNDS; i++) {
+        seen += o.stats.lat_le[i];
+    }
+    assert_int_equal(seen, 7);
+    assert_true(o.stats.lat_sum >= 2 * 0.004);
     close_all(&loop, &o, 1);
 }
 
