@@ -437,23 +437,33 @@ void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result)
     case RCFD_SINK_DROP:
         rcfd_output_drop(o, "permanent error");
         return;
-    case RCFD_SINK_RETRY: {
-        o->stats.retries++;
-        /* Exponential backoff with jitter: a delay in [backoff/2, backoff]. */
-        o->rnd ^= o->rnd << 13;
-        o->rnd ^= o->rnd >> 7;
-        o->rnd ^= o->rnd << 17;
-        uint64_t half = o->backoff_ms / 2;
-        uint64_t delay = half + (o->rnd % (o->backoff_ms - half + 1));
-        RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "send failed; retrying %zu records in %llu ms",
-                 o->sending.n, (unsigned long long)delay);
-        uv_timer_start(&o->retry_timer, on_retry, delay, 0);
-        o->backoff_ms *= 2;
-        if (o->backoff_ms > (uint64_t)o->conf->retry_max_ms) {
-            o->backoff_ms = (uint64_t)o->conf->retry_max_ms;
-        }
+    case RCFD_SINK_RETRY:
+        rcfd_output_retry_after(o, 0);
         return;
     }
+}
+
+void rcfd_output_retry_after(rcfd_output_t *o, uint64_t min_delay_ms)
+{
+    o->stats.retries++;
+    /* Exponential backoff with jitter: a delay in [backoff/2, backoff]. */
+    o->rnd ^= o->rnd << 13;
+    o->rnd ^= o->rnd >> 7;
+    o->rnd ^= o->rnd << 17;
+    uint64_t half = o->backoff_ms / 2;
+    uint64_t delay = half + (o->rnd % (o->backoff_ms - half + 1));
+    /* The server's wait wins over a shorter backoff, but not over the operator's ceiling: a
+     * Retry-After of hours must not park the output (and the sources' offsets) that long. */
+    uint64_t cap = (uint64_t)o->conf->retry_max_ms;
+    if (min_delay_ms > delay) {
+        delay = min_delay_ms < cap ? min_delay_ms : cap;
+    }
+    RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "send failed; retrying %zu records in %llu ms",
+             o->sending.n, (unsigned long long)delay);
+    uv_timer_start(&o->retry_timer, on_retry, delay, 0);
+    o->backoff_ms *= 2;
+    if (o->backoff_ms > cap) {
+        o->backoff_ms = cap;
     }
 }
 

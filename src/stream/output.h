@@ -147,6 +147,9 @@ int rcfd_output_submit_keyed(rcfd_output_t *o, const char *data, size_t len, con
 void rcfd_output_flush(rcfd_output_t *o);
 /* The sink's answer for the batch in flight. DROP hands the records to the dead-letter output. */
 void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result);
+/* RETRY after at least min_delay_ms (a server's Retry-After; 0: the backoff alone), but never
+ * longer than retry_max_ms. */
+void rcfd_output_retry_after(rcfd_output_t *o, uint64_t min_delay_ms);
 /* DROP with a reason written into each dead letter ("HTTP 400", "MSG_SIZE_TOO_LARGE: ..."). */
 void rcfd_output_drop(rcfd_output_t *o, const char *reason);
 /* Settles record i of the batch in flight before the batch's answer (sinks that deliver records

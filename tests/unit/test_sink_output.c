@@ -1,7 +1,8 @@
 /* The output host (src/stream/output.c) driven by a fake sink: batches bounded by
  * batch_max_records, per-record settling, RETRY backoff with jitter inside [backoff/2, backoff]
- * and capped, DROP to the dead-letter output with the reason, the filters, byte accounting, and
- * the libuv shutdown idiom (every handle closed, uv_loop_close() == 0). */
+ * and capped, a Retry-After floor under the same cap, DROP to the dead-letter output with the
+ * reason, the filters, byte accounting, and the libuv shutdown idiom (every handle closed,
+ * uv_loop_close() == 0). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,6 +169,19 @@ static void test_backoff_capped(void **state)
         step = step * 2 > 64 ? 64 : step * 2;
         uv_timer_stop(&o.retry_timer);
     }
+    /* A server's Retry-After: a floor under the jittered backoff, capped at retry_max_ms (64). */
+    rcfd_output_retry_after(&o, 50);
+    uint64_t due = uv_timer_get_due_in(&o.retry_timer);
+    assert_true(due >= 50 && due <= 64);
+    uv_timer_stop(&o.retry_timer);
+    rcfd_output_retry_after(&o, 3600 * 1000);
+    assert_int_equal(uv_timer_get_due_in(&o.retry_timer), 64);
+    uv_timer_stop(&o.retry_timer);
+    rcfd_output_retry_after(&o, 1);
+    due = uv_timer_get_due_in(&o.retry_timer);
+    assert_true(due >= 32 && due <= 64);
+    uv_timer_stop(&o.retry_timer);
+    assert_int_equal(o.stats.retries, 11);
     rcfd_output_sent(&o, RCFD_SINK_OK);
     assert_int_equal(o.backoff_ms, 8); /* reset by success */
     rcfd_delivery_unref(&d);
