@@ -230,7 +230,7 @@ static int move_head(rcfd_output_t *o, size_t k)
 static void do_flush(rcfd_output_t *o)
 {
     rcfd_out_batch_t *b = &o->batch;
-    if (o->busy || pending_n(b) == 0) {
+    if (o->busy || o->failed || pending_n(b) == 0) {
         return;
     }
     uv_timer_stop(&o->linger_timer);
@@ -266,7 +266,7 @@ static void do_flush(rcfd_output_t *o)
 
 void rcfd_output_flush(rcfd_output_t *o)
 {
-    if (o->busy || pending_n(&o->batch) == 0) {
+    if (o->busy || o->failed || pending_n(&o->batch) == 0) {
         return;
     }
     if (o->conf->batch_max_delay_ms > 0 && !batch_full(o) &&
@@ -464,6 +464,21 @@ void rcfd_output_retry_after(rcfd_output_t *o, uint64_t min_delay_ms)
     o->backoff_ms *= 2;
     if (o->backoff_ms > cap) {
         o->backoff_ms = cap;
+    }
+}
+
+void rcfd_output_fatal(rcfd_output_t *o, const char *why)
+{
+    if (o->failed) {
+        return;
+    }
+    o->failed = 1;
+    uv_timer_stop(&o->retry_timer);
+    uv_timer_stop(&o->linger_timer);
+    RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "%s; sending nothing more, %zu records unaccepted",
+             why, rcfd_output_inflight(o));
+    if (o->on_fatal != NULL) {
+        o->on_fatal(o->ud);
     }
 }
 

@@ -7,6 +7,7 @@
  *   OK    -> every record in the batch is accepted: its delivery reference is released;
  *   RETRY -> the same batch is sent again after an exponential backoff on a uv_timer;
  *   DROP  -> the batch is given up (counted) and its deliveries are released.
+ * A sink that can never deliver again calls rcfd_output_fatal() instead of answering.
  *
  * Deliveries: a record read from a source carries one rcfd_delivery_t. Each output it is handed
  * to holds a reference; when the last is released the source's callback runs (the Kafka source
@@ -117,6 +118,7 @@ struct rcfd_output {
     rcfd_out_batch_t batch;   /* accumulating */
     rcfd_out_batch_t sending; /* handed to the sink */
     int busy;
+    int failed; /* rcfd_output_fatal(): sends nothing more */
     uint64_t backoff_ms;
     uint64_t rnd;
     uint64_t batch_t0; /* uv_now() when the accumulating batch got its first record */
@@ -124,6 +126,7 @@ struct rcfd_output {
     uv_timer_t linger_timer;
     rcfd_output_stats_t stats;
     void (*on_idle)(void *ud); /* called when the output has nothing queued or in flight */
+    void (*on_fatal)(void *ud); /* called once by rcfd_output_fatal() */
     void *ud;
 };
 
@@ -152,6 +155,11 @@ void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result);
 void rcfd_output_retry_after(rcfd_output_t *o, uint64_t min_delay_ms);
 /* DROP with a reason written into each dead letter ("HTTP 400", "MSG_SIZE_TOO_LARGE: ..."). */
 void rcfd_output_drop(rcfd_output_t *o, const char *reason);
+/* The sink can never deliver again (librdkafka's fatal producer error): the output sends nothing
+ * more, the batch in flight is never answered, and its unsettled records and the queued ones stay
+ * unaccepted (a Kafka source does not store their offsets, so they are read again after a
+ * restart). Calls on_fatal once; later calls do nothing. */
+void rcfd_output_fatal(rcfd_output_t *o, const char *why);
 /* Settles record i of the batch in flight before the batch's answer (sinks that deliver records
  * one by one): accepted, or dead-lettered with reason. */
 void rcfd_output_record_ok(rcfd_output_t *o, size_t i);

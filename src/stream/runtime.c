@@ -572,7 +572,9 @@ static void maybe_close_sources(rcfd_runtime_t *rt)
                  "%llu records were not accepted by every output within %lld ms; their offsets "
                  "are not stored, so they will be read again",
                  (unsigned long long)rt->inflight, (long long)rt->cfg->runtime.shutdown_timeout_ms);
-        rt->exit_code = RCFD_EXIT_TEMPFAIL;
+        if (rt->exit_code == RCFD_EXIT_OK) { /* a failure's own code says more */
+            rt->exit_code = RCFD_EXIT_TEMPFAIL;
+        }
     }
     for (size_t i = 0; i < rt->n_sources; i++) {
         rt->sources[i].ops->close(&rt->sources[i]);
@@ -708,6 +710,13 @@ static void on_flush(uv_prepare_t *h)
 
 /* ---- lifecycle ---- */
 
+/* An output whose sink can never deliver again (a fatal producer error): stop like a fatal
+ * consumer error does. */
+static void output_fatal(void *ud)
+{
+    rcfd_runtime_fail(ud, RCFD_EXIT_UNAVAILABLE);
+}
+
 int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                      const rcfd_runtime_hooks_t *hooks, rcfd_runtime_t **out, int *exit_code,
                      char *errstr, size_t es)
@@ -745,6 +754,10 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->n_outputs++;
     }
     rcfd_outputs_link(rt->outputs, rt->n_outputs);
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rt->outputs[i].on_fatal = output_fatal;
+        rt->outputs[i].ud = rt;
+    }
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {

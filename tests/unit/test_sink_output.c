@@ -1,8 +1,8 @@
 /* The output host (src/stream/output.c) driven by a fake sink: batches bounded by
  * batch_max_records, per-record settling, RETRY backoff with jitter inside [backoff/2, backoff]
  * and capped, a Retry-After floor under the same cap, DROP to the dead-letter output with the
- * reason, the filters, byte accounting, and the libuv shutdown idiom (every handle closed,
- * uv_loop_close() == 0). */
+ * reason, a fatal sink, the filters, byte accounting, and the libuv shutdown idiom (every
+ * handle closed, uv_loop_close() == 0). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +219,48 @@ static void test_drop_to_dead_letter(void **state)
     close_all(&loop, o, 2);
 }
 
+static int fatal_calls;
+static void on_fatal(void *ud)
+{
+    (void)ud;
+    fatal_calls++;
+}
+
+/* A sink that can never deliver again: on_fatal runs once, nothing more is sent, the records stay
+ * unaccepted (their deliveries are only released by abandon). */
+static void test_fatal(void **state)
+{
+    (void)state;
+    memset(fakes, 0, sizeof fakes);
+    done_count = fatal_calls = 0;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rcfd_output_conf_t c = conf("t");
+    rcfd_output_t o;
+    char err[128];
+    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    o.on_fatal = on_fatal;
+    rcfd_delivery_t d[5];
+    for (int i = 0; i < 5; i++) {
+        d[i] = (rcfd_delivery_t){.refs = 1, .done = on_done};
+        assert_int_equal(rcfd_output_submit(&o, "x", 1, &d[i]), 0);
+        rcfd_delivery_unref(&d[i]);
+    }
+    assert_int_equal(fakes[0].sends, 1); /* the first 3 are in flight */
+    rcfd_output_record_ok(&o, 0);
+    rcfd_output_fatal(&o, "fatal producer error");
+    rcfd_output_fatal(&o, "again");
+    assert_int_equal(fatal_calls, 1);
+    rcfd_output_flush(&o);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(fakes[0].sends, 1);
+    assert_int_equal(done_count, 1);
+    assert_int_equal(rcfd_output_inflight(&o), 4);
+    assert_false(rcfd_output_idle(&o));
+    close_all(&loop, &o, 1);
+    assert_int_equal(done_count, 5);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -247,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_batches_bounded),
         cmocka_unit_test(test_backoff_capped),
         cmocka_unit_test(test_drop_to_dead_letter),
+        cmocka_unit_test(test_fatal),
         cmocka_unit_test(test_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
