@@ -78,17 +78,24 @@ static void close_all(uv_loop_t *loop, rcfd_output_t *o, size_t n)
     }
 }
 
+/* A fresh loop and one output "t" on the fake sink, the counters reset. */
+static void start_one(uv_loop_t *loop, rcfd_output_conf_t *c, rcfd_output_t *o)
+{
+    memset(fakes, 0, sizeof fakes);
+    done_count = 0;
+    uv_loop_init(loop);
+    *c = conf("t");
+    char err[128];
+    assert_int_equal(rcfd_output_init_type(o, loop, c, &fake_type, err, sizeof err), 0);
+}
+
 static void test_batches_bounded(void **state)
 {
     (void)state;
-    memset(fakes, 0, sizeof fakes);
-    done_count = 0;
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    rcfd_output_conf_t c = conf("t");
+    rcfd_output_conf_t c;
     rcfd_output_t o;
-    char err[128];
-    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    start_one(&loop, &c, &o);
     rcfd_delivery_t d[7];
     char line[8];
     for (int i = 0; i < 7; i++) {
@@ -150,14 +157,10 @@ static void test_batches_bounded(void **state)
 static void test_backoff_capped(void **state)
 {
     (void)state;
-    memset(fakes, 0, sizeof fakes);
-    done_count = 0;
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    rcfd_output_conf_t c = conf("t");
+    rcfd_output_conf_t c;
     rcfd_output_t o;
-    char err[128];
-    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    start_one(&loop, &c, &o);
     rcfd_delivery_t d = {.refs = 1, .done = on_done};
     rcfd_output_submit(&o, "x", 1, &d);
     rcfd_output_flush(&o);
@@ -231,14 +234,11 @@ static void on_fatal(void *ud)
 static void test_fatal(void **state)
 {
     (void)state;
-    memset(fakes, 0, sizeof fakes);
-    done_count = fatal_calls = 0;
+    fatal_calls = 0;
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    rcfd_output_conf_t c = conf("t");
+    rcfd_output_conf_t c;
     rcfd_output_t o;
-    char err[128];
-    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    start_one(&loop, &c, &o);
     o.on_fatal = on_fatal;
     rcfd_delivery_t d[5];
     for (int i = 0; i < 5; i++) {
