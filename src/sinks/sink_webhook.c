@@ -216,8 +216,8 @@ static void wh_close(rcfd_output_t *o)
              "%llu timeouts, %llu transport errors, %llu given up",
              (unsigned long long)w->requests, (unsigned long long)w->ok,
              (unsigned long long)w->http_retry, (unsigned long long)w->retry_after,
-             (unsigned long long)w->timeouts,
-             (unsigned long long)w->transport, (unsigned long long)w->given_up);
+             (unsigned long long)w->timeouts, (unsigned long long)w->transport,
+             (unsigned long long)w->given_up);
     w->cu.closing = 1; /* the loop is closed: curl's callbacks must not touch uv handles */
     if (w->easy != NULL) {
         curl_multi_remove_handle(w->cu.multi, w->easy);

@@ -475,8 +475,8 @@ void rcfd_output_fatal(rcfd_output_t *o, const char *why)
     o->failed = 1;
     uv_timer_stop(&o->retry_timer);
     uv_timer_stop(&o->linger_timer);
-    RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "%s; sending nothing more, %zu records unaccepted",
-             why, rcfd_output_inflight(o));
+    RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "%s; sending nothing more, %zu records unaccepted", why,
+             rcfd_output_inflight(o));
     if (o->on_fatal != NULL) {
         o->on_fatal(o->ud);
     }

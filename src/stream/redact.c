@@ -10,8 +10,8 @@ int rcfd_kafka_property_secret(const char *key)
     /* librdkafka's _RK_SENSITIVE properties (rdkafka_conf.c); the name test below also covers
      * the ones it does not flag, like sasl.oauthbearer.client.secret. */
     static const char *const sensitive[] = {
-        "sasl.username",    "sasl.password",    "sasl.oauthbearer.config",
-        "ssl.key.location", "ssl.key.password", "ssl.key.pem",
+        "sasl.username",    "sasl.password",         "sasl.oauthbearer.config",
+        "ssl.key.location", "ssl.key.password",      "ssl.key.pem",
         "ssl.ca.pem",       "ssl.keystore.password",
     };
     for (size_t i = 0; i < sizeof sensitive / sizeof sensitive[0]; i++) {

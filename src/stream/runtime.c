@@ -387,9 +387,9 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                              "Records scored by the pipeline's models.",
                                              "pipeline", name, NULL),
                         (double)p->scored);
-        static const char *const reasons[RCFD_DEAD_REASONS] = {
-            [RCFD_DEAD_MALFORMED] = "malformed", [RCFD_DEAD_FIELD] = "field",
-            [RCFD_DEAD_MODEL] = "model"};
+        static const char *const reasons[RCFD_DEAD_REASONS] = {[RCFD_DEAD_MALFORMED] = "malformed",
+                                                               [RCFD_DEAD_FIELD] = "field",
+                                                               [RCFD_DEAD_MODEL] = "model"};
         for (size_t r = 0; r < RCFD_DEAD_REASONS; r++) {
             rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_dead_total",
                                                  "Records the pipeline could not score, by "

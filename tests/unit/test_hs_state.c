@@ -184,7 +184,8 @@ static void test_inconsistent_but_checksummed(void **state)
     uint32_t u32;
     double f64;
     u32 = 0;
-    expect_bad(snap, len, P + 0, &u32, 4, len, RCFD_EBADSTATE, "snapshot byte 32: dimension 0 outside");
+    expect_bad(snap, len, P + 0, &u32, 4, len, RCFD_EBADSTATE,
+               "snapshot byte 32: dimension 0 outside");
     u32 = 5;
     expect_bad(snap, len, P + 4, &u32, 4, len, RCFD_EBADSTATE, "windowSize");
     f64 = -1.0;

@@ -120,12 +120,12 @@ static void test_histogram_exposition(void **state)
     rcfd_metrics_t *m;
     assert_int_equal(rcfd_metrics_new(&m), 0);
     static const double bounds[] = {0.0005, 0.001, 0.0025, 30};
-    rcfd_metric_t *obs = rcfd_metrics_histogram(m, "rcfd_h_seconds", "H.", bounds, 4, "output",
-                                                "a", NULL);
-    rcfd_metric_t *load = rcfd_metrics_histogram(m, "rcfd_h_seconds", "H.", bounds, 4, "output",
-                                                 "b", NULL);
-    rcfd_metric_t *empty = rcfd_metrics_histogram(m, "rcfd_h_seconds", "H.", bounds, 4, "output",
-                                                  "c", NULL);
+    rcfd_metric_t *obs =
+        rcfd_metrics_histogram(m, "rcfd_h_seconds", "H.", bounds, 4, "output", "a", NULL);
+    rcfd_metric_t *load =
+        rcfd_metrics_histogram(m, "rcfd_h_seconds", "H.", bounds, 4, "output", "b", NULL);
+    rcfd_metric_t *empty =
+        rcfd_metrics_histogram(m, "rcfd_h_seconds", "H.", bounds, 4, "output", "c", NULL);
     assert_non_null(obs);
     assert_non_null(load);
     assert_non_null(empty);
