@@ -4,7 +4,7 @@ if(NOT TARGET rcfd_stream OR NOT TARGET rcfd_mock_cluster)
   return()
 endif()
 
-foreach(it file filters webhook tls kafka dead backpressure)
+foreach(it file filters webhook tls kafka kafka_fatal dead backpressure)
   if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/sk_${it}.sh)
     continue()
   endif()

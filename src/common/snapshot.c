@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crc32c.h"
@@ -169,4 +171,44 @@ int rcfd_snap_open(const void *buf, size_t len, uint32_t kind, const unsigned ch
     *payload_len = len - RCFD_SNAP_HEADER_SIZE;
     *version = got_version;
     return 0;
+}
+
+size_t rcfd_snap_at(const rcfd_snap_loader_t *l)
+{
+    return RCFD_SNAP_HEADER_SIZE + l->r.pos;
+}
+
+int rcfd_snap_truncated(const rcfd_snap_loader_t *l, const char *what)
+{
+    return rcfd_errf(RCFD_ETRUNCATED, l->errstr, l->errstr_size,
+                     "snapshot truncated in %s at byte %zu", what, rcfd_snap_at(l));
+}
+
+static int vbad(const rcfd_snap_loader_t *l, size_t at, const char *fmt, va_list ap)
+{
+    if (l->errstr != NULL && l->errstr_size > 0) {
+        int n = snprintf(l->errstr, l->errstr_size, "snapshot byte %zu: ", at);
+        if (n >= 0 && (size_t)n < l->errstr_size) {
+            vsnprintf(l->errstr + n, l->errstr_size - (size_t)n, fmt, ap);
+        }
+    }
+    return RCFD_EBADSTATE;
+}
+
+int rcfd_snap_bad(const rcfd_snap_loader_t *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vbad(l, rcfd_snap_at(l), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int rcfd_snap_bad_at(const rcfd_snap_loader_t *l, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vbad(l, at, fmt, ap);
+    va_end(ap);
+    return rc;
 }

@@ -51,6 +51,26 @@ void rcfd_get_f32s(rcfd_reader_t *r, float *out, size_t n);
 /* True when at least n more items of `item_size` bytes remain (overflow-safe). */
 int rcfd_reader_has(const rcfd_reader_t *r, uint64_t n, size_t item_size);
 
+/* A payload being decoded, and where its loader's error message goes. The messages below word a
+ * problem the same way for every snapshot kind; byte offsets count from the start of the
+ * snapshot, envelope included. */
+typedef struct rcfd_snap_loader {
+    rcfd_reader_t r;
+    char *errstr;
+    size_t errstr_size;
+} rcfd_snap_loader_t;
+
+/* The offset of the next byte the reader would read. */
+size_t rcfd_snap_at(const rcfd_snap_loader_t *l);
+/* "snapshot truncated in <what> at byte <offset>"; returns RCFD_ETRUNCATED. */
+int rcfd_snap_truncated(const rcfd_snap_loader_t *l, const char *what);
+/* "snapshot byte <offset>: <message>"; returns RCFD_EBADSTATE. */
+__attribute__((format(printf, 2, 3))) int rcfd_snap_bad(const rcfd_snap_loader_t *l,
+                                                        const char *fmt, ...);
+/* The same about the value at byte `at` (one already read). */
+__attribute__((format(printf, 3, 4))) int rcfd_snap_bad_at(const rcfd_snap_loader_t *l, size_t at,
+                                                           const char *fmt, ...);
+
 /* Writes the envelope around the payload already written after the header. */
 void rcfd_snap_seal(unsigned char *buf, uint32_t kind, uint32_t version, size_t payload_len);
 

@@ -12,6 +12,7 @@
 #include "rcfd/alloc.h"
 #include "rcfd/version.h"
 #include "stream/log.h"
+#include "stream/redact.h"
 #include "stream/runtime.h"
 #include "stream/schema.h"
 
@@ -21,7 +22,9 @@ static void usage(FILE *out)
             "usage: rcfd -c FILE                   run the pipelines of a config until SIGTERM\n"
             "       rcfd --check-config -c FILE    validate a config (exit 0, or 78 with the "
             "JSON path)\n"
-            "       rcfd --print-config -c FILE    print the effective config with defaults\n"
+            "       rcfd --print-config [--show-secrets] -c FILE\n"
+            "                                      print the effective config with defaults "
+            "(secrets as ***)\n"
             "       rcfd --config-reference        print the config reference (conf/README.md)\n"
             "       rcfd demo [options]            mock Kafka cluster -> pipelines -> file, "
             "with a summary\n"
@@ -30,7 +33,7 @@ static void usage(FILE *out)
             "       rcfd --version\n");
 }
 
-static int cmd_run(const char *path, int check, int print)
+static int cmd_run(const char *path, int check, int print, int show_secrets)
 {
     rcfd_config_t *cfg;
     char err[1024];
@@ -45,7 +48,9 @@ static int cmd_run(const char *path, int check, int print)
         return RCFD_EXIT_OK;
     }
     if (print) {
-        char *s = rcfd_config_print(cfg);
+        /* Header values and credentials (often expanded from ${ENV}) stay off terminals and
+         * support tickets unless asked for. */
+        char *s = show_secrets ? rcfd_config_print(cfg) : rcfd_config_print_redacted(cfg);
         rcfd_config_free(cfg);
         if (s == NULL) {
             return RCFD_EXIT_SOFTWARE;
@@ -89,7 +94,7 @@ int main(int argc, char **argv)
         return rcfd_backtest_main(argc - 2, argv + 2);
     }
     const char *path = NULL;
-    int check = 0, print = 0, reference = 0;
+    int check = 0, print = 0, reference = 0, show_secrets = 0;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
@@ -97,6 +102,8 @@ int main(int argc, char **argv)
             check = 1;
         } else if (strcmp(argv[i], "--print-config") == 0) {
             print = 1;
+        } else if (strcmp(argv[i], "--show-secrets") == 0) {
+            show_secrets = 1;
         } else if (strcmp(argv[i], "--config-reference") == 0) {
             reference = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
@@ -125,5 +132,5 @@ int main(int argc, char **argv)
         usage(stderr);
         return RCFD_EXIT_USAGE;
     }
-    return cmd_run(path, check, print);
+    return cmd_run(path, check, print, show_secrets);
 }

@@ -62,12 +62,6 @@ int hs_save(const hs_detector_t *d, void *buf, size_t cap, size_t *len)
     return 0;
 }
 
-/* Offsets in messages count from the start of the snapshot, envelope included. */
-static size_t at(const rcfd_reader_t *r)
-{
-    return RCFD_SNAP_HEADER_SIZE + r->pos;
-}
-
 int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size_t errstr_size)
 {
     if (out == NULL) {
@@ -87,38 +81,35 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
                          "hotspots snapshot version %u is not supported (this build reads %u)",
                          version, STATE_VERSION);
     }
-    rcfd_reader_t r = {payload, payload_len, 0, 0};
+    rcfd_snap_loader_t l = {{payload, payload_len, 0, 0}, errstr, errstr_size};
+    rcfd_reader_t *r = &l.r;
     hs_params_t p = hs_params_default(1);
-    p.dim = rcfd_get_u32(&r);
-    p.window_size = rcfd_get_u32(&r);
-    p.scan_radius = rcfd_get_f64(&r);
-    p.min_points = rcfd_get_u32(&r);
-    uint32_t flags = rcfd_get_u32(&r);
-    uint32_t algorithm = rcfd_get_u32(&r);
-    if (r.err) {
-        return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
-                         "snapshot truncated in the parameters at byte %zu", at(&r));
+    p.dim = rcfd_get_u32(r);
+    p.window_size = rcfd_get_u32(r);
+    p.scan_radius = rcfd_get_f64(r);
+    p.min_points = rcfd_get_u32(r);
+    uint32_t flags = rcfd_get_u32(r);
+    uint32_t algorithm = rcfd_get_u32(r);
+    if (r->err) {
+        return rcfd_snap_truncated(&l, "the parameters");
     }
     if (flags > 3) {
-        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
-                         "snapshot byte %zu: unknown option flags 0x%x", at(&r) - 8, flags);
+        return rcfd_snap_bad_at(&l, rcfd_snap_at(&l) - 8, "unknown option flags 0x%x", flags);
     }
     p.only_containing_new = (int)(flags & 1u);
     p.emit_only_on_change = (int)(flags >> 1);
     p.algorithm = algorithm > 1 ? (hs_algorithm_t)-1 : (hs_algorithm_t)algorithm;
     if (p.dim < HS_MIN_DIM || p.dim > HS_MAX_DIM) {
-        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
-                         "snapshot byte %u: dimension %u outside %u..%u", RCFD_SNAP_HEADER_SIZE,
-                         p.dim, HS_MIN_DIM, HS_MAX_DIM);
+        return rcfd_snap_bad_at(&l, RCFD_SNAP_HEADER_SIZE, "dimension %u outside %u..%u", p.dim,
+                                HS_MIN_DIM, HS_MAX_DIM);
     }
     for (uint32_t k = 0; k < p.dim; k++) {
-        p.scale[k] = rcfd_get_f64(&r);
+        p.scale[k] = rcfd_get_f64(r);
     }
-    uint64_t records = rcfd_get_u64(&r);
-    uint32_t count = rcfd_get_u32(&r);
-    if (r.err) {
-        return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
-                         "snapshot truncated in the parameters at byte %zu", at(&r));
+    uint64_t records = rcfd_get_u64(r);
+    uint32_t count = rcfd_get_u32(r);
+    if (r->err) {
+        return rcfd_snap_truncated(&l, "the parameters");
     }
     char why[200];
     if (hs_params_validate(&p, why, sizeof why) != 0) {
@@ -127,34 +118,34 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
     }
     uint64_t expect = records < p.window_size ? records : p.window_size;
     if (count != expect) {
-        return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
-                         "snapshot byte %zu: window holds %u records, but %llu records seen with "
-                         "windowSize %u means %llu",
-                         at(&r) - 4, count, (unsigned long long)records, p.window_size,
-                         (unsigned long long)expect);
+        return rcfd_snap_bad_at(&l, rcfd_snap_at(&l) - 4,
+                                "window holds %u records, but %llu records seen with windowSize "
+                                "%u means %llu",
+                                count, (unsigned long long)records, p.window_size,
+                                (unsigned long long)expect);
     }
-    if (!rcfd_reader_has(&r, (uint64_t)count * p.dim, 8)) {
+    if (!rcfd_reader_has(r, (uint64_t)count * p.dim, 8)) {
         return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
                          "snapshot truncated: %u window records of %u values need %llu bytes from "
                          "byte %zu, %zu present",
-                         count, p.dim, (unsigned long long)count * p.dim * 8, at(&r),
-                         r.len - r.pos);
+                         count, p.dim, (unsigned long long)count * p.dim * 8, rcfd_snap_at(&l),
+                         r->len - r->pos);
     }
-    if (r.len - r.pos != (size_t)count * p.dim * 8) {
+    if (r->len - r->pos != (size_t)count * p.dim * 8) {
         return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
                          "snapshot has %zu unexpected bytes after the window",
-                         r.len - r.pos - (size_t)count * p.dim * 8);
+                         r->len - r->pos - (size_t)count * p.dim * 8);
     }
     /* Check every value before building anything, so a bad byte costs no allocation. */
-    size_t values_at = r.pos;
+    size_t values_at = r->pos;
     for (size_t i = 0; i < (size_t)count * p.dim; i++) {
-        double v = rcfd_get_f64(&r);
+        double v = rcfd_get_f64(r);
         uint32_t k = (uint32_t)(i % p.dim);
         if (!isfinite(v) || !isfinite(v * p.scale[k])) {
-            return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
-                             "snapshot byte %zu: window record %zu value %u is not finite (or "
-                             "overflows when scaled)",
-                             at(&r) - 8, i / p.dim, k);
+            return rcfd_snap_bad_at(&l, rcfd_snap_at(&l) - 8,
+                                    "window record %zu value %u is not finite (or overflows when "
+                                    "scaled)",
+                                    i / p.dim, k);
         }
     }
     hs_detector_t *d;
@@ -162,12 +153,12 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
     if (rc != 0) {
         return rc;
     }
-    r.pos = values_at;
+    r->pos = values_at;
     d->records = records - count;
     double row[HS_MAX_DIM];
     for (uint32_t i = 0; i < count; i++) {
         for (uint32_t k = 0; k < p.dim; k++) {
-            row[k] = rcfd_get_f64(&r);
+            row[k] = rcfd_get_f64(r);
         }
         hs_append(d, row);
     }

@@ -17,8 +17,6 @@
  * exactly, so a loaded forest continues bit for bit. Node and slot ids are not behaviour and are
  * reassigned on load. */
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/errstr.h"
@@ -157,40 +155,15 @@ int rcf_forest_save(const rcf_forest_t *f, void *buf, size_t cap, size_t *len)
 /* ---- loading ------------------------------------------------------------------------------- */
 
 typedef struct loader {
-    rcfd_reader_t r;
+    rcfd_snap_loader_t in; /* the payload reader and the caller's errstr */
     rcf_forest_t *f;
     uint8_t *declared;   /* [point capacity] 1 if the point section listed the id */
     uint32_t *count;     /* [point capacity] sampler entries per point, for one tree */
-    char *errstr;
-    size_t errstr_size;
 } loader_t;
-
-/* Offsets in messages count from the start of the snapshot, envelope included. */
-static size_t at(const loader_t *l)
-{
-    return RCFD_SNAP_HEADER_SIZE + l->r.pos;
-}
-
-static int truncated(loader_t *l, const char *what)
-{
-    return rcfd_errf(RCFD_ETRUNCATED, l->errstr, l->errstr_size,
-                     "snapshot truncated in %s at byte %zu", what, at(l));
-}
-
-__attribute__((format(printf, 2, 3))) static int bad(loader_t *l, const char *fmt, ...)
-{
-    char msg[192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return rcfd_errf(RCFD_EBADSTATE, l->errstr, l->errstr_size, "snapshot byte %zu: %s", at(l),
-                     msg);
-}
 
 static int read_params(loader_t *l, rcf_params_t *p)
 {
-    rcfd_reader_t *r = &l->r;
+    rcfd_reader_t *r = &l->in.r;
     p->input_dim = rcfd_get_u32(r);
     p->number_of_trees = rcfd_get_u32(r);
     p->sub_sample_size = rcfd_get_u32(r);
@@ -202,17 +175,18 @@ static int read_params(loader_t *l, rcf_params_t *p)
     p->anomaly_rate = rcfd_get_f64(r);
     p->z_factor = rcfd_get_f64(r);
     if (r->err) {
-        return truncated(l, "parameters");
+        return rcfd_snap_truncated(&l->in, "parameters");
     }
     if (output_after > INT64_MAX) {
-        return bad(l, "outputAfter %llu out of range", (unsigned long long)(output_after));
+        return rcfd_snap_bad(&l->in, "outputAfter %llu out of range",
+                             (unsigned long long)(output_after));
     }
     p->output_after = (int64_t)output_after;
     p->explain = explain > 1 ? -1 : (int)explain;
     char why[200];
     int rc = rcf_params_validate(p, why, sizeof why);
     if (rc != 0) {
-        return rcfd_errf(RCFD_EBADSTATE, l->errstr, l->errstr_size,
+        return rcfd_errf(RCFD_EBADSTATE, l->in.errstr, l->in.errstr_size,
                          "snapshot parameters are invalid: %s", why);
     }
     return 0;
@@ -222,33 +196,38 @@ static int read_points(loader_t *l)
 {
     rcf_forest_t *f = l->f;
     pointstore_t *ps = &f->ps;
-    rcfd_reader_t *r = &l->r;
+    rcfd_reader_t *r = &l->in.r;
     const uint32_t s = f->params.shingle_size;
     uint64_t log_len = rcfd_get_u64(r);
     uint64_t compact_at = rcfd_get_u64(r);
     uint64_t high_water = rcfd_get_u64(r);
     if (r->err) {
-        return truncated(l, "the point store header");
+        return rcfd_snap_truncated(&l->in, "the point store header");
     }
     uint64_t tail = f->records < s - 1 ? f->records : s - 1;
     if (log_len > ps->log_cap || log_len > f->records || log_len < tail) {
-        return bad(l, "point store holds %llu records, inconsistent with %llu records seen", (unsigned long long)(log_len), (unsigned long long)(f->records));
+        return rcfd_snap_bad(&l->in,
+                             "point store holds %llu records, inconsistent with %llu records seen",
+                             (unsigned long long)(log_len), (unsigned long long)(f->records));
     }
     if (compact_at < log_len || compact_at > ps->log_cap ||
         compact_at < pointstore_min_compact_mark(ps)) {
-        return bad(l, "compaction mark %llu outside %llu..capacity", (unsigned long long)(compact_at), (unsigned long long)(log_len));
+        return rcfd_snap_bad(&l->in, "compaction mark %llu outside %llu..capacity",
+                             (unsigned long long)(compact_at), (unsigned long long)(log_len));
     }
     if (high_water < log_len || high_water > ps->log_cap) {
-        return bad(l, "high-water mark %llu below %llu records held", (unsigned long long)(high_water), (unsigned long long)(log_len));
+        return rcfd_snap_bad(&l->in, "high-water mark %llu below %llu records held",
+                             (unsigned long long)(high_water), (unsigned long long)(log_len));
     }
     size_t n_values = (size_t)log_len * ps->base_dim;
     if (!rcfd_reader_has(r, n_values, 4)) {
-        return truncated(l, "the point store values");
+        return rcfd_snap_truncated(&l->in, "the point store values");
     }
     rcfd_get_f32s(r, ps->log, n_values);
     for (size_t i = 0; i < n_values; i++) {
         if (!isfinite(ps->log[i])) {
-            return bad(l, "point store value %llu is not finite", (unsigned long long)(i));
+            return rcfd_snap_bad(&l->in, "point store value %llu is not finite",
+                                 (unsigned long long)(i));
         }
     }
     ps->log_len = log_len;
@@ -257,21 +236,26 @@ static int read_points(loader_t *l)
 
     uint32_t live = rcfd_get_u32(r);
     if (r->err) {
-        return truncated(l, "the point count");
+        return rcfd_snap_truncated(&l->in, "the point count");
     }
     if (live > ps->capacity - 1 || !rcfd_reader_has(r, live, 8)) {
         return live > ps->capacity - 1
-                   ? bad(l, "%llu live points exceed the capacity %llu", (unsigned long long)(live), (unsigned long long)(ps->capacity - 1))
-                   : truncated(l, "the point list");
+                   ? rcfd_snap_bad(&l->in, "%llu live points exceed the capacity %llu",
+                                   (unsigned long long)(live),
+                                   (unsigned long long)(ps->capacity - 1))
+                   : rcfd_snap_truncated(&l->in, "the point list");
     }
     for (uint32_t k = 0; k < live; k++) {
         uint32_t id = rcfd_get_u32(r);
         uint32_t start = rcfd_get_u32(r);
         if (id >= ps->capacity || l->declared[id]) {
-            return bad(l, "point id %llu is out of range or listed twice (capacity %llu)", (unsigned long long)(id), (unsigned long long)(ps->capacity));
+            return rcfd_snap_bad(&l->in,
+                                 "point id %llu is out of range or listed twice (capacity %llu)",
+                                 (unsigned long long)(id), (unsigned long long)(ps->capacity));
         }
         if ((uint64_t)start + s > log_len) {
-            return bad(l, "point starts at record %llu, past the %llu records held", (unsigned long long)(start), (unsigned long long)(log_len));
+            return rcfd_snap_bad(&l->in, "point starts at record %llu, past the %llu records held",
+                                 (unsigned long long)(start), (unsigned long long)(log_len));
         }
         l->declared[id] = 1;
         ps->start[id] = start;
@@ -283,34 +267,38 @@ static int read_sampler(loader_t *l, uint32_t tree)
 {
     rcf_forest_t *f = l->f;
     sampler_t *s = &f->samplers[tree];
-    rcfd_reader_t *r = &l->r;
+    rcfd_reader_t *r = &l->in.r;
     f->trees[tree].rng = rcfd_get_u64(r);
     uint32_t size = rcfd_get_u32(r);
     if (r->err) {
-        return truncated(l, "a sampler header");
+        return rcfd_snap_truncated(&l->in, "a sampler header");
     }
     if (size > s->capacity) {
-        return bad(l, "sampler holds %llu points, more than subSampleSize %llu", (unsigned long long)(size), (unsigned long long)(s->capacity));
+        return rcfd_snap_bad(&l->in, "sampler holds %llu points, more than subSampleSize %llu",
+                             (unsigned long long)(size), (unsigned long long)(s->capacity));
     }
     if (!rcfd_reader_has(r, size, 12)) {
-        return truncated(l, "sampler entries");
+        return rcfd_snap_truncated(&l->in, "sampler entries");
     }
     s->size = size;
     for (uint32_t k = 0; k < size; k++) {
         s->key[k] = rcfd_get_f64(r);
         s->point[k] = rcfd_get_u32(r);
         if (!isfinite(s->key[k])) {
-            return bad(l, "tree %llu sampler key %llu is not finite", (unsigned long long)(tree), (unsigned long long)(k));
+            return rcfd_snap_bad(&l->in, "tree %llu sampler key %llu is not finite",
+                                 (unsigned long long)(tree), (unsigned long long)(k));
         }
         if (s->point[k] >= f->ps.capacity || !l->declared[s->point[k]]) {
-            return bad(l, "tree %llu sampler references undeclared point %llu", (unsigned long long)(tree), (unsigned long long)(s->point[k]));
+            return rcfd_snap_bad(&l->in, "tree %llu sampler references undeclared point %llu",
+                                 (unsigned long long)(tree), (unsigned long long)(s->point[k]));
         }
         l->count[s->point[k]]++;
         f->ps.refs[s->point[k]]++;
     }
     s->max_key = size > 0 ? s->key[0] : 0.0;
     if (!sampler_is_heap(s)) {
-        return bad(l, "tree %llu sampler keys are not a max-heap", (unsigned long long)(tree));
+        return rcfd_snap_bad(&l->in, "tree %llu sampler keys are not a max-heap",
+                             (unsigned long long)(tree));
     }
     return 0;
 }
@@ -321,7 +309,7 @@ static int read_tree(loader_t *l, uint32_t index)
 {
     rcf_forest_t *f = l->f;
     rcf_tree_t *t = &f->trees[index];
-    rcfd_reader_t *r = &l->r;
+    rcfd_reader_t *r = &l->in.r;
     uint32_t *pending = f->path;
     uint32_t sp = 0;
     uint64_t leaf_mass_sum = 0;
@@ -331,7 +319,7 @@ static int read_tree(loader_t *l, uint32_t index)
         uint32_t slot = pending[--sp];
         uint8_t tag = rcfd_get_u8(r);
         if (r->err) {
-            return truncated(l, "a tree");
+            return rcfd_snap_truncated(&l->in, "a tree");
         }
         uint32_t ref;
         if (tag == TAG_EMPTY && first) {
@@ -340,37 +328,46 @@ static int read_tree(loader_t *l, uint32_t index)
             uint32_t point = rcfd_get_u32(r);
             uint32_t mass = rcfd_get_u32(r);
             if (r->err) {
-                return truncated(l, "a leaf");
+                return rcfd_snap_truncated(&l->in, "a leaf");
             }
             if (point >= f->ps.capacity || !l->declared[point] || mass == 0 ||
                 l->count[point] != mass) {
-                return bad(l, "tree %llu: leaf for point %llu disagrees with the sampler", (unsigned long long)(index), (unsigned long long)(point));
+                return rcfd_snap_bad(&l->in,
+                                     "tree %llu: leaf for point %llu disagrees with the sampler",
+                                     (unsigned long long)(index), (unsigned long long)(point));
             }
             l->count[point] = 0; /* a second leaf for the same point now fails the check above */
             ref = tree_new_leaf(t, point, mass);
             if (ref == RCF_TREE_NULL) {
-                return bad(l, "tree %llu has more than %llu leaves", (unsigned long long)(index), (unsigned long long)(t->capacity));
+                return rcfd_snap_bad(&l->in, "tree %llu has more than %llu leaves",
+                                     (unsigned long long)(index),
+                                     (unsigned long long)(t->capacity));
             }
             leaf_mass_sum += mass;
         } else if (tag == TAG_INTERNAL) {
             uint32_t dim = rcfd_get_u32(r);
             float cut = rcfd_get_f32(r);
             if (r->err) {
-                return truncated(l, "an internal node");
+                return rcfd_snap_truncated(&l->in, "an internal node");
             }
             if (dim >= f->dim || !isfinite(cut)) {
-                return bad(l, "tree %llu: cut dimension %llu out of range or cut not finite", (unsigned long long)(index), (unsigned long long)(dim));
+                return rcfd_snap_bad(&l->in,
+                                     "tree %llu: cut dimension %llu out of range or cut not finite",
+                                     (unsigned long long)(index), (unsigned long long)(dim));
             }
             ref = tree_new_node(t);
             if (ref == RCF_TREE_NULL || sp + 2 > t->capacity) {
-                return bad(l, "tree %llu has more than %llu internal nodes", (unsigned long long)(index), (unsigned long long)(t->capacity - 1));
+                return rcfd_snap_bad(&l->in, "tree %llu has more than %llu internal nodes",
+                                     (unsigned long long)(index),
+                                     (unsigned long long)(t->capacity - 1));
             }
             t->node[ref].cut_dim = dim;
             t->node[ref].cut_val = cut;
             pending[sp++] = ref << 1 | 1u;
             pending[sp++] = ref << 1;
         } else {
-            return bad(l, "tree %llu: unknown node tag %llu", (unsigned long long)(index), (unsigned long long)(tag));
+            return rcfd_snap_bad(&l->in, "tree %llu: unknown node tag %llu",
+                                 (unsigned long long)(index), (unsigned long long)(tag));
         }
         if (slot == UINT32_MAX) {
             t->root = ref;
@@ -380,7 +377,8 @@ static int read_tree(loader_t *l, uint32_t index)
         first = 0;
     }
     if (leaf_mass_sum != f->samplers[index].size) {
-        return bad(l, "tree %llu leaf masses sum to %llu, not the sampler size", (unsigned long long)(index), (unsigned long long)(leaf_mass_sum));
+        return rcfd_snap_bad(&l->in, "tree %llu leaf masses sum to %llu, not the sampler size",
+                             (unsigned long long)(index), (unsigned long long)(leaf_mass_sum));
     }
     tree_rebuild_boxes(t, &f->ps, f->path, f->path2);
 
@@ -395,7 +393,9 @@ static int read_tree(loader_t *l, uint32_t index)
             n = t->node[n].child[y[t->node[n].cut_dim] > t->node[n].cut_val];
         }
         if (tree_leaf_slot(t, n) != slot) {
-            return bad(l, "tree %llu: point %llu is not in the leaf its cuts lead to", (unsigned long long)(index), (unsigned long long)(t->leaf_point[slot]));
+            return rcfd_snap_bad(
+                &l->in, "tree %llu: point %llu is not in the leaf its cuts lead to",
+                (unsigned long long)(index), (unsigned long long)(t->leaf_point[slot]));
         }
     }
     return 0;
@@ -421,29 +421,29 @@ int rcf_forest_load(const void *buf, size_t len, rcf_forest_t **out, char *errst
                          "forest snapshot version %u is not supported (this build reads %u)",
                          version, STATE_VERSION);
     }
-    loader_t l = {.r = {payload, payload_len, 0, 0}, .errstr = errstr,
-                  .errstr_size = errstr_size};
+    loader_t l = {.in = {{payload, payload_len, 0, 0}, errstr, errstr_size}};
     rcf_params_t params;
     rc = read_params(&l, &params);
     if (rc != 0) {
         return rc;
     }
-    rcfd_reader_t *r = &l.r;
+    rcfd_reader_t *r = &l.in.r;
     uint64_t records = rcfd_get_u64(r);
     uint64_t updates = rcfd_get_u64(r);
     uint64_t accepted = rcfd_get_u64(r);
     uint64_t explained = rcfd_get_u64(r);
     if (r->err) {
-        return truncated(&l, "the counters");
+        return rcfd_snap_truncated(&l.in, "the counters");
     }
     uint64_t expect_updates = records + 1 > params.shingle_size ? records + 1 - params.shingle_size
                                                                 : 0;
     if (updates != expect_updates || explained > records) {
-        return bad(&l, "counters disagree: %llu updates after %llu records", (unsigned long long)(updates), (unsigned long long)(records));
+        return rcfd_snap_bad(&l.in, "counters disagree: %llu updates after %llu records",
+                             (unsigned long long)(updates), (unsigned long long)(records));
     }
     /* Refuse before allocating anything big: every tree needs at least one byte. */
     if (!rcfd_reader_has(r, (uint64_t)params.number_of_trees * 13 + 8ull * params.input_dim, 1)) {
-        return truncated(&l, "the trees");
+        return rcfd_snap_truncated(&l.in, "the trees");
     }
     rc = forest_alloc(&params, &l.f, errstr, errstr_size);
     if (rc != 0) {
@@ -463,12 +463,13 @@ int rcf_forest_load(const void *buf, size_t len, rcf_forest_t **out, char *errst
     for (uint32_t c = 0; c < params.input_dim; c++) {
         f->baseline[c] = rcfd_get_f64(r);
         if (!isfinite(f->baseline[c]) || f->baseline[c] < 0.0) {
-            rc = bad(&l, "explanation baseline %llu is negative or not finite", (unsigned long long)(c));
+            rc = rcfd_snap_bad(&l.in, "explanation baseline %llu is negative or not finite",
+                               (unsigned long long)(c));
             goto fail;
         }
     }
     if (r->err) {
-        rc = truncated(&l, "the explanation baselines");
+        rc = rcfd_snap_truncated(&l.in, "the explanation baselines");
         goto fail;
     }
     thresholder_t *th = &f->thresholder;
@@ -482,14 +483,15 @@ int rcf_forest_load(const void *buf, size_t len, rcf_forest_t **out, char *errst
     th->quantile = rcfd_get_f64(r);
     th->count = rcfd_get_u64(r);
     if (r->err) {
-        rc = truncated(&l, "the thresholder");
+        rc = rcfd_snap_truncated(&l.in, "the thresholder");
         goto fail;
     }
     /* Scores never exceed log2(subSampleSize + 1). */
     if (!thresholder_is_valid(th, log2((double)params.sub_sample_size + 1.0)) ||
         th->count > records) {
-        rc = bad(&l, "thresholder state is inconsistent (%llu scores after %llu records)",
-                 (unsigned long long)(th->count), (unsigned long long)(records));
+        rc = rcfd_snap_bad(&l.in,
+                           "thresholder state is inconsistent (%llu scores after %llu records)",
+                           (unsigned long long)(th->count), (unsigned long long)(records));
         goto fail;
     }
     if ((rc = read_points(&l)) != 0) {
@@ -501,12 +503,14 @@ int rcf_forest_load(const void *buf, size_t len, rcf_forest_t **out, char *errst
         }
     }
     if (r->pos != r->len) {
-        rc = bad(&l, "%llu unexpected bytes after the last tree", (unsigned long long)(r->len - r->pos));
+        rc = rcfd_snap_bad(&l.in, "%llu unexpected bytes after the last tree",
+                           (unsigned long long)(r->len - r->pos));
         goto fail;
     }
     for (uint32_t id = 0; id < f->ps.capacity; id++) {
         if (l.declared[id] && f->ps.refs[id] == 0) {
-            rc = bad(&l, "point %llu is listed but no tree samples it", (unsigned long long)(id));
+            rc = rcfd_snap_bad(&l.in, "point %llu is listed but no tree samples it",
+                               (unsigned long long)(id));
             goto fail;
         }
     }

@@ -11,7 +11,9 @@
  * __QUEUE_FULL is backpressure inside the batch: producing stops and resumes as delivery reports
  * free the queue (or from a short timer when none is outstanding); the batch is answered only when
  * every record is settled, so the source sees it as in flight and pauses at its watermark. Nothing
- * sleeps or flushes on the loop. enable.idempotence defaults to true. */
+ * sleeps or flushes on the loop. enable.idempotence defaults to true. A fatal producer error
+ * fails the output (rcfd_output_fatal: the daemon stops with exit 69); records not yet settled
+ * stay unaccepted. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +41,7 @@ typedef struct ksink {
     int blocked; /* the last produce hit __QUEUE_FULL */
     int retry;
     int answer_pending;
+    int fatal; /* the producer raised a fatal error: it is unusable, nothing is settled any more */
     uint64_t produced, delivered, failed_retriable, failed_permanent, queue_full;
 } ksink_t;
 
@@ -57,7 +60,6 @@ static int permanent(rd_kafka_resp_err_t err)
     case RD_KAFKA_RESP_ERR_INVALID_RECORD:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
-    case RD_KAFKA_RESP_ERR__FATAL:
         return 1;
     default:
         return 0;
@@ -66,8 +68,28 @@ static int permanent(rd_kafka_resp_err_t err)
 
 static void produce_more(ksink_t *k);
 
+/* A fatal error (idempotence: a gap or reordering it cannot repair; also
+ * rd_kafka_test_fatal_error()) leaves the producer unusable. Its records are not the problem, so
+ * they are neither dead-lettered nor retried: they stay unaccepted, and the daemon stops
+ * (exit 69, like the consumer's fatal error) to come back with a new producer. */
+static void producer_failed(ksink_t *k)
+{
+    if (k->fatal) {
+        return;
+    }
+    k->fatal = 1;
+    char why[512];
+    rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(k->rk, why, sizeof why);
+    char msg[640];
+    snprintf(msg, sizeof msg, "fatal producer error %s: %s", rd_kafka_err2name(ferr), why);
+    rcfd_output_fatal(k->o, msg); /* logs it */
+}
+
 static void answer(ksink_t *k)
 {
+    if (k->fatal) {
+        return; /* the batch stays unanswered: the output has failed */
+    }
     k->answer_pending = 0;
     int retry = k->retry;
     k->retry = 0;
@@ -82,6 +104,8 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         k->delivered++;
         rcfd_output_record_ok(k->o, i);
+    } else if (k->fatal || m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        producer_failed(k); /* the record stays unsettled */
     } else if (permanent(m->err)) {
         k->failed_permanent++;
         char reason[512];
@@ -112,12 +136,10 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+    (void)rk;
     ksink_t *k = opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char why[512];
-        rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, why, sizeof why);
-        RCFD_LOG(RCFD_LOG_ERROR, k->o->conf->name, "fatal producer error %s: %s",
-                 rd_kafka_err2name(ferr), why);
+        producer_failed(k);
         return;
     }
     RCFD_LOG(RCFD_LOG_WARN, k->o->conf->name, "%s: %s",
@@ -227,7 +249,7 @@ static void produce_round(ksink_t *k)
     rcfd_output_t *o = k->o;
     const rcfd_out_batch_t *b = &o->sending;
     k->blocked = 0;
-    for (; k->next < b->n; k->next++) {
+    for (; !k->fatal && k->next < b->n; k->next++) {
         size_t i = k->next;
         const rcfd_out_rec_t *r = &b->r[i];
         if (r->done) {
@@ -242,6 +264,10 @@ static void produce_round(ksink_t *k)
             continue;
         }
         rd_kafka_resp_err_t err = rd_kafka_last_error();
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+            producer_failed(k); /* before the error event reached the loop */
+            break;
+        }
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* Backpressure: continue when delivery reports free the queue. */
             k->queue_full++;

@@ -4,8 +4,10 @@
  * reach the server in order even across retries. A batch of one record is posted as that JSON
  * object when batch_max_records is 1, otherwise as a JSON array. Statuses follow fluent-bit's
  * out_http table: 2xx accepted; 408, 429, 5xx, timeouts and transport errors RETRY (the host
- * backs off exponentially with jitter on a uv_timer); any other status is permanent and the
+ * backs off exponentially with jitter on a uv_timer; a 429 or 503 with Retry-After waits at least
+ * that long, as curl --retry does, capped at retry_max_ms); any other status is permanent and the
  * batch goes to the output's dead_letter with the reason. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +27,7 @@ typedef struct webhook {
     CURL *easy; /* the request in flight */
     rcfd_buf_t body;
     char curl_err[CURL_ERROR_SIZE];
-    uint64_t requests, ok, http_retry, timeouts, transport, given_up;
+    uint64_t requests, ok, http_retry, retry_after, timeouts, transport, given_up;
 } webhook_t;
 
 static size_t discard(char *p, size_t size, size_t n, void *ud)
@@ -97,7 +99,9 @@ static void on_done(CURL *easy, CURLcode res, void *ud)
     webhook_t *w = ud;
     rcfd_output_t *o = w->o;
     long status = 0;
+    curl_off_t retry_after = 0; /* seconds; curl turns an HTTP-date into a delay from now */
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after);
     char err[CURL_ERROR_SIZE + 64];
     snprintf(err, sizeof err, "%s", w->curl_err[0] ? w->curl_err : curl_easy_strerror(res));
     curl_easy_cleanup(easy);
@@ -119,6 +123,18 @@ static void on_done(CURL *easy, CURLcode res, void *ud)
         break;
     case RCFD_SINK_RETRY:
         w->http_retry++;
+        /* 429 and 503 are the statuses whose Retry-After means "not before" (RFC 6585 section 4,
+         * RFC 9110 section 10.2.3); the host caps it at retry_max_ms. A date in the past reads
+         * as a negative delay before curl 8.12. */
+        if ((status == 429 || status == 503) && retry_after > 0) {
+            w->retry_after++;
+            RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "POST %s: HTTP %ld, Retry-After %lld s",
+                     o->conf->url, status, (long long)retry_after);
+            rcfd_output_retry_after(o, retry_after > (curl_off_t)(UINT64_MAX / 1000)
+                                           ? UINT64_MAX
+                                           : (uint64_t)retry_after * 1000);
+            break;
+        }
         RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "POST %s: HTTP %ld", o->conf->url, status);
         rcfd_output_sent(o, RCFD_SINK_RETRY);
         break;
@@ -196,11 +212,12 @@ static void wh_close(rcfd_output_t *o)
         return;
     }
     RCFD_LOG(RCFD_LOG_INFO, o->conf->name,
-             "webhook: %llu requests, %llu 2xx, %llu retried statuses, %llu timeouts, %llu "
-             "transport errors, %llu given up",
+             "webhook: %llu requests, %llu 2xx, %llu retried statuses (%llu with Retry-After), "
+             "%llu timeouts, %llu transport errors, %llu given up",
              (unsigned long long)w->requests, (unsigned long long)w->ok,
-             (unsigned long long)w->http_retry, (unsigned long long)w->timeouts,
-             (unsigned long long)w->transport, (unsigned long long)w->given_up);
+             (unsigned long long)w->http_retry, (unsigned long long)w->retry_after,
+             (unsigned long long)w->timeouts, (unsigned long long)w->transport,
+             (unsigned long long)w->given_up);
     w->cu.closing = 1; /* the loop is closed: curl's callbacks must not touch uv handles */
     if (w->easy != NULL) {
         curl_multi_remove_handle(w->cu.multi, w->easy);

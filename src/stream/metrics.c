@@ -192,6 +192,20 @@ void rcfd_metric_observe(rcfd_metric_t *h, double v)
     h->value += v;
 }
 
+void rcfd_metric_histogram_load(rcfd_metric_t *h, const uint64_t *buckets, size_t n_bounds,
+                                double sum)
+{
+    if (h == NULL || h->buckets == NULL || h->n_bounds != n_bounds) {
+        return;
+    }
+    h->count = 0;
+    for (size_t i = 0; i <= n_bounds; i++) {
+        h->buckets[i] = buckets[i];
+        h->count += buckets[i];
+    }
+    h->value = sum;
+}
+
 static void put_value(rcfd_buf_t *out, double v)
 {
     if (isnan(v)) {

@@ -73,6 +73,12 @@ static inline void rcfd_metric_set(rcfd_metric_t *s, double v)
 
 void rcfd_metric_observe(rcfd_metric_t *h, double v);
 
+/* Replaces a histogram's state with counts kept elsewhere (copied at scrape time, like
+ * rcfd_metric_set for counters): buckets[0..n_bounds] per bucket, not cumulative, the last one
+ * +Inf; sum of the observed values. n_bounds must be the series' own (else nothing happens). */
+void rcfd_metric_histogram_load(rcfd_metric_t *h, const uint64_t *buckets, size_t n_bounds,
+                                double sum);
+
 /* Appends the Prometheus text format (version 0.0.4) of every series, grouped by name. */
 int rcfd_metrics_render(rcfd_metrics_t *m, rcfd_buf_t *out);
 

@@ -230,7 +230,7 @@ static int move_head(rcfd_output_t *o, size_t k)
 static void do_flush(rcfd_output_t *o)
 {
     rcfd_out_batch_t *b = &o->batch;
-    if (o->busy || pending_n(b) == 0) {
+    if (o->busy || o->failed || pending_n(b) == 0) {
         return;
     }
     uv_timer_stop(&o->linger_timer);
@@ -266,7 +266,7 @@ static void do_flush(rcfd_output_t *o)
 
 void rcfd_output_flush(rcfd_output_t *o)
 {
-    if (o->busy || pending_n(&o->batch) == 0) {
+    if (o->busy || o->failed || pending_n(&o->batch) == 0) {
         return;
     }
     if (o->conf->batch_max_delay_ms > 0 && !batch_full(o) &&
@@ -276,6 +276,10 @@ void rcfd_output_flush(rcfd_output_t *o)
     do_flush(o);
 }
 
+const double rcfd_output_lat_bounds[RCFD_LAT_BOUNDS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+/* Per accepted record: two bucket increments and an add, no allocation. */
 static void lat_add(rcfd_output_t *o, uint64_t t0, uint64_t now)
 {
     double us = (double)(now - t0) / 1e3;
@@ -284,6 +288,18 @@ static void lat_add(rcfd_output_t *o, uint64_t t0, uint64_t now)
         i = RCFD_LAT_BUCKETS - 1;
     }
     o->stats.lat[i]++;
+    double s = us / 1e6;
+    size_t lo = 0, hi = RCFD_LAT_BOUNDS; /* the first bound >= s, or the +Inf bucket */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s <= rcfd_output_lat_bounds[mid]) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    o->stats.lat_le[lo]++;
+    o->stats.lat_sum += s;
 }
 
 double rcfd_output_latency_ms(const rcfd_output_t *o, double q)
@@ -371,12 +387,19 @@ static void finish(rcfd_output_t *o)
     }
 }
 
-void rcfd_output_drop(rcfd_output_t *o, const char *reason)
+/* Records of the batch in flight not settled yet. */
+static size_t unsettled(const rcfd_output_t *o)
 {
     size_t n = 0;
     for (size_t i = 0; i < o->sending.n; i++) {
         n += !o->sending.r[i].done;
     }
+    return n;
+}
+
+void rcfd_output_drop(rcfd_output_t *o, const char *reason)
+{
+    size_t n = unsettled(o);
     RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "giving up %zu records after a permanent error: %s%s",
              n, reason, o->dead != NULL ? " (dead-lettered)" : "");
     for (size_t i = 0; i < o->sending.n; i++) {
@@ -414,29 +437,59 @@ void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result)
     case RCFD_SINK_DROP:
         rcfd_output_drop(o, "permanent error");
         return;
-    case RCFD_SINK_RETRY: {
-        o->stats.retries++;
-        /* Exponential backoff with jitter: a delay in [backoff/2, backoff]. */
-        o->rnd ^= o->rnd << 13;
-        o->rnd ^= o->rnd >> 7;
-        o->rnd ^= o->rnd << 17;
-        uint64_t half = o->backoff_ms / 2;
-        uint64_t delay = half + (o->rnd % (o->backoff_ms - half + 1));
-        RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "send failed; retrying %zu records in %llu ms",
-                 o->sending.n, (unsigned long long)delay);
-        uv_timer_start(&o->retry_timer, on_retry, delay, 0);
-        o->backoff_ms *= 2;
-        if (o->backoff_ms > (uint64_t)o->conf->retry_max_ms) {
-            o->backoff_ms = (uint64_t)o->conf->retry_max_ms;
-        }
+    case RCFD_SINK_RETRY:
+        rcfd_output_retry_after(o, 0);
         return;
     }
+}
+
+void rcfd_output_retry_after(rcfd_output_t *o, uint64_t min_delay_ms)
+{
+    o->stats.retries++;
+    /* Exponential backoff with jitter: a delay in [backoff/2, backoff]. */
+    o->rnd ^= o->rnd << 13;
+    o->rnd ^= o->rnd >> 7;
+    o->rnd ^= o->rnd << 17;
+    uint64_t half = o->backoff_ms / 2;
+    uint64_t delay = half + (o->rnd % (o->backoff_ms - half + 1));
+    /* The server's wait wins over a shorter backoff, but not over the operator's ceiling: a
+     * Retry-After of hours must not park the output (and the sources' offsets) that long. */
+    uint64_t cap = (uint64_t)o->conf->retry_max_ms;
+    if (min_delay_ms > delay) {
+        delay = min_delay_ms < cap ? min_delay_ms : cap;
+    }
+    RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "send failed; retrying %zu records in %llu ms",
+             o->sending.n, (unsigned long long)delay);
+    uv_timer_start(&o->retry_timer, on_retry, delay, 0);
+    o->backoff_ms *= 2;
+    if (o->backoff_ms > cap) {
+        o->backoff_ms = cap;
+    }
+}
+
+void rcfd_output_fatal(rcfd_output_t *o, const char *why)
+{
+    if (o->failed) {
+        return;
+    }
+    o->failed = 1;
+    uv_timer_stop(&o->retry_timer);
+    uv_timer_stop(&o->linger_timer);
+    RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "%s; sending nothing more, %zu records unaccepted", why,
+             rcfd_output_inflight(o));
+    if (o->on_fatal != NULL) {
+        o->on_fatal(o->ud);
     }
 }
 
 int rcfd_output_idle(const rcfd_output_t *o)
 {
     return !o->busy && pending_n(&o->batch) == 0;
+}
+
+size_t rcfd_output_inflight(const rcfd_output_t *o)
+{
+    return pending_n(&o->batch) + unsettled(o);
 }
 
 uint64_t rcfd_outputs_queued_bytes(const rcfd_output_t *outs, size_t n)

@@ -7,6 +7,7 @@
  *   OK    -> every record in the batch is accepted: its delivery reference is released;
  *   RETRY -> the same batch is sent again after an exponential backoff on a uv_timer;
  *   DROP  -> the batch is given up (counted) and its deliveries are released.
+ * A sink that can never deliver again calls rcfd_output_fatal() instead of answering.
  *
  * Deliveries: a record read from a source carries one rcfd_delivery_t. Each output it is handed
  * to holds a reference; when the last is released the source's callback runs (the Kafka source
@@ -71,6 +72,9 @@ typedef struct rcfd_sink_type {
 extern const rcfd_sink_type_t rcfd_sink_file, rcfd_sink_webhook, rcfd_sink_kafka;
 
 #define RCFD_LAT_BUCKETS 256 /* latency histogram: bucket i holds [2^(i/8), 2^((i+1)/8)) us */
+/* The /metrics latency histogram's upper bounds in seconds, 0.5 ms to 30 s (Prometheus `le`). */
+#define RCFD_LAT_BOUNDS 15
+extern const double rcfd_output_lat_bounds[RCFD_LAT_BOUNDS];
 
 typedef struct rcfd_output_stats {
     uint64_t records;       /* records accepted */
@@ -81,6 +85,10 @@ typedef struct rcfd_output_stats {
     uint64_t batches;       /* sends answered OK */
     uint64_t bytes;
     uint64_t lat[RCFD_LAT_BUCKETS]; /* submit -> accepted */
+    /* The same latencies in rcfd_output_lat_bounds' buckets (per bucket, not cumulative; the last
+     * is +Inf) and their sum in seconds: what /metrics exports. */
+    uint64_t lat_le[RCFD_LAT_BOUNDS + 1];
+    double lat_sum;
 } rcfd_output_stats_t;
 
 /* One queued record: its line in the batch's data (without the '\n') and its key. */
@@ -110,6 +118,7 @@ struct rcfd_output {
     rcfd_out_batch_t batch;   /* accumulating */
     rcfd_out_batch_t sending; /* handed to the sink */
     int busy;
+    int failed; /* rcfd_output_fatal(): sends nothing more */
     uint64_t backoff_ms;
     uint64_t rnd;
     uint64_t batch_t0; /* uv_now() when the accumulating batch got its first record */
@@ -117,6 +126,7 @@ struct rcfd_output {
     uv_timer_t linger_timer;
     rcfd_output_stats_t stats;
     void (*on_idle)(void *ud); /* called when the output has nothing queued or in flight */
+    void (*on_fatal)(void *ud); /* called once by rcfd_output_fatal() */
     void *ud;
 };
 
@@ -140,13 +150,23 @@ int rcfd_output_submit_keyed(rcfd_output_t *o, const char *data, size_t len, con
 void rcfd_output_flush(rcfd_output_t *o);
 /* The sink's answer for the batch in flight. DROP hands the records to the dead-letter output. */
 void rcfd_output_sent(rcfd_output_t *o, rcfd_sink_result_t result);
+/* RETRY after at least min_delay_ms (a server's Retry-After; 0: the backoff alone), but never
+ * longer than retry_max_ms. */
+void rcfd_output_retry_after(rcfd_output_t *o, uint64_t min_delay_ms);
 /* DROP with a reason written into each dead letter ("HTTP 400", "MSG_SIZE_TOO_LARGE: ..."). */
 void rcfd_output_drop(rcfd_output_t *o, const char *reason);
+/* The sink can never deliver again (librdkafka's fatal producer error): the output sends nothing
+ * more, the batch in flight is never answered, and its unsettled records and the queued ones stay
+ * unaccepted (a Kafka source does not store their offsets, so they are read again after a
+ * restart). Calls on_fatal once; later calls do nothing. */
+void rcfd_output_fatal(rcfd_output_t *o, const char *why);
 /* Settles record i of the batch in flight before the batch's answer (sinks that deliver records
  * one by one): accepted, or dead-lettered with reason. */
 void rcfd_output_record_ok(rcfd_output_t *o, size_t i);
 void rcfd_output_record_dead(rcfd_output_t *o, size_t i, const char *reason);
 int rcfd_output_idle(const rcfd_output_t *o);
+/* Records queued or in flight in this output: submitted, not yet accepted or given up. */
+size_t rcfd_output_inflight(const rcfd_output_t *o);
 /* Bytes queued or in flight in these outputs (backpressure). */
 uint64_t rcfd_outputs_queued_bytes(const rcfd_output_t *outs, size_t n);
 /* Latency quantile (0..1) of accepted records in milliseconds; NAN if none. */

@@ -114,10 +114,11 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
                              s->columns, reason, rs);
 }
 
-static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reason,
-                        const rcfd_origin_t *origin, rcfd_delivery_t *d)
+static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, rcfd_dead_reason_t why,
+                        const char *reason, const rcfd_origin_t *origin, rcfd_delivery_t *d)
 {
     p->dead++;
+    p->dead_by[why]++;
     RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "dead letter: %s", reason);
     if (rt->hooks.on_dead != NULL) {
         rt->hooks.on_dead(rt->hooks.ud, p->conf, reason);
@@ -140,7 +141,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     rcfd_record_t *rec = &rt->rec;
     for (size_t i = 0; i < p->conf->fields.n; i++) {
         if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
-            dead_letter(rt, p, reason, origin, d);
+            dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
             return;
         }
     }
@@ -149,13 +150,13 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     key[0] = '\0';
     if (p->has_key &&
         rcfd_record_text(rec, &p->key, key, sizeof key, &key_len, reason, sizeof reason) != 0) {
-        dead_letter(rt, p, reason, origin, d);
+        dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
         return;
     }
     void **models =
         rcfd_keymodels_get(p->models, origin->shard, key, key_len, p->warm, reason, sizeof reason);
     if (models == NULL) {
-        dead_letter(rt, p, reason, origin, d);
+        dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
         return;
     }
     size_t n_models = p->conf->n_models;
@@ -167,7 +168,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         if (rc != 0) {
             snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
                      rcfd_strerror(rc));
-            dead_letter(rt, p, reason, origin, d);
+            dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
             return;
         }
         double sc = p->types[m]->score(p->results[m]);
@@ -223,7 +224,7 @@ void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, cons
             continue;
         }
         if (parse_rc != 0) {
-            dead_letter(rt, p, reason, origin, d);
+            dead_letter(rt, p, RCFD_DEAD_MALFORMED, reason, origin, d);
         } else {
             run_pipeline(rt, p, origin, d);
         }
@@ -320,10 +321,16 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                              "Records scored by the pipeline's models.",
                                              "pipeline", name, NULL),
                         (double)p->scored);
-        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_dead_total",
-                                             "Malformed records sent to the dead-letter output.",
-                                             "pipeline", name, NULL),
-                        (double)p->dead);
+        static const char *const reasons[RCFD_DEAD_REASONS] = {[RCFD_DEAD_MALFORMED] = "malformed",
+                                                               [RCFD_DEAD_FIELD] = "field",
+                                                               [RCFD_DEAD_MODEL] = "model"};
+        for (size_t r = 0; r < RCFD_DEAD_REASONS; r++) {
+            rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_dead_total",
+                                                 "Records the pipeline could not score, by "
+                                                 "reason (sent to its dead_letter output).",
+                                                 "pipeline", name, "reason", reasons[r], NULL),
+                            (double)p->dead_by[r]);
+        }
         rcfd_keymodels_stats_t ks;
         rcfd_keymodels_stats(p->models, &ks);
         static const struct {
@@ -391,6 +398,21 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                                  name, NULL),
                             (double)v);
         }
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_output_inflight_records",
+                                           "Records queued or in flight in the output, not yet "
+                                           "acknowledged by its sink.",
+                                           "output", name, NULL),
+                        (double)rcfd_output_inflight(o));
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_output_inflight_bytes",
+                                           "Bytes queued or in flight in the output.", "output",
+                                           name, NULL),
+                        (double)rcfd_outputs_queued_bytes(o, 1));
+        rcfd_metric_histogram_load(
+            rcfd_metrics_histogram(m, "rcfd_output_latency_seconds",
+                                   "Time from a record's submit to its acknowledgement by the "
+                                   "sink (write done, delivery report, 2xx).",
+                                   rcfd_output_lat_bounds, RCFD_LAT_BOUNDS, "output", name, NULL),
+            o->stats.lat_le, RCFD_LAT_BOUNDS, o->stats.lat_sum);
     }
     rcfd_state_collect(rt->state, m);
     for (size_t i = 0; i < rt->n_sources; i++) {
@@ -528,7 +550,9 @@ static void maybe_close_sources(rcfd_runtime_t *rt)
                  "%llu records were not accepted by every output within %lld ms; their offsets "
                  "are not stored, so they will be read again",
                  (unsigned long long)rt->inflight, (long long)rt->cfg->runtime.shutdown_timeout_ms);
-        rt->exit_code = RCFD_EXIT_TEMPFAIL;
+        if (rt->exit_code == RCFD_EXIT_OK) { /* a failure's own code says more */
+            rt->exit_code = RCFD_EXIT_TEMPFAIL;
+        }
     } else if (rcfd_state_flush(rt->state, close_sources)) {
         /* Everything read was delivered: the last checkpoints are exact. Sources close (and
          * leave the group) once they are written. */
@@ -667,6 +691,13 @@ static void on_flush(uv_prepare_t *h)
 
 /* ---- lifecycle ---- */
 
+/* An output whose sink can never deliver again (a fatal producer error): stop like a fatal
+ * consumer error does. */
+static void output_fatal(void *ud)
+{
+    rcfd_runtime_fail(ud, RCFD_EXIT_UNAVAILABLE);
+}
+
 int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                      const rcfd_runtime_hooks_t *hooks, rcfd_runtime_t **out, int *exit_code,
                      char *errstr, size_t es)
@@ -704,6 +735,10 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->n_outputs++;
     }
     rcfd_outputs_link(rt->outputs, rt->n_outputs);
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rt->outputs[i].on_fatal = output_fatal;
+        rt->outputs[i].ud = rt;
+    }
     if ((rc = rcfd_state_new(rt, &rt->state, errstr, es)) != 0) {
         *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
         goto fail;

@@ -52,6 +52,14 @@ struct rcfd_source {
     uint64_t inflight;
 };
 
+/* Why a pipeline dead-lettered a record: the `reason` label of rcfd_records_dead_total. */
+typedef enum rcfd_dead_reason {
+    RCFD_DEAD_MALFORMED, /* the record did not parse (or was too large) */
+    RCFD_DEAD_FIELD,     /* a field or the key is missing, not a number, not finite, too long */
+    RCFD_DEAD_MODEL,     /* a model rejected the record, or none could be created for its key */
+    RCFD_DEAD_REASONS
+} rcfd_dead_reason_t;
+
 typedef struct rcfd_pipeline {
     const rcfd_pipeline_conf_t *conf;
     rcfd_field_t *fields;
@@ -62,6 +70,7 @@ typedef struct rcfd_pipeline {
     const void **results;
     double *values;
     uint64_t scored, dead;
+    uint64_t dead_by[RCFD_DEAD_REASONS]; /* dead, by reason */
     struct rcfd_warm *warm; /* initial_state snapshots not yet taken; NULL without */
 } rcfd_pipeline_t;
 

@@ -1,6 +1,7 @@
 /* Fuzzes the config parser. The input is a config file's text. Parsing must fail cleanly with a
- * message, or give a config whose effective form (rcfd_config_print, what --print-config shows)
- * parses again and prints to the same text. Leaks are the sanitizer's to find. */
+ * message, or give a config whose effective form (rcfd_config_print, what --print-config
+ * --show-secrets shows) parses again and prints to the same text, and whose redacted form (what
+ * --print-config shows) parses too. Leaks are the sanitizer's to find. */
 #define _DEFAULT_SOURCE /* clearenv, setenv */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
+#include "stream/redact.h"
 #include "stream/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,6 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rcfd_config_apply_hot(cfg, again, &restart) != 0 || restart != 0) {
         abort(); /* identical configs: nothing needs a restart */
     }
+    /* What --print-config shows by default: secrets replaced, still a valid config. */
+    char *red = rcfd_config_print_redacted(cfg);
+    rcfd_config_t *redacted = NULL;
+    if (red == NULL || rcfd_config_parse(red, strlen(red), &redacted, err, sizeof err) != 0) {
+        abort();
+    }
+    rcfd_config_free(redacted);
+    cJSON_free(red);
     cJSON_free(p1);
     cJSON_free(p2);
     rcfd_config_free(again);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --check-config rejects each kind of bad config with exit 78 and the JSON path; `rcfd -c` refuses
-# to start on one; --print-config fills in defaults; the committed conf/README.md is what
-# --config-reference generates now; the example configs in conf/ are valid.
+# to start on one; --print-config fills in defaults and hides secrets unless --show-secrets; the
+# committed conf/README.md is what --config-reference generates now; the example configs in conf/
+# are valid.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -58,6 +59,37 @@ assert (m["number_of_trees"], m["sub_sample_size"], m["time_decay"], m["shingle_
 assert c["outputs"][0]["style"] == "rcfd" and c["runtime"]["shutdown_timeout_ms"] == 10000, c
 PY
 "$RCFD" --check-config -c printed.json > /dev/null || fail "printed config does not parse back"
+
+# Secrets: a webhook's header values (here a token from the environment), a URL password and the
+# sensitive librdkafka properties print as *** unless --show-secrets; the redacted print still
+# checks as a config.
+cat > secret.json <<'JSON'
+{"sources": [{"name": "in", "type": "kafka", "topics": ["t"],
+              "rdkafka": {"bootstrap.servers": "127.0.0.1:1", "group.id": "g",
+                          "sasl.username": "u", "sasl.password": "${RCFD_IT_KPASS}"}}],
+ "outputs": [{"name": "hook", "type": "webhook", "url": "https://u:${RCFD_IT_UPASS}@127.0.0.1:1/a",
+              "headers": {"Authorization": "Bearer ${RCFD_IT_TOKEN}", "X-Source": "rcfd"}}],
+ "pipelines": [{"name": "p", "source": "in", "fields": ["a"], "outputs": ["hook"], "models": [{"type": "rcf"}]}]}
+JSON
+export RCFD_IT_TOKEN=tok-s3cret RCFD_IT_UPASS=url-s3cret RCFD_IT_KPASS=kafka-s3cret
+"$RCFD" --print-config -c secret.json > secret.out
+"$RCFD" --print-config --show-secrets -c secret.json > secret-shown.out
+python3 - secret.out secret-shown.out <<'PY'
+import json, sys
+red, shown = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+for s in ("tok-s3cret", "url-s3cret", "kafka-s3cret"):
+    assert s not in red, "%s printed: %s" % (s, red)
+    assert s in shown, "%s missing with --show-secrets" % s
+r = json.loads(red)
+h = r["outputs"][0]
+assert h["headers"] == {"Authorization": "***", "X-Source": "***"}, h["headers"]
+assert h["url"] == "https://u:***@127.0.0.1:1/a", h["url"]
+k = r["sources"][0]["rdkafka"]
+assert k["sasl.password"] == "***" and k["sasl.username"] == "***" and k["group.id"] == "g", k
+assert json.loads(shown)["outputs"][0]["headers"]["Authorization"] == "Bearer tok-s3cret"
+PY
+"$RCFD" --check-config -c secret.out > /dev/null || fail "the redacted print does not parse back"
+unset RCFD_IT_TOKEN RCFD_IT_UPASS RCFD_IT_KPASS
 
 "$RCFD" --config-reference > reference.md
 diff -u "$SRC_DIR/conf/README.md" reference.md || fail "conf/README.md is stale: regenerate with rcfd --config-reference"

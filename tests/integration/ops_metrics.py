@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """GET /metrics and /health from a running rcfd: the Prometheus text parses, the counters match
-what was fed (records read, scored, dead-lettered, written), /health is 200 while running, unknown
-paths are 404, and SIGTERM still exits 0 with the listener open.
+what was fed (records read, scored, dead-lettered by reason, written), the per-output in-flight
+gauges drain to 0, the per-output latency histograms are well formed and count every accepted
+record, /health is 200 while running, unknown paths are 404, and SIGTERM still exits 0 with the
+listener open.
 usage: ops_metrics.py RCFD"""
 import json
 import os
@@ -75,26 +77,34 @@ def scrape():
     return values, types
 
 
-# 200 good records over 4 keys and 5 malformed ones.
+# 200 good records over 4 keys, 5 with a non-numeric field and 3 that are not JSON.
 for i in range(200):
     proc.stdin.write(b'{"k": "k%d", "v": %d}\n' % (i % 4, i % 9))
 for i in range(5):
     proc.stdin.write(b'{"k": "k0", "v": "not a number"}\n')
+for i in range(3):
+    proc.stdin.write(b'{"k": "k0", "v": \n')
 proc.stdin.flush()
 deadline = time.time() + 20
 while True:
     values, types = scrape()
-    if values.get('rcfd_output_records_total{output="out"}') == 200:
+    if (values.get('rcfd_output_records_total{output="out"}') == 200 and
+            values.get('rcfd_output_records_total{output="dead"}') == 8):
         break
     if time.time() > deadline:
-        fail("out never reached 200 records: %r" % values)
+        fail("out never reached 200 records and dead 8: %r" % values)
     time.sleep(0.1)
 want = {
-    'rcfd_records_read_total{source="in"}': 205,
+    'rcfd_records_read_total{source="in"}': 208,
     'rcfd_records_scored_total{pipeline="p"}': 200,
-    'rcfd_records_dead_total{pipeline="p"}': 5,
+    'rcfd_records_dead_total{pipeline="p",reason="malformed"}': 3,
+    'rcfd_records_dead_total{pipeline="p",reason="field"}': 5,
+    'rcfd_records_dead_total{pipeline="p",reason="model"}': 0,
     'rcfd_models{pipeline="p"}': 4,
     'rcfd_output_records_total{output="out"}': 200,
+    'rcfd_output_inflight_records{output="out"}': 0,
+    'rcfd_output_inflight_records{output="dead"}': 0,
+    'rcfd_output_inflight_bytes{output="out"}': 0,
     'rcfd_inflight_records': 0,
 }
 for k, v in want.items():
@@ -102,6 +112,30 @@ for k, v in want.items():
         fail("%s = %r, expected %r" % (k, values.get(k), v))
 if types.get("rcfd_records_read_total") != "counter" or types.get("rcfd_models") != "gauge":
     fail("wrong TYPE lines: %r" % types)
+if types.get("rcfd_output_inflight_records") != "gauge":
+    fail("rcfd_output_inflight_records is not a gauge: %r" % types)
+# The latency histogram: cumulative buckets from 0.5 ms to 30 s, +Inf equal to _count, which
+# equals the records the output accepted; the sum is positive and below count * the last bound.
+if types.get("rcfd_output_latency_seconds") != "histogram":
+    fail("rcfd_output_latency_seconds is not a histogram: %r" % types)
+for out, n in (("out", 200), ("dead", 8)):
+    name = "rcfd_output_latency_seconds"
+    buckets = []
+    for k, v in values.items():
+        m = re.fullmatch(name + r'_bucket\{output="%s",le="([^"]+)"\}' % out, k)
+        if m:
+            buckets.append((float(m.group(1)), v))
+    buckets.sort()
+    if len(buckets) < 10 or buckets[0][0] > 0.001 or buckets[-2][0] < 30 or \
+            buckets[-1][0] != float("inf"):
+        fail("%s buckets for %s: %r" % (name, out, buckets))
+    if any(a[1] > b[1] for a, b in zip(buckets, buckets[1:])):
+        fail("%s buckets for %s are not cumulative: %r" % (name, out, buckets))
+    count = values.get('%s_count{output="%s"}' % (name, out))
+    total = values.get('%s_sum{output="%s"}' % (name, out), -1)
+    if buckets[-1][1] != count or count != n or not 0 < total < n * 30:
+        fail("%s for %s: +Inf %r, count %r, sum %r, expected count %d"
+             % (name, out, buckets[-1][1], count, total, n))
 if not 0.0 <= values.get("rcfd_loop_utilisation", -1) <= 1.0:
     fail("rcfd_loop_utilisation missing or out of [0, 1]")
 status, ctype, body = get("/health")

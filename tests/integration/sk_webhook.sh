@@ -4,7 +4,8 @@
 # Every record is delivered at least once (here exactly once: one request in flight, failed
 # batches are resent whole), order within a key is kept, and rcfd's counters (requests, 2xx,
 # retried statuses, timeouts, transport errors, host retries) match what the server saw. A second
-# run posts single JSON objects with an Authorization header taken from the environment.
+# run posts single JSON objects with an Authorization header taken from the environment; a third
+# checks 408, 429 and Retry-After.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sk_lib.sh"
@@ -28,7 +29,7 @@ python3 - srv/stats.json w.log <<'PY'
 import json, re, sys
 st = json.load(open(sys.argv[1]))
 log = open(sys.argv[2]).read()
-m = re.search(r"webhook: (\d+) requests, (\d+) 2xx, (\d+) retried statuses, (\d+) timeouts, (\d+) transport errors, (\d+) given up", log)
+m = re.search(r"webhook: (\d+) requests, (\d+) 2xx, (\d+) retried statuses \(0 with Retry-After\), (\d+) timeouts, (\d+) transport errors, (\d+) given up", log)
 req, ok, rs, to, te, gu = map(int, m.groups())
 h = re.search(r"output hook: (\d+) written, \d+ filtered, \d+ dropped, \d+ dead-lettered, (\d+) retries", log)
 written, retries = map(int, h.groups())
@@ -53,5 +54,34 @@ import json, sys
 st = json.load(open(sys.argv[1]))
 assert st["requests"] == 30 and st["records"] == 30, st
 assert st["auth"] == "Bearer s3cret", st
+PY
+# 408 and 429 RETRY like 500; a 429 or 503 with Retry-After (seconds, or an HTTP-date) waits at
+# least that long, a huge one is capped at retry_max_ms, and other statuses ignore the header. The
+# server answers the first requests from a script and logs when each arrived and was answered.
+start_http srv3 --script "408,429,429:1,503:date+2,429:3600,500:5"
+wait_listening srv3 10
+head -n 12 in.jsonl > in12.jsonl
+sed -e "s/$PORT1/$HTTP_PORT/" -e 's/"in.jsonl"/"in12.jsonl"/' -e 's/"batch_max_records": 20/"batch_max_records": 4/' \
+    -e 's/"retry_initial_ms": 20, "retry_max_ms": 100/"retry_initial_ms": 10, "retry_max_ms": 1500/' w.json > w3.json
+"$RCFD" -c w3.json 2> w3.log || fail "408/429: exit $?"
+check_delivered srv3/accepted.jsonl 12
+python3 - srv3/requests.jsonl w3.log "$TIME_MULT" <<'PY'
+import json, re, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+log = open(sys.argv[2]).read()
+slow = float(sys.argv[3])
+statuses = [r["status"] for r in reqs]
+assert statuses[:7] == [408, 429, 429, 503, 429, 500, 200], statuses
+gaps = [b["t0"] - a["t1"] for a, b in zip(reqs, reqs[1:])]
+print("gaps after each answer:", ["%d %.3f" % (r["status"], g) for r, g in zip(reqs, gaps)])
+assert gaps[0] < 0.5 * slow, "408: %.3f s" % gaps[0]
+assert gaps[1] < 0.5 * slow, "429 without Retry-After: %.3f s" % gaps[1]
+assert gaps[2] >= 0.95, "429 Retry-After: 1 was not honoured: %.3f s" % gaps[2]
+assert gaps[3] >= 0.95, "503 Retry-After: <date 2 s ahead> was not honoured: %.3f s" % gaps[3]
+assert 1.4 <= gaps[4] < 3.0 * slow, "Retry-After: 3600 not capped at retry_max_ms: %.3f s" % gaps[4]
+assert gaps[5] < 0.9 * slow, "500 must ignore Retry-After: %.3f s" % gaps[5]
+m = re.search(r"webhook: (\d+) requests, (\d+) 2xx, (\d+) retried statuses \((\d+) with Retry-After\), 0 timeouts, 0 transport errors, 0 given up", log)
+assert m and int(m.group(3)) == 6 and int(m.group(4)) == 3, m and m.groups()
+assert "HTTP 429, Retry-After 3600 s" in log
 PY
 echo "sk_webhook: OK"

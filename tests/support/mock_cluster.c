@@ -1,9 +1,11 @@
 /* Starts librdkafka's mock cluster (real Kafka protocol on loopback), creates topics, prints the
  * bootstrap servers on stdout and serves until SIGTERM/SIGINT or its parent exits.
  *
- *   rcfd_mock_cluster [--brokers N] TOPIC:PARTITIONS...
+ *   rcfd_mock_cluster [--brokers N] [--fail-produce ERR:COUNT] TOPIC:PARTITIONS...
  *
- * Integration tests produce into it with kcat and point rcfd at it. */
+ * --fail-produce answers the first COUNT ProduceRequests with Kafka error code ERR (e.g. 2,
+ * CORRUPT_MESSAGE), whoever sends them. Integration tests produce into it with kcat and point rcfd
+ * at it. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +19,19 @@ int main(int argc, char **argv)
 {
     int brokers = 3;
     int first = 1;
-    if (argc > 2 && strcmp(argv[1], "--brokers") == 0) {
-        brokers = atoi(argv[2]);
-        first = 3;
+    int fail_err = 0, fail_count = 0;
+    for (; first + 1 < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
+        int ok = 0;
+        if (strcmp(argv[first], "--brokers") == 0) {
+            brokers = atoi(argv[first + 1]);
+            ok = brokers > 0;
+        } else if (strcmp(argv[first], "--fail-produce") == 0) {
+            ok = sscanf(argv[first + 1], "%d:%d", &fail_err, &fail_count) == 2;
+        }
+        if (!ok) {
+            fprintf(stderr, "mock_cluster: bad option %s %s\n", argv[first], argv[first + 1]);
+            return 2;
+        }
     }
     /* Die with the test script, even if it is killed (ctest timeout). */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -61,6 +73,9 @@ int main(int argc, char **argv)
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
             fprintf(stderr, "mock_cluster: topic %s: %s\n", name, rd_kafka_err2str(e));
         }
+    }
+    for (int i = 0; i < fail_count; i++) {
+        rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 1, (rd_kafka_resp_err_t)fail_err);
     }
     printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);

@@ -155,7 +155,8 @@ static void test_truncated_and_corrupted(void **state)
     hs_destroy(d);
 }
 
-/* Edits the payload, reseals it with a valid checksum and expects `code` naming `needle`. */
+/* Edits the payload, reseals it with a valid checksum and expects `code` naming `needle` (byte
+ * offsets in messages count from the start of the snapshot, common/snapshot.h). */
 static void expect_bad(const unsigned char *snap, size_t len, size_t at, const void *bytes,
                        size_t n, size_t new_len, int code, const char *needle)
 {
@@ -183,7 +184,8 @@ static void test_inconsistent_but_checksummed(void **state)
     uint32_t u32;
     double f64;
     u32 = 0;
-    expect_bad(snap, len, P + 0, &u32, 4, len, RCFD_EBADSTATE, "dimension 0");
+    expect_bad(snap, len, P + 0, &u32, 4, len, RCFD_EBADSTATE,
+               "snapshot byte 32: dimension 0 outside");
     u32 = 5;
     expect_bad(snap, len, P + 4, &u32, 4, len, RCFD_EBADSTATE, "windowSize");
     f64 = -1.0;
@@ -191,16 +193,18 @@ static void test_inconsistent_but_checksummed(void **state)
     u32 = 11;
     expect_bad(snap, len, P + 16, &u32, 4, len, RCFD_EBADSTATE, "minimumNumberOfPointsInAHotspot");
     u32 = 4;
-    expect_bad(snap, len, P + 20, &u32, 4, len, RCFD_EBADSTATE, "flags");
+    expect_bad(snap, len, P + 20, &u32, 4, len, RCFD_EBADSTATE,
+               "snapshot byte 52: unknown option flags 0x4");
     u32 = 2;
     expect_bad(snap, len, P + 24, &u32, 4, len, RCFD_EBADSTATE, "algorithm");
     f64 = 0.0;
     expect_bad(snap, len, P + 28, &f64, 8, len, RCFD_EBADSTATE, "scale[0]");
     uint64_t records = 9; /* 9 records cannot leave 10 in the window */
-    expect_bad(snap, len, P + 44, &records, 8, len, RCFD_EBADSTATE, "window holds 10 records");
+    expect_bad(snap, len, P + 44, &records, 8, len, RCFD_EBADSTATE,
+               "snapshot byte 84: window holds 10 records");
     f64 = NAN;
     expect_bad(snap, len, P + 56 + 8 * 5, &f64, 8, len, RCFD_EBADSTATE,
-               "window record 2 value 1 is not finite");
+               "snapshot byte 128: window record 2 value 1 is not finite");
     unsigned char zero = 0;
     expect_bad(snap, len, len, &zero, 1, len + 1, RCFD_EBADSTATE, "unexpected bytes");
     u32 = 2;

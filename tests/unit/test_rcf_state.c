@@ -168,6 +168,25 @@ static void test_truncated_and_corrupted_rejected(void **state)
     free(buf);
 }
 
+/* The loader's messages name the section or the byte (from the start of the snapshot). */
+static void test_messages(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = small_snapshot(&len);
+    rcf_forest_t *f;
+    char err[256];
+    rcfd_snap_seal(buf, RCFD_SNAP_KIND_RCF, 1, 10);
+    assert_int_equal(rcf_forest_load(buf, RCFD_SNAP_HEADER_SIZE + 10, &f, err, sizeof err),
+                     RCFD_ETRUNCATED);
+    assert_string_equal(err, "snapshot truncated in parameters at byte 40");
+    memset(buf + RCFD_SNAP_HEADER_SIZE + 24, 0xff, 8); /* outputAfter */
+    rcfd_snap_seal(buf, RCFD_SNAP_KIND_RCF, 1, len - RCFD_SNAP_HEADER_SIZE);
+    assert_int_equal(rcf_forest_load(buf, len, &f, err, sizeof err), RCFD_EBADSTATE);
+    assert_string_equal(err, "snapshot byte 92: outputAfter 18446744073709551615 out of range");
+    free(buf);
+}
+
 /* Damage behind a valid checksum: the structural checks must refuse or yield a working forest. */
 static void test_resealed_damage_never_crashes(void **state)
 {
@@ -249,6 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_continues_exactly),
         cmocka_unit_test(test_truncated_and_corrupted_rejected),
+        cmocka_unit_test(test_messages),
         cmocka_unit_test(test_resealed_damage_never_crashes),
         cmocka_unit_test(test_low_compaction_mark_rejected),
     };

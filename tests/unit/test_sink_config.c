@@ -1,14 +1,17 @@
 /* Output config: per-type tables (strict keys per type), defaults, dead_letter resolution and its
- * rules, the Kafka producer's properties checked at parse time, fsync/format enums. */
+ * rules, the Kafka producer's properties checked at parse time, fsync/format enums, and the
+ * secrets --print-config redacts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "rcfd/status.h"
+#include "stream/redact.h"
 #include "stream/schema.h"
 
 static int parse(const char *outputs, rcfd_config_t **cfg, char *err, size_t es)
@@ -92,11 +95,69 @@ static void test_errors(void **state)
                  "min_grade");
 }
 
+/* --print-config hides header values, URL passwords and sensitive librdkafka properties; the
+ * unredacted print (reload's change check) keeps them. */
+static void test_print_redacts_secrets(void **state)
+{
+    (void)state;
+    setenv("RCFD_TEST_TOKEN", "tok-123", 1);
+    rcfd_config_t *cfg;
+    char err[1024] = "";
+    int rc = parse("[{\"name\":\"a\",\"type\":\"webhook\","
+                   "\"url\":\"https://bob:pw-456@127.0.0.1:1/x?q=1\",\"headers\":"
+                   "{\"Authorization\":\"Bearer ${RCFD_TEST_TOKEN}\",\"X-Empty\":\"\"}},"
+                   "{\"name\":\"k\",\"type\":\"kafka\",\"topic\":\"t\",\"rdkafka\":"
+                   "{\"bootstrap.servers\":\"127.0.0.1:9\",\"sasl.username\":\"alice\","
+                   "\"sasl.password\":\"pw-789\",\"client.id\":\"rcfd-1\"}}]",
+                   &cfg, err, sizeof err);
+    assert_int_equal(rc, 0);
+    char *clear = rcfd_config_print(cfg), *red = rcfd_config_print_redacted(cfg);
+    assert_non_null(clear);
+    assert_non_null(red);
+    static const char *const secrets[] = {"\"Bearer tok-123\"", "pw-456", "pw-789", "alice"};
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+        assert_non_null(strstr(clear, secrets[i]));
+        assert_null(strstr(red, secrets[i]));
+    }
+    static const char *const shown[] = {
+        "\"Authorization\":\t\"***\"",
+        "\"X-Empty\":\t\"\"",
+        "\"url\":\t\"https://bob:***@127.0.0.1:1/x?q=1\"",
+        "\"sasl.password\":\t\"***\"",
+        "\"client.id\":\t\"rcfd-1\"",
+        "\"bootstrap.servers\":\t\"127.0.0.1:9\"",
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        if (strstr(red, shown[i]) == NULL) {
+            fail_msg("%s not in the redacted print:\n%s", shown[i], red);
+        }
+    }
+    cJSON_free(clear);
+    cJSON_free(red);
+    rcfd_config_free(cfg);
+    /* No userinfo, or no password in it: the URL is left alone. */
+    static const char *const kept[] = {"http://h/p@x", "http://user@h/", "h:1", "http://h:80/"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON *outs = cJSON_AddArrayToObject(root, "outputs");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(outs, o);
+        cJSON_AddStringToObject(o, "url", kept[i]);
+        assert_int_equal(rcfd_config_redact(root), 0);
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "url")), kept[i]);
+        cJSON_Delete(root);
+    }
+    assert_true(rcfd_kafka_property_secret("ssl.key.password"));
+    assert_true(rcfd_kafka_property_secret("sasl.oauthbearer.client.secret"));
+    assert_false(rcfd_kafka_property_secret("security.protocol"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types_and_defaults),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_print_redacts_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

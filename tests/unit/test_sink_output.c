@@ -1,7 +1,8 @@
 /* The output host (src/stream/output.c) driven by a fake sink: batches bounded by
  * batch_max_records, per-record settling, RETRY backoff with jitter inside [backoff/2, backoff]
- * and capped, DROP to the dead-letter output with the reason, the filters, byte accounting, and
- * the libuv shutdown idiom (every handle closed, uv_loop_close() == 0). */
+ * and capped, a Retry-After floor under the same cap, DROP to the dead-letter output with the
+ * reason, a fatal sink, the filters, byte accounting, and the libuv shutdown idiom (every
+ * handle closed, uv_loop_close() == 0). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -77,17 +78,24 @@ static void close_all(uv_loop_t *loop, rcfd_output_t *o, size_t n)
     }
 }
 
+/* A fresh loop and one output "t" on the fake sink, the counters reset. */
+static void start_one(uv_loop_t *loop, rcfd_output_conf_t *c, rcfd_output_t *o)
+{
+    memset(fakes, 0, sizeof fakes);
+    done_count = 0;
+    uv_loop_init(loop);
+    *c = conf("t");
+    char err[128];
+    assert_int_equal(rcfd_output_init_type(o, loop, c, &fake_type, err, sizeof err), 0);
+}
+
 static void test_batches_bounded(void **state)
 {
     (void)state;
-    memset(fakes, 0, sizeof fakes);
-    done_count = 0;
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    rcfd_output_conf_t c = conf("t");
+    rcfd_output_conf_t c;
     rcfd_output_t o;
-    char err[128];
-    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    start_one(&loop, &c, &o);
     rcfd_delivery_t d[7];
     char line[8];
     for (int i = 0; i < 7; i++) {
@@ -100,15 +108,19 @@ static void test_batches_bounded(void **state)
     assert_int_equal(fakes[0].sends, 1);
     assert_string_equal(fakes[0].last, "r0\nr1\nr2\n");
     assert_int_equal(rcfd_outputs_queued_bytes(&o, 1), 3 * 3 + 4 * 3);
+    assert_int_equal(rcfd_output_inflight(&o), 7);
     rcfd_output_sent(&o, RCFD_SINK_OK);
     assert_int_equal(done_count, 3);
+    assert_int_equal(rcfd_output_inflight(&o), 4);
     /* Still full (4 >= 3): the next 3 went out right away. */
     assert_int_equal(fakes[0].sends, 2);
     assert_string_equal(fakes[0].last, "r3\nr4\nr5\n");
     /* Settle one record individually, then RETRY: the resend keeps it settled. */
     rcfd_output_record_ok(&o, 1);
     assert_int_equal(done_count, 4);
+    assert_int_equal(rcfd_output_inflight(&o), 3);
     rcfd_output_sent(&o, RCFD_SINK_RETRY);
+    assert_int_equal(rcfd_output_inflight(&o), 3); /* waiting for the resend still counts */
     uint64_t due = uv_timer_get_due_in(&o.retry_timer);
     assert_true(due >= 4 && due <= 8);
     uv_run(&loop, UV_RUN_ONCE);
@@ -130,20 +142,25 @@ static void test_batches_bounded(void **state)
     assert_int_equal(o.stats.records, 7);
     assert_int_equal(o.stats.retries, 1);
     assert_false(isnan(rcfd_output_latency_ms(&o, 0.99)));
+    assert_int_equal(rcfd_output_inflight(&o), 0);
+    /* The /metrics histogram saw every accepted record once; the retried batch waited at least
+     * the 4 ms backoff. */
+    uint64_t seen = 0;
+    for (size_t i = 0; i <= RCFD_LAT_BOUNDS; i++) {
+        seen += o.stats.lat_le[i];
+    }
+    assert_int_equal(seen, 7);
+    assert_true(o.stats.lat_sum >= 2 * 0.004);
     close_all(&loop, &o, 1);
 }
 
 static void test_backoff_capped(void **state)
 {
     (void)state;
-    memset(fakes, 0, sizeof fakes);
-    done_count = 0;
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    rcfd_output_conf_t c = conf("t");
+    rcfd_output_conf_t c;
     rcfd_output_t o;
-    char err[128];
-    assert_int_equal(rcfd_output_init_type(&o, &loop, &c, &fake_type, err, sizeof err), 0);
+    start_one(&loop, &c, &o);
     rcfd_delivery_t d = {.refs = 1, .done = on_done};
     rcfd_output_submit(&o, "x", 1, &d);
     rcfd_output_flush(&o);
@@ -155,6 +172,19 @@ static void test_backoff_capped(void **state)
         step = step * 2 > 64 ? 64 : step * 2;
         uv_timer_stop(&o.retry_timer);
     }
+    /* A server's Retry-After: a floor under the jittered backoff, capped at retry_max_ms (64). */
+    rcfd_output_retry_after(&o, 50);
+    uint64_t due = uv_timer_get_due_in(&o.retry_timer);
+    assert_true(due >= 50 && due <= 64);
+    uv_timer_stop(&o.retry_timer);
+    rcfd_output_retry_after(&o, 3600 * 1000);
+    assert_int_equal(uv_timer_get_due_in(&o.retry_timer), 64);
+    uv_timer_stop(&o.retry_timer);
+    rcfd_output_retry_after(&o, 1);
+    due = uv_timer_get_due_in(&o.retry_timer);
+    assert_true(due >= 32 && due <= 64);
+    uv_timer_stop(&o.retry_timer);
+    assert_int_equal(o.stats.retries, 11);
     rcfd_output_sent(&o, RCFD_SINK_OK);
     assert_int_equal(o.backoff_ms, 8); /* reset by success */
     rcfd_delivery_unref(&d);
@@ -192,6 +222,45 @@ static void test_drop_to_dead_letter(void **state)
     close_all(&loop, o, 2);
 }
 
+static int fatal_calls;
+static void on_fatal(void *ud)
+{
+    (void)ud;
+    fatal_calls++;
+}
+
+/* A sink that can never deliver again: on_fatal runs once, nothing more is sent, the records stay
+ * unaccepted (their deliveries are only released by abandon). */
+static void test_fatal(void **state)
+{
+    (void)state;
+    fatal_calls = 0;
+    uv_loop_t loop;
+    rcfd_output_conf_t c;
+    rcfd_output_t o;
+    start_one(&loop, &c, &o);
+    o.on_fatal = on_fatal;
+    rcfd_delivery_t d[5];
+    for (int i = 0; i < 5; i++) {
+        d[i] = (rcfd_delivery_t){.refs = 1, .done = on_done};
+        assert_int_equal(rcfd_output_submit(&o, "x", 1, &d[i]), 0);
+        rcfd_delivery_unref(&d[i]);
+    }
+    assert_int_equal(fakes[0].sends, 1); /* the first 3 are in flight */
+    rcfd_output_record_ok(&o, 0);
+    rcfd_output_fatal(&o, "fatal producer error");
+    rcfd_output_fatal(&o, "again");
+    assert_int_equal(fatal_calls, 1);
+    rcfd_output_flush(&o);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(fakes[0].sends, 1);
+    assert_int_equal(done_count, 1);
+    assert_int_equal(rcfd_output_inflight(&o), 4);
+    assert_false(rcfd_output_idle(&o));
+    close_all(&loop, &o, 1);
+    assert_int_equal(done_count, 5);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -220,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_batches_bounded),
         cmocka_unit_test(test_backoff_capped),
         cmocka_unit_test(test_drop_to_dead_letter),
+        cmocka_unit_test(test_fatal),
         cmocka_unit_test(test_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
