@@ -83,13 +83,15 @@ static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
     if (o->topic != NULL) {
         rc = rc ? rc : rcfd_buf_puts(out, ",\"topic\":");
         rc = rc ? rc : rcfd_buf_json_string(out, o->topic, strlen(o->topic));
-        rc = rc ? rc
-                : rcfd_buf_printf(out, ",\"partition\":%d,\"offset\":%lld", (int)o->partition,
-                                  (long long)o->offset);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"partition\":");
+        rc = rc ? rc : rcfd_buf_put_i64(out, o->partition);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"offset\":");
+        rc = rc ? rc : rcfd_buf_put_i64(out, o->offset);
     } else {
         rc = rc ? rc : rcfd_buf_puts(out, ",\"path\":");
         rc = rc ? rc : rcfd_buf_json_string(out, o->path, strlen(o->path));
-        rc = rc ? rc : rcfd_buf_printf(out, ",\"line\":%llu", (unsigned long long)o->line);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"line\":");
+        rc = rc ? rc : rcfd_buf_put_u64(out, o->line);
     }
     return rc;
 }

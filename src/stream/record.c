@@ -188,9 +188,7 @@ void rcfd_record_clear(rcfd_record_t *r)
 {
     cJSON_Delete(r->json);
     r->json = NULL;
-    rcfd_free(r->printed);
-    r->printed = NULL;
-    r->printed_len = 0;
+    r->have_printed = 0;
     r->n_cols = 0;
     rcfd_buf_reset(&r->cells);
 }
@@ -420,62 +418,158 @@ number:
     return 0;
 }
 
-/* JSON number grammar, so numeric CSV cells are copied verbatim as numbers. */
-static int is_json_number(const char *s)
+/* JSON number grammar over s[0..n): numeric CSV cells are copied verbatim as numbers, and JSON
+ * numbers are copied as written only when strict. */
+static int json_number_ok(const char *s, size_t n)
 {
-    if (*s == '-') {
+    const char *e = s + n;
+    if (s < e && *s == '-') {
         s++;
     }
-    if (*s == '0') {
+    if (s < e && *s == '0') {
         s++;
-    } else if (isdigit((unsigned char)*s)) {
-        while (isdigit((unsigned char)*s)) {
+    } else if (s < e && isdigit((unsigned char)*s)) {
+        while (s < e && isdigit((unsigned char)*s)) {
             s++;
         }
     } else {
         return 0;
     }
-    if (*s == '.') {
+    if (s < e && *s == '.') {
         s++;
-        if (!isdigit((unsigned char)*s)) {
+        if (s == e || !isdigit((unsigned char)*s)) {
             return 0;
         }
-        while (isdigit((unsigned char)*s)) {
+        while (s < e && isdigit((unsigned char)*s)) {
             s++;
         }
     }
-    if (*s == 'e' || *s == 'E') {
+    if (s < e && (*s == 'e' || *s == 'E')) {
         s++;
-        if (*s == '+' || *s == '-') {
+        if (s < e && (*s == '+' || *s == '-')) {
             s++;
         }
-        if (!isdigit((unsigned char)*s)) {
+        if (s == e || !isdigit((unsigned char)*s)) {
             return 0;
         }
-        while (isdigit((unsigned char)*s)) {
+        while (s < e && isdigit((unsigned char)*s)) {
             s++;
         }
     }
-    return *s == '\0';
+    return s == e;
+}
+
+static int is_json_number(const char *s)
+{
+    return json_number_ok(s, strlen(s));
+}
+
+static int is_number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* Appends the JSON object in s[0..len) (already accepted by cJSON) without insignificant
+ * whitespace: no tree is printed and numbers keep their text (a 64-bit id is not rounded through a
+ * double). A raw control character inside a string, which cJSON accepts, is escaped as cJSON
+ * prints it so the line stays valid JSON. Returns 1 when the text has a number that is not strict
+ * JSON, or does not end where expected: the caller prints the tree instead. */
+static int json_minify(rcfd_buf_t *b, const char *s, size_t len)
+{
+    int rc = rcfd_buf_reserve(b, len);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t i = 0;
+    while (i < len && s[i] != '{') {
+        i++; /* whitespace or a UTF-8 byte order mark, which cJSON skips */
+    }
+    int depth = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"') {
+            size_t start = i++;
+            for (;;) {
+                if (i >= len) {
+                    return 1;
+                }
+                unsigned char d = (unsigned char)s[i];
+                if (d == '\\') {
+                    i += 2;
+                    continue;
+                }
+                if (d == '"') {
+                    i++;
+                    break;
+                }
+                if (d < 0x20) {
+                    static const char short_esc[] = "btn\0fr"; /* \b \t \n, \f \r */
+                    char esc[8];
+                    if (d >= '\b' && d <= '\r' && d != '\v') {
+                        esc[0] = '\\';
+                        esc[1] = short_esc[d - '\b'];
+                        esc[2] = '\0';
+                    } else {
+                        snprintf(esc, sizeof esc, "\\u%04x", d);
+                    }
+                    if ((rc = rcfd_buf_append(b, s + start, i - start)) != 0 ||
+                        (rc = rcfd_buf_puts(b, esc)) != 0) {
+                        return rc;
+                    }
+                    start = i + 1;
+                }
+                i++;
+            }
+            if ((rc = rcfd_buf_append(b, s + start, i - start)) != 0) {
+                return rc;
+            }
+        } else if (c <= 0x20) {
+            i++; /* cJSON's whitespace is every byte up to the space */
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t start = i;
+            while (i < len && is_number_char(s[i])) {
+                i++;
+            }
+            if (!json_number_ok(s + start, i - start)) {
+                return 1;
+            }
+            if ((rc = rcfd_buf_append(b, s + start, i - start)) != 0) {
+                return rc;
+            }
+        } else {
+            depth += c == '{' || c == '[';
+            depth -= c == '}' || c == ']';
+            if ((rc = rcfd_buf_putc(b, (char)c)) != 0) {
+                return rc;
+            }
+            i++;
+            if (depth == 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
 }
 
 int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len)
 {
-    if (r->printed == NULL) {
+    if (!r->have_printed) {
+        rcfd_buf_t *b = &r->printed;
+        rcfd_buf_reset(b);
+        int rc;
         if (r->format == RCFD_FORMAT_JSON) {
-            char *p = cJSON_PrintUnformatted(r->json);
-            if (p == NULL) {
-                return RCFD_ENOMEM;
+            rc = json_minify(b, r->data, r->len);
+            if (rc > 0) {
+                rcfd_buf_reset(b);
+                char *p = cJSON_PrintUnformatted(r->json);
+                if (p == NULL) {
+                    return RCFD_ENOMEM;
+                }
+                rc = rcfd_buf_puts(b, p);
+                cJSON_free(p);
             }
-            r->printed = rcfd_strdup(p);
-            cJSON_free(p);
-            if (r->printed == NULL) {
-                return RCFD_ENOMEM;
-            }
-            r->printed_len = strlen(r->printed);
         } else {
-            rcfd_buf_t b = {0};
-            int rc = rcfd_buf_putc(&b, '{');
+            rc = rcfd_buf_putc(b, '{');
             for (size_t i = 0; rc == 0 && i < r->n_cols; i++) {
                 const char *cell = r->cells.p + r->offs[i];
                 char idx[24];
@@ -485,30 +579,30 @@ int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len)
                 } else {
                     snprintf(idx, sizeof idx, "%zu", i);
                 }
-                rc = i ? rcfd_buf_putc(&b, ',') : 0;
-                rc = rc ? rc : rcfd_buf_json_string(&b, name, strlen(name));
-                rc = rc ? rc : rcfd_buf_putc(&b, ':');
+                rc = i ? rcfd_buf_putc(b, ',') : 0;
+                rc = rc ? rc : rcfd_buf_json_string(b, name, strlen(name));
+                rc = rc ? rc : rcfd_buf_putc(b, ':');
                 rc = rc ? rc
-                        : is_json_number(cell) ? rcfd_buf_puts(&b, cell)
-                                               : rcfd_buf_json_string(&b, cell, strlen(cell));
+                        : is_json_number(cell) ? rcfd_buf_puts(b, cell)
+                                               : rcfd_buf_json_string(b, cell, strlen(cell));
             }
-            rc = rc ? rc : rcfd_buf_putc(&b, '}');
-            if (rc != 0) {
-                rcfd_buf_free(&b);
-                return rc;
-            }
-            r->printed = b.p;
-            r->printed_len = b.len;
+            rc = rc ? rc : rcfd_buf_putc(b, '}');
         }
+        if (rc != 0) {
+            rcfd_buf_reset(b);
+            return rc;
+        }
+        r->have_printed = 1;
     }
-    *out = r->printed;
-    *len = r->printed_len;
+    *out = r->printed.p;
+    *len = r->printed.len;
     return 0;
 }
 
 void rcfd_record_free(rcfd_record_t *r)
 {
     rcfd_record_clear(r);
+    rcfd_buf_free(&r->printed);
     rcfd_buf_free(&r->cells);
     rcfd_free(r->offs);
     r->offs = NULL;

@@ -38,8 +38,8 @@ typedef struct rcfd_record {
     size_t *offs;
     size_t n_cols, cap_cols;
     const rcfd_strlist_t *columns; /* CSV column names (borrowed), may be NULL */
-    char *printed;                 /* cached compact JSON of the original record */
-    size_t printed_len;
+    rcfd_buf_t printed; /* cached compact JSON of the original record; kept across records */
+    int have_printed;
 } rcfd_record_t;
 
 /* Parses data[0..len). For CSV, `delim` separates cells and `columns` names them (may be NULL or
@@ -62,7 +62,10 @@ int rcfd_record_time_us(const rcfd_record_t *r, const rcfd_field_t *f, int unit,
 int rcfd_parse_iso8601_us(const char *s, int64_t *out);
 
 /* The original record as a compact JSON object (CSV: keyed by column name, or by index when the
- * columns have no names; numeric cells become numbers). Cached; owned by the record. */
+ * columns have no names; numeric cells become numbers). JSON: the input text without
+ * insignificant whitespace, numbers and escapes as written (control characters inside strings
+ * escaped); printed from the parsed tree only when a number is not strict JSON ("01", "1.").
+ * Cached until the next parse; owned by the record. */
 int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len);
 
 /* CSV line splitter (RFC 4180 quoting). Exposed for tests. */

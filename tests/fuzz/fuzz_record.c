@@ -55,6 +55,35 @@ static void compile(selection_t *s, const char *const *specs, size_t n, const ch
     }
 }
 
+/* Same members in the same order (duplicate names included, which cJSON_Compare cannot tell
+ * apart); numbers as cJSON_Compare compares them, and a non-finite number may come back as null
+ * (cJSON prints it so when it prints the tree). */
+static int same_tree(const cJSON *a, const cJSON *b)
+{
+    if (cJSON_IsNumber(b) && !isfinite(b->valuedouble) && cJSON_IsNull(a)) {
+        return 1;
+    }
+    if ((a->type & 0xFF) != (b->type & 0xFF) || (a->string == NULL) != (b->string == NULL) ||
+        (a->string != NULL && strcmp(a->string, b->string) != 0)) {
+        return 0;
+    }
+    if (cJSON_IsString(a) && strcmp(a->valuestring, b->valuestring) != 0) {
+        return 0;
+    }
+    if (cJSON_IsNumber(a) && a->valuedouble != b->valuedouble &&
+        !(fabs(a->valuedouble - b->valuedouble) <=
+          fmax(fabs(a->valuedouble), fabs(b->valuedouble)) * DBL_EPSILON)) {
+        return 0;
+    }
+    const cJSON *x = a->child, *y = b->child;
+    for (; x != NULL && y != NULL; x = x->next, y = y->next) {
+        if (!same_tree(x, y)) {
+            return 0;
+        }
+    }
+    return x == NULL && y == NULL;
+}
+
 static void check_record(rcfd_record_t *r, const selection_t *s)
 {
     char reason[256];
@@ -98,6 +127,10 @@ static void check_record(rcfd_record_t *r, const selection_t *s)
         abort(); /* the record's JSON form must be a JSON object */
     }
     if (r->format == RCFD_FORMAT_CSV && (size_t)cJSON_GetArraySize(back) != r->n_cols) {
+        abort();
+    }
+    /* JSON: the copied text means what the input meant. */
+    if (r->format == RCFD_FORMAT_JSON && !same_tree(back, r->json)) {
         abort();
     }
     cJSON_Delete(back);
