@@ -102,6 +102,19 @@ int rcfd_buf_json_string(rcfd_buf_t *b, const char *s, size_t len)
     if (rc != 0) {
         return rc;
     }
+    size_t n = 0;
+    while (n < len && (unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\') {
+        n++;
+    }
+    if (n == len) { /* nothing to escape, the usual case: one copy */
+        char *o = b->p + b->len;
+        o[0] = '"';
+        memcpy(o + 1, s, len);
+        o[len + 1] = '"';
+        o[len + 2] = '\0';
+        b->len += len + 2;
+        return 0;
+    }
     rcfd_buf_putc(b, '"');
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
@@ -150,13 +163,16 @@ static void fmt_double_printf(char *out, size_t size, double v)
 
 typedef unsigned __int128 u128;
 
-static u128 pow10_u128(int k)
+#define P10_19 ((u128)10000000000000000000ULL)
+static const u128 pow10_tab[23] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, P10_19, P10_19 * 10, P10_19 * 100, P10_19 * 1000};
+
+static u128 pow10_u128(int k) /* 0 <= k <= 22 */
 {
-    u128 p = 1;
-    while (k-- > 0) {
-        p *= 10;
-    }
-    return p;
+    return pow10_tab[k];
 }
 
 /* The same text as fmt_double_printf, exactly, for normal doubles with |v| < 2^53 whose digits

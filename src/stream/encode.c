@@ -28,7 +28,7 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *cons
     int collide = 0;
     if (rec->format == RCFD_FORMAT_JSON) {
         for (size_t i = 0; res[i] != NULL; i++) {
-            collide |= cJSON_GetObjectItemCaseSensitive(rec->json, res[i]) != NULL;
+            collide |= rcfd_record_has_member(rec, res[i]);
         }
     } else {
         for (size_t i = 0; rec->columns != NULL && i < rec->columns->n; i++) {

@@ -28,11 +28,28 @@ int rcfd_field_compile(rcfd_field_t *f, const char *spec);
 int rcfd_field_resolve_csv(rcfd_field_t *f, const rcfd_strlist_t *columns);
 void rcfd_field_free(rcfd_field_t *f);
 
+/* One JSON value of the fast path's flat form, in document order; an object's members are a
+ * RCFD_JT_KEY token followed by the value's tokens. */
+typedef struct rcfd_jtok {
+    uint32_t start; /* first byte (strings and keys: after the quote) */
+    uint32_t len;   /* bytes (strings and keys: between the quotes) */
+    uint32_t end;   /* index of the first token after this value and everything inside it */
+    uint32_t type;  /* RCFD_JT_* (record.c) */
+} rcfd_jtok_t;
+
 typedef struct rcfd_record {
     int format; /* RCFD_FORMAT_JSON or RCFD_FORMAT_CSV */
     const char *data;
     size_t len;
-    cJSON *json; /* JSON: the parsed object */
+    /* JSON is decoded into `toks` when it is plain RFC 8259 JSON with no escapes in strings (the
+     * usual record: nothing is allocated or converted until a field is read); anything else
+     * (escapes, cJSON's leniencies, errors) goes through cJSON into `json`, so what is accepted
+     * and the error messages are cJSON's either way. Exactly one of the two is in use. */
+    cJSON *json;
+    rcfd_jtok_t *toks;
+    size_t n_toks, cap_toks;
+    rcfd_buf_t scratch; /* a fast-path string value as a C string */
+    int cjson_only;     /* tests: decode JSON with cJSON alone, to compare with the fast path */
     /* CSV: unescaped cells, NUL-separated in `cells`, starting at offs[i]. */
     rcfd_buf_t cells;
     size_t *offs;
@@ -71,6 +88,9 @@ int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len);
 /* CSV line splitter (RFC 4180 quoting). Exposed for tests. */
 int rcfd_csv_split(rcfd_record_t *r, const char *data, size_t len, char delim, char *reason,
                    size_t reason_size);
+
+/* Whether a JSON record has a top-level member with this name (CSV: 0). */
+int rcfd_record_has_member(const rcfd_record_t *r, const char *name);
 
 /* Releases the record's reusable buffers too. */
 void rcfd_record_free(rcfd_record_t *r);
