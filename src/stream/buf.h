@@ -24,6 +24,9 @@ int rcfd_buf_json_string(rcfd_buf_t *b, const char *s, size_t len);
 /* Appends a double as the shortest JSON number that reads back to the same value; non-finite
  * values become null (JSON has no NaN). */
 int rcfd_buf_json_double(rcfd_buf_t *b, double v);
+/* Appends a decimal integer (what printf's %lld / %llu would write). */
+int rcfd_buf_put_i64(rcfd_buf_t *b, long long v);
+int rcfd_buf_put_u64(rcfd_buf_t *b, unsigned long long v);
 /* Formats a double into out (>= 32 bytes) as rcfd_buf_json_double would, without the null case. */
 void rcfd_fmt_double(char *out, size_t size, double v);
 void rcfd_buf_reset(rcfd_buf_t *b);

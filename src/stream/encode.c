@@ -28,7 +28,7 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *cons
     int collide = 0;
     if (rec->format == RCFD_FORMAT_JSON) {
         for (size_t i = 0; res[i] != NULL; i++) {
-            collide |= cJSON_GetObjectItemCaseSensitive(rec->json, res[i]) != NULL;
+            collide |= rcfd_record_has_member(rec, res[i]);
         }
     } else {
         for (size_t i = 0; rec->columns != NULL && i < rec->columns->n; i++) {
@@ -83,13 +83,15 @@ static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
     if (o->topic != NULL) {
         rc = rc ? rc : rcfd_buf_puts(out, ",\"topic\":");
         rc = rc ? rc : rcfd_buf_json_string(out, o->topic, strlen(o->topic));
-        rc = rc ? rc
-                : rcfd_buf_printf(out, ",\"partition\":%d,\"offset\":%lld", (int)o->partition,
-                                  (long long)o->offset);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"partition\":");
+        rc = rc ? rc : rcfd_buf_put_i64(out, o->partition);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"offset\":");
+        rc = rc ? rc : rcfd_buf_put_i64(out, o->offset);
     } else {
         rc = rc ? rc : rcfd_buf_puts(out, ",\"path\":");
         rc = rc ? rc : rcfd_buf_json_string(out, o->path, strlen(o->path));
-        rc = rc ? rc : rcfd_buf_printf(out, ",\"line\":%llu", (unsigned long long)o->line);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"line\":");
+        rc = rc ? rc : rcfd_buf_put_u64(out, o->line);
     }
     return rc;
 }

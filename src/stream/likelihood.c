@@ -82,14 +82,20 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
     if (isnan(score)) {
         return NAN;
     }
-    double mx = 0.0;
-    for (size_t i = 0; i < nv->n; i++) {
-        mx = nv->ring[i] > mx ? nv->ring[i] : mx;
-    }
+    double mx = nv->max;
+    int evicts_max = nv->n == RCFD_NOVELTY_WINDOW && nv->ring[nv->pos] == mx && !(score >= mx);
     nv->ring[nv->pos] = score;
     nv->pos = (nv->pos + 1) % RCFD_NOVELTY_WINDOW;
     if (nv->n < RCFD_NOVELTY_WINDOW) {
         nv->n++;
+    }
+    if (evicts_max) {
+        nv->max = 0.0;
+        for (size_t i = 0; i < nv->n; i++) {
+            nv->max = nv->ring[i] > nv->max ? nv->ring[i] : nv->max;
+        }
+    } else if (score > nv->max) {
+        nv->max = score;
     }
     double v = score - RCFD_NOVELTY_FRACTION * mx;
     return v > 0.0 ? v : 0.0;

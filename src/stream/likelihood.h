@@ -43,6 +43,7 @@ double rcfd_likelihood_update(rcfd_likelihood_t *lh, double score);
 typedef struct rcfd_novelty {
     double ring[RCFD_NOVELTY_WINDOW];
     size_t n, pos;
+    double max; /* max(0, ring): rescanned only when the maximum leaves the window */
 } rcfd_novelty_t;
 
 void rcfd_novelty_init(rcfd_novelty_t *nv);

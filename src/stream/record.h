@@ -28,18 +28,35 @@ int rcfd_field_compile(rcfd_field_t *f, const char *spec);
 int rcfd_field_resolve_csv(rcfd_field_t *f, const rcfd_strlist_t *columns);
 void rcfd_field_free(rcfd_field_t *f);
 
+/* One JSON value of the fast path's flat form, in document order; an object's members are a
+ * RCFD_JT_KEY token followed by the value's tokens. */
+typedef struct rcfd_jtok {
+    uint32_t start; /* first byte (strings and keys: after the quote) */
+    uint32_t len;   /* bytes (strings and keys: between the quotes) */
+    uint32_t end;   /* index of the first token after this value and everything inside it */
+    uint32_t type;  /* RCFD_JT_* (record.c) */
+} rcfd_jtok_t;
+
 typedef struct rcfd_record {
     int format; /* RCFD_FORMAT_JSON or RCFD_FORMAT_CSV */
     const char *data;
     size_t len;
-    cJSON *json; /* JSON: the parsed object */
+    /* JSON is decoded into `toks` when it is plain RFC 8259 JSON with no escapes in strings (the
+     * usual record: nothing is allocated or converted until a field is read); anything else
+     * (escapes, cJSON's leniencies, errors) goes through cJSON into `json`, so what is accepted
+     * and the error messages are cJSON's either way. Exactly one of the two is in use. */
+    cJSON *json;
+    rcfd_jtok_t *toks;
+    size_t n_toks, cap_toks;
+    rcfd_buf_t scratch; /* a fast-path string value as a C string */
+    int cjson_only;     /* tests: decode JSON with cJSON alone, to compare with the fast path */
     /* CSV: unescaped cells, NUL-separated in `cells`, starting at offs[i]. */
     rcfd_buf_t cells;
     size_t *offs;
     size_t n_cols, cap_cols;
     const rcfd_strlist_t *columns; /* CSV column names (borrowed), may be NULL */
-    char *printed;                 /* cached compact JSON of the original record */
-    size_t printed_len;
+    rcfd_buf_t printed; /* cached compact JSON of the original record; kept across records */
+    int have_printed;
 } rcfd_record_t;
 
 /* Parses data[0..len). For CSV, `delim` separates cells and `columns` names them (may be NULL or
@@ -62,12 +79,18 @@ int rcfd_record_time_us(const rcfd_record_t *r, const rcfd_field_t *f, int unit,
 int rcfd_parse_iso8601_us(const char *s, int64_t *out);
 
 /* The original record as a compact JSON object (CSV: keyed by column name, or by index when the
- * columns have no names; numeric cells become numbers). Cached; owned by the record. */
+ * columns have no names; numeric cells become numbers). JSON: the input text without
+ * insignificant whitespace, numbers and escapes as written (control characters inside strings
+ * escaped); printed from the parsed tree only when a number is not strict JSON ("01", "1.").
+ * Cached until the next parse; owned by the record. */
 int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len);
 
 /* CSV line splitter (RFC 4180 quoting). Exposed for tests. */
 int rcfd_csv_split(rcfd_record_t *r, const char *data, size_t len, char delim, char *reason,
                    size_t reason_size);
+
+/* Whether a JSON record has a top-level member with this name (CSV: 0). */
+int rcfd_record_has_member(const rcfd_record_t *r, const char *name);
 
 /* Releases the record's reusable buffers too. */
 void rcfd_record_free(rcfd_record_t *r);

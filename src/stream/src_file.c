@@ -36,6 +36,7 @@ typedef struct file_src {
     int have_first;
     int64_t first_ts_us;
     uint64_t start_ns;
+    rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
 } file_src_t;
 
 static void process(file_src_t *f);
@@ -43,7 +44,8 @@ static void process(file_src_t *f);
 static void on_delivered(rcfd_delivery_t *d)
 {
     file_src_t *f = d->owner;
-    rcfd_free(d);
+    d->part = f->spare; /* kept for the next line: no malloc/free per record */
+    f->spare = d;
     rcfd_runtime_inflight_done(f->s->rt, f->s);
     if (f->eof && !f->stopping && f->s->inflight == 0 && f->pos >= f->buf.len && !f->s->finished) {
         rcfd_runtime_source_finished(f->s->rt, f->s);
@@ -246,7 +248,13 @@ static int handle_line(file_src_t *f, const char *p, size_t n)
             }
         }
     }
-    rcfd_delivery_t *d = rcfd_calloc(1, sizeof *d);
+    rcfd_delivery_t *d = f->spare;
+    if (d != NULL) {
+        f->spare = d->part;
+        memset(d, 0, sizeof *d);
+    } else {
+        d = rcfd_calloc(1, sizeof *d);
+    }
     if (d == NULL) {
         RCFD_LOG(RCFD_LOG_ERROR, s->conf->name, "out of memory");
         rcfd_runtime_fail(rt, RCFD_EXIT_SOFTWARE);
@@ -366,6 +374,11 @@ static void file_destroy(rcfd_source_t *s)
     }
     rcfd_buf_free(&f->buf);
     rcfd_free(f->chunk);
+    while (f->spare != NULL) {
+        rcfd_delivery_t *d = f->spare;
+        f->spare = d->part;
+        rcfd_free(d);
+    }
     rcfd_free(f);
     s->impl = NULL;
 }

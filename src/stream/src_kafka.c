@@ -57,6 +57,7 @@ typedef struct kafka_src {
     uv_timer_t safety;
     uv_prepare_t store;
     kpart_t *parts;
+    rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
 } kafka_src_t;
 
@@ -178,7 +179,8 @@ static void on_delivered(rcfd_delivery_t *d)
     if (p->revoked && rcfd_ackq_pending(&p->q) == 0) {
         free_part(k, p);
     }
-    rcfd_free(d);
+    d->part = k->spare; /* kept for the next message: no malloc/free per record */
+    k->spare = d;
     rcfd_runtime_inflight_done(k->s->rt, k->s);
 }
 
@@ -252,7 +254,13 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
     if (p->resume_at >= 0 && !check_resume(k, p, m->offset)) {
         return;
     }
-    rcfd_delivery_t *d = rcfd_calloc(1, sizeof *d);
+    rcfd_delivery_t *d = k->spare;
+    if (d != NULL) {
+        k->spare = d->part;
+        memset(d, 0, sizeof *d);
+    } else {
+        d = rcfd_calloc(1, sizeof *d);
+    }
     if (d == NULL || rcfd_ackq_push(&p->q, m->offset, &d->seq) != 0) {
         rcfd_free(d);
         RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
@@ -703,6 +711,11 @@ static void kafka_destroy(rcfd_source_t *s)
     }
     while (k->parts != NULL) {
         free_part(k, k->parts);
+    }
+    while (k->spare != NULL) {
+        rcfd_delivery_t *d = k->spare;
+        k->spare = d->part;
+        rcfd_free(d);
     }
     rcfd_free(k);
     s->impl = NULL;

@@ -2,7 +2,8 @@
  * CSV line with named columns (','), and as a CSV line without names (';', fields by index). Each
  * decoder must fail cleanly or give a record whose fields read back sanely: numbers finite and in
  * the float range, keys NUL-terminated within the buffer, and the record's JSON form a JSON object
- * (for CSV: one member per cell). A broken invariant aborts. */
+ * (for CSV: one member per cell). JSON is also decoded with cJSON alone and must read the same
+ * as through the fast path. A broken invariant aborts. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -55,6 +56,35 @@ static void compile(selection_t *s, const char *const *specs, size_t n, const ch
     }
 }
 
+/* Same members in the same order (duplicate names included, which cJSON_Compare cannot tell
+ * apart); numbers as cJSON_Compare compares them, and a non-finite number may come back as null
+ * (cJSON prints it so when it prints the tree). */
+static int same_tree(const cJSON *a, const cJSON *b)
+{
+    if (cJSON_IsNumber(b) && !isfinite(b->valuedouble) && cJSON_IsNull(a)) {
+        return 1;
+    }
+    if ((a->type & 0xFF) != (b->type & 0xFF) || (a->string == NULL) != (b->string == NULL) ||
+        (a->string != NULL && strcmp(a->string, b->string) != 0)) {
+        return 0;
+    }
+    if (cJSON_IsString(a) && strcmp(a->valuestring, b->valuestring) != 0) {
+        return 0;
+    }
+    if (cJSON_IsNumber(a) && a->valuedouble != b->valuedouble &&
+        !(fabs(a->valuedouble - b->valuedouble) <=
+          fmax(fabs(a->valuedouble), fabs(b->valuedouble)) * DBL_EPSILON)) {
+        return 0;
+    }
+    const cJSON *x = a->child, *y = b->child;
+    for (; x != NULL && y != NULL; x = x->next, y = y->next) {
+        if (!same_tree(x, y)) {
+            return 0;
+        }
+    }
+    return x == NULL && y == NULL;
+}
+
 static void check_record(rcfd_record_t *r, const selection_t *s)
 {
     char reason[256];
@@ -100,6 +130,14 @@ static void check_record(rcfd_record_t *r, const selection_t *s)
     if (r->format == RCFD_FORMAT_CSV && (size_t)cJSON_GetArraySize(back) != r->n_cols) {
         abort();
     }
+    /* JSON: the copied text means what the input meant. */
+    if (r->format == RCFD_FORMAT_JSON) {
+        cJSON *orig = cJSON_ParseWithLength(r->data, r->len);
+        if (orig == NULL || !same_tree(back, orig)) {
+            abort();
+        }
+        cJSON_Delete(orig);
+    }
     cJSON_Delete(back);
     /* Cached: a second call gives the same text. */
     const char *js2 = NULL;
@@ -124,6 +162,79 @@ static void decode(rcfd_record_t *r, int format, const char *data, size_t len, c
         abort();
     }
     rcfd_record_clear(r);
+}
+
+/* JSON twice: the fast path (when it takes the record) and cJSON alone must agree on everything a
+ * pipeline reads: the parse result and reason, each field, the key, the time and the JSON text. */
+typedef struct reading {
+    int rc;
+    char reason[256];
+    double v[MAX_FIELDS];
+    int vrc[MAX_FIELDS];
+    char vreason[MAX_FIELDS][128];
+    char key[64];
+    int krc;
+    size_t klen;
+    int64_t t[3];
+    int trc[3];
+    char *js;
+    size_t js_len;
+} reading_t;
+
+static void read_json(rcfd_record_t *r, int cjson_only, const char *data, size_t len,
+                      const selection_t *s, reading_t *out)
+{
+    memset(out, 0, sizeof *out);
+    r->cjson_only = cjson_only;
+    out->rc = rcfd_record_parse(r, RCFD_FORMAT_JSON, data, len, ',', NULL, out->reason,
+                                sizeof out->reason);
+    r->cjson_only = 0;
+    if (out->rc == 0) {
+        for (size_t i = 0; i < s->n_fields; i++) {
+            out->vrc[i] = rcfd_record_number(r, &s->fields[i], &out->v[i], out->vreason[i],
+                                             sizeof out->vreason[i]);
+        }
+        out->krc = rcfd_record_text(r, &s->key, out->key, sizeof out->key, &out->klen,
+                                    out->reason, sizeof out->reason);
+        for (int u = 0; u < 3; u++) {
+            out->trc[u] = rcfd_record_time_us(r, &s->ts, u, &out->t[u], out->reason,
+                                              sizeof out->reason);
+        }
+        const char *js;
+        if (rcfd_record_json(r, &js, &out->js_len) == 0) {
+            out->js = malloc(out->js_len + 1);
+            if (out->js != NULL) {
+                memcpy(out->js, js, out->js_len + 1);
+            }
+        }
+    }
+    rcfd_record_clear(r);
+}
+
+static void compare_json_paths(rcfd_record_t *r, const char *data, size_t len,
+                               const selection_t *s)
+{
+    static reading_t a, b;
+    read_json(r, 0, data, len, s, &a);
+    read_json(r, 1, data, len, s, &b);
+    if (a.rc != b.rc || strcmp(a.reason, b.reason) != 0 || a.krc != b.krc ||
+        strcmp(a.key, b.key) != 0 || a.klen != b.klen || (a.js == NULL) != (b.js == NULL) ||
+        (a.js != NULL && (a.js_len != b.js_len || memcmp(a.js, b.js, a.js_len) != 0))) {
+        abort();
+    }
+    for (size_t i = 0; i < s->n_fields; i++) {
+        if (a.vrc[i] != b.vrc[i] || strcmp(a.vreason[i], b.vreason[i]) != 0 ||
+            (a.vrc[i] == 0 && memcmp(&a.v[i], &b.v[i], sizeof a.v[i]) != 0)) {
+            abort();
+        }
+    }
+    for (int u = 0; u < 3; u++) {
+        if (a.trc[u] != b.trc[u] || (a.trc[u] == 0 && a.t[u] != b.t[u])) {
+            abort();
+        }
+    }
+    free(a.js);
+    free(b.js);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -153,6 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(copy, data, size);
     decode(&rec, RCFD_FORMAT_JSON, copy, size, ',', NULL, &json_sel);
+    compare_json_paths(&rec, copy, size, &json_sel);
     decode(&rec, RCFD_FORMAT_CSV, copy, size, ',', &columns, &csv_named_sel);
     decode(&rec, RCFD_FORMAT_CSV, copy, size, ';', NULL, &csv_index_sel);
     free(copy);

@@ -3,7 +3,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -112,12 +115,90 @@ static void test_dead_letter(void **state)
     rcfd_buf_free(&b);
 }
 
+/* rcfd_fmt_double's integer shortcut gives printf's text exactly: the shortest of %.15g..%.17g
+ * that strtod reads back to the same double. Random bit patterns, scores, dyadic values (exact
+ * decimal ties), neighbours of powers of ten and two. */
+static void fmt_reference(char *out, size_t size, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, size, "%.*g", prec, v);
+        if (strtod(out, NULL) == v) {
+            break;
+        }
+    }
+}
+
+static uint64_t xs = 88172645463325252ULL;
+static uint64_t xorshift(void)
+{
+    xs ^= xs << 13;
+    xs ^= xs >> 7;
+    xs ^= xs << 17;
+    return xs;
+}
+
+static int fmt_mismatches;
+static void fmt_check(double v)
+{
+    char want[64], got[64];
+    fmt_reference(want, sizeof want, v);
+    rcfd_fmt_double(got, sizeof got, v);
+    if (strcmp(want, got) != 0 && fmt_mismatches++ < 10) {
+        print_error("%.17g: printf %s, rcfd_fmt_double %s\n", v, want, got);
+    }
+}
+
+static void test_fmt_double(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 40000; i++) {
+        uint64_t r = xorshift();
+        double v;
+        switch (i % 4) {
+        case 0:
+            memcpy(&v, &r, sizeof v);
+            break;
+        case 1:
+            v = ldexp((double)(r >> 11), -53) * pow(10, (int)(xorshift() % 24) - 8);
+            break;
+        case 2:
+            v = ldexp((double)(r >> (11 + xorshift() % 40)), -(int)(xorshift() % 60));
+            break;
+        default:
+            v = (double)(r % 100000) / (double)(1 + xorshift() % 1000);
+            break;
+        }
+        if (isfinite(v)) {
+            fmt_check(v);
+            fmt_check(-v);
+        }
+    }
+    for (int e = -12; e <= 18; e++) {
+        double p = pow(10, e);
+        for (double v = nextafter(nextafter(p, 0), 0); v <= nextafter(nextafter(p, 1e300), 1e300);
+             v = nextafter(v, 1e300)) {
+            fmt_check(v);
+        }
+    }
+    for (int e = -80; e < 60; e++) {
+        fmt_check(ldexp(1, e));
+        fmt_check(nextafter(ldexp(1, e), 0));
+    }
+    const double edges[] = {0.0, -0.0, 0.1, 0.3, 1e15, 999999999999999.9, 9007199254740993.0,
+                            5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 3.855851061};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        fmt_check(edges[i]);
+    }
+    assert_int_equal(fmt_mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_styles),
         cmocka_unit_test(test_collisions_and_csv),
         cmocka_unit_test(test_dead_letter),
+        cmocka_unit_test(test_fmt_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,29 @@ static void test_novelty(void **state)
     assert_true(fabs(rcfd_novelty_update(&nv, 0.2) - (0.2 - 0.9 * 0.1)) < 1e-15);
 }
 
+/* The cached maximum gives exactly what scanning the window every time gives, on streams that
+ * rise, fall (the maximum leaves the window every record) and repeat values. */
+static void test_novelty_window(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t nv;
+    static double hist[5000];
+    rcfd_novelty_init(&nv);
+    uint64_t s = 11;
+    for (size_t i = 0; i < 5000; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        double v = i < 1500 ? u : i < 3000 ? (3000.0 - (double)i) / 100.0 : (double)(i % 7) / 4;
+        hist[i] = v;
+        double mx = 0.0;
+        for (size_t j = i > RCFD_NOVELTY_WINDOW ? i - RCFD_NOVELTY_WINDOW : 0; j < i; j++) {
+            mx = hist[j] > mx ? hist[j] : mx;
+        }
+        double want = v - RCFD_NOVELTY_FRACTION * mx;
+        assert_true(rcfd_novelty_update(&nv, v) == (want > 0.0 ? want : 0.0));
+    }
+}
+
 static void test_likelihood(void **state)
 {
     (void)state;
@@ -56,6 +79,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_novelty),
+        cmocka_unit_test(test_novelty_window),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

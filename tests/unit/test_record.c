@@ -152,11 +152,40 @@ static void test_timestamps(void **state)
     rcfd_record_free(&r);
 }
 
+/* The original JSON record is copied as written, without insignificant whitespace: numbers keep
+ * their text, escapes stay, raw control characters in strings are escaped, and a number cJSON
+ * takes but JSON does not ("01") makes it print the parsed tree instead. */
+static void json_is(rcfd_record_t *r, const char *in, const char *want)
+{
+    const char *js;
+    size_t len;
+    assert_int_equal(parse(r, RCFD_FORMAT_JSON, in, NULL), 0);
+    assert_int_equal(rcfd_record_json(r, &js, &len), 0);
+    assert_string_equal(js, want);
+    assert_int_equal(strlen(js), len);
+}
+
+static void test_json_original(void **state)
+{
+    (void)state;
+    rcfd_record_t r = {0};
+    json_is(&r, " {\"id\": 12345678901234567890, \"v\" : 1.50, \"e\":1E+3,\n \"a\":[ 1, -0.0 ],"
+                "\"o\":{ }, \"t\":true,\"n\":null} \r\n",
+            "{\"id\":12345678901234567890,\"v\":1.50,\"e\":1E+3,\"a\":[1,-0.0],\"o\":{},"
+            "\"t\":true,\"n\":null}");
+    json_is(&r, "{\"s\":\" a b \\\" \\\\ \\u00e9 \\/ \"}", "{\"s\":\" a b \\\" \\\\ \\u00e9 \\/ \"}");
+    json_is(&r, "{\"s\":\"tab\there\x01\"}", "{\"s\":\"tab\\there\\u0001\"}");
+    json_is(&r, "\xEF\xBB\xBF{\"a\":1}", "{\"a\":1}");
+    json_is(&r, "{\"a\":01,\"b\":2.50}", "{\"a\":1,\"b\":2.5}"); /* cJSON's printing */
+    rcfd_record_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_paths),
         cmocka_unit_test(test_json_malformed),
+        cmocka_unit_test(test_json_original),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_timestamps),
     };
