@@ -72,9 +72,10 @@ double rcfd_likelihood_update(rcfd_likelihood_t *lh, double score)
     return out;
 }
 
-void rcfd_novelty_init(rcfd_novelty_t *nv)
+void rcfd_novelty_init(rcfd_novelty_t *nv, double memory)
 {
     memset(nv, 0, sizeof *nv);
+    nv->decay = exp(-1.0 / (memory >= 1.0 ? memory : 1.0));
 }
 
 double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
@@ -91,6 +92,20 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
     if (nv->n < RCFD_NOVELTY_WINDOW) {
         nv->n++;
     }
-    double v = score - RCFD_NOVELTY_FRACTION * mx;
-    return v > 0.0 ? v : 0.0;
+    double jump = score - RCFD_NOVELTY_FRACTION * mx;
+    double rise = jump > 0.0 && score > 0.0 ? jump * score : 0.0;
+    for (size_t i = 0; i < nv->n_top; i++) {
+        nv->top[i] *= nv->decay;
+    }
+    double scale = nv->n_top == RCFD_NOVELTY_RANK ? nv->top[RCFD_NOVELTY_RANK - 1] : 0.0;
+    double out = rise / (RCFD_NOVELTY_FLOOR + scale);
+    if (rise > 0.0 && (nv->n_top < RCFD_NOVELTY_RANK || rise > nv->top[nv->n_top - 1])) {
+        /* insertion into the short descending list; the smallest falls off when it is full */
+        size_t i = nv->n_top < RCFD_NOVELTY_RANK ? nv->n_top++ : RCFD_NOVELTY_RANK - 1;
+        for (; i > 0 && nv->top[i - 1] < rise; i--) {
+            nv->top[i] = nv->top[i - 1];
+        }
+        nv->top[i] = rise;
+    }
+    return out;
 }

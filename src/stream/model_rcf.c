@@ -78,7 +78,8 @@ static int wrap(rcf_forest_t *f, void **out, char *errstr, size_t es)
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     m->f = f;
-    rcfd_novelty_init(&m->novelty);
+    /* The key forgets its earlier rises at the rate its forest forgets points. */
+    rcfd_novelty_init(&m->novelty, (double)rcf_forest_params(f)->time_decay);
     *out = m;
     return 0;
 }

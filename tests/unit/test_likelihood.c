@@ -1,5 +1,6 @@
 /* Score post-processing (stream/likelihood.h): anomaly_novelty against hand-computed values (the
- * window and fraction), and the anomaly likelihood's learning period, quiet level and spike. */
+ * window, fraction, rank scale and its decay), and the anomaly likelihood's learning period, quiet
+ * level and spike. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,17 +15,41 @@ static void test_novelty(void **state)
 {
     (void)state;
     static rcfd_novelty_t nv;
-    rcfd_novelty_init(&nv);
-    assert_true(rcfd_novelty_update(&nv, 1.0) == 1.0);       /* nothing before: the score */
-    assert_true(rcfd_novelty_update(&nv, 1.0) == 1.0 - 0.9); /* 1 - 0.9 * 1 */
-    assert_true(rcfd_novelty_update(&nv, 0.5) == 0.0);       /* below 0.9 * max */
-    assert_true(isnan(rcfd_novelty_update(&nv, NAN)));       /* not remembered */
-    assert_true(fabs(rcfd_novelty_update(&nv, 3.0) - (3.0 - 0.9)) < 1e-15);
-    /* The 3.0 is remembered for RCFD_NOVELTY_WINDOW records, then forgotten. */
+    const double d = exp(-1.0 / 100.0); /* memory of 100 records */
+    rcfd_novelty_init(&nv, 100.0);
+    /* rise = score * max(0, score - 0.9 * max(previous scores)); novelty = rise / (1 + the 3rd
+     * largest earlier rise), that scale 0 until three rises were seen */
+    assert_true(rcfd_novelty_update(&nv, 2.0) == 4.0);                   /* 2 * (2 - 0) */
+    assert_true(fabs(rcfd_novelty_update(&nv, 2.0) - 2.0 * 0.2) < 1e-15); /* 2 * (2 - 1.8) */
+    assert_true(rcfd_novelty_update(&nv, 1.0) == 0.0);                   /* below 0.9 * 2 */
+    assert_true(isnan(rcfd_novelty_update(&nv, NAN)));                   /* not remembered */
+    assert_true(fabs(rcfd_novelty_update(&nv, 3.0) - 3.0 * 1.2) < 1e-14); /* third rise */
+    /* rises so far 4, 0.4, 3.6, each decayed by d per record since: the scale is the smallest */
+    double want = 5.0 * (5.0 - 2.7) / (1.0 + 0.4 * pow(d, 3));
+    assert_true(fabs(rcfd_novelty_update(&nv, 5.0) - want) < 1e-13);
+    /* The 5.0 is remembered for RCFD_NOVELTY_WINDOW records, then forgotten. */
     for (size_t i = 0; i < RCFD_NOVELTY_WINDOW; i++) {
         assert_true(rcfd_novelty_update(&nv, 0.1) == 0.0);
     }
-    assert_true(fabs(rcfd_novelty_update(&nv, 0.2) - (0.2 - 0.9 * 0.1)) < 1e-15);
+    /* kept rises: 11.5, 4 d^4 and 3.6 d (after the 5.0), decayed 201 more records */
+    want = 0.2 * (0.2 - 0.9 * 0.1) / (1.0 + 3.6 * pow(d, 202));
+    assert_true(fabs(rcfd_novelty_update(&nv, 0.2) - want) < 1e-15);
+}
+
+/* A key whose scores jump all the time needs a bigger jump to reach the same novelty. */
+static void test_novelty_scale(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t quiet, noisy;
+    rcfd_novelty_init(&quiet, 100000.0);
+    rcfd_novelty_init(&noisy, 100000.0);
+    for (size_t i = 0; i < 1000; i++) {
+        rcfd_novelty_update(&quiet, 1.0);
+        /* a jump to 4 every 250 records, beyond the window of the one before */
+        rcfd_novelty_update(&noisy, i % 250 == 0 ? 4.0 : 1.0);
+    }
+    double q = rcfd_novelty_update(&quiet, 4.0), n = rcfd_novelty_update(&noisy, 4.0);
+    assert_true(q > 3.0 * n);
 }
 
 static void test_likelihood(void **state)
@@ -56,6 +81,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_novelty),
+        cmocka_unit_test(test_novelty_scale),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
