@@ -72,13 +72,52 @@ double rcfd_likelihood_update(rcfd_likelihood_t *lh, double score)
     return out;
 }
 
-void rcfd_novelty_init(rcfd_novelty_t *nv, double memory)
+int rcfd_novelty_init(rcfd_novelty_t *nv, size_t n_fields, double memory, uint64_t warm)
 {
     memset(nv, 0, sizeof *nv);
     nv->decay = exp(-1.0 / (memory >= 1.0 ? memory : 1.0));
+    nv->n_fields = n_fields;
+    nv->warm = warm;
+    if (n_fields > 0) {
+        nv->lo = rcfd_malloc(2 * n_fields * sizeof *nv->lo);
+        if (nv->lo == NULL) {
+            return RCFD_ENOMEM;
+        }
+        nv->hi = nv->lo + n_fields;
+        for (size_t i = 0; i < n_fields; i++) { /* empty: no value is beyond it */
+            nv->lo[i] = INFINITY;
+            nv->hi[i] = -INFINITY;
+        }
+    }
+    return 0;
 }
 
-double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
+void rcfd_novelty_free(rcfd_novelty_t *nv)
+{
+    rcfd_free(nv->lo);
+    nv->lo = nv->hi = NULL;
+}
+
+/* Whether a value lies beyond the key's range by more than the tolerance; then widens the range. */
+static int beyond_range(rcfd_novelty_t *nv, const double *values)
+{
+    int out = 0;
+    for (size_t i = 0; i < nv->n_fields; i++) {
+        double v = values[i];
+        if (isnan(v)) {
+            continue;
+        }
+        if (nv->seen >= nv->warm && nv->hi[i] > nv->lo[i]) {
+            double slack = RCFD_NOVELTY_RANGE_TOLERANCE * (nv->hi[i] - nv->lo[i]);
+            out |= v > nv->hi[i] + slack || v < nv->lo[i] - slack;
+        }
+        nv->lo[i] = v < nv->lo[i] ? v : nv->lo[i];
+        nv->hi[i] = v > nv->hi[i] ? v : nv->hi[i];
+    }
+    return out;
+}
+
+double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *values)
 {
     if (isnan(score)) {
         return NAN;
@@ -107,5 +146,10 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
         }
         nv->top[i] = rise;
     }
+    if (values != NULL && nv->lo != NULL && beyond_range(nv, values) &&
+        out < RCFD_NOVELTY_EXTREME) {
+        out = RCFD_NOVELTY_EXTREME;
+    }
+    nv->seen++;
     return out;
 }
