@@ -63,11 +63,11 @@ typedef struct rcfd_novelty {
     size_t n, pos;
     double top[RCFD_NOVELTY_RANK]; /* the largest earlier rises, decayed, descending */
     size_t n_top;
-    double decay;     /* per record: e^(-1 / memory) */
-    size_t n_fields;  /* values per record */
-    double *lo, *hi;  /* owned, n_fields each: the key's lowest and highest value per field */
-    uint64_t seen;    /* records fed */
-    uint64_t warm;    /* records before a value beyond the range counts */
+    double decay;    /* per record: e^(-1 / memory) */
+    size_t n_fields; /* values per record */
+    double *lo, *hi; /* owned, n_fields each: the key's lowest and highest value per field */
+    uint64_t seen;   /* records fed */
+    uint64_t warm;   /* records before a value beyond the range counts */
 } rcfd_novelty_t;
 
 /* n_fields: values per record; memory: records over which an earlier rise fades by 1/e (the rcf
