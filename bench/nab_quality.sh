@@ -21,22 +21,119 @@ for key, label in (("standard", "standard"), ("reward_low_FP_rate", "reward_low_
     rows.append("| %s | %.1f | %.4g | %d/%d | %d | %.1f |" % (label, n["score"], n["threshold"], n["windows_hit"], n["windows_scored"], n["false_positives"], g["score"]))
 sec = """## NAB
 
-`bench/nab_quality.sh ../shared/nab` (rcfd backtest --corpus, default settings: rcf with KDA's defaults —
-100 trees, 256 samples, timeDecay 100000, shingle 1, seed 24301 — the NAB threshold swept over the
-record's anomaly_novelty, the default NAB input, one threshold per profile for the whole corpus, as NAB
-does). %d files, %d windows, %s s.
+`bench/nab_quality.sh ../shared/nab [path/to/rcfd]` (rcfd backtest --corpus, default settings: rcf with
+KDA's defaults — 100 trees, 256 samples, timeDecay 100000, shingle 1, seed 24301 — the NAB threshold
+swept over the record's anomaly_novelty, the default NAB input, one threshold per profile for the whole
+corpus, as NAB does). %d files, %d windows, %s s.
 
 | profile | NAB score | threshold | windows hit | false positives | at grade >= %g (no tuning) |
 |---|---|---|---|---|---|
 %s
 
-Scoreboard for comparison (anchors §5): KDA RANDOM_CUT_FOREST 51.7 / 38.4 / 59.7, Numenta HTM 70.5.
-**Below the 70 target.** Experiments (2026-11-22; each one full corpus run, `rcfd backtest --corpus
+Scoreboard for comparison (anchors §5): KDA RANDOM_CUT_FOREST 51.7 / 38.4 / 59.7, CAD OSE 69.9 / 67.0 /
+73.2, Numenta HTM 70.5 / 62.6 / 75.2. **Still below the 70 target** (standard profile): 66.0 with the
+default seed, 63.8 / 64.8 / 64.6 with seeds 1 / 2 / 3 (the old default: 56.0, 55.7 / 55.3 / 55.3).
+
+What the default alerts on (src/stream/likelihood.h, per key, in the daemon's output and here alike):
+
+    rise    = score x max(0, score - 0.9 x max(the key's previous 200 scores))
+    novelty = rise / (1 + the key's third-largest earlier rise, decayed by e^(-age / time_decay))
+    novelty = max(novelty, 1) when a value lies more than 5%% of its field's range beyond the lowest
+              or highest value the key has had (from output_after records on)
+
+Why: one threshold serves every stream in NAB's sweep, and that is where the old default lost most. A
+per-file best threshold would have scored the old novelty 71.8 and the raw score 78.0 (an upper bound,
+with hindsight): the information is in the forest's score, the loss is in calibrating it across streams.
+Per-stream z-scores and Numenta's likelihood calibrate against a stream's *typical* score and turn its
+noise into alerts (first table); dividing by the key's own *largest* earlier rises instead makes a key
+whose scores jump all the time (tweet counts) need a bigger jump than a steady one. Weighting the rise by
+the score ranks a rise to a score the forest rarely gives above an equal one among low scores. The range
+rule is Numenta's "spatial anomaly" with its 5%%: a value beyond anything the key has had is novel even
+when the forest's 256-point sample holds too few extremes to isolate it. Refractory periods (suppressing
+alerts for a while after one, as CAD OSE does) did not help: the rise already alerts once per burst.
+
+The NAB scorer was checked against numenta/NAB's sweeper.py (probation min(floor(0.15 n), 750) rows
+excluded, window and after-window positions, A_TP / scaled_sigmoid(-1), null detector and perfect score
+for the normalisation) and not changed; the one difference is at exactly 3 window lengths past a window
+(NAB's later sweeper.py uses >= 3, its v1.0 scorer.py and ours > 3: 6e-7 of an FP weight).
+
+**Held-out check.** The window, fraction, rank, floor and power were chosen on the whole corpus (58
+files), so 66.0 is optimistic. Split the files in two halves (alternate files of each category, by name;
+A: 31 files, 57 windows; B: 27 files, 59 windows), choose those constants on one half (the best of the
+~190 variants searched, scored without the range rule), then score the other half with Numenta's 5%%
+range rule added (`bench/nab_posthoc.py S.csv OPTIONS --split`):
+
+| | half A | half B |
+|---|---|---|
+| the old default (score - 0.9 x max of the previous 400) | 66.7 / 57.4 / 71.5 | 49.4 / 39.0 / 58.7 |
+| the new default (chosen on both halves) | 72.0 / 62.7 / 77.4 | 61.4 / 50.4 / 68.5 |
+| chosen on A only (fraction 1.0, floor 0.5), scored on B | (73.3 / 63.4 / 78.7) | **59.6 / 48.6 / 66.1** |
+| chosen on B only (window 150, floor 4, power 2), scored on A | **70.1 / 60.1 / 76.5** | (62.4 / 50.9 / 69.1) |
+
+Held out, the new form gains 3.4 (A) and 10.2 (B) standard points over the old default. The halves
+differ by 10 points under any detector and one forest seed moves the corpus score by up to 2, so
+differences under about 2 points in the tables below are noise.
+
+Experiments, second round (2026-11-22): the forest runs once, `rcfd backtest --corpus ../shared/nab
+--scores S.csv`, then `bench/nab_posthoc.py S.csv OPTIONS` scores a post-processing of the same scores
+(it re-implements the scorer and the novelty and reproduces rcfd's figures exactly); standard / low FP /
+low FN:
+
+| what was tried | options | standard | low FP | low FN |
+|---|---|---|---|---|
+| the raw score | `--input score` | 52.7 | 39.7 | 60.0 |
+| score - 0.9 x max(previous 400): the default before | `--window 400 --rank 0 --power 0 --range-tol 0` | 56.0 | 46.1 | 62.0 |
+| the same over 200 records | `--rank 0 --power 0 --range-tol 0` | 54.5 | 40.3 | 61.9 |
+| the default before / (0.5 + the key's third-largest earlier value of it) | `--window 400 --floor 0.5 --power 0 --range-tol 0` | 61.5 | 51.1 | 66.6 |
+| the 200-record one / (1 + the key's third-largest earlier value of it) | `--power 0 --range-tol 0` | 58.5 | 48.3 | 66.0 |
+| rise = score x the 200-record one; rise / (1 + the key's third-largest earlier rise) | `--range-tol 0` | 63.7 | 51.9 | 69.5 |
+| **the same and the range rule: anomaly_novelty, the default** | (none) | **66.0** | **54.7** | **71.9** |
+| range tolerance 2%% | `--range-tol 0.02` | 66.8 | 56.6 | 72.4 |
+| range tolerance 10%% | `--range-tol 0.1` | 64.4 | 52.9 | 70.2 |
+| range rule from the first record | `--warm 0` | 66.0 | 54.7 | 71.9 |
+| window 150 | `--window 150` | 65.6 | 53.5 | 72.2 |
+| window 300 | `--window 300` | 64.9 | 56.9 | 71.0 |
+| window 400 | `--window 400` | 65.7 | 58.5 | 72.0 |
+| fraction 1.0 | `--fraction 1.0` | 64.2 | 54.3 | 71.0 |
+| rank 1 (the key's largest earlier rise) | `--rank 1` | 60.5 | 53.0 | 67.9 |
+| rank 2 | `--rank 2` | 65.4 | 55.9 | 70.7 |
+| rank 5 | `--rank 5` | 63.2 | 52.9 | 70.1 |
+| floor 0.5 | `--floor 0.5` | 65.0 | 56.2 | 71.2 |
+| floor 2 | `--floor 2` | 63.9 | 54.8 | 70.8 |
+| rise x score squared | `--power 2` | 64.9 | 55.1 | 70.6 |
+| rises forgotten over 20,000 records | `--memory 20000` | 65.3 | 54.7 | 71.5 |
+| rises forgotten over 5,000 records | `--memory 5000` | 63.7 | 54.5 | 71.1 |
+| refractory: a value only above all of the previous 100 | `--post newhigh:100` | 65.8 | 54.8 | 71.5 |
+| CAD OSE's rest: 0 for 100 records after a value >= 1 | `--post rest:100:1` | 62.7 | 51.9 | 68.2 |
+
+The same, one-off scripts over the same scores (not kept): on the old novelty, a refractory period
+(a value only above all of the previous 100) 57.4 / 47.4 / 64.2, CAD OSE's rest (100 records after a
+value >= 1) 55.1 / 45.7 / 60.8, output 0 until 50 scores were seen 53.8 / 45.2 / 59.8, divided by 0.5 +
+the key's largest earlier value 58.2 / 48.2 / 63.2; score / (1 + max of the previous 2,000) 54.2 / 44.8 /
+59.3; score / (1 + the key's 10th-largest earlier score) 56.3 / 42.1 / 66.3; a baseline of max(0.9 x max
+of 400, the 99.5th percentile of all earlier scores) 57.9 / 46.0 / 64.2; an exponentially decaying
+maximum (400 records) instead of the window, with the rank-3 scale, 61.4 / 50.1 / 69.1; two windows (0.9
+x max of 200 and 0.8 x max of 1,000) 57.3 / 51.5 / 62.2; the score smoothed over 3 records first 58.3 /
+45.1 / 65.9; a CUSUM of the score's excess 57.1 / 45.8 / 62.6 (the last four with the rank-3 scale).
+
+Forest parameters with the new default (`rcfd backtest --corpus ../shared/nab -p NAME=VALUE`): seed 1
+63.8 / 54.7 / 71.3, seed 2 64.8 / 55.8 / 71.2, seed 3 64.6 / 55.4 / 71.8; time_decay 2000 63.3 / 50.0 /
+69.5, 10000 65.2 / 55.1 / 72.2; shingle_size 2 62.7 / 55.5 / 69.4, 4 61.9 / 53.9 / 69.0;
+sub_sample_size 512 59.3 / 50.5 / 64.9; number_of_trees 50 65.0 / 54.3 / 71.0; output_after 32 63.8 /
+54.3 / 70.3. None beats KDA's defaults by more than the seed's spread, so they stay.
+
+What is left: 19 of 116 windows missed (some need temporal context a 1-D forest on single values does
+not see: art_daily_nojump, art_increase_spike_density; some come within 200 records of an earlier
+anomaly), and 269 false positives, 107 of them in the ten tweet-count files and 22 in two AWS CPU files
+(c6585a, 24ae8d) that spike every day to about the same height, 288 records apart: longer than the
+200-record window, which closely spaced anomalies need (window 400: 65.7, and better for low FP).
+
+First round (the old anomaly_novelty's design; each one full corpus run, `rcfd backtest --corpus
 ../shared/nab [--nab-input X] [-p ...]`; standard / reward_low_FP / reward_low_FN):
 
 | what was tried | standard | low FP | low FN |
 |---|---|---|---|
-| raw score, KDA defaults (the previous default) | 52.7 | 39.7 | 60.0 |
+| raw score, KDA defaults (the default before the first round) | 52.7 | 39.7 | 60.0 |
 | raw score, time_decay 2000 | 52.7 | 41.3 | 60.3 |
 | raw score, time_decay 5000 | 53.5 | 39.9 | 61.1 |
 | raw score, time_decay 10000 | 54.2 | 40.7 | 61.5 |
@@ -50,7 +147,7 @@ Scoreboard for comparison (anchors §5): KDA RANDOM_CUT_FOREST 51.7 / 38.4 / 59.
 | score - max(previous 400), time_decay 10000 | 54.7 | 46.1 | 61.5 |
 | score - max(previous 1000) | 50.3 | 40.2 | 55.8 |
 | score - 0.9 × max(previous 250) | 53.1 | 38.7 | 60.2 |
-| **score - 0.9 × max(previous 400): anomaly_novelty, the default** | **56.0** | **46.1** | **62.0** |
+| score - 0.9 × max(previous 400): the round's result (the default before the second round) | 56.0 | 46.1 | 62.0 |
 | score - 0.95 × max(previous 400) | 55.6 | 47.0 | 61.8 |
 | score - 0.9 × max(previous 600) | 53.2 | 42.5 | 59.5 |
 | novelty 0.9 × 400, time_decay 10000 | 55.1 | 46.4 | 62.3 |
@@ -58,14 +155,9 @@ Scoreboard for comparison (anchors §5): KDA RANDOM_CUT_FOREST 51.7 / 38.4 / 59.
 | novelty 0.9 × 400, sub_sample_size 128 | 52.8 | 42.5 | 60.2 |
 | novelty 0.9 × 400, shingle_size 2 | 55.5 | 44.1 | 61.4 |
 | novelty 0.9 × 400, number_of_trees 200 | 55.3 | 47.0 | 62.1 |
+| `--nab-input ratio` (score / adaptive threshold) | 49.4 | 42.5 | 56.2 |
+| `--nab-input grade` | 0.0 | 0.0 | 7.9 |
 
-Per-stream normalisation (the likelihood, z-scores) hurts here: NAB sweeps one threshold over the whole
-corpus, and RCF's raw scores are already comparable across streams (they are in units of the sample
-size's log), while the per-stream z turns every stream's own noise into alerts. What helps is alerting
-once per burst (novelty against the recent maximum), which cuts the false positives that follow a true
-detection or come in clusters. The window and fraction were chosen on this corpus (no held-out set), so
-56.0 is an optimistic estimate of what the default gives on other data; the forest parameters were left
-at KDA's defaults because no change helped by more than noise (sample 512: +0.1, at twice the cost).
 Record-level metrics at grade >= %g: precision %.3f, recall %.3f, F1 %.3f, accuracy %.3f.
 """ % (c["files"], c["windows"], secs, s["grade_cutoff"], "\n".join(rows), s["grade_cutoff"], m["precision"], m["recall"], m["f1"], m["accuracy"])
 text = open(path).read() if __import__("os").path.exists(path) else ""

@@ -31,8 +31,9 @@ static int grow(collect_t *c)
         return 0;
     }
     size_t cap = c->cap ? 2 * c->cap : 4096;
-    double **arrs[4] = {&c->f->value, &c->f->score, &c->f->grade, &c->f->threshold};
-    for (int i = 0; i < 4; i++) {
+    double **arrs[5] = {&c->f->value, &c->f->score, &c->f->grade, &c->f->threshold,
+                        &c->f->novelty};
+    for (int i = 0; i < 5; i++) {
         double *p = rcfd_realloc(*arrs[i], cap * sizeof *p);
         if (p == NULL) {
             return RCFD_ENOMEM;
@@ -43,7 +44,8 @@ static int grow(collect_t *c)
     return 0;
 }
 
-static void push(collect_t *c, double value, double score, double grade, double threshold)
+static void push(collect_t *c, double value, double score, double grade, double threshold,
+                 double novelty)
 {
     if (c->oom || grow(c) != 0) {
         c->oom = 1;
@@ -54,6 +56,7 @@ static void push(collect_t *c, double value, double score, double grade, double 
     c->f->score[i] = score;
     c->f->grade[i] = grade;
     c->f->threshold[i] = threshold;
+    c->f->novelty[i] = novelty;
 }
 
 static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, size_t key_len,
@@ -65,18 +68,18 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
     (void)key_len;
     (void)types;
     collect_t *c = ud;
-    double s = NAN, g = NAN, t = NAN;
+    double s = NAN, g = NAN, t = NAN, nv = NAN;
     if (n_models > 0) {
-        c->trainer->figures(results[0], &s, &g, &t);
+        c->trainer->figures(results[0], &s, &g, &t, &nv);
     }
-    push(c, values[0], s, g, t);
+    push(c, values[0], s, g, t, nv);
 }
 
 static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
 {
     (void)p;
     (void)reason;
-    push(ud, NAN, NAN, NAN, NAN);
+    push(ud, NAN, NAN, NAN, NAN, NAN);
 }
 
 /* The daemon config a backtest runs: the file as a file source, one pipeline, output discarded. */
@@ -147,6 +150,7 @@ void rcfd_bt_file_free(rcfd_bt_file_t *f)
     rcfd_free(f->score);
     rcfd_free(f->grade);
     rcfd_free(f->threshold);
+    rcfd_free(f->novelty);
     rcfd_free(f->label);
     rcfd_free(f->windows);
     memset(f, 0, sizeof *f);
@@ -315,22 +319,7 @@ int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
         if (o->nab_input == RCFD_BT_NAB_SCORE) {
             in = f->score;
         } else if (o->nab_input == RCFD_BT_NAB_NOVELTY) {
-            /* The file's records in order, as the daemon's rcf model computes anomaly_novelty
-             * per key (the corpus files have no key). */
-            ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
-            rcfd_novelty_t *nv = rcfd_malloc(sizeof *nv);
-            if (ratio == NULL || nv == NULL) {
-                rcfd_free(ratio);
-                rcfd_free(nv);
-                rc = RCFD_ENOMEM;
-                break;
-            }
-            rcfd_novelty_init(nv);
-            for (size_t r = 0; r < f->n; r++) {
-                ratio[r] = rcfd_novelty_update(nv, f->score[r]);
-            }
-            rcfd_free(nv);
-            in = ratio;
+            in = f->novelty; /* what the daemon's model wrote, per key */
         } else if (o->nab_input == RCFD_BT_NAB_LIKELIHOOD) {
             ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
             rcfd_likelihood_t lh;

@@ -32,7 +32,9 @@ typedef struct rcfd_bt_file {
     size_t n;
     int64_t *ts;
     int has_ts;
-    double *value, *score, *grade, *threshold; /* NAN where the pipeline dead-lettered */
+    /* NAN where the pipeline dead-lettered; novelty is the model's anomaly_novelty (NAN when the
+     * model type has none) */
+    double *value, *score, *grade, *threshold, *novelty;
     unsigned char *label;
     rcfd_nab_window_t *windows;
     size_t n_windows;

@@ -34,7 +34,8 @@ static void usage(FILE *out)
             "                      anomaly_novelty the daemon outputs)\n"
             "  --format csv|json   default: from the file name\n"
             "  --html PATH         report (default backtest.html)\n"
-            "  --json PATH         summary (default backtest.json)\n");
+            "  --json PATH         summary (default backtest.json)\n"
+            "  --scores PATH       every record's value, score, grade, novelty and window (CSV)\n");
 }
 
 static cJSON *load_json(const char *path, char *errstr, size_t es)
@@ -116,6 +117,7 @@ int rcfd_backtest_main(int argc, char **argv)
                         .nab_input = RCFD_BT_NAB_NOVELTY};
     const char *file = NULL, *corpus = NULL, *windows = NULL, *name = NULL;
     const char *html = "backtest.html", *json = "backtest.json", *fields = "value";
+    const char *scores = NULL;
     const char *params[256];
     size_t n_params = 0;
     for (int i = 0; i < argc; i++) {
@@ -157,6 +159,8 @@ int rcfd_backtest_main(int argc, char **argv)
             html = v;
         } else if (strcmp(a, "--json") == 0 && v) {
             json = v;
+        } else if (strcmp(a, "--scores") == 0 && v) {
+            scores = v;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return RCFD_EXIT_OK;
@@ -257,12 +261,16 @@ int rcfd_backtest_main(int argc, char **argv)
         fprintf(stderr, "rcfd backtest: %s: %zu records\n", names[i], files[nf - 1].n);
     }
     rcfd_bt_summary_t s;
-    rcfd_buf_t hb = {0}, jb = {0};
+    rcfd_buf_t hb = {0}, jb = {0}, sb = {0};
     rc = rcfd_bt_summarize(&o, files, nf, &s);
     rc = rc ? rc : rcfd_report_html(&o, files, nf, &s, &hb);
     rc = rc ? rc : rcfd_report_json(&o, files, nf, &s, &jb);
+    rc = rc || scores == NULL ? rc : rcfd_report_scores_csv(files, nf, &sb);
     if (rc == 0 && (write_file(html, &hb) != 0 || write_file(json, &jb) != 0)) {
         fprintf(stderr, "rcfd backtest: cannot write %s or %s\n", html, json);
+        code = RCFD_EXIT_CANTCREAT;
+    } else if (rc == 0 && scores != NULL && write_file(scores, &sb) != 0) {
+        fprintf(stderr, "rcfd backtest: cannot write %s\n", scores);
         code = RCFD_EXIT_CANTCREAT;
     } else if (rc != 0) {
         code = RCFD_EXIT_SOFTWARE;
@@ -280,6 +288,7 @@ int rcfd_backtest_main(int argc, char **argv)
     }
     rcfd_buf_free(&hb);
     rcfd_buf_free(&jb);
+    rcfd_buf_free(&sb);
 out:
     for (size_t i = 0; i < nf; i++) {
         rcfd_bt_file_free(&files[i]);

@@ -284,3 +284,41 @@ int rcfd_report_json(const rcfd_bt_opts_t *o, const rcfd_bt_file_t *files, size_
     cJSON_free(text);
     return rc;
 }
+
+static int csv_double(rcfd_buf_t *b, double v)
+{
+    int rc = rcfd_buf_putc(b, ',');
+    return rc || isnan(v) ? rc : rcfd_buf_printf(b, "%.17g", v);
+}
+
+int rcfd_report_scores_csv(const rcfd_bt_file_t *files, size_t nf, rcfd_buf_t *b)
+{
+    int rc = rcfd_buf_puts(b, "file,row,value,score,grade,novelty,window\n");
+    for (size_t i = 0; rc == 0 && i < nf; i++) {
+        const rcfd_bt_file_t *f = &files[i];
+        /* the name as one CSV field: quoted, quotes doubled, when it needs it */
+        rcfd_buf_t name = {0};
+        int quote = strpbrk(f->name, ",\"\r\n") != NULL;
+        rc = quote ? rcfd_buf_putc(&name, '"') : 0;
+        for (const char *c = f->name; rc == 0 && *c; c++) {
+            rc = *c == '"' ? rcfd_buf_puts(&name, "\"\"") : rcfd_buf_putc(&name, *c);
+        }
+        rc = rc ? rc : quote ? rcfd_buf_putc(&name, '"') : 0;
+        size_t w = 0;
+        for (size_t r = 0; rc == 0 && r < f->n; r++) {
+            while (w < f->n_windows && f->windows[w].last < r) {
+                w++;
+            }
+            long win = w < f->n_windows && r >= f->windows[w].first ? (long)w : -1;
+            rc = rcfd_buf_append(b, name.p, name.len);
+            rc = rc ? rc : rcfd_buf_printf(b, ",%zu", r);
+            rc = rc ? rc : csv_double(b, f->value[r]);
+            rc = rc ? rc : csv_double(b, f->score[r]);
+            rc = rc ? rc : csv_double(b, f->grade[r]);
+            rc = rc ? rc : csv_double(b, f->novelty[r]);
+            rc = rc ? rc : rcfd_buf_printf(b, ",%ld\n", win);
+        }
+        rcfd_buf_free(&name);
+    }
+    return rc;
+}

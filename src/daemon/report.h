@@ -13,5 +13,9 @@ int rcfd_report_html(const rcfd_bt_opts_t *opts, const rcfd_bt_file_t *files, si
                      const rcfd_bt_summary_t *s, rcfd_buf_t *out);
 int rcfd_report_json(const rcfd_bt_opts_t *opts, const rcfd_bt_file_t *files, size_t n_files,
                      const rcfd_bt_summary_t *s, rcfd_buf_t *out);
+/* Every record as CSV with a header, for analysis outside rcfd (bench/nab_posthoc.py):
+ * file,row,value,score,grade,novelty,window; window is the file's window index or -1, and a
+ * figure the model does not have (a dead-lettered record) is an empty cell. */
+int rcfd_report_scores_csv(const rcfd_bt_file_t *files, size_t n_files, rcfd_buf_t *out);
 
 #endif

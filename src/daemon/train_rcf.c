@@ -7,6 +7,7 @@
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
 #include "stream/model.h"
+#include "stream/model_rcf.h"
 #include "trainer.h"
 
 static const rcfd_param_alias_t rcf_aliases[] = {
@@ -24,22 +25,24 @@ static int rcf_create(const void *params, size_t n_fields, uint64_t key_seed, vo
     return rcfd_model_rcf.create(params, n_fields, key_seed, out, errstr, es);
 }
 
-static void rcf_figures(const void *result, double *score, double *grade, double *threshold)
+static void rcf_figures(const void *result, double *score, double *grade, double *threshold,
+                        double *novelty)
 {
-    /* The rcf model type's result starts with the forest's rcf_result_t (model_rcf.c). */
-    const rcf_result_t *r = result;
-    *score = r->score;
-    *grade = r->grade;
-    *threshold = r->threshold;
+    const rcfd_rcf_result_t *r = result;
+    *score = r->r.score;
+    *grade = r->r.grade;
+    *threshold = r->r.threshold;
+    *novelty = r->novelty;
 }
 
 static int rcf_process(void *model, const double *values, size_t n, double *score, double *grade,
                        double *threshold)
 {
     const void *res;
+    double novelty;
     int rc = rcfd_model_rcf.process(model, values, n, &res);
     if (rc == 0) {
-        rcf_figures(res, score, grade, threshold);
+        rcf_figures(res, score, grade, threshold, &novelty);
     }
     return rc;
 }

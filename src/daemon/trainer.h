@@ -40,9 +40,10 @@ typedef struct rcfd_trainer {
     int (*load)(const void *params, size_t n_fields, const void *buf, size_t len, void **out,
                 char *errstr, size_t errstr_size);
     void (*destroy)(void *model);
-    /* Reads score, grade and threshold from a result of the daemon's model type (NULL when the
-     * trainer has no daemon model type). */
-    void (*figures)(const void *result, double *score, double *grade, double *threshold);
+    /* Reads score, grade, threshold and anomaly_novelty (NAN when the model has none) from a
+     * result of the daemon's model type (NULL when the trainer has no daemon model type). */
+    void (*figures)(const void *result, double *score, double *grade, double *threshold,
+                    double *novelty);
 } rcfd_trainer_t;
 
 extern const rcfd_trainer_t rcfd_trainer_rcf, rcfd_trainer_hotspots;

@@ -72,31 +72,84 @@ double rcfd_likelihood_update(rcfd_likelihood_t *lh, double score)
     return out;
 }
 
-void rcfd_novelty_init(rcfd_novelty_t *nv)
+int rcfd_novelty_init(rcfd_novelty_t *nv, size_t n_fields, double memory, uint64_t warm)
 {
     memset(nv, 0, sizeof *nv);
+    nv->decay = exp(-1.0 / (memory >= 1.0 ? memory : 1.0));
+    nv->n_fields = n_fields;
+    nv->warm = warm;
+    if (n_fields > 0) {
+        nv->lo = rcfd_malloc(2 * n_fields * sizeof *nv->lo);
+        if (nv->lo == NULL) {
+            return RCFD_ENOMEM;
+        }
+        nv->hi = nv->lo + n_fields;
+        for (size_t i = 0; i < n_fields; i++) { /* empty: no value is beyond it */
+            nv->lo[i] = INFINITY;
+            nv->hi[i] = -INFINITY;
+        }
+    }
+    return 0;
 }
 
-double rcfd_novelty_update(rcfd_novelty_t *nv, double score)
+void rcfd_novelty_free(rcfd_novelty_t *nv)
+{
+    rcfd_free(nv->lo);
+    nv->lo = nv->hi = NULL;
+}
+
+/* Whether a value lies beyond the key's range by more than the tolerance; then widens the range. */
+static int beyond_range(rcfd_novelty_t *nv, const double *values)
+{
+    int out = 0;
+    for (size_t i = 0; i < nv->n_fields; i++) {
+        double v = values[i];
+        if (isnan(v)) {
+            continue;
+        }
+        if (nv->seen >= nv->warm && nv->hi[i] > nv->lo[i]) {
+            double slack = RCFD_NOVELTY_RANGE_TOLERANCE * (nv->hi[i] - nv->lo[i]);
+            out |= v > nv->hi[i] + slack || v < nv->lo[i] - slack;
+        }
+        nv->lo[i] = v < nv->lo[i] ? v : nv->lo[i];
+        nv->hi[i] = v > nv->hi[i] ? v : nv->hi[i];
+    }
+    return out;
+}
+
+double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *values)
 {
     if (isnan(score)) {
         return NAN;
     }
-    double mx = nv->max;
-    int evicts_max = nv->n == RCFD_NOVELTY_WINDOW && nv->ring[nv->pos] == mx && !(score >= mx);
+    double mx = 0.0;
+    for (size_t i = 0; i < nv->n; i++) {
+        mx = nv->ring[i] > mx ? nv->ring[i] : mx;
+    }
     nv->ring[nv->pos] = score;
     nv->pos = (nv->pos + 1) % RCFD_NOVELTY_WINDOW;
     if (nv->n < RCFD_NOVELTY_WINDOW) {
         nv->n++;
     }
-    if (evicts_max) {
-        nv->max = 0.0;
-        for (size_t i = 0; i < nv->n; i++) {
-            nv->max = nv->ring[i] > nv->max ? nv->ring[i] : nv->max;
-        }
-    } else if (score > nv->max) {
-        nv->max = score;
+    double jump = score - RCFD_NOVELTY_FRACTION * mx;
+    double rise = jump > 0.0 && score > 0.0 ? jump * score : 0.0;
+    for (size_t i = 0; i < nv->n_top; i++) {
+        nv->top[i] *= nv->decay;
     }
-    double v = score - RCFD_NOVELTY_FRACTION * mx;
-    return v > 0.0 ? v : 0.0;
+    double scale = nv->n_top == RCFD_NOVELTY_RANK ? nv->top[RCFD_NOVELTY_RANK - 1] : 0.0;
+    double out = rise / (RCFD_NOVELTY_FLOOR + scale);
+    if (rise > 0.0 && (nv->n_top < RCFD_NOVELTY_RANK || rise > nv->top[nv->n_top - 1])) {
+        /* insertion into the short descending list; the smallest falls off when it is full */
+        size_t i = nv->n_top < RCFD_NOVELTY_RANK ? nv->n_top++ : RCFD_NOVELTY_RANK - 1;
+        for (; i > 0 && nv->top[i - 1] < rise; i--) {
+            nv->top[i] = nv->top[i - 1];
+        }
+        nv->top[i] = rise;
+    }
+    if (values != NULL && nv->lo != NULL && beyond_range(nv, values) &&
+        out < RCFD_NOVELTY_EXTREME) {
+        out = RCFD_NOVELTY_EXTREME;
+    }
+    nv->seen++;
+    return out;
 }

@@ -64,7 +64,7 @@ static int rcf_validate(const void *conf, size_t n_fields, char *errstr, size_t 
     return rcf_params_validate(&p, errstr, es);
 }
 
-/* An instance: the key's forest and the recent scores anomaly_novelty compares against. */
+/* An instance: the key's forest and the state of its anomaly_novelty (stream/likelihood.h). */
 typedef struct rcf_model {
     rcf_forest_t *f;
     rcfd_novelty_t novelty;
@@ -78,7 +78,15 @@ static int wrap(rcf_forest_t *f, void **out, char *errstr, size_t es)
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     m->f = f;
-    rcfd_novelty_init(&m->novelty);
+    /* The key forgets its earlier rises at the rate its forest forgets points, and judges
+     * extreme values once its forest scores. */
+    const rcf_params_t *p = rcf_forest_params(f);
+    if (rcfd_novelty_init(&m->novelty, p->input_dim, (double)p->time_decay,
+                          (uint64_t)p->output_after) != 0) {
+        rcf_forest_destroy(f);
+        rcfd_free(m);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
     *out = m;
     return 0;
 }
@@ -97,11 +105,13 @@ static void rcf_destroy(void *model)
 {
     rcf_model_t *m = model;
     rcf_forest_destroy(m->f);
+    rcfd_novelty_free(&m->novelty);
     rcfd_free(m);
 }
 
-/* The forest's snapshot (what rcfd train writes and load() reads; the novelty window is not in
- * it: a loaded key compares its first scores against nothing). */
+/* The forest's snapshot (what rcfd train writes and load() reads; the novelty's state is not in
+ * it: a loaded key compares its first scores against nothing and judges extreme values after
+ * output_after records of its own). */
 static int rcf_save(const void *model, rcfd_buf_t *out)
 {
     const rcf_model_t *m = model;
@@ -157,7 +167,7 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
     rcf_model_t *m = model;
     int rc = rcf_forest_process(m->f, values, n, &last_result.r);
     if (rc == 0) {
-        last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score);
+        last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score, values);
         *result = &last_result;
     }
     return rc;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # rcfd backtest on a small labelled CSV: the counts in the JSON summary match the labels in the
-# file, the metrics follow from the counts, and the HTML report is well-formed with its plots.
+# file, the metrics follow from the counts, the HTML report is well-formed with its plots, and
+# --scores writes every record with its window.
 set -euo pipefail
 : "${RCFD:?}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcfd-bt.XXXXXX")
@@ -16,7 +17,8 @@ with open("in.csv", "w") as f:
         if lab: v += 40
         f.write("2024-01-01T00:%02d:%02dZ,%.4f,%d\n" % (i // 60 % 60, i % 60, v, lab))
 PY
-"$RCFD" backtest --label label -p numberOfTrees=50 --html r.html --json r.json in.csv > out.txt
+"$RCFD" backtest --label label -p numberOfTrees=50 --html r.html --json r.json --scores s.csv \
+    in.csv > out.txt
 python3 - <<'PY'
 import json, html.parser, xml.etree.ElementTree as ET, re
 s = json.load(open("r.json"))
@@ -52,6 +54,14 @@ assert pp.count.get("polyline", 0) >= 4       # series, score, threshold, grade
 for svg in re.findall(r"<svg.*?</svg>", text, re.S):
     root = ET.fromstring(svg)                 # each plot is well-formed XML
     assert root.tag.endswith("svg")
+import csv
+rows = list(csv.DictReader(open("s.csv")))              # --scores: every record, in order
+assert len(rows) == 1200 and [int(r["row"]) for r in rows] == list(range(1200))
+assert [i for i, r in enumerate(rows) if r["window"] == "0"] == list(range(900, 910))
+assert all(r["window"] in ("0", "-1") and r["file"] == "in.csv" for r in rows)
+assert all(float(r["score"]) == 0 for r in rows[:256])  # the forest's warm-up
+assert all(float(r["novelty"]) >= 0 for r in rows)
+assert max(float(r["novelty"]) for r in rows[900:910]) >= 1   # the +40 jump is novel
 assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
 print("ok")
 PY

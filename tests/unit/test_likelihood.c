@@ -1,5 +1,6 @@
 /* Score post-processing (stream/likelihood.h): anomaly_novelty against hand-computed values (the
- * window and fraction), and the anomaly likelihood's learning period, quiet level and spike. */
+ * window, fraction, rank scale and its decay), and the anomaly likelihood's learning period, quiet
+ * level and spike. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,40 +15,71 @@ static void test_novelty(void **state)
 {
     (void)state;
     static rcfd_novelty_t nv;
-    rcfd_novelty_init(&nv);
-    assert_true(rcfd_novelty_update(&nv, 1.0) == 1.0);       /* nothing before: the score */
-    assert_true(rcfd_novelty_update(&nv, 1.0) == 1.0 - 0.9); /* 1 - 0.9 * 1 */
-    assert_true(rcfd_novelty_update(&nv, 0.5) == 0.0);       /* below 0.9 * max */
-    assert_true(isnan(rcfd_novelty_update(&nv, NAN)));       /* not remembered */
-    assert_true(fabs(rcfd_novelty_update(&nv, 3.0) - (3.0 - 0.9)) < 1e-15);
-    /* The 3.0 is remembered for RCFD_NOVELTY_WINDOW records, then forgotten. */
+    const double d = exp(-1.0 / 100.0); /* memory of 100 records */
+    assert_int_equal(rcfd_novelty_init(&nv, 0, 100.0, 0), 0); /* no values: no range check */
+    /* rise = score * max(0, score - 0.9 * max(previous scores)); novelty = rise / (1 + the 3rd
+     * largest earlier rise), that scale 0 until three rises were seen */
+    assert_true(rcfd_novelty_update(&nv, 2.0, NULL) == 4.0); /* 2 * (2 - 0) */
+    assert_true(fabs(rcfd_novelty_update(&nv, 2.0, NULL) - 2.0 * 0.2) < 1e-15); /* 2 (2 - 1.8) */
+    assert_true(rcfd_novelty_update(&nv, 1.0, NULL) == 0.0);     /* below 0.9 * 2 */
+    assert_true(isnan(rcfd_novelty_update(&nv, NAN, NULL)));     /* not remembered */
+    assert_true(fabs(rcfd_novelty_update(&nv, 3.0, NULL) - 3.6) < 1e-14); /* 3 (3 - 1.8) */
+    /* rises so far 4, 0.4, 3.6, each decayed by d per record since: the scale is the smallest */
+    double want = 5.0 * (5.0 - 2.7) / (1.0 + 0.4 * pow(d, 3));
+    assert_true(fabs(rcfd_novelty_update(&nv, 5.0, NULL) - want) < 1e-13);
+    /* The 5.0 is remembered for RCFD_NOVELTY_WINDOW records, then forgotten. */
     for (size_t i = 0; i < RCFD_NOVELTY_WINDOW; i++) {
-        assert_true(rcfd_novelty_update(&nv, 0.1) == 0.0);
+        assert_true(rcfd_novelty_update(&nv, 0.1, NULL) == 0.0);
     }
-    assert_true(fabs(rcfd_novelty_update(&nv, 0.2) - (0.2 - 0.9 * 0.1)) < 1e-15);
+    /* kept rises: 11.5, 4 d^4 and 3.6 d (after the 5.0), decayed 201 more records */
+    want = 0.2 * (0.2 - 0.9 * 0.1) / (1.0 + 3.6 * pow(d, 202));
+    assert_true(fabs(rcfd_novelty_update(&nv, 0.2, NULL) - want) < 1e-15);
+    rcfd_novelty_free(&nv);
 }
 
-/* The cached maximum gives exactly what scanning the window every time gives, on streams that
- * rise, fall (the maximum leaves the window every record) and repeat values. */
-static void test_novelty_window(void **state)
+/* A value more than 5% of the field's range beyond the key's lowest or highest value is novel
+ * (at least 1), once the key has had `warm` records. */
+static double feed(rcfd_novelty_t *nv, double score, double v)
+{
+    return rcfd_novelty_update(nv, score, &v);
+}
+
+static void test_novelty_range(void **state)
 {
     (void)state;
     static rcfd_novelty_t nv;
-    static double hist[5000];
-    rcfd_novelty_init(&nv);
-    uint64_t s = 11;
-    for (size_t i = 0; i < 5000; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        double u = (double)(s >> 11) / 9007199254740992.0;
-        double v = i < 1500 ? u : i < 3000 ? (3000.0 - (double)i) / 100.0 : (double)(i % 7) / 4;
-        hist[i] = v;
-        double mx = 0.0;
-        for (size_t j = i > RCFD_NOVELTY_WINDOW ? i - RCFD_NOVELTY_WINDOW : 0; j < i; j++) {
-            mx = hist[j] > mx ? hist[j] : mx;
-        }
-        double want = v - RCFD_NOVELTY_FRACTION * mx;
-        assert_true(rcfd_novelty_update(&nv, v) == (want > 0.0 ? want : 0.0));
+    assert_int_equal(rcfd_novelty_init(&nv, 1, 1e5, 3), 0);
+    assert_true(feed(&nv, 0.0, 10.0) == 0.0);
+    assert_true(feed(&nv, 0.0, 12.0) == 0.0);
+    assert_true(feed(&nv, 0.0, 30.0) == 0.0);  /* beyond, but only 2 records before it */
+    assert_true(feed(&nv, 0.0, 30.9) == 0.0);  /* range [10, 30]: within 30 + 1 */
+    assert_true(feed(&nv, 0.0, 32.5) == 1.0);  /* beyond 30.9 + 1.045: novel; range to 32.5 */
+    assert_true(feed(&nv, 0.0, 9.0) == 0.0);   /* above 10 - 0.05 x 22.5; range to 9 */
+    assert_true(feed(&nv, 0.0, 7.5) == 1.0);   /* below 9 - 0.05 x 23.5 = 7.825 */
+    assert_true(feed(&nv, 0.0, NAN) == 0.0);   /* a missing value is not judged */
+    assert_true(feed(&nv, 5.0, 100.0) == 25.0); /* a larger novelty stays: 5 x 5 / (1 + 0) */
+    assert_true(isnan(feed(&nv, NAN, 1000.0))); /* no score: nothing remembered */
+    assert_true(feed(&nv, 0.0, 100.0) == 0.0);  /* the 1000 did not widen the range */
+    rcfd_novelty_free(&nv);
+}
+
+/* A key whose scores jump all the time needs a bigger jump to reach the same novelty. */
+static void test_novelty_scale(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t quiet, noisy;
+    assert_int_equal(rcfd_novelty_init(&quiet, 0, 100000.0, 0), 0);
+    assert_int_equal(rcfd_novelty_init(&noisy, 0, 100000.0, 0), 0);
+    for (size_t i = 0; i < 1000; i++) {
+        rcfd_novelty_update(&quiet, 1.0, NULL);
+        /* a jump to 4 every 250 records, beyond the window of the one before */
+        rcfd_novelty_update(&noisy, i % 250 == 0 ? 4.0 : 1.0, NULL);
     }
+    double q = rcfd_novelty_update(&quiet, 4.0, NULL);
+    double n = rcfd_novelty_update(&noisy, 4.0, NULL);
+    assert_true(q > 3.0 * n);
+    rcfd_novelty_free(&quiet);
+    rcfd_novelty_free(&noisy);
 }
 
 static void test_likelihood(void **state)
@@ -79,7 +111,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_novelty),
-        cmocka_unit_test(test_novelty_window),
+        cmocka_unit_test(test_novelty_scale),
+        cmocka_unit_test(test_novelty_range),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""NAB scores of score post-processing variants, from the per-record CSV of
+`rcfd backtest --corpus NAB_DIR --scores S.csv` (the forest runs once; each variant here takes
+seconds). It re-implements the NAB scoring of src/daemon/nab.c (probation, scaled sigmoid, one
+threshold per profile for the corpus, null and perfect detectors) and the anomaly_novelty of
+src/stream/likelihood.h with its constants as options, so the experiments in bench/RESULTS.md
+(NAB) can be rerun and extended. With the defaults it reproduces rcfd's own novelty column.
+
+    build/src/daemon/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
+    bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
+    bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
+    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0   # before
+    bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
+
+--split scores two halves of the files (alternate files of each category, by name) apart, for a
+held-out check: choose a variant on one half, report it on the other.
+"""
+import argparse
+import csv
+import math
+import sys
+from collections import deque
+
+PROFILES = (("standard", 1.0, 0.11, 1.0), ("reward_low_FP_rate", 1.0, 0.22, 1.0),
+            ("reward_low_FN_rate", 1.0, 0.11, 2.0))
+
+
+def scaled_sigmoid(x):
+    return -1.0 if x > 3.0 else 2.0 / (1.0 + math.exp(5.0 * x)) - 1.0
+
+
+def load(path):
+    files, by_name = [], {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            name = row["file"]
+            if name not in by_name:
+                by_name[name] = {"name": name, "value": [], "score": [], "novelty": [], "win": []}
+                files.append(by_name[name])
+            fl = by_name[name]
+            num = lambda k: float(row[k]) if row[k] != "" else math.nan
+            fl["value"].append(num("value"))
+            fl["score"].append(num("score"))
+            fl["novelty"].append(num("novelty"))
+            fl["win"].append(int(row["window"]))
+    base = 0
+    for fl in files:
+        n = len(fl["win"])
+        spans = {}
+        for i, w in enumerate(fl["win"]):
+            if w >= 0:
+                a, _ = spans.get(w, (i, i))
+                spans[w] = (a, i)
+        wins = [spans[w] for w in sorted(spans)]
+        fl["n_windows"] = len(wins)
+        fl["prob"] = min(int(math.floor(0.15 * n)), 750)
+        sweep, wid, j, prev = [], [], 0, -1
+        for i in range(n):
+            while j < len(wins) and wins[j][1] < i:
+                prev, j = j, j + 1
+            if j < len(wins) and i >= wins[j][0]:
+                width = wins[j][1] - wins[j][0] + 1
+                sweep.append(scaled_sigmoid(-(wins[j][1] - i + 1) / width))
+                wid.append(base + j)
+            elif prev < 0:
+                sweep.append(-1.0)
+                wid.append(-1)
+            else:
+                width = wins[prev][1] - wins[prev][0] + 1
+                sweep.append(scaled_sigmoid((i - wins[prev][1]) / (width - 1 if width > 1 else 1)))
+                wid.append(-1)
+        fl["sweep"], fl["wid"] = sweep, wid
+        base += len(wins)
+    return files
+
+
+def nab(files, values, subset=None):
+    """{profile: (normalised score, threshold, windows hit, false positives)} with one threshold
+    per profile for the files in subset (all by default), as rcfd_nab_optimize chooses it."""
+    idx = [i for i in range(len(files)) if subset is None or i in subset]
+    pts, present = [], set()
+    for i in idx:
+        fl, v = files[i], values[i]
+        for r in range(fl["prob"], len(v)):
+            if fl["wid"][r] >= 0:
+                present.add(fl["wid"][r])
+            if v[r] == v[r]:
+                pts.append((v[r], fl["sweep"][r], fl["wid"][r]))
+    labelled = sum(files[i]["n_windows"] for i in idx)
+    pts.sort(key=lambda p: -p[0])
+    max_tp = scaled_sigmoid(-1.0)
+    out = {}
+    for name, a_tp, a_fp, a_fn in PROFILES:
+        best = {w: -a_fn for w in present}
+        wsum, fpsum = -a_fn * len(present), 0.0
+        top = (wsum, math.inf, 0, 0)
+        hit = fp = 0
+        first = {}
+        all_fp = 0.0
+        i = 0
+        while i < len(pts):
+            t = pts[i][0]
+            while i < len(pts) and pts[i][0] == t:
+                _, sw, w = pts[i]
+                if w < 0:
+                    fp += 1
+                    fpsum += sw * a_fp
+                    all_fp += sw * a_fp
+                else:
+                    c = sw * a_tp / max_tp
+                    hit += best[w] == -a_fn
+                    if c > best[w]:
+                        wsum, best[w] = wsum + c - best[w], c
+                    first[w] = max(first.get(w, c), c)
+                i += 1
+            if wsum + fpsum > top[0]:
+                top = (wsum + fpsum, t, hit, fp)
+        # the null detector (one constant everywhere): nothing detected, or everything
+        null = max(-a_fn * len(present), sum(first.values()) - a_fn * (len(present) - len(first))
+                   + all_fp)
+        perfect = a_tp * labelled
+        norm = 100.0 * (top[0] - null) / (perfect - null) if perfect != null else 0.0
+        out[name] = (norm, top[1], top[2], top[3])
+    return out
+
+
+def sliding_max_previous(xs, w):
+    """m[t] = max of the last w non-NAN values before t (0 when none)."""
+    out, dq, k = [], deque(), 0
+    for x in xs:
+        while dq and dq[0][0] < k - w:
+            dq.popleft()
+        out.append(dq[0][1] if dq else 0.0)
+        if x == x:
+            while dq and dq[-1][1] <= x:
+                dq.pop()
+            dq.append((k, x))
+            k += 1
+    return out
+
+
+def novelty(fl, a):
+    s = fl["score"]
+    m = sliding_max_previous(s, a.window)
+    decay = math.exp(-1.0 / a.memory)
+    top, out = [], []
+    lo, hi, seen = math.inf, -math.inf, 0
+    for t, x in enumerate(s):
+        if x != x:
+            out.append(x)
+            continue
+        jump = x - a.fraction * m[t]
+        rise = jump * x ** a.power if jump > 0 and x > 0 else 0.0
+        if a.rank > 0:
+            top = [v * decay for v in top]
+            scale = top[a.rank - 1] if len(top) >= a.rank else 0.0
+            v = rise / (a.floor + scale)
+            if rise > 0:
+                top = sorted(top + [rise], reverse=True)[:a.rank]
+        else:
+            v = rise
+        val = fl["value"][t]
+        if a.range_tol > 0 and val == val:
+            if seen >= a.warm and hi > lo and (val > hi + a.range_tol * (hi - lo)
+                                               or val < lo - a.range_tol * (hi - lo)):
+                v = max(v, 1.0)
+            lo, hi = min(lo, val), max(hi, val)
+        seen += 1
+        out.append(v)
+    return out
+
+
+def post(v, spec):
+    """Optional suppression after a high value: newhigh:R keeps a value only above every value of
+    the previous R records; rest:R:B zeroes R records after a value >= B (CAD OSE's rest)."""
+    if spec == "none":
+        return v
+    kind, *arg = spec.split(":")
+    if kind == "newhigh":
+        m = sliding_max_previous(v, int(arg[0]))
+        return [x if x != x or x > m[t] else 0.0 for t, x in enumerate(v)]
+    if kind == "rest":
+        r, b, last, out = int(arg[0]), float(arg[1]), -(10 ** 9), []
+        for t, x in enumerate(v):
+            out.append(x if x != x or t - last > r else 0.0)
+            if x == x and x >= b:
+                last = t
+        return out
+    sys.exit("unknown --post " + spec)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("csv")
+    p.add_argument("--input", choices=("computed", "novelty", "score"), default="computed",
+                   help="computed: the novelty from the score with the options below; novelty: "
+                        "rcfd's column; score: the raw score")
+    p.add_argument("--window", type=int, default=200)
+    p.add_argument("--fraction", type=float, default=0.9)
+    p.add_argument("--rank", type=int, default=3, help="0: no scale (the plain rise)")
+    p.add_argument("--floor", type=float, default=1.0)
+    p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
+    p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
+    p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
+    p.add_argument("--warm", type=int, default=256, help="records before the range rule")
+    p.add_argument("--post", default="none")
+    p.add_argument("--split", action="store_true")
+    a = p.parse_args()
+    files = load(a.csv)
+    if a.input == "computed":
+        values = [post(novelty(fl, a), a.post) for fl in files]
+    else:
+        values = [post(fl[a.input], a.post) for fl in files]
+    sets = [("corpus", None)]
+    if a.split:
+        cats = {}
+        for i, fl in enumerate(files):
+            cats.setdefault(fl["name"].split("/")[0], []).append(i)
+        halves = (set(), set())
+        for idx in cats.values():
+            for j, i in enumerate(sorted(idx, key=lambda i: files[i]["name"])):
+                halves[j % 2].add(i)
+        sets += [("half A", halves[0]), ("half B", halves[1])]
+    for label, subset in sets:
+        r = nab(files, values, subset)
+        print("%-7s %s   (standard: threshold %.4g, %d windows hit, %d FP)" % (
+            label, " / ".join("%.1f" % r[n][0] for n, *_ in PROFILES), r["standard"][1],
+            r["standard"][2], r["standard"][3]))
+
+
+if __name__ == "__main__":
+    main()
