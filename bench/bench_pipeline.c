@@ -2,7 +2,7 @@
  *
  *   bench_pipeline [--records N] [--latency-records M] [--rate R] [--trees T] [--sample S]
  *                  [--keys K] [--partitions P] [--fetch-wait-ms MS] [--rcfd PATH]
- *                  [--bench-rcf PATH] [--forest-records F]
+ *                  [--bench-rcf PATH] [--forest-records F] [--source kafka|file]
  *
  * Starts librdkafka's mock cluster in this process (3 brokers, topic "bench" with P partitions,
  * default max(4, N / 50,000)), writes a config (one kafka source, one file output, one RCF pipeline
@@ -24,6 +24,9 @@
  * work: K models fed in turn) and, when K > 1, --keys 1 (one forest), and prints rcfd's rate as a
  * fraction of each.
  *
+ * --source file writes the same N records to a JSONL file and runs rcfd with a file source
+ * instead (no Kafka, no mock brokers: rcfd's own cost, and stable under callgrind via --rcfd).
+ *
  * rcfd dies with the bench: it is killed on every exit path, on SIGINT/SIGTERM/SIGHUP/SIGQUIT, and
  * by the kernel (PR_SET_PDEATHSIG) if the bench itself is killed. */
 #include <errno.h>
@@ -38,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -290,14 +294,22 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
+/* The next record: key k<i % keys>, a per-key sine plus noise, the produce time. */
+static int next_record(char *key, size_t key_size, char *msg, size_t msg_size, uint64_t *index)
+{
+    uint64_t i = seq++;
+    *index = i;
+    snprintf(key, key_size, "k%u", (unsigned)(i % nkeys));
+    double v = 10.0 * sin((double)(i / nkeys) * 0.05) + (urand() - 0.5);
+    return snprintf(msg, msg_size, "{\"key\":\"%s\",\"value\":%.4f,\"sent_us\":%.0f}", key, v,
+                    now_us());
+}
+
 static void produce_one(rd_kafka_t *p)
 {
     char key[16], msg[128];
-    uint64_t i = seq++;
-    snprintf(key, sizeof key, "k%u", (unsigned)(i % nkeys));
-    double v = 10.0 * sin((double)(i / nkeys) * 0.05) + (urand() - 0.5);
-    int len = snprintf(msg, sizeof msg, "{\"key\":\"%s\",\"value\":%.4f,\"sent_us\":%.0f}", key, v,
-                       now_us());
+    uint64_t i;
+    int len = next_record(key, sizeof key, msg, sizeof msg, &i);
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             p, RD_KAFKA_V_TOPIC("bench"), RD_KAFKA_V_PARTITION((int32_t)(i % partitions)),
@@ -399,11 +411,87 @@ static void print_ratios(const char *what, double forest, double catchup, double
            what, 100 * catchup_cpu / forest, 100 * catchup / forest, 100 * live / forest);
 }
 
+/* --source file: the same records from a JSONL file, no Kafka (what the pipeline costs without
+ * librdkafka and the mock brokers; stable under callgrind). rcfd exits when the file is done. */
+static int run_file_mode(const char *rcfd, const char *bench_rcf, const char *dir, size_t n,
+                         unsigned trees, unsigned sample, unsigned long forest_records)
+{
+    char in_path[256], cfg_path[256], out_path[256], log_path[256];
+    snprintf(in_path, sizeof in_path, "%s/in.jsonl", dir);
+    snprintf(cfg_path, sizeof cfg_path, "%s/rcfd.json", dir);
+    snprintf(out_path, sizeof out_path, "%s/out.jsonl", dir);
+    snprintf(log_path, sizeof log_path, "%s/rcfd.log", dir);
+    FILE *in = fopen(in_path, "w");
+    FILE *cf = in != NULL ? fopen(cfg_path, "w") : NULL;
+    if (cf == NULL) {
+        perror(dir);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[16], msg[128];
+        uint64_t idx;
+        next_record(key, sizeof key, msg, sizeof msg, &idx);
+        fprintf(in, "%s\n", msg);
+    }
+    fclose(in);
+    fprintf(cf,
+            "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0},\n"
+            " \"sources\": [{\"name\": \"bench\", \"type\": \"file\", \"path\": \"%s\"}],\n"
+            " \"outputs\": [{\"name\": \"scored\", \"type\": \"file\", \"path\": \"%s\"}],\n"
+            " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
+            "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
+            "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
+            "                 \"shingle_size\": 1, \"explain\": false}]}]}\n",
+            in_path, out_path, trees, sample);
+    fclose(cf);
+    double t0 = now_us();
+    pid_t pid = spawn_rcfd(rcfd, cfg_path, log_path);
+    if (pid < 0) {
+        return 1;
+    }
+    int st = 0;
+    struct rusage ru;
+    pid_t r;
+    while ((r = wait4(pid, &st, 0, &ru)) < 0 && errno == EINTR) {
+    }
+    child = -1;
+    double wall = (now_us() - t0) / 1e6;
+    if (r != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench_pipeline: rcfd failed; its log is %s\n", log_path);
+        return 1;
+    }
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    printf("bench_pipeline: file source, rcfd %u trees, sample %u, explain off, %u keys\n", trees,
+           sample, nkeys);
+    printf("file to file: %.0f records/s wall, %.0f records per rcfd CPU second (%zu records, "
+           "%.2f s wall, %.2f CPU s, start-up included)\n",
+           (double)n / wall, (double)n / cpu, n, wall, cpu);
+    double same = nkeys <= 64 ? forest_rate(bench_rcf, trees, sample, nkeys, forest_records) : -1;
+    double one = nkeys == 1 ? same : forest_rate(bench_rcf, trees, sample, 1, forest_records);
+    if (same > 0) {
+        printf("ratio to the same work (bench_rcf --case a --keys %u: %.0f records/s): per rcfd "
+               "CPU second %.0f%%, wall %.0f%% (target 80%%)\n",
+               nkeys, same, 100 * (double)n / cpu / same, 100 * (double)n / wall / same);
+    }
+    if (nkeys != 1 && one > 0) {
+        printf("ratio to one forest (bench_rcf --case a --keys 1: %.0f records/s): per rcfd CPU "
+               "second %.0f%%, wall %.0f%% (target 80%%)\n",
+               one, 100 * (double)n / cpu / one, 100 * (double)n / wall / one);
+    }
+    unlink(in_path);
+    unlink(cfg_path);
+    unlink(out_path);
+    unlink(log_path);
+    rmdir(dir);
+    return same > 0 || nkeys > 64 ? 0 : 1;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_pipeline [--records N] [--latency-records M] [--rate R] "
                     "[--trees T] [--sample S] [--keys K] [--partitions P] [--fetch-wait-ms MS] "
-                    "[--rcfd PATH] [--bench-rcf PATH] [--forest-records F]\n");
+                    "[--rcfd PATH] [--bench-rcf PATH] [--forest-records F] [--source kafka|file]\n");
 }
 
 int main(int argc, char **argv)
@@ -412,7 +500,7 @@ int main(int argc, char **argv)
     double rate = 20000;
     unsigned trees = 100, sample = 256;
     unsigned long forest_records = 50000;
-    int fetch_wait = -1;
+    int fetch_wait = -1, file_mode = 0;
     const char *rcfd = RCFD_BIN, *bench_rcf = BENCH_RCF_BIN;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) {
@@ -439,6 +527,9 @@ int main(int argc, char **argv)
             rcfd = argv[i + 1];
         } else if (strcmp(argv[i], "--bench-rcf") == 0) {
             bench_rcf = argv[i + 1];
+        } else if (strcmp(argv[i], "--source") == 0 &&
+                   (strcmp(argv[i + 1], "kafka") == 0 || strcmp(argv[i + 1], "file") == 0)) {
+            file_mode = strcmp(argv[i + 1], "file") == 0;
         } else if (strcmp(argv[i], "--forest-records") == 0) {
             forest_records = strtoul(argv[i + 1], NULL, 10);
         } else {
@@ -454,7 +545,7 @@ int main(int argc, char **argv)
     }
     if (partitions == 0) {
         /* About 3.5 MB of log per 50,000 records: under the mock broker's 5 MiB per partition. */
-        partitions = (unsigned)(n / 50000 + 1 > 4 ? n / 50000 + 1 : 4);
+        partitions = (unsigned)((n + 49999) / 50000 > 4 ? (n + 49999) / 50000 : 4);
     }
     atexit(kill_child);
     const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -466,6 +557,9 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
         return 1;
+    }
+    if (file_mode) {
+        return run_file_mode(rcfd, bench_rcf, dir, n, trees, sample, forest_records);
     }
     char cfg_path[256], out_path[256], log_path[256];
     snprintf(cfg_path, sizeof cfg_path, "%s/rcfd.json", dir);

@@ -849,8 +849,8 @@ static int is_number_char(char c)
 /* Appends the JSON object in s[0..len) (already accepted by cJSON) without insignificant
  * whitespace: no tree is printed and numbers keep their text (a 64-bit id is not rounded through a
  * double). A raw control character inside a string, which cJSON accepts, is escaped as cJSON
- * prints it so the line stays valid JSON. Returns 1 when the text has a number that is not strict
- * JSON, or does not end where expected: the caller prints the tree instead. */
+ * prints it so the line stays valid JSON. Returns 1 when the text has a number or an escape that
+ * is not strict JSON, or does not end where expected: the caller prints the tree instead. */
 static int json_minify(rcfd_buf_t *b, const char *s, size_t len)
 {
     int rc = rcfd_buf_reserve(b, len);
@@ -879,7 +879,21 @@ static int json_minify(rcfd_buf_t *b, const char *s, size_t len)
                 }
                 unsigned char d = (unsigned char)s[i];
                 if (d == '\\') {
-                    i++;
+                    /* Only JSON's escapes are copied: cJSON also takes "\\u" with any four bytes
+                     * after it, which copied would not read back the same. */
+                    if (++i >= len) {
+                        return 1;
+                    }
+                    if (s[i] == 'u') {
+                        for (int h = 1; h <= 4; h++) {
+                            if (i + (size_t)h >= len || !isxdigit((unsigned char)s[i + (size_t)h])) {
+                                return 1;
+                            }
+                        }
+                        i += 4;
+                    } else if (strchr("\"\\/bfnrt", s[i]) == NULL || s[i] == '\0') {
+                        return 1;
+                    }
                     continue;
                 }
                 if (d == '"') {

@@ -177,6 +177,7 @@ static void test_json_original(void **state)
     json_is(&r, "{\"s\":\"tab\there\x01\"}", "{\"s\":\"tab\\there\\u0001\"}");
     json_is(&r, "\xEF\xBB\xBF{\"a\":1}", "{\"a\":1}");
     json_is(&r, "{\"a\":01,\"b\":2.50}", "{\"a\":1,\"b\":2.5}"); /* cJSON's printing */
+    json_is(&r, "{\"s\":\"\\uZZZZx\"}", "{\"s\":\"\"}"); /* cJSON reads it as U+0000 */
     rcfd_record_free(&r);
 }
 
