@@ -84,10 +84,12 @@ proc.stdin.flush()
 deadline = time.time() + 20
 while True:
     values, types = scrape()
-    if values.get('rcfd_output_records_total{output="out"}') == 200:
+    # both outputs: the dead letters come last and may still be in flight when out has all 200
+    if (values.get('rcfd_output_records_total{output="out"}') == 200
+            and values.get('rcfd_output_records_total{output="dead"}') == 5):
         break
     if time.time() > deadline:
-        fail("out never reached 200 records: %r" % values)
+        fail("out and dead never reached 200 and 5 records: %r" % values)
     time.sleep(0.1)
 want = {
     'rcfd_records_read_total{source="in"}': 205,
