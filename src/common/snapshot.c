@@ -185,7 +185,7 @@ int rcfd_snap_truncated(const rcfd_snap_loader_t *l, const char *what)
 }
 
 __attribute__((format(printf, 3, 0))) static int vbad(const rcfd_snap_loader_t *l, size_t at,
-                                                    const char *fmt, va_list ap)
+                                                      const char *fmt, va_list ap)
 {
     if (l->errstr != NULL && l->errstr_size > 0) {
         int n = snprintf(l->errstr, l->errstr_size, "snapshot byte %zu: ", at);
