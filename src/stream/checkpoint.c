@@ -186,6 +186,15 @@ void rcfd_ckpt_builder_free(rcfd_ckpt_builder_t *b)
     memset(b, 0, sizeof *b);
 }
 
+size_t rcfd_ckpt_key_run_end(const rcfd_ckpt_entry_t *e, size_t i, size_t n)
+{
+    size_t j = i + 1;
+    while (j < n && e[j].key_len == e[i].key_len && memcmp(e[j].key, e[i].key, e[i].key_len) == 0) {
+        j++;
+    }
+    return j;
+}
+
 int rcfd_ckpt_entry_split(const rcfd_ckpt_entry_t *e, const char **pipeline, size_t *pipeline_len,
                           const char **key, size_t *key_len)
 {

@@ -90,6 +90,10 @@ void rcfd_ckpt_builder_cancel(rcfd_ckpt_builder_t *b);
 int rcfd_ckpt_builder_entries(const rcfd_ckpt_builder_t *b, rcfd_ckpt_entry_t **out);
 void rcfd_ckpt_builder_free(rcfd_ckpt_builder_t *b);
 
+/* The end of the run of entries from i on that share entries[i]'s key (one key's models are
+ * consecutive in a checkpoint). */
+size_t rcfd_ckpt_key_run_end(const rcfd_ckpt_entry_t *entries, size_t i, size_t n);
+
 /* Splits an entry's key into the pipeline name and the record key; -1 if it has no NUL. */
 int rcfd_ckpt_entry_split(const rcfd_ckpt_entry_t *e, const char **pipeline, size_t *pipeline_len,
                           const char **key, size_t *key_len);

@@ -74,31 +74,28 @@ static void kept_free(void *value, void *ud)
     rcfd_free(k);
 }
 
-/* Serializes a key's live models into a kept_t (n snapshots). */
+/* Serializes a key's live models into a kept_t: the header is reserved at the start of the buffer
+ * the snapshots are appended to, and the buffer becomes the kept_t (one allocation, no copy). */
 static kept_t *kept_from_models(rcfd_keymodels_t *km, void **models)
 {
     size_t n = km->conf->n_models;
+    size_t header = sizeof(kept_t) + n * sizeof(size_t);
     rcfd_buf_t b = {0};
-    size_t lens[64];
-    if (n > sizeof lens / sizeof lens[0]) {
+    if (rcfd_buf_reserve(&b, header) != 0) {
         return NULL;
     }
+    b.len = header;
     for (size_t m = 0; m < n; m++) {
         size_t before = b.len;
         if (km->conf->models[m].type->save(models[m], &b) != 0) {
             rcfd_buf_free(&b);
             return NULL;
         }
-        lens[m] = b.len - before;
+        ((kept_t *)(void *)b.p)->lens[m] = b.len - before;
     }
-    kept_t *k = rcfd_malloc(sizeof *k + n * sizeof k->lens[0] + b.len);
-    if (k != NULL) {
-        k->n = n;
-        k->total = b.len;
-        memcpy(k->lens, lens, n * sizeof lens[0]);
-        memcpy(kept_bytes(k), b.p, b.len);
-    }
-    rcfd_buf_free(&b);
+    kept_t *k = (kept_t *)(void *)b.p;
+    k->n = n;
+    k->total = b.len - header;
     return k;
 }
 

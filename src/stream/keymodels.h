@@ -22,9 +22,9 @@
 struct rcfd_warm;
 typedef struct rcfd_keymodels rcfd_keymodels_t;
 
-typedef struct rcfd_keymodels_stats {
-    size_t live;           /* instances in memory */
-    size_t kept;           /* keys held as snapshots (evicted or restored, not seen since) */
+typedef struct rcfd_keymodels_stats { /* all uint64_t: the metrics table copies them alike */
+    uint64_t live;         /* instances in memory */
+    uint64_t kept;         /* keys held as snapshots (evicted or restored, not seen since) */
     uint64_t kept_bytes;   /* their snapshot bytes */
     uint64_t created;      /* instances created fresh */
     uint64_t warm;         /* ... from initial_state */

@@ -288,7 +288,7 @@ static void log_stats(rcfd_runtime_t *rt, int level)
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
                  "%llu restored, %llu evicted",
                  p->conf->name, (unsigned long long)p->scored, (unsigned long long)p->dead,
-                 ks.live, (unsigned long long)(ks.created + ks.warm),
+                 (size_t)ks.live, (unsigned long long)(ks.created + ks.warm),
                  (unsigned long long)ks.restored, (unsigned long long)ks.evicted);
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
@@ -336,9 +336,9 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
         static const struct {
             const char *metric, *help;
             int gauge;
-            size_t offset, size;
+            size_t offset;
         } model_series[] = {
-#define KS(f) offsetof(rcfd_keymodels_stats_t, f), sizeof(((rcfd_keymodels_stats_t *)0)->f)
+#define KS(f) offsetof(rcfd_keymodels_stats_t, f)
             {"rcfd_models", "Per-key model instances held in memory.", 1, KS(live)},
             {"rcfd_models_kept", "Keys held as snapshots (evicted or restored, not seen since).",
              1, KS(kept)},
@@ -356,14 +356,8 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
 #undef KS
         };
         for (size_t k = 0; k < sizeof model_series / sizeof model_series[0]; k++) {
-            uint64_t v = 0;
-            if (model_series[k].size == sizeof(size_t)) {
-                size_t z;
-                memcpy(&z, (const char *)&ks + model_series[k].offset, sizeof z);
-                v = z;
-            } else {
-                memcpy(&v, (const char *)&ks + model_series[k].offset, sizeof v);
-            }
+            uint64_t v;
+            memcpy(&v, (const char *)&ks + model_series[k].offset, sizeof v);
             rcfd_metric_t *series =
                 model_series[k].gauge
                     ? rcfd_metrics_gauge(m, model_series[k].metric, model_series[k].help,

@@ -157,15 +157,21 @@ static void queue_restore(rcfd_state_t *st, rcfd_shard_t *sh)
     enqueue(st, j);
 }
 
+/* Jobs queued or snapshots waiting for deliveries. */
+static int busy(const rcfd_state_t *st)
+{
+    for (size_t i = 0; st->head == NULL && i < st->n_shards; i++) {
+        if (st->shards[i]->pending != NULL) {
+            return 1;
+        }
+    }
+    return st->head != NULL;
+}
+
 static void maybe_flush_done(rcfd_state_t *st)
 {
-    if (st->flush_done == NULL || st->head != NULL) {
+    if (st->flush_done == NULL || busy(st)) {
         return;
-    }
-    for (size_t i = 0; i < st->n_shards; i++) {
-        if (st->shards[i]->pending != NULL) {
-            return;
-        }
     }
     void (*done)(rcfd_runtime_t *) = st->flush_done;
     st->flush_done = NULL;
@@ -179,10 +185,7 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
     size_t kept = 0, refused = 0;
     for (size_t i = 0, j; i < ck->n_entries; i = j) {
         const rcfd_ckpt_entry_t *e = &ck->entries[i];
-        for (j = i + 1; j < ck->n_entries && ck->entries[j].key_len == e->key_len &&
-                        memcmp(ck->entries[j].key, e->key, e->key_len) == 0;
-             j++) {
-        }
+        j = rcfd_ckpt_key_run_end(ck->entries, i, ck->n_entries);
         const char *pname, *key;
         size_t plen, klen;
         if (rcfd_ckpt_entry_split(e, &pname, &plen, &key, &klen) != 0) {
@@ -358,6 +361,16 @@ static void snapshot(rcfd_state_t *st, rcfd_shard_t *sh)
     }
 }
 
+/* Every partition held here whose models changed (periodic, and at a graceful stop). */
+static void snapshot_owned(rcfd_state_t *st)
+{
+    for (size_t i = 0; i < st->n_shards; i++) {
+        if (st->shards[i]->owned && !st->shards[i]->restoring) {
+            snapshot(st, st->shards[i]);
+        }
+    }
+}
+
 void rcfd_state_delivered(rcfd_state_t *st, uint32_t id, int64_t watermark)
 {
     rcfd_shard_t *sh = st->shards[id];
@@ -406,12 +419,7 @@ void rcfd_state_revoked(rcfd_state_t *st, uint32_t id)
 
 static void on_timer(uv_timer_t *t)
 {
-    rcfd_state_t *st = t->data;
-    for (size_t i = 0; i < st->n_shards; i++) {
-        if (st->shards[i]->owned && !st->shards[i]->restoring) {
-            snapshot(st, st->shards[i]);
-        }
-    }
+    snapshot_owned(t->data);
 }
 
 int rcfd_state_flush(rcfd_state_t *st, void (*done)(rcfd_runtime_t *rt))
@@ -419,21 +427,11 @@ int rcfd_state_flush(rcfd_state_t *st, void (*done)(rcfd_runtime_t *rt))
     if (st->store == NULL) {
         return 0;
     }
-    for (size_t i = 0; i < st->n_shards; i++) {
-        if (st->shards[i]->owned && !st->shards[i]->restoring) {
-            snapshot(st, st->shards[i]);
-        }
-    }
-    st->flush_done = done;
-    if (st->head == NULL) {
-        for (size_t i = 0; i < st->n_shards; i++) {
-            if (st->shards[i]->pending != NULL) {
-                return 1;
-            }
-        }
-        st->flush_done = NULL;
+    snapshot_owned(st);
+    if (!busy(st)) {
         return 0;
     }
+    st->flush_done = done;
     return 1;
 }
 

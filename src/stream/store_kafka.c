@@ -65,22 +65,44 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     rcfd_log_syslog(level, comp, buf);
 }
 
-static int append_escaped(rcfd_buf_t *b, const char *s)
+static int append_escaped(rcfd_buf_t *b, const char *s, size_t len)
 {
     int rc = 0;
-    for (const char *p = s; rc == 0 && *p != '\0'; p++) {
-        rc = *p == '/' ? rcfd_buf_puts(b, "%2F")
-             : *p == '%' ? rcfd_buf_puts(b, "%25")
-                         : rcfd_buf_append(b, p, 1);
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        rc = s[i] == '/' ? rcfd_buf_puts(b, "%2F")
+             : s[i] == '%' ? rcfd_buf_puts(b, "%25")
+                           : rcfd_buf_append(b, &s[i], 1);
     }
     return rc;
+}
+
+/* Appends "<slot>/<pipeline>/<key>" for a checkpoint entry's key (pipeline NUL key): the part of a
+ * key message's Kafka key after the partition's prefix. */
+static int append_key_suffix(rcfd_buf_t *b, int slot, const rcfd_ckpt_entry_t *e)
+{
+    const char *pipeline, *key;
+    size_t pipeline_len, key_len;
+    if (rcfd_ckpt_entry_split(e, &pipeline, &pipeline_len, &key, &key_len) != 0) {
+        return RCFD_EBADSTATE;
+    }
+    int rc = rcfd_buf_printf(b, "%d/", slot);
+    rc = rc ? rc : append_escaped(b, pipeline, pipeline_len);
+    rc = rc ? rc : rcfd_buf_puts(b, "/");
+    return rc ? rc : rcfd_buf_append(b, key, key_len);
+}
+
+/* The next write of this partition goes to the slot the last commit did not use. */
+static void remember_slot(kafka_store_t *st, const rcfd_buf_t *prefix, int slot)
+{
+    rcfd_keytab_remove(st->last_slot, prefix->p, prefix->len);
+    rcfd_keytab_put(st->last_slot, prefix->p, prefix->len, (void *)(uintptr_t)(slot + 1));
 }
 
 /* "<source>/<topic>/<partition>/" */
 static int prefix_of(const rcfd_ckpt_id_t *id, rcfd_buf_t *b)
 {
     rcfd_buf_reset(b);
-    int rc = append_escaped(b, id->source);
+    int rc = append_escaped(b, id->source, strlen(id->source));
     return rc ? rc : rcfd_buf_printf(b, "/%s/%d/", id->topic, (int)id->partition);
 }
 
@@ -151,15 +173,6 @@ static int settle(kafka_store_t *st, delivery_tally_t *t, char *errstr, size_t e
     return 0;
 }
 
-static size_t key_group_end(const rcfd_ckpt_entry_t *e, size_t i, size_t n)
-{
-    size_t j = i + 1;
-    while (j < n && e[j].key_len == e[i].key_len && memcmp(e[j].key, e[i].key, e[i].key_len) == 0) {
-        j++;
-    }
-    return j;
-}
-
 static int kafka_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t next_offset,
                        const rcfd_ckpt_entry_t *entries, size_t n, char *errstr, size_t es)
 {
@@ -178,21 +191,13 @@ static int kafka_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t ne
     delivery_tally_t t = {0, RD_KAFKA_RESP_ERR_NO_ERROR};
     size_t n_marks = 0;
     for (size_t i = 0, j; rc == 0 && i < n; i = j) {
-        j = key_group_end(entries, i, n);
-        const char *pipeline, *k;
-        size_t pipeline_len, k_len;
-        if (rcfd_ckpt_entry_split(&entries[i], &pipeline, &pipeline_len, &k, &k_len) != 0) {
-            rc = rcfd_errf(RCFD_EINVAL, errstr, es, "checkpoint entry without a pipeline");
-            break;
-        }
-        char pname[256];
-        snprintf(pname, sizeof pname, "%.*s", (int)pipeline_len, pipeline);
+        j = rcfd_ckpt_key_run_end(entries, i, n);
         rcfd_buf_reset(&key);
         rc = rcfd_buf_append(&key, prefix.p, prefix.len);
-        rc = rc ? rc : rcfd_buf_printf(&key, "%d/", slot);
-        rc = rc ? rc : append_escaped(&key, pname);
-        rc = rc ? rc : rcfd_buf_puts(&key, "/");
-        rc = rc ? rc : rcfd_buf_append(&key, k, k_len);
+        if (rc == 0 && (rc = append_key_suffix(&key, slot, &entries[i])) == RCFD_EBADSTATE) {
+            rcfd_errf(rc, errstr, es, "checkpoint entry without a pipeline");
+            break;
+        }
         rc = rc ? rc : rcfd_ckpt_encode(next_offset, &entries[i], j - i, &val);
         rc = rc ? rc : produce(st, part, &key, &val, &t, errstr, es);
         marks[n_marks++] = (rcfd_ckpt_entry_t){.key = entries[i].key,
@@ -214,8 +219,7 @@ static int kafka_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t ne
         rc = rc ? rc : settle(st, &t, errstr, es);
     }
     if (rc == 0) {
-        rcfd_keytab_remove(st->last_slot, prefix.p, prefix.len);
-        rcfd_keytab_put(st->last_slot, prefix.p, prefix.len, (void *)(uintptr_t)(slot + 1));
+        remember_slot(st, &prefix, slot);
     } else {
         rd_kafka_purge(st->producer, RD_KAFKA_PURGE_F_QUEUE);
         rd_kafka_poll(st->producer, 0);
@@ -374,13 +378,10 @@ static int assemble(scan_t *sc, const blob_t *commit, rcfd_buf_t *image, int *sl
             break;
         }
         *slot_used = mk->type[0] - '0';
-        char pname[256];
+        char pname[256]; /* for messages */
         snprintf(pname, sizeof pname, "%.*s", (int)pl, pipeline);
         rcfd_buf_reset(&suffix);
-        rc = rcfd_buf_printf(&suffix, "%c/", mk->type[0]);
-        rc = rc ? rc : append_escaped(&suffix, pname);
-        rc = rc ? rc : rcfd_buf_puts(&suffix, "/");
-        rc = rc ? rc : rcfd_buf_append(&suffix, k, kl);
+        rc = append_key_suffix(&suffix, *slot_used, mk);
         const blob_t *b = rc == 0 ? rcfd_keytab_get(sc->latest, suffix.p, suffix.len) : NULL;
         if (rc == 0 && b == NULL) {
             rc = rcfd_errf(RCFD_ETRUNCATED, errstr, es,
@@ -476,9 +477,7 @@ static int kafka_read(rcfd_store_t *base, const rcfd_ckpt_id_t *id, rcfd_ckpt_t 
             rcfd_free(data);
         }
         out->from_previous = warning[0] != '\0';
-        /* The next write goes to the other slot, sparing the one just restored. */
-        rcfd_keytab_remove(st->last_slot, prefix.p, prefix.len);
-        rcfd_keytab_put(st->last_slot, prefix.p, prefix.len, (void *)(uintptr_t)(slot + 1));
+        remember_slot(st, &prefix, slot); /* the next write spares the slot just restored */
     }
     rcfd_keytab_destroy(sc.latest);
     rcfd_free(sc.commits[0]);
