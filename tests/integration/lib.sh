@@ -53,6 +53,28 @@ wait_lines() {
     done
 }
 
+# wait_log FILE REGEX SECONDS: until FILE has a line matching REGEX
+wait_log() {
+    local deadline=$(( $(date +%s) + $3 * TIME_MULT ))
+    until grep -q "$2" "$1" 2>/dev/null; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "$1 never logged /$2/"
+        sleep 0.1
+    done
+}
+
+# unique FILES...: distinct "seq" values written (records of tools.py gen)
+unique() { cat "$@" 2>/dev/null | grep -o '"seq": *[0-9]*' | sort -u | wc -l; }
+
+# wait_unique N SECONDS FILES...: until N distinct records were written
+wait_unique() {
+    local n=$1 secs=$2; shift 2
+    local deadline=$(( $(date +%s) + secs * TIME_MULT ))
+    until [ "$(unique "$@")" -ge "$n" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "only $(unique "$@") of $n records written"
+        sleep 0.2
+    done
+}
+
 # start_rcfd NAME ARGS... -> RCFD_PID; stderr to NAME.log
 start_rcfd() {
     local name=$1; shift

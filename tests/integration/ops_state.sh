@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Models survive restarts (state.store "dir"). (1) SIGTERM mid-stream: the final checkpoints hold
-# exactly what was delivered, the restart resumes there: every record exactly once, and every
+# Models survive restarts (state.store "dir"). max_keys 6 with 16 keys: evicted models are kept as
+# snapshots and resume exactly when their key returns, also across restarts. (1) SIGTERM
+# mid-stream: the final checkpoints hold exactly what was delivered, the restart resumes there: every record exactly once, and every
 # score equals an uninterrupted run's (rcfd_score_check recomputes them offline per key). (2)
 # SIGKILL mid-stream: the restart resumes from the last periodic checkpoint; records after it are
 # read again and re-scored by the restored models, so replays carry identical scores. (3) The
@@ -31,26 +32,10 @@ cat > "$1.json" <<JSON
                           "session.timeout.ms": 6000, "heartbeat.interval.ms": 500}}],
  "outputs": [{"name": "out", "type": "file", "path": "\${OUT}"}],
  "pipelines": [{"name": "p", "source": "sensors", "fields": ["temp", "pressure"],
-                "key": "device", "outputs": ["out"],
+                "key": "device", "outputs": ["out"], "max_keys": 6,
                 "models": [{"type": "rcf", "number_of_trees": 30, "sub_sample_size": 64,
                             "time_decay": 2000, "output_after": 16, "seed": 5}]}]}
 JSON
-}
-
-wait_log() { # FILE REGEX SECONDS
-    local deadline=$(( $(date +%s) + $3 * TIME_MULT ))
-    until grep -q "$2" "$1" 2>/dev/null; do
-        [ "$(date +%s)" -lt "$deadline" ] || fail "$1 never logged /$2/"
-        sleep 0.1
-    done
-}
-wait_unique() { # N SECONDS FILES...: until N distinct records were written
-    local n=$1 secs=$2; shift 2
-    local deadline=$(( $(date +%s) + secs * TIME_MULT ))
-    until [ "$(cat "$@" 2>/dev/null | grep -o '"seq": *[0-9]*' | sort -u | wc -l)" -ge "$n" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || fail "only $(cat "$@" | grep -o '"seq": *[0-9]*' | sort -u | wc -l) of $n records written"
-        sleep 0.2
-    done
 }
 
 # (1) SIGTERM
@@ -66,6 +51,7 @@ stop_rcfd TERM
 n1=$(wc -l < t1.jsonl)
 [ "$n1" -lt 30000 ] || fail "rcfd finished before SIGTERM: the test proves nothing"
 grep -q "writing the final checkpoints" t1.log || fail "no final checkpoints at SIGTERM"
+grep -Eq "[1-9][0-9]* evicted" t1.log || fail "no evictions: the kept snapshots were not exercised"
 ls st1/sensors.sensors.*.ckpt > /dev/null || fail "no checkpoint files in st1"
 OUT=t2.jsonl start_rcfd t2 -c g1.json
 wait_unique 30000 90 t1.jsonl t2.jsonl

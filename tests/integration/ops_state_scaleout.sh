@@ -29,23 +29,6 @@ cat > g.json <<JSON
                             "time_decay": 2000, "output_after": 16, "seed": 5}]}]}
 JSON
 
-wait_log() { # FILE REGEX SECONDS
-    local deadline=$(( $(date +%s) + $3 * TIME_MULT ))
-    until grep -q "$2" "$1" 2>/dev/null; do
-        [ "$(date +%s)" -lt "$deadline" ] || fail "$1 never logged /$2/"
-        sleep 0.1
-    done
-}
-unique() { cat "$@" 2>/dev/null | grep -o '"seq": *[0-9]*' | sort -u | wc -l; }
-wait_unique() { # N SECONDS FILES...
-    local n=$1 secs=$2; shift 2
-    local deadline=$(( $(date +%s) + secs * TIME_MULT ))
-    until [ "$(unique "$@")" -ge "$n" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || fail "only $(unique "$@") of $n records written"
-        sleep 0.2
-    done
-}
-
 # The first third of the stream before the second daemon joins, the rest over a few seconds.
 head -n 10000 a.kafka > first.kafka
 tail -n +10001 a.kafka | split -l 2000 -d -a 3 - rest.
