@@ -286,6 +286,8 @@ static double urand(void)
 }
 
 static uint64_t seq;
+static char *values;     /* every produced record's value as sent ("%.4f\n" each), for bench_rcf */
+static size_t values_len, values_cap;
 static unsigned nkeys = 8, partitions;
 static unsigned runs = 3; /* forest runs (and file-mode rcfd runs); the best counts */
 static atomic_ulong produce_failed; /* delivery reports with an error */
@@ -306,7 +308,19 @@ static int next_record(char *key, size_t key_size, char *msg, size_t msg_size, u
     *index = i;
     snprintf(key, key_size, "k%u", (unsigned)(i % nkeys));
     double v = 10.0 * sin((double)(i / nkeys) * 0.05) + (urand() - 0.5);
-    return snprintf(msg, msg_size, "{\"key\":\"%s\",\"value\":%.4f,\"sent_us\":%.0f}", key, v,
+    char text[32];
+    int tl = snprintf(text, sizeof text, "%.4f\n", v);
+    if (values_len + (size_t)tl > values_cap) {
+        values_cap = values_cap ? 2 * values_cap : 1 << 20;
+        if ((values = realloc(values, values_cap)) == NULL) {
+            fprintf(stderr, "bench_pipeline: out of memory\n");
+            exit(1);
+        }
+    }
+    memcpy(values + values_len, text, (size_t)tl);
+    values_len += (size_t)tl;
+    text[tl - 1] = '\0';
+    return snprintf(msg, msg_size, "{\"key\":\"%s\",\"value\":%s,\"sent_us\":%.0f}", key, text,
                     now_us());
 }
 
@@ -383,13 +397,14 @@ static int check_log(rd_kafka_t *p, size_t expect)
 }
 
 /* bench_rcf --case a with `keys` models fed in turn, each timed over its records warmup+1 ..
- * warmup+records; records/s of CPU time, -1 on failure. */
-static double forest_rate(const char *bin, unsigned trees, unsigned sample, unsigned keys,
-                          size_t warmup, size_t records)
+ * warmup+records, over the values rcfd was sent (--input); records/s of CPU time, -1 on failure. */
+static double forest_rate(const char *bin, const char *input, unsigned trees, unsigned sample,
+                          unsigned keys, size_t warmup, size_t records)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s --case a --trees %u --sample %u --keys %u --warmup %zu --records %zu",
-             bin, trees, sample, keys, warmup, records);
+    snprintf(cmd, sizeof cmd,
+             "%s --case a --trees %u --sample %u --keys %u --warmup %zu --records %zu --input %s",
+             bin, trees, sample, keys, warmup, records, input);
     FILE *f = popen(cmd, "r");
     if (f == NULL) {
         return -1;
@@ -408,34 +423,62 @@ static double forest_rate(const char *bin, unsigned trees, unsigned sample, unsi
     return rate;
 }
 
-/* The forest doing what rcfd did with records first+1 .. first+n: the same number of models fed in
- * turn over the same stretch of each model's life (a forest gets cheaper as its sample fills and
- * fewer points are inserted, so a warmed-up forest is not the same work as fresh keys), and one
- * forest over as many records. Best of `runs` each. */
+/* rcfd keeps a model per (shard, key): with K keys over P partitions round-robin, record i lands
+ * in model (i % K, i % P), lcm(K, P) models fed in turn (i % lcm). The file source is one shard. */
+static unsigned models;
+
+static unsigned lcm(unsigned a, unsigned b)
+{
+    unsigned x = a, y = b;
+    while (y != 0) {
+        unsigned t = x % y;
+        x = y;
+        y = t;
+    }
+    return a / x * b;
+}
+
+/* The forest doing what rcfd did with records first+1 .. first+n, over the very values rcfd was
+ * sent: the same models fed in turn over the same stretch of each model's life (a forest gets
+ * cheaper as its sample fills and fewer points are inserted, so a warmed-up forest is not the
+ * same work as fresh keys), and one forest over as many records. Best of `runs` each. */
 typedef struct forest_cmp {
     double same, one;
 } forest_cmp_t;
 
-static forest_cmp_t forest_compare(const char *bin, unsigned trees, unsigned sample, size_t first,
-                                   size_t n)
+static forest_cmp_t forest_compare(const char *bin, const char *input, unsigned trees,
+                                   unsigned sample, size_t first, size_t n)
 {
     forest_cmp_t c = {-1, -1};
     for (unsigned run = 0; run < runs; run++) {
-        if (nkeys <= 64) {
-            c.same = fmax(c.same, forest_rate(bin, trees, sample, nkeys, first / nkeys, n / nkeys));
-        }
-        if (nkeys != 1) {
-            c.one = fmax(c.one, forest_rate(bin, trees, sample, 1, first, n));
+        c.same = fmax(c.same, forest_rate(bin, input, trees, sample, models, first / models,
+                                          n / models));
+        if (models != 1) {
+            c.one = fmax(c.one, forest_rate(bin, input, trees, sample, 1, first, n));
         }
     }
-    if (nkeys == 1) {
+    if (models == 1) {
         c.one = c.same;
     }
     printf("forest, %zu records from record %zu: same work (bench_rcf --case a --keys %u --warmup "
            "%zu --records %zu) %.0f records/s; one forest (--keys 1 --warmup %zu --records %zu) "
-           "%.0f records/s; CPU time, best of %u\n",
-           n, first, nkeys, first / nkeys, n / nkeys, c.same, first, n, c.one, runs);
+           "%.0f records/s; CPU time, best of %u, the values rcfd was sent\n",
+           n, first, models, first / models, n / models, c.same, first, n, c.one, runs);
     return c;
+}
+
+/* The produced values, one per line, for bench_rcf --input. */
+static int write_values(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fwrite(values, 1, values_len, f) != values_len) {
+        perror(path);
+        if (f != NULL) {
+            fclose(f);
+        }
+        return -1;
+    }
+    return fclose(f);
 }
 
 static void print_ratio(const char *what, double rate, const forest_cmp_t *c)
@@ -510,10 +553,16 @@ static int run_file_mode(const char *rcfd, const char *bench_rcf, const char *di
            n, trees, sample, nkeys);
     printf("file to file: %.0f records/s wall, %.0f records per rcfd CPU second (best of %u)\n",
            best_wall, best_cpu, runs);
-    forest_cmp_t fc = forest_compare(bench_rcf, trees, sample, 0, n);
+    char val_path[256];
+    snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
+    if (write_values(val_path) != 0) {
+        return 1;
+    }
+    forest_cmp_t fc = forest_compare(bench_rcf, val_path, trees, sample, 0, n);
     print_ratio("file to file per rcfd CPU second", best_cpu, &fc);
     print_ratio("file to file wall", best_wall, &fc);
     unlink(in_path);
+    unlink(val_path);
     unlink(cfg_path);
     unlink(out_path);
     unlink(log_path);
@@ -525,7 +574,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_pipeline [--records N] [--latency-records M] [--rate R] "
                     "[--trees T] [--sample S] [--keys K] [--partitions P] [--fetch-wait-ms MS] "
-                    "[--rcfd PATH] [--bench-rcf PATH] [--runs R] "
+                    "[--rdkafka KEY=VALUE] [--compression CODEC] [--rcfd PATH] [--bench-rcf PATH] [--runs R] "
                     "[--source kafka|file]\n");
 }
 
@@ -535,6 +584,8 @@ int main(int argc, char **argv)
     double rate = 20000;
     unsigned trees = 100, sample = 256;
     int fetch_wait = -1, file_mode = 0;
+    const char *compression = NULL; /* the producer's compression.type */
+    char extra[1024] = ""; /* more rdkafka properties of rcfd's consumer (--fetch-wait-ms, --rdkafka) */
     const char *rcfd = RCFD_BIN, *bench_rcf = BENCH_RCF_BIN;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) {
@@ -557,6 +608,13 @@ int main(int argc, char **argv)
             partitions = (unsigned)strtoul(argv[i + 1], NULL, 10);
         } else if (strcmp(argv[i], "--fetch-wait-ms") == 0) {
             fetch_wait = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--rdkafka") == 0 && strchr(argv[i + 1], '=') != NULL) {
+            const char *eq = strchr(argv[i + 1], '=');
+            size_t used = strlen(extra);
+            snprintf(extra + used, sizeof extra - used, ", \"%.*s\": \"%s\"",
+                     (int)(eq - argv[i + 1]), argv[i + 1], eq + 1);
+        } else if (strcmp(argv[i], "--compression") == 0) {
+            compression = argv[i + 1];
         } else if (strcmp(argv[i], "--rcfd") == 0) {
             rcfd = argv[i + 1];
         } else if (strcmp(argv[i], "--bench-rcf") == 0) {
@@ -577,9 +635,25 @@ int main(int argc, char **argv)
                         "keys 1..64 (what bench_rcf compares with)\n");
         return 2;
     }
-    if (partitions == 0) {
+    if (partitions == 0 && nkeys == 1) {
+        /* One key is one model only in one partition (rcfd's models are per partition and key);
+         * the producer's lz4 keeps the log under the mock broker's 5 MiB. */
+        partitions = 1;
+        if (compression == NULL) {
+            compression = "lz4";
+        }
+    } else if (partitions == 0) {
         /* About 3.5 MB of log per 50,000 records: under the mock broker's 5 MiB per partition. */
         partitions = (unsigned)((n + 49999) / 50000 > 4 ? (n + 49999) / 50000 : 4);
+    }
+    if (compression == NULL) {
+        compression = "none";
+    }
+    models = file_mode ? nkeys : lcm(nkeys, partitions);
+    if (models > 64) {
+        fprintf(stderr, "bench_pipeline: %u keys over %u partitions make %u models in rcfd; "
+                        "bench_rcf compares at most 64\n", nkeys, partitions, models);
+        return 2;
     }
     atexit(kill_child);
     const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -621,6 +695,8 @@ int main(int argc, char **argv)
     rd_kafka_conf_t *pconf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(pconf, "bootstrap.servers", boot, err, sizeof err) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(pconf, "linger.ms", "1", err, sizeof err) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(pconf, "compression.type", compression, err, sizeof err) !=
+            RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(pconf, "log_level", "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
         fprintf(stderr, "bench_pipeline: %s\n", err);
         return 1;
@@ -632,9 +708,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    char extra[64] = "";
     if (fetch_wait >= 0) {
-        snprintf(extra, sizeof extra, ", \"fetch.wait.max.ms\": %d", fetch_wait);
+        size_t used = strlen(extra);
+        snprintf(extra + used, sizeof extra - used, ", \"fetch.wait.max.ms\": %d", fetch_wait);
     }
     FILE *cf = fopen(cfg_path, "w");
     if (cf == NULL) {
@@ -740,9 +816,10 @@ int main(int argc, char **argv)
     }
     qsort(lat, k, sizeof(double), cmp_double);
 
-    printf("bench_pipeline: rcfd %u trees, sample %u, explain off, %u keys, %u partitions, 3 mock "
-           "brokers, fetch.wait.max.ms %d\n",
-           trees, sample, nkeys, partitions, fetch_wait >= 0 ? fetch_wait : 500);
+    printf("bench_pipeline: rcfd %u trees, sample %u, explain off, %u keys, %u partitions (%u "
+           "models), 3 mock brokers, fetch.wait.max.ms %d, producer compression %s\n",
+           trees, sample, nkeys, partitions, models, fetch_wait >= 0 ? fetch_wait : 500,
+           compression);
     printf("catch-up consumption: %.0f records/s wall (%zu records), %.0f records per rcfd CPU "
            "second (%.2f CPU s)\n",
            catchup, n, catchup_cpu, c_cpu);
@@ -771,11 +848,17 @@ out:
 
     /* The forest over the same records: the catch-up's (each key's first N / K) and the live
      * phase's (the next N / K). */
-    forest_cmp_t fc_catch = forest_compare(bench_rcf, trees, sample, 0, n);
-    forest_cmp_t fc_live = forest_compare(bench_rcf, trees, sample, n, n);
+    char val_path[256];
+    snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
+    if (write_values(val_path) != 0) {
+        return 1;
+    }
+    forest_cmp_t fc_catch = forest_compare(bench_rcf, val_path, trees, sample, 0, n);
+    forest_cmp_t fc_live = forest_compare(bench_rcf, val_path, trees, sample, n, n);
     print_ratio("catch-up per rcfd CPU second", catchup_cpu, &fc_catch);
     print_ratio("catch-up wall", catchup, &fc_catch);
     print_ratio("live end-to-end", live, &fc_live);
+    unlink(val_path);
     unlink(cfg_path);
     unlink(out_path);
     unlink(log_path);

@@ -1,12 +1,14 @@
 /* Forest throughput: score-then-update (rcf_forest_process) over generated streams, one thread.
  *
  *   bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] [--trees T] [--sample S] [--explain]
- *             [--keys K]
+ *             [--keys K] [--input FILE]
  *
  * Cases (100 trees, sample 256, KDA defaults otherwise): a) 1-D shingle 1, b) 8-D shingle 1,
  * c) 1-D shingle 48, d) 1-D shingle 8. Each case runs in its own child process so the reported peak
  * RSS is that case's alone. Prints records/s and ns/record of process CPU time, model bytes and
- * peak RSS. */
+ * peak RSS. --input FILE (case a only) replaces the generated stream by the values in FILE, one
+ * number per line, read into memory before the timing: record i (forest i % K) is line i, so
+ * bench_pipeline can run the forest over exactly the records it sent through rcfd. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,11 +61,44 @@ static void record(uint64_t i, uint32_t dim, uint64_t *rng, double *out)
     }
 }
 
+static double *input; /* --input: record i's value; NULL: generated */
+static size_t input_n;
+
+static int load_input(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 0;
+    char line[128];
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (input_n == cap) {
+            cap = cap ? 2 * cap : 65536;
+            double *n = realloc(input, cap * sizeof *n);
+            if (n == NULL) {
+                fclose(f);
+                return -1;
+            }
+            input = n;
+        }
+        input[input_n++] = strtod(line, NULL);
+    }
+    fclose(f);
+    return 0;
+}
+
 /* `keys` forests fed round-robin, as a daemon with that many per-key models is: record i goes to
  * forest i % keys, so each sees the same stream shape and the caches see them all. */
 static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, uint32_t trees,
                     uint32_t sample, int explain, uint32_t keys)
 {
+    if (input != NULL && (bc->dim != 1 || (warmup + records) * keys > input_n)) {
+        fprintf(stderr, "bench_rcf: --input has %zu values: case a needs %llu\n", input_n,
+                (unsigned long long)((warmup + records) * keys));
+        return 1;
+    }
     rcf_params_t p = rcf_params_default(bc->dim);
     p.explain = explain;
     p.shingle_size = bc->shingle;
@@ -83,12 +118,20 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
     rcf_result_t r;
     double checksum = 0.0;
     for (uint64_t i = 0; i < warmup * keys; i++) {
-        record(i / keys, bc->dim, &rng, v);
+        if (input != NULL) {
+            v[0] = input[i];
+        } else {
+            record(i / keys, bc->dim, &rng, v);
+        }
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
     }
     double t0 = cpu_seconds();
     for (uint64_t i = warmup * keys; i < (warmup + records) * keys; i++) {
-        record(i / keys, bc->dim, &rng, v);
+        if (input != NULL) {
+            v[0] = input[i];
+        } else {
+            record(i / keys, bc->dim, &rng, v);
+        }
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
         checksum += r.score;
     }
@@ -132,13 +175,17 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_rcf: --keys must be 1..64\n");
                 return 2;
             }
+        } else if (i + 1 < argc && strcmp(argv[i], "--input") == 0) {
+            if (load_input(argv[++i]) != 0) {
+                return 2;
+            }
         } else if (strcmp(argv[i], "--explain") == 0) {
             explain = 1;
         } else if (i + 1 < argc && strcmp(argv[i], "--sample") == 0) {
             sample = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else {
             fprintf(stderr, "usage: bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] "
-                            "[--trees T] [--sample S] [--explain] [--keys K]\n");
+                            "[--trees T] [--sample S] [--explain] [--keys K] [--input FILE]\n");
             return 2;
         }
     }
