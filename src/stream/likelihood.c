@@ -122,15 +122,24 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *value
     if (isnan(score)) {
         return NAN;
     }
+    /* The previous WINDOW scores are those of records seen - WINDOW .. seen - 1. */
+    enum { CAP = RCFD_NOVELTY_WINDOW + 1 };
+    uint64_t t = nv->seen;
+    while (nv->dq_len > 0 && nv->dq_t[nv->dq_head] + RCFD_NOVELTY_WINDOW < t) {
+        nv->dq_head = (nv->dq_head + 1) % CAP;
+        nv->dq_len--;
+    }
     double mx = 0.0;
-    for (size_t i = 0; i < nv->n; i++) {
-        mx = nv->ring[i] > mx ? nv->ring[i] : mx;
+    if (nv->dq_len > 0 && nv->dq_v[nv->dq_head] > mx) {
+        mx = nv->dq_v[nv->dq_head];
     }
-    nv->ring[nv->pos] = score;
-    nv->pos = (nv->pos + 1) % RCFD_NOVELTY_WINDOW;
-    if (nv->n < RCFD_NOVELTY_WINDOW) {
-        nv->n++;
+    while (nv->dq_len > 0 && nv->dq_v[(nv->dq_head + nv->dq_len - 1) % CAP] <= score) {
+        nv->dq_len--; /* never the maximum again: this score is newer and at least as high */
     }
+    size_t tail = (nv->dq_head + nv->dq_len) % CAP;
+    nv->dq_v[tail] = score;
+    nv->dq_t[tail] = t;
+    nv->dq_len++;
     double jump = score - RCFD_NOVELTY_FRACTION * mx;
     double rise = jump > 0.0 && score > 0.0 ? jump * score : 0.0;
     for (size_t i = 0; i < nv->n_top; i++) {

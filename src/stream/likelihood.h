@@ -59,8 +59,12 @@ double rcfd_likelihood_update(rcfd_likelihood_t *lh, double score);
 #define RCFD_NOVELTY_EXTREME 1.0
 
 typedef struct rcfd_novelty {
-    double ring[RCFD_NOVELTY_WINDOW]; /* the previous scores */
-    size_t n, pos;
+    /* The maximum of the previous WINDOW scores, as a monotonic queue (O(1) amortized per record
+     * instead of a WINDOW-long scan): the scores that can still be the window's maximum, oldest
+     * first, values decreasing, with the record number each came at. */
+    double dq_v[RCFD_NOVELTY_WINDOW + 1];
+    uint64_t dq_t[RCFD_NOVELTY_WINDOW + 1];
+    size_t dq_head, dq_len;
     double top[RCFD_NOVELTY_RANK]; /* the largest earlier rises, decayed, descending */
     size_t n_top;
     double decay;    /* per record: e^(-1 / memory) */

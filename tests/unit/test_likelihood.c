@@ -82,6 +82,57 @@ static void test_novelty_scale(void **state)
     rcfd_novelty_free(&noisy);
 }
 
+/* The window's maximum (a monotonic queue) against a scan of the previous WINDOW scores, over a
+ * stream with ties, plateaus, NANs and long falls. */
+static void test_novelty_window(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t nv;
+    static double prev[100000];
+    size_t n = 0;
+    uint64_t rng = 12345;
+    assert_int_equal(rcfd_novelty_init(&nv, 0, 50.0, 0), 0);
+    double top[RCFD_NOVELTY_RANK] = {0};
+    size_t n_top = 0;
+    const double decay = exp(-1.0 / 50.0);
+    for (int i = 0; i < 100000; i++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        unsigned r = (unsigned)(rng >> 40);
+        double score = (r % 7 == 0)   ? 2.0                             /* ties */
+                       : (r % 11 == 0) ? NAN                            /* not remembered */
+                       : (i / 500) % 2 ? 3.0 - (double)(i % 500) / 200.0 /* long falls */
+                                       : (double)(r % 1000) / 250.0;
+        double got = rcfd_novelty_update(&nv, score, NULL);
+        if (isnan(score)) {
+            assert_true(isnan(got));
+            continue;
+        }
+        double mx = 0.0;
+        for (size_t k = n > RCFD_NOVELTY_WINDOW ? n - RCFD_NOVELTY_WINDOW : 0; k < n; k++) {
+            mx = prev[k] > mx ? prev[k] : mx;
+        }
+        prev[n++] = score;
+        double jump = score - RCFD_NOVELTY_FRACTION * mx;
+        double rise = jump > 0.0 && score > 0.0 ? jump * score : 0.0;
+        for (size_t k = 0; k < n_top; k++) {
+            top[k] *= decay;
+        }
+        double scale = n_top == RCFD_NOVELTY_RANK ? top[RCFD_NOVELTY_RANK - 1] : 0.0;
+        double want = rise / (RCFD_NOVELTY_FLOOR + scale);
+        if (rise > 0.0 && (n_top < RCFD_NOVELTY_RANK || rise > top[n_top - 1])) {
+            size_t k = n_top < RCFD_NOVELTY_RANK ? n_top++ : RCFD_NOVELTY_RANK - 1;
+            for (; k > 0 && top[k - 1] < rise; k--) {
+                top[k] = top[k - 1];
+            }
+            top[k] = rise;
+        }
+        assert_true(got == want);
+    }
+    rcfd_novelty_free(&nv);
+}
+
 static void test_likelihood(void **state)
 {
     (void)state;
@@ -113,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_novelty),
         cmocka_unit_test(test_novelty_scale),
         cmocka_unit_test(test_novelty_range),
+        cmocka_unit_test(test_novelty_window),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
