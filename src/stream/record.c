@@ -169,6 +169,7 @@ typedef struct jparse {
     const char *s;
     size_t len, i;
     int depth;
+    int ws; /* whitespace was skipped somewhere */
 } jparse_t;
 
 static int is_ws(char c)
@@ -178,9 +179,11 @@ static int is_ws(char c)
 
 static void jp_ws(jparse_t *p)
 {
+    size_t i0 = p->i;
     while (p->i < p->len && is_ws(p->s[p->i])) {
         p->i++;
     }
+    p->ws |= p->i != i0;
 }
 
 static int jp_push(jparse_t *p, uint32_t type, size_t start, size_t len, size_t *idx)
@@ -372,7 +375,13 @@ static int fast_parse(rcfd_record_t *r, const char *data, size_t len)
         return rc;
     }
     jp_ws(&p);
-    return p.i == len ? 0 : 1;
+    if (p.i != len) {
+        return 1;
+    }
+    /* Strict JSON with no escape, no control character in a string and no whitespace: what
+     * json_minify would copy, byte for byte. */
+    r->compact = !p.ws;
+    return 0;
 }
 
 /* strtod's value of a strict JSON number token. Exact in double arithmetic when the digits fit
@@ -423,6 +432,7 @@ int rcfd_record_parse(rcfd_record_t *r, int format, const char *data, size_t len
     r->json = NULL;
     r->n_toks = 0;
     r->have_printed = 0;
+    r->compact = 0;
     r->format = format;
     r->data = data;
     r->len = len;
@@ -461,6 +471,7 @@ void rcfd_record_clear(rcfd_record_t *r)
     r->json = NULL;
     r->n_toks = 0;
     r->have_printed = 0;
+    r->compact = 0;
     r->n_cols = 0;
     rcfd_buf_reset(&r->cells);
 }
@@ -948,7 +959,9 @@ int rcfd_record_json(rcfd_record_t *r, const char **out, size_t *len)
         rcfd_buf_t *b = &r->printed;
         rcfd_buf_reset(b);
         int rc;
-        if (r->format == RCFD_FORMAT_JSON) {
+        if (r->format == RCFD_FORMAT_JSON && r->compact && r->json == NULL) {
+            rc = rcfd_buf_append(b, r->data, r->len); /* what json_minify would copy */
+        } else if (r->format == RCFD_FORMAT_JSON) {
             rc = json_minify(b, r->data, r->len);
             if (rc > 0 && r->json == NULL) {
                 /* Decoded by the fast path, which takes no number cJSON would print differently:

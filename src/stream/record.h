@@ -57,6 +57,7 @@ typedef struct rcfd_record {
     const rcfd_strlist_t *columns; /* CSV column names (borrowed), may be NULL */
     rcfd_buf_t printed; /* cached compact JSON of the original record; kept across records */
     int have_printed;
+    int compact; /* decoded into toks with no whitespace: the record is its own compact JSON */
 } rcfd_record_t;
 
 /* Parses data[0..len). For CSV, `delim` separates cells and `columns` names them (may be NULL or
