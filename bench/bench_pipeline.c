@@ -99,8 +99,8 @@ typedef struct tail {
     atomic_size_t lines;
     atomic_int stop;
     pid_t rcfd;
-    size_t cpu_mark_a, cpu_mark_b; /* line counts at which to sample rcfd's CPU time */
-    double cpu_a, cpu_b;
+    size_t cpu_mark_a, cpu_mark_b, cpu_mark_c; /* line counts at which to sample rcfd's CPU */
+    double cpu_a, cpu_b, cpu_c;
 } tail_t;
 
 static void *tail_main(void *arg)
@@ -142,6 +142,9 @@ static void *tail_main(void *arg)
             }
             if (n == t->cpu_mark_b) {
                 t->cpu_b = proc_cpu_s(t->rcfd);
+            }
+            if (n == t->cpu_mark_c) {
+                t->cpu_c = proc_cpu_s(t->rcfd);
             }
             atomic_store(&t->lines, n);
             start = i + 1;
@@ -397,30 +400,37 @@ static int check_log(rd_kafka_t *p, size_t expect)
 }
 
 /* bench_rcf --case a with `keys` models fed in turn, each timed over its records warmup+1 ..
- * warmup+records, over the values rcfd was sent (--input); records/s of CPU time, -1 on failure. */
-static double forest_rate(const char *bin, const char *input, unsigned trees, unsigned sample,
-                          unsigned keys, size_t warmup, size_t records)
+ * warmup+records, over the values rcfd was sent (--input); records/s of CPU time and of wall time
+ * (-1 on failure). */
+typedef struct rate2 {
+    double cpu, wall;
+} rate2_t;
+
+static rate2_t forest_rate(const char *bin, const char *input, unsigned trees, unsigned sample,
+                           unsigned keys, size_t warmup, size_t records)
 {
+    rate2_t r = {-1, -1};
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "%s --case a --trees %u --sample %u --keys %u --warmup %zu --records %zu --input %s",
              bin, trees, sample, keys, warmup, records, input);
     FILE *f = popen(cmd, "r");
     if (f == NULL) {
-        return -1;
+        return r;
     }
     char line[512];
-    double rate = -1;
     while (fgets(line, sizeof line, f) != NULL) {
         const char *s = strstr(line, "shingle 1");
         if (line[0] == '(' && line[1] == 'a' && s != NULL) {
-            rate = strtod(s + 9, NULL);
+            r.cpu = strtod(s + 9, NULL);
+        } else if (strncmp(line, "(a) wall ", 9) == 0) {
+            r.wall = strtod(line + 9, NULL);
         }
     }
     if (pclose(f) != 0) {
-        return -1;
+        r.cpu = r.wall = -1;
     }
-    return rate;
+    return r;
 }
 
 /* rcfd keeps a model per (shard, key): with K keys over P partitions round-robin, record i lands
@@ -443,27 +453,34 @@ static unsigned lcm(unsigned a, unsigned b)
  * cheaper as its sample fills and fewer points are inserted, so a warmed-up forest is not the
  * same work as fresh keys), and one forest over as many records. Best of `runs` each. */
 typedef struct forest_cmp {
-    double same, one;
+    rate2_t same, one;
 } forest_cmp_t;
+
+static void best(rate2_t *b, rate2_t r)
+{
+    b->cpu = fmax(b->cpu, r.cpu);
+    b->wall = fmax(b->wall, r.wall);
+}
 
 static forest_cmp_t forest_compare(const char *bin, const char *input, unsigned trees,
                                    unsigned sample, size_t first, size_t n)
 {
-    forest_cmp_t c = {-1, -1};
+    forest_cmp_t c = {{-1, -1}, {-1, -1}};
     for (unsigned run = 0; run < runs; run++) {
-        c.same = fmax(c.same, forest_rate(bin, input, trees, sample, models, first / models,
-                                          n / models));
+        best(&c.same, forest_rate(bin, input, trees, sample, models, first / models, n / models));
         if (models != 1) {
-            c.one = fmax(c.one, forest_rate(bin, input, trees, sample, 1, first, n));
+            best(&c.one, forest_rate(bin, input, trees, sample, 1, first, n));
         }
     }
     if (models == 1) {
         c.one = c.same;
     }
-    printf("forest, %zu records from record %zu: same work (bench_rcf --case a --keys %u --warmup "
-           "%zu --records %zu) %.0f records/s; one forest (--keys 1 --warmup %zu --records %zu) "
-           "%.0f records/s; CPU time, best of %u, the values rcfd was sent\n",
-           n, first, models, first / models, n / models, c.same, first, n, c.one, runs);
+    printf("forest, %zu records from record %zu, the values rcfd was sent, best of %u: same work "
+           "(bench_rcf --case a --keys %u --warmup %zu --records %zu) %.0f records per CPU s, "
+           "%.0f wall; one forest (--keys 1 --warmup %zu --records %zu) %.0f per CPU s, %.0f "
+           "wall\n",
+           n, first, runs, models, first / models, n / models, c.same.cpu, c.same.wall, first, n,
+           c.one.cpu, c.one.wall);
     return c;
 }
 
@@ -481,16 +498,20 @@ static int write_values(const char *path)
     return fclose(f);
 }
 
-static void print_ratio(const char *what, double rate, const forest_cmp_t *c)
+/* rcfd's rate per CPU second against the forest's per CPU second, and wall against wall: each
+ * like for like (on a shared machine wall time also counts what the others run). */
+static void print_ratio(const char *label, const char *what, rate2_t rate, const forest_cmp_t *c)
 {
-    printf("%s: %.0f%% of the same work, %.0f%% of one forest (target 80%%)\n", what,
-           100 * rate / c->same, 100 * rate / c->one);
+    printf("%s%s: per CPU s %.0f%% of the same work, %.0f%% of one forest; wall %.0f%% of the "
+           "same work, %.0f%% of one forest (target 80%%)\n",
+           label, what, 100 * rate.cpu / c->same.cpu, 100 * rate.cpu / c->one.cpu,
+           100 * rate.wall / c->same.wall, 100 * rate.wall / c->one.wall);
 }
 
 /* --source file: the same records from a JSONL file, no Kafka (what the pipeline costs without
  * librdkafka and the mock brokers; stable under callgrind). rcfd exits when the file is done. */
-static int run_file_mode(const char *rcfd, const char *bench_rcf, const char *dir, size_t n,
-                         unsigned trees, unsigned sample)
+static int run_file_mode(const char *rcfd, const char *before, const char *bench_rcf,
+                         const char *dir, size_t n, unsigned trees, unsigned sample)
 {
     char in_path[256], cfg_path[256], out_path[256], log_path[256];
     snprintf(in_path, sizeof in_path, "%s/in.jsonl", dir);
@@ -520,61 +541,263 @@ static int run_file_mode(const char *rcfd, const char *bench_rcf, const char *di
             "                 \"shingle_size\": 1, \"explain\": false}]}]}\n",
             in_path, out_path, trees, sample);
     fclose(cf);
-    /* Best of `runs`: on a shared machine the fastest run is the least disturbed. */
-    double best_wall = 0, best_cpu = 0;
+    /* Best of `runs`, the daemons taking turns: on a shared machine the fastest run is the least
+     * disturbed. */
+    const char *bins[2] = {before, rcfd};
+    rate2_t bestr[2] = {{0, 0}, {0, 0}};
     for (unsigned run = 0; run < runs; run++) {
-        unlink(out_path);
-        double t0 = now_us();
-        pid_t pid = spawn_rcfd(rcfd, cfg_path, log_path);
-        if (pid < 0) {
-            return 1;
+        for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+            unlink(out_path);
+            double t0 = now_us();
+            pid_t pid = spawn_rcfd(bins[w], cfg_path, log_path);
+            if (pid < 0) {
+                return 1;
+            }
+            int st = 0;
+            struct rusage ru;
+            pid_t r;
+            while ((r = wait4(pid, &st, 0, &ru)) < 0 && errno == EINTR) {
+            }
+            child = -1;
+            double wall = (now_us() - t0) / 1e6;
+            if (r != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                fprintf(stderr, "bench_pipeline: rcfd failed; its log is %s\n", log_path);
+                return 1;
+            }
+            double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+            printf("%sfile to file, run %u: %.0f records/s wall, %.0f records per rcfd CPU second "
+                   "(%.2f s wall, %.2f CPU s, start-up included)\n",
+                   w == 0 ? "before: " : "", run + 1, (double)n / wall, (double)n / cpu, wall,
+                   cpu);
+            best(&bestr[w], (rate2_t){(double)n / cpu, (double)n / wall});
         }
-        int st = 0;
-        struct rusage ru;
-        pid_t r;
-        while ((r = wait4(pid, &st, 0, &ru)) < 0 && errno == EINTR) {
-        }
-        child = -1;
-        double wall = (now_us() - t0) / 1e6;
-        if (r != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "bench_pipeline: rcfd failed; its log is %s\n", log_path);
-            return 1;
-        }
-        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-        printf("file to file, run %u: %.0f records/s wall, %.0f records per rcfd CPU second (%.2f s "
-               "wall, %.2f CPU s, start-up included)\n",
-               run + 1, (double)n / wall, (double)n / cpu, wall, cpu);
-        best_wall = fmax(best_wall, (double)n / wall);
-        best_cpu = fmax(best_cpu, (double)n / cpu);
     }
     printf("bench_pipeline: file source, %zu records, rcfd %u trees, sample %u, explain off, %u "
-           "keys\n",
-           n, trees, sample, nkeys);
-    printf("file to file: %.0f records/s wall, %.0f records per rcfd CPU second (best of %u)\n",
-           best_wall, best_cpu, runs);
+           "keys (%u models)\n",
+           n, trees, sample, nkeys, models);
+    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+        printf("%sfile to file: %.0f records/s wall, %.0f records per rcfd CPU second (best of "
+               "%u)\n",
+               w == 0 ? "before: " : "", bestr[w].wall, bestr[w].cpu, runs);
+    }
     char val_path[256];
     snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
     if (write_values(val_path) != 0) {
         return 1;
     }
     forest_cmp_t fc = forest_compare(bench_rcf, val_path, trees, sample, 0, n);
-    print_ratio("file to file per rcfd CPU second", best_cpu, &fc);
-    print_ratio("file to file wall", best_wall, &fc);
+    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+        print_ratio(w == 0 ? "before: " : "", "file to file", bestr[w], &fc);
+    }
     unlink(in_path);
     unlink(val_path);
     unlink(cfg_path);
     unlink(out_path);
     unlink(log_path);
     rmdir(dir);
-    return fc.same > 0 && fc.one > 0 ? 0 : 1;
+    return fc.same.cpu > 0 && fc.one.cpu > 0 ? 0 : 1;
 }
+
+typedef struct kres {
+    rate2_t catchup, live;
+} kres_t;
+
+/* One rcfd against a fresh mock cluster: the three phases over the same records (the generator
+ * starts again, so every daemon gets the same values). */
+static int kafka_run(const char *rcfd, const char *label, const char *dir, size_t n, size_t m,
+                     double rate, unsigned trees, unsigned sample, int fetch_wait,
+                     const char *extra, const char *compression, kres_t *res)
+{
+    seq = 0;
+    rng_state = 88172645463325252ULL;
+    values_len = 0;
+    atomic_store(&produce_failed, 0);
+    char cfg_path[256], out_path[256], log_path[256];
+    snprintf(cfg_path, sizeof cfg_path, "%s/rcfd.json", dir);
+    snprintf(out_path, sizeof out_path, "%s/out.jsonl", dir);
+    snprintf(log_path, sizeof log_path, "%s/rcfd.log", dir);
+
+    /* mock cluster */
+    char err[512];
+    rd_kafka_conf_t *mconf = rd_kafka_conf_new();
+    rd_kafka_conf_set(mconf, "log_level", "3", err, sizeof err);
+    rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, err, sizeof err);
+    if (mrk == NULL) {
+        fprintf(stderr, "bench_pipeline: %s\n", err);
+        return 1;
+    }
+    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 3);
+    if (mc == NULL || rd_kafka_mock_topic_create(mc, "bench", (int)partitions, 1) !=
+                          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "bench_pipeline: cannot create the mock cluster\n");
+        return 1;
+    }
+    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+
+    /* producer */
+    rd_kafka_conf_t *pconf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(pconf, "bootstrap.servers", boot, err, sizeof err) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(pconf, "linger.ms", "1", err, sizeof err) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(pconf, "compression.type", compression, err, sizeof err) !=
+            RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(pconf, "log_level", "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "bench_pipeline: %s\n", err);
+        return 1;
+    }
+    rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
+    rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
+    if (prod == NULL) {
+        fprintf(stderr, "bench_pipeline: %s\n", err);
+        return 1;
+    }
+
+    FILE *cf = fopen(cfg_path, "w");
+    if (cf == NULL) {
+        perror(cfg_path);
+        return 1;
+    }
+    fprintf(cf,
+            "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0},\n"
+            " \"sources\": [{\"name\": \"bench\", \"type\": \"kafka\", \"topics\": [\"bench\"],\n"
+            "   \"rdkafka\": {\"bootstrap.servers\": \"%s\", \"group.id\": \"bench-pipeline\",\n"
+            "     \"auto.offset.reset\": \"earliest\", \"session.timeout.ms\": 4000,\n"
+            "     \"heartbeat.interval.ms\": 500%s}}],\n"
+            " \"outputs\": [{\"name\": \"scored\", \"type\": \"file\", \"path\": \"%s\"}],\n"
+            " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
+            "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
+            "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
+            "                 \"shingle_size\": 1, \"explain\": false}]}]}\n",
+            boot, extra, out_path, trees, sample);
+    fclose(cf);
+
+    /* phase 1: pre-produce N */
+    double p1_t0 = now_us();
+    for (size_t i = 0; i < n; i++) {
+        produce_one(prod);
+    }
+    if (flush_all(prod) != 0 || check_log(prod, n) != 0) {
+        return 1;
+    }
+    double p1_t1 = now_us();
+    printf("%sbench_pipeline: produced %zu records in %.2f s (%.0f records/s) before starting "
+           "rcfd\n",
+           label, n, (p1_t1 - p1_t0) / 1e6, (double)n / ((p1_t1 - p1_t0) / 1e6));
+
+    if (spawn_rcfd(rcfd, cfg_path, log_path) < 0) {
+        return 1;
+    }
+    tail_t t = {.path = out_path, .cap = 2 * n + m, .rcfd = child, .cpu_mark_a = 1,
+                .cpu_mark_b = n, .cpu_mark_c = 2 * n};
+    t.read_us = calloc(t.cap, sizeof(double));
+    t.sent_us = calloc(t.cap, sizeof(double));
+    if (t.read_us == NULL || t.sent_us == NULL) {
+        fprintf(stderr, "bench_pipeline: out of memory\n");
+        return 1;
+    }
+    pthread_t th;
+    pthread_create(&th, NULL, tail_main, &t);
+
+    int fail = 0;
+    if (wait_lines(&t, n, 600, 30) != 0) {
+        fail = 1;
+        goto out;
+    }
+    double c_wall = (t.read_us[n - 1] - t.read_us[0]) / 1e6;
+    double c_cpu = t.cpu_b - t.cpu_a;
+    res->catchup = (rate2_t){(double)(n - 1) / c_cpu, (double)(n - 1) / c_wall};
+
+    /* phase 2: live, as fast as possible */
+    double p2_t0 = now_us(), p2_cpu = proc_cpu_s(child);
+    for (size_t i = 0; i < n; i++) {
+        produce_one(prod);
+    }
+    if (flush_all(prod) != 0) {
+        fail = 1;
+        goto out;
+    }
+    double p2_prod = now_us();
+    if (wait_lines(&t, 2 * n, 600, 30) != 0) {
+        fail = 1;
+        goto out;
+    }
+    double l_cpu = t.cpu_c - p2_cpu;
+    res->live = (rate2_t){(double)n / l_cpu, (double)n / ((t.read_us[2 * n - 1] - p2_t0) / 1e6)};
+    double live_prod = (double)n / ((p2_prod - p2_t0) / 1e6);
+
+    /* phase 3: fixed rate */
+    double p3_t0 = now_us();
+    for (size_t i = 0; i < m; i++) {
+        double due = p3_t0 + (double)i * 1e6 / rate;
+        double d = due - now_us();
+        if (d > 50) {
+            struct timespec ts = {0, (long)(d * 1e3)};
+            nanosleep(&ts, NULL);
+        }
+        produce_one(prod);
+    }
+    double p3_t1 = now_us();
+    if (flush_all(prod) != 0 || wait_lines(&t, 2 * n + m, 600, 30) != 0) {
+        fail = 1;
+        goto out;
+    }
+    double *lat = malloc(m * sizeof(double));
+    size_t k = 0;
+    for (size_t i = 2 * n; lat != NULL && i < 2 * n + m; i++) {
+        if (!isnan(t.sent_us[i])) {
+            lat[k++] = (t.read_us[i] - t.sent_us[i]) / 1e3;
+        }
+    }
+    if (k == 0) {
+        fprintf(stderr, "bench_pipeline: no latency samples\n");
+        free(lat);
+        fail = 1;
+        goto out;
+    }
+    qsort(lat, k, sizeof(double), cmp_double);
+
+    printf("%sbench_pipeline: rcfd %u trees, sample %u, explain off, %u keys, %u partitions (%u "
+           "models), 3 mock brokers, fetch.wait.max.ms %d, producer compression %s\n",
+           label, trees, sample, nkeys, partitions, models, fetch_wait >= 0 ? fetch_wait : 500,
+           compression);
+    printf("%scatch-up consumption: %.0f records/s wall (%zu records), %.0f records per rcfd CPU "
+           "second (%.2f CPU s)\n",
+           label, res->catchup.wall, n, res->catchup.cpu, c_cpu);
+    printf("%slive end-to-end:      %.0f records/s wall (first produce to last output line, %zu "
+           "records; producer alone %.0f records/s), %.0f records per rcfd CPU second (%.2f CPU "
+           "s)\n",
+           label, res->live.wall, n, live_prod, res->live.cpu, l_cpu);
+    printf("%slatency at %.0f/s:    p50 %.2f ms  p99 %.2f ms  max %.2f ms (%zu records, produced "
+           "at %.0f/s achieved)\n",
+           label, rate, lat[k / 2], lat[(size_t)((double)k * 0.99)], lat[k - 1], k,
+           (double)m / ((p3_t1 - p3_t0) / 1e6));
+    free(lat);
+
+out:
+    atomic_store(&t.stop, 1);
+    pthread_join(th, NULL);
+    stop_rcfd(20); /* before the mock cluster goes: rcfd's consumer close needs the brokers */
+    free(t.read_us);
+    free(t.sent_us);
+    if (fail) {
+        fprintf(stderr, "bench_pipeline: failed; rcfd log in %s\n", log_path);
+        return 1;
+    }
+    rd_kafka_destroy(prod);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mrk);
+    unlink(cfg_path);
+    unlink(out_path);
+    unlink(log_path);
+    return 0;
+}
+
 
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_pipeline [--records N] [--latency-records M] [--rate R] "
                     "[--trees T] [--sample S] [--keys K] [--partitions P] [--fetch-wait-ms MS] "
-                    "[--rdkafka KEY=VALUE] [--compression CODEC] [--rcfd PATH] [--bench-rcf PATH] [--runs R] "
+                    "[--rdkafka KEY=VALUE] [--compression CODEC] [--rcfd PATH] [--before PATH] [--bench-rcf PATH] [--runs R] "
                     "[--source kafka|file]\n");
 }
 
@@ -586,7 +809,7 @@ int main(int argc, char **argv)
     int fetch_wait = -1, file_mode = 0;
     const char *compression = NULL; /* the producer's compression.type */
     char extra[1024] = ""; /* more rdkafka properties of rcfd's consumer (--fetch-wait-ms, --rdkafka) */
-    const char *rcfd = RCFD_BIN, *bench_rcf = BENCH_RCF_BIN;
+    const char *rcfd = RCFD_BIN, *bench_rcf = BENCH_RCF_BIN, *before = NULL;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) {
             usage();
@@ -615,6 +838,8 @@ int main(int argc, char **argv)
                      (int)(eq - argv[i + 1]), argv[i + 1], eq + 1);
         } else if (strcmp(argv[i], "--compression") == 0) {
             compression = argv[i + 1];
+        } else if (strcmp(argv[i], "--before") == 0) {
+            before = argv[i + 1];
         } else if (strcmp(argv[i], "--rcfd") == 0) {
             rcfd = argv[i + 1];
         } else if (strcmp(argv[i], "--bench-rcf") == 0) {
@@ -667,185 +892,31 @@ int main(int argc, char **argv)
         return 1;
     }
     if (file_mode) {
-        return run_file_mode(rcfd, bench_rcf, dir, n, trees, sample);
+        return run_file_mode(rcfd, before, bench_rcf, dir, n, trees, sample);
     }
-    char cfg_path[256], out_path[256], log_path[256];
-    snprintf(cfg_path, sizeof cfg_path, "%s/rcfd.json", dir);
-    snprintf(out_path, sizeof out_path, "%s/out.jsonl", dir);
-    snprintf(log_path, sizeof log_path, "%s/rcfd.log", dir);
-
-    /* mock cluster */
-    char err[512];
-    rd_kafka_conf_t *mconf = rd_kafka_conf_new();
-    rd_kafka_conf_set(mconf, "log_level", "3", err, sizeof err);
-    rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, err, sizeof err);
-    if (mrk == NULL) {
-        fprintf(stderr, "bench_pipeline: %s\n", err);
-        return 1;
-    }
-    rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 3);
-    if (mc == NULL || rd_kafka_mock_topic_create(mc, "bench", (int)partitions, 1) !=
-                          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "bench_pipeline: cannot create the mock cluster\n");
-        return 1;
-    }
-    const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
-
-    /* producer */
-    rd_kafka_conf_t *pconf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(pconf, "bootstrap.servers", boot, err, sizeof err) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(pconf, "linger.ms", "1", err, sizeof err) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(pconf, "compression.type", compression, err, sizeof err) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(pconf, "log_level", "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "bench_pipeline: %s\n", err);
-        return 1;
-    }
-    rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);
-    rd_kafka_t *prod = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
-    if (prod == NULL) {
-        fprintf(stderr, "bench_pipeline: %s\n", err);
-        return 1;
-    }
-
     if (fetch_wait >= 0) {
         size_t used = strlen(extra);
         snprintf(extra + used, sizeof extra - used, ", \"fetch.wait.max.ms\": %d", fetch_wait);
     }
-    FILE *cf = fopen(cfg_path, "w");
-    if (cf == NULL) {
-        perror(cfg_path);
-        return 1;
-    }
-    fprintf(cf,
-            "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0},\n"
-            " \"sources\": [{\"name\": \"bench\", \"type\": \"kafka\", \"topics\": [\"bench\"],\n"
-            "   \"rdkafka\": {\"bootstrap.servers\": \"%s\", \"group.id\": \"bench-pipeline\",\n"
-            "     \"auto.offset.reset\": \"earliest\", \"session.timeout.ms\": 4000,\n"
-            "     \"heartbeat.interval.ms\": 500%s}}],\n"
-            " \"outputs\": [{\"name\": \"scored\", \"type\": \"file\", \"path\": \"%s\"}],\n"
-            " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
-            "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
-            "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
-            "                 \"shingle_size\": 1, \"explain\": false}]}]}\n",
-            boot, extra, out_path, trees, sample);
-    fclose(cf);
-
-    /* phase 1: pre-produce N */
-    double p1_t0 = now_us();
-    for (size_t i = 0; i < n; i++) {
-        produce_one(prod);
-    }
-    if (flush_all(prod) != 0 || check_log(prod, n) != 0) {
-        return 1;
-    }
-    double p1_t1 = now_us();
-    printf("bench_pipeline: produced %zu records in %.2f s (%.0f records/s) before starting rcfd\n",
-           n, (p1_t1 - p1_t0) / 1e6, (double)n / ((p1_t1 - p1_t0) / 1e6));
-
-    if (spawn_rcfd(rcfd, cfg_path, log_path) < 0) {
-        return 1;
-    }
-    tail_t t = {.path = out_path, .cap = 2 * n + m, .rcfd = child, .cpu_mark_a = 1,
-                .cpu_mark_b = n};
-    t.read_us = calloc(t.cap, sizeof(double));
-    t.sent_us = calloc(t.cap, sizeof(double));
-    if (t.read_us == NULL || t.sent_us == NULL) {
-        fprintf(stderr, "bench_pipeline: out of memory\n");
-        return 1;
-    }
-    pthread_t th;
-    pthread_create(&th, NULL, tail_main, &t);
-
-    int fail = 0;
-    double catchup = 0, catchup_cpu = 0, live = 0;
-    if (wait_lines(&t, n, 600, 30) != 0) {
-        fail = 1;
-        goto out;
-    }
-    double c_wall = (t.read_us[n - 1] - t.read_us[0]) / 1e6;
-    double c_cpu = t.cpu_b - t.cpu_a;
-    catchup = (double)(n - 1) / c_wall;
-    catchup_cpu = (double)(n - 1) / c_cpu;
-
-    /* phase 2: live, as fast as possible */
-    double p2_t0 = now_us();
-    for (size_t i = 0; i < n; i++) {
-        produce_one(prod);
-    }
-    if (flush_all(prod) != 0) {
-        fail = 1;
-        goto out;
-    }
-    double p2_prod = now_us();
-    if (wait_lines(&t, 2 * n, 600, 30) != 0) {
-        fail = 1;
-        goto out;
-    }
-    live = (double)n / ((t.read_us[2 * n - 1] - p2_t0) / 1e6);
-    double live_prod = (double)n / ((p2_prod - p2_t0) / 1e6);
-
-    /* phase 3: fixed rate */
-    double p3_t0 = now_us();
-    for (size_t i = 0; i < m; i++) {
-        double due = p3_t0 + (double)i * 1e6 / rate;
-        double d = due - now_us();
-        if (d > 50) {
-            struct timespec ts = {0, (long)(d * 1e3)};
-            nanosleep(&ts, NULL);
-        }
-        produce_one(prod);
-    }
-    double p3_t1 = now_us();
-    if (flush_all(prod) != 0 || wait_lines(&t, 2 * n + m, 600, 30) != 0) {
-        fail = 1;
-        goto out;
-    }
-    double *lat = malloc(m * sizeof(double));
-    size_t k = 0;
-    for (size_t i = 2 * n; lat != NULL && i < 2 * n + m; i++) {
-        if (!isnan(t.sent_us[i])) {
-            lat[k++] = (t.read_us[i] - t.sent_us[i]) / 1e3;
+    /* Best of `runs` per daemon, the daemons taking turns (each run on a fresh mock cluster). */
+    kres_t res[2] = {{{0, 0}, {0, 0}}, {{0, 0}, {0, 0}}};
+    for (unsigned run = 0; run < runs; run++) {
+        for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+            kres_t r;
+            if (kafka_run(w == 0 ? before : rcfd, w == 0 ? "before: " : "", dir, n, m, rate,
+                          trees, sample, fetch_wait, extra, compression, &r) != 0) {
+                return 1;
+            }
+            best(&res[w].catchup, r.catchup);
+            best(&res[w].live, r.live);
         }
     }
-    if (k == 0) {
-        fprintf(stderr, "bench_pipeline: no latency samples\n");
-        free(lat);
-        fail = 1;
-        goto out;
+    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+        printf("%sbest of %u: catch-up %.0f records per rcfd CPU s, %.0f wall; live %.0f per CPU "
+               "s, %.0f wall\n",
+               w == 0 ? "before: " : "", runs, res[w].catchup.cpu, res[w].catchup.wall,
+               res[w].live.cpu, res[w].live.wall);
     }
-    qsort(lat, k, sizeof(double), cmp_double);
-
-    printf("bench_pipeline: rcfd %u trees, sample %u, explain off, %u keys, %u partitions (%u "
-           "models), 3 mock brokers, fetch.wait.max.ms %d, producer compression %s\n",
-           trees, sample, nkeys, partitions, models, fetch_wait >= 0 ? fetch_wait : 500,
-           compression);
-    printf("catch-up consumption: %.0f records/s wall (%zu records), %.0f records per rcfd CPU "
-           "second (%.2f CPU s)\n",
-           catchup, n, catchup_cpu, c_cpu);
-    printf("live end-to-end:      %.0f records/s (first produce to last output line, %zu records; "
-           "producer alone %.0f records/s)\n",
-           live, n, live_prod);
-    printf("latency at %.0f/s:    p50 %.2f ms  p99 %.2f ms  max %.2f ms (%zu records, produced "
-           "at %.0f/s achieved)\n",
-           rate, lat[k / 2], lat[(size_t)((double)k * 0.99)], lat[k - 1], k,
-           (double)m / ((p3_t1 - p3_t0) / 1e6));
-    free(lat);
-
-out:
-    atomic_store(&t.stop, 1);
-    pthread_join(th, NULL);
-    stop_rcfd(20); /* before the mock cluster goes: rcfd's consumer close needs the brokers */
-    free(t.read_us);
-    free(t.sent_us);
-    if (fail) {
-        fprintf(stderr, "bench_pipeline: failed; rcfd log in %s\n", log_path);
-        return 1;
-    }
-    rd_kafka_destroy(prod);
-    rd_kafka_mock_cluster_destroy(mc);
-    rd_kafka_destroy(mrk);
-
     /* The forest over the same records: the catch-up's (each key's first N / K) and the live
      * phase's (the next N / K). */
     char val_path[256];
@@ -855,13 +926,15 @@ out:
     }
     forest_cmp_t fc_catch = forest_compare(bench_rcf, val_path, trees, sample, 0, n);
     forest_cmp_t fc_live = forest_compare(bench_rcf, val_path, trees, sample, n, n);
-    print_ratio("catch-up per rcfd CPU second", catchup_cpu, &fc_catch);
-    print_ratio("catch-up wall", catchup, &fc_catch);
-    print_ratio("live end-to-end", live, &fc_live);
+    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+        const char *label = w == 0 ? "before: " : "";
+        print_ratio(label, "catch-up", res[w].catchup, &fc_catch);
+        print_ratio(label, "live end-to-end", res[w].live, &fc_live);
+    }
     unlink(val_path);
-    unlink(cfg_path);
-    unlink(out_path);
-    unlink(log_path);
     rmdir(dir);
-    return fc_catch.same > 0 && fc_catch.one > 0 && fc_live.same > 0 && fc_live.one > 0 ? 0 : 1;
+    return fc_catch.same.cpu > 0 && fc_catch.one.cpu > 0 && fc_live.same.cpu > 0 &&
+                   fc_live.one.cpu > 0
+               ? 0
+               : 1;
 }

@@ -45,6 +45,13 @@ static double cpu_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static double gaussian(uint64_t *rng)
 {
     double u = rcfd_rng_uniform_open(rng);
@@ -125,7 +132,7 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
         }
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
     }
-    double t0 = cpu_seconds();
+    double t0 = cpu_seconds(), w0 = wall_seconds();
     for (uint64_t i = warmup * keys; i < (warmup + records) * keys; i++) {
         if (input != NULL) {
             v[0] = input[i];
@@ -135,7 +142,7 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
         checksum += r.score;
     }
-    double elapsed = cpu_seconds() - t0;
+    double elapsed = cpu_seconds() - t0, wall = wall_seconds() - w0;
     uint64_t timed = records * keys;
     rcf_stats_t st;
     rcf_forest_stats(forests[0], &st);
@@ -147,6 +154,7 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
            (double)(st.bytes_fixed + st.bytes_points) / 1e6, (double)st.bytes_fixed / 1e6,
            (double)st.bytes_points / 1e6, (double)ru.ru_maxrss / 1024.0,
            checksum / (double)timed, keys > 1 ? "  (per model; models round-robin)" : "");
+    printf("(%c) wall %.0f records/s\n", bc->name, (double)timed / wall);
     for (uint32_t k = 0; k < keys; k++) {
         rcf_forest_destroy(forests[k]);
     }
