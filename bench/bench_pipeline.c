@@ -462,26 +462,26 @@ static void best(rate2_t *b, rate2_t r)
     b->wall = fmax(b->wall, r.wall);
 }
 
-static forest_cmp_t forest_compare(const char *bin, const char *input, unsigned trees,
-                                   unsigned sample, size_t first, size_t n)
+/* One round of the forest comparison, kept into c (the best so far). */
+static void forest_round(const char *bin, const char *input, unsigned trees, unsigned sample,
+                         size_t first, size_t n, forest_cmp_t *c)
 {
-    forest_cmp_t c = {{-1, -1}, {-1, -1}};
-    for (unsigned run = 0; run < runs; run++) {
-        best(&c.same, forest_rate(bin, input, trees, sample, models, first / models, n / models));
-        if (models != 1) {
-            best(&c.one, forest_rate(bin, input, trees, sample, 1, first, n));
-        }
+    best(&c->same, forest_rate(bin, input, trees, sample, models, first / models, n / models));
+    if (models != 1) {
+        best(&c->one, forest_rate(bin, input, trees, sample, 1, first, n));
+    } else {
+        c->one = c->same;
     }
-    if (models == 1) {
-        c.one = c.same;
-    }
+}
+
+static void forest_print(const forest_cmp_t *c, size_t first, size_t n)
+{
     printf("forest, %zu records from record %zu, the values rcfd was sent, best of %u: same work "
            "(bench_rcf --case a --keys %u --warmup %zu --records %zu) %.0f records per CPU s, "
            "%.0f wall; one forest (--keys 1 --warmup %zu --records %zu) %.0f per CPU s, %.0f "
            "wall\n",
-           n, first, runs, models, first / models, n / models, c.same.cpu, c.same.wall, first, n,
-           c.one.cpu, c.one.wall);
-    return c;
+           n, first, runs, models, first / models, n / models, c->same.cpu, c->same.wall, first,
+           n, c->one.cpu, c->one.wall);
 }
 
 /* The produced values, one per line, for bench_rcf --input. */
@@ -545,7 +545,14 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
      * disturbed. */
     const char *bins[2] = {before, rcfd};
     rate2_t bestr[2] = {{0, 0}, {0, 0}};
+    char val_path[256];
+    snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
+    if (write_values(val_path) != 0) {
+        return 1;
+    }
+    forest_cmp_t fc = {{-1, -1}, {-1, -1}};
     for (unsigned run = 0; run < runs; run++) {
+        forest_round(bench_rcf, val_path, trees, sample, 0, n, &fc); /* in turn with rcfd */
         for (int w = before != NULL ? 0 : 1; w < 2; w++) {
             unlink(out_path);
             double t0 = now_us();
@@ -581,12 +588,7 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
                "%u)\n",
                w == 0 ? "before: " : "", bestr[w].wall, bestr[w].cpu, runs);
     }
-    char val_path[256];
-    snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
-    if (write_values(val_path) != 0) {
-        return 1;
-    }
-    forest_cmp_t fc = forest_compare(bench_rcf, val_path, trees, sample, 0, n);
+    forest_print(&fc, 0, n);
     for (int w = before != NULL ? 0 : 1; w < 2; w++) {
         print_ratio(w == 0 ? "before: " : "", "file to file", bestr[w], &fc);
     }
@@ -900,6 +902,9 @@ int main(int argc, char **argv)
     }
     /* Best of `runs` per daemon, the daemons taking turns (each run on a fresh mock cluster). */
     kres_t res[2] = {{{0, 0}, {0, 0}}, {{0, 0}, {0, 0}}};
+    char val_path[256];
+    snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
+    forest_cmp_t fc_catch = {{-1, -1}, {-1, -1}}, fc_live = fc_catch;
     for (unsigned run = 0; run < runs; run++) {
         for (int w = before != NULL ? 0 : 1; w < 2; w++) {
             kres_t r;
@@ -910,6 +915,13 @@ int main(int argc, char **argv)
             best(&res[w].catchup, r.catchup);
             best(&res[w].live, r.live);
         }
+        /* The forest over the same records, in turn with rcfd: the catch-up's (each model's
+         * first N / models) and the live phase's (the next N / models). */
+        if ((run == 0 && write_values(val_path) != 0)) {
+            return 1;
+        }
+        forest_round(bench_rcf, val_path, trees, sample, 0, n, &fc_catch);
+        forest_round(bench_rcf, val_path, trees, sample, n, n, &fc_live);
     }
     for (int w = before != NULL ? 0 : 1; w < 2; w++) {
         printf("%sbest of %u: catch-up %.0f records per rcfd CPU s, %.0f wall; live %.0f per CPU "
@@ -917,15 +929,8 @@ int main(int argc, char **argv)
                w == 0 ? "before: " : "", runs, res[w].catchup.cpu, res[w].catchup.wall,
                res[w].live.cpu, res[w].live.wall);
     }
-    /* The forest over the same records: the catch-up's (each key's first N / K) and the live
-     * phase's (the next N / K). */
-    char val_path[256];
-    snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
-    if (write_values(val_path) != 0) {
-        return 1;
-    }
-    forest_cmp_t fc_catch = forest_compare(bench_rcf, val_path, trees, sample, 0, n);
-    forest_cmp_t fc_live = forest_compare(bench_rcf, val_path, trees, sample, n, n);
+    forest_print(&fc_catch, 0, n);
+    forest_print(&fc_live, n, n);
     for (int w = before != NULL ? 0 : 1; w < 2; w++) {
         const char *label = w == 0 ? "before: " : "";
         print_ratio(label, "catch-up", res[w].catchup, &fc_catch);
