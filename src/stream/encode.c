@@ -27,9 +27,7 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *cons
     *wrote = 0;
     int collide = 0;
     if (rec->format == RCFD_FORMAT_JSON) {
-        for (size_t i = 0; res[i] != NULL; i++) {
-            collide |= rcfd_record_has_member(rec, res[i]);
-        }
+        collide = rcfd_record_has_any_member(rec, res);
     } else {
         for (size_t i = 0; rec->columns != NULL && i < rec->columns->n; i++) {
             collide |= is_reserved(rec->columns->v[i], res);
@@ -76,7 +74,7 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *cons
     return rc;
 }
 
-static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
+int rcfd_encode_origin_head(rcfd_buf_t *out, const rcfd_origin_t *o)
 {
     int rc = rcfd_buf_puts(out, ",\"source\":");
     rc = rc ? rc : rcfd_buf_json_string(out, o->source, strlen(o->source));
@@ -86,11 +84,21 @@ static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
         rc = rc ? rc : rcfd_buf_puts(out, ",\"partition\":");
         rc = rc ? rc : rcfd_buf_put_i64(out, o->partition);
         rc = rc ? rc : rcfd_buf_puts(out, ",\"offset\":");
-        rc = rc ? rc : rcfd_buf_put_i64(out, o->offset);
     } else {
         rc = rc ? rc : rcfd_buf_puts(out, ",\"path\":");
         rc = rc ? rc : rcfd_buf_json_string(out, o->path, strlen(o->path));
         rc = rc ? rc : rcfd_buf_puts(out, ",\"line\":");
+    }
+    return rc;
+}
+
+static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
+{
+    int rc = o->head != NULL ? rcfd_buf_append(out, o->head, o->head_len)
+                             : rcfd_encode_origin_head(out, o);
+    if (o->topic != NULL) {
+        rc = rc ? rc : rcfd_buf_put_i64(out, o->offset);
+    } else {
         rc = rc ? rc : rcfd_buf_put_u64(out, o->line);
     }
     return rc;

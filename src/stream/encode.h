@@ -28,7 +28,15 @@ typedef struct rcfd_origin {
     const char *path; /* files */
     uint64_t line;    /* 1-based line number */
     uint32_t shard;   /* the models' scope (state.h) */
+    /* Optional: rcfd_encode_origin_head() of these fields, kept by the source per partition or
+     * file so each record appends it instead of encoding the names again; NULL: encoded here. */
+    const char *head;
+    size_t head_len;
 } rcfd_origin_t;
+
+/* The origin's members up to its offset (Kafka) or line (files), as the encoders write them:
+ * ,"source":...,"topic":...,"partition":N,"offset":  or  ,"source":...,"path":...,"line": */
+int rcfd_encode_origin_head(rcfd_buf_t *out, const rcfd_origin_t *o);
 
 int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
                        const rcfd_origin_t *origin, const char *pipeline, const char *key,

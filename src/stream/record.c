@@ -581,6 +581,34 @@ int rcfd_record_has_member(const rcfd_record_t *r, const char *name)
     return 0;
 }
 
+int rcfd_record_has_any_member(const rcfd_record_t *r, const char *const *names)
+{
+    if (r->format != RCFD_FORMAT_JSON || (r->json == NULL && r->n_toks == 0)) {
+        return 0;
+    }
+    size_t nl[16], n = 0;
+    for (; names[n] != NULL; n++) {
+        if (n == 16 || r->json != NULL) {
+            for (size_t k = 0; names[k] != NULL; k++) {
+                if (rcfd_record_has_member(r, names[k])) {
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        nl[n] = strlen(names[n]);
+    }
+    for (size_t i = 1; i < r->toks[0].end; i = r->toks[i + 1].end) {
+        const char *m = r->data + r->toks[i].start;
+        for (size_t k = 0; k < n; k++) {
+            if (r->toks[i].len == nl[k] && memcmp(m, names[k], nl[k]) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static const cJSON *json_lookup(const rcfd_record_t *r, const rcfd_field_t *f)
 {
     const cJSON *v = r->json;

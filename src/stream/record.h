@@ -92,6 +92,9 @@ int rcfd_csv_split(rcfd_record_t *r, const char *data, size_t len, char delim, c
 
 /* Whether a JSON record has a top-level member with this name (CSV: 0). */
 int rcfd_record_has_member(const rcfd_record_t *r, const char *name);
+/* Whether the top-level object has a member named any of `names` (NULL-terminated, at most 16);
+ * one pass over the members. */
+int rcfd_record_has_any_member(const rcfd_record_t *r, const char *const *names);
 
 /* Releases the record's reusable buffers too. */
 void rcfd_record_free(rcfd_record_t *r);

@@ -37,6 +37,7 @@ typedef struct file_src {
     int64_t first_ts_us;
     uint64_t start_ns;
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
+    rcfd_buf_t head;        /* the records' origin up to the line number, encoded once */
 } file_src_t;
 
 static void process(file_src_t *f);
@@ -266,6 +267,11 @@ static int handle_line(file_src_t *f, const char *p, size_t n)
     rcfd_runtime_inflight_add(rt, s);
     rcfd_origin_t origin = {
         .source = s->conf->name, .path = s->conf->path, .line = f->line, .shard = s->shard};
+    if (f->head.len == 0 && rcfd_encode_origin_head(&f->head, &origin) != 0) {
+        rcfd_buf_reset(&f->head); /* out of memory: encoded per record instead */
+    }
+    origin.head = f->head.len > 0 ? f->head.p : NULL;
+    origin.head_len = f->head.len;
     rcfd_runtime_route(rt, s, prc, reason, &origin, d);
     rcfd_delivery_unref(d);
     return 0;
@@ -373,6 +379,7 @@ static void file_destroy(rcfd_source_t *s)
         close(f->fd);
     }
     rcfd_buf_free(&f->buf);
+    rcfd_buf_free(&f->head);
     rcfd_free(f->chunk);
     while (f->spare != NULL) {
         rcfd_delivery_t *d = f->spare;

@@ -43,6 +43,7 @@ typedef struct kpart {
     int64_t first_dropped; /* first record fetched (and dropped) while restoring; -1 none */
     int64_t resume_at;     /* after a restore: the offset the next record must have; -1 none */
     int reseeks;
+    rcfd_buf_t head; /* the records' origin up to the offset, encoded once (encode.h) */
 } kpart_t;
 
 typedef struct kafka_src {
@@ -57,6 +58,7 @@ typedef struct kafka_src {
     uv_timer_t safety;
     uv_prepare_t store;
     kpart_t *parts;
+    kpart_t *last; /* the partition of the previous message (or NULL): runs come from one */
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
 } kafka_src_t;
@@ -109,7 +111,10 @@ static kpart_t *add_part(kafka_src_t *k, const char *topic, int32_t partition)
     }
     p->partition = partition;
     p->first_dropped = p->resume_at = -1;
-    if (rcfd_state_shard(k->s->rt->state, k->s->index, topic, partition, &p->shard) != 0) {
+    rcfd_origin_t o = {.source = k->s->conf->name, .topic = p->topic, .partition = partition};
+    if (rcfd_encode_origin_head(&p->head, &o) != 0 ||
+        rcfd_state_shard(k->s->rt->state, k->s->index, topic, partition, &p->shard) != 0) {
+        rcfd_buf_free(&p->head);
         rcfd_free(p->topic);
         rcfd_free(p);
         return NULL;
@@ -128,7 +133,11 @@ static void free_part(kafka_src_t *k, kpart_t *dead)
             break;
         }
     }
+    if (k->last == dead) {
+        k->last = NULL;
+    }
     rcfd_ackq_free(&dead->q);
+    rcfd_buf_free(&dead->head);
     rcfd_free(dead->topic);
     rcfd_free(dead);
 }
@@ -239,12 +248,16 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         return; /* not routed, not stored: read again after a restart */
     }
     const char *topic = rd_kafka_topic_name(m->rkt);
-    kpart_t *p = find_part(k, topic, m->partition);
+    kpart_t *p = k->last;
+    if (p == NULL || p->revoked || p->partition != m->partition || strcmp(p->topic, topic) != 0) {
+        p = find_part(k, topic, m->partition);
+    }
     if (p == NULL && (p = add_part(k, topic, m->partition)) == NULL) {
         RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
         rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
         return;
     }
+    k->last = p;
     if (p->restoring) {
         if (p->first_dropped < 0) {
             p->first_dropped = m->offset; /* fetched before the pause took hold: read again */
@@ -276,7 +289,9 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
                             .topic = topic,
                             .partition = m->partition,
                             .offset = m->offset,
-                            .shard = p->shard};
+                            .shard = p->shard,
+                            .head = p->head.p,
+                            .head_len = p->head.len};
     rcfd_state_routed(rcfd_state_shard_get(s->rt->state, p->shard), m->offset);
     char reason[256];
     int prc;
