@@ -1,35 +1,39 @@
 /* Pipeline benchmark: librdkafka mock cluster -> rcfd (RCF) -> file output, end to end.
  *
  *   bench_pipeline [--records N] [--latency-records M] [--rate R] [--trees T] [--sample S]
- *                  [--keys K] [--partitions P] [--fetch-wait-ms MS] [--rcfd PATH]
- *                  [--bench-rcf PATH] [--runs R] [--source kafka|file]
+ *                  [--keys K] [--partitions P] [--fetch-wait-ms MS] [--rdkafka KEY=VALUE]
+ *                  [--compression CODEC] [--rcfd PATH] [--before PATH] [--bench-rcf PATH]
+ *                  [--runs R] [--source kafka|file]
  *
- * Starts librdkafka's mock cluster in this process (3 brokers, topic "bench" with P partitions,
- * default max(4, ceil(N / 50,000))), writes a config (one kafka source, one file output, one RCF pipeline
- * keyed by "key", explain off) and runs the real rcfd binary against it. Records are
+ * Starts librdkafka's mock cluster in this process (3 brokers, topic "bench" with P partitions),
+ * writes a config (one kafka source, one file output, one RCF pipeline keyed by "key", explain
+ * off; --rdkafka adds consumer properties) and runs the real rcfd binary against it. Records are
  * {"key":"k<i%K>","value":<sine+noise>,"sent_us":<CLOCK_MONOTONIC us>} (K = --keys, default 8),
  * produced round-robin over the partitions: the mock broker keeps at most 5 MiB (100,000 batches)
- * per partition and silently drops the oldest beyond that, so hashing one hot key to one partition
- * lost records and the bench waited forever (the old --keys 1 hang). A thread tails the output file
- * and stamps every line when it reads it (polling every 0.2 ms), so latency is read-back time minus
- * sent_us (an upper bound of write time minus produce time). Three phases, one rcfd process:
+ * per partition and silently drops the oldest beyond that. rcfd keeps one model per partition and
+ * key, so K keys over P partitions are lcm(K, P) models; P defaults to max(4, ceil(N / 50,000)),
+ * and to 1 for --keys 1 (one key is then one model, as in bench_rcf --keys 1), with lz4 on the
+ * producer (--compression) so the log fits. A thread tails the output file and stamps every line
+ * when it reads it (polling every 0.2 ms), so latency is read-back time minus sent_us (an upper
+ * bound of write time minus produce time). Three phases, one rcfd process:
  *   1. catch-up: N records are produced before rcfd starts; rate from its first to last output
- *      line, wall and per second of rcfd's CPU time (utime+stime from /proc);
+ *      line, wall and per second of rcfd's CPU time (utime+stime of all its threads, /proc);
  *   2. live: N more records produced as fast as the producer can; rate from first produce to
- *      last output line;
+ *      last output line, wall and per rcfd CPU second;
  *   3. latency: M records produced at R records/s (below capacity); p50/p99/max latency.
  * --fetch-wait-ms sets rcfd's fetch.wait.max.ms (librdkafka default 500 otherwise): the mock broker
  * answers a fetch that finds no data only after that wait, so it bounds latency at low rates.
- * Then runs bench_rcf --case a with the same trees/sample over the same records: --keys K with
- * each model's first N/K records (the catch-up's work) and its next N/K (the live phase's), the
- * same work, and --keys 1 over as many records, one forest; R times each (default 3), and prints
- * rcfd's rates as fractions of the best of each (on a shared machine the fastest run is the least
- * disturbed). A forest's records get cheaper as its sample fills and fewer points are inserted, so
- * the forest is compared over the same stretch of its life, not after a warm-up.
+ * The forest: bench_rcf --case a --input over the very values rcfd was sent, same trees/sample:
+ * the same work (lcm(K, P) models fed in turn, each over the stretch of its life rcfd gave it:
+ * the catch-up's first N / models records, the live phase's next N / models) and one forest
+ * (--keys 1 over as many records). Each ratio is like for like: rcfd per CPU second against the
+ * forest per CPU second, wall against wall. --runs R rounds (default 3), each one rcfd run per
+ * daemon and one forest run, in turn so all see the same spells of load; the best of each
+ * counts. --before PATH runs a second rcfd (an older build) in every round too, on the same
+ * records, for before/after figures from one invocation.
  *
  * --source file writes the same N records to a JSONL file and runs rcfd with a file source
- * instead, R times (best counts), then the same forest comparison (no Kafka, no mock brokers:
- * rcfd's own cost, and stable under callgrind via --rcfd).
+ * instead (no Kafka, no mock brokers: rcfd's own cost, and stable under callgrind via --rcfd).
  *
  * rcfd dies with the bench: it is killed on every exit path, on SIGINT/SIGTERM/SIGHUP/SIGQUIT, and
  * by the kernel (PR_SET_PDEATHSIG) if the bench itself is killed. */
@@ -553,7 +557,8 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
     forest_cmp_t fc = {{-1, -1}, {-1, -1}};
     for (unsigned run = 0; run < runs; run++) {
         forest_round(bench_rcf, val_path, trees, sample, 0, n, &fc); /* in turn with rcfd */
-        for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+        for (int j = before != NULL ? 0 : 1; j < 2; j++) {
+            int w = before != NULL && run % 2 ? 1 - j : j; /* who goes first alternates */
             unlink(out_path);
             double t0 = now_us();
             pid_t pid = spawn_rcfd(bins[w], cfg_path, log_path);
@@ -906,7 +911,9 @@ int main(int argc, char **argv)
     snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
     forest_cmp_t fc_catch = {{-1, -1}, {-1, -1}}, fc_live = fc_catch;
     for (unsigned run = 0; run < runs; run++) {
-        for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+        for (int j = before != NULL ? 0 : 1; j < 2; j++) {
+            /* Who goes first alternates: the second run of a round was often the slower. */
+            int w = before != NULL && run % 2 ? 1 - j : j;
             kres_t r;
             if (kafka_run(w == 0 ? before : rcfd, w == 0 ? "before: " : "", dir, n, m, rate,
                           trees, sample, fetch_wait, extra, compression, &r) != 0) {
