@@ -16,6 +16,7 @@ src/stream/likelihood.h with its constants as options, so the experiments in ben
 held-out check: choose a variant on one half, report it on the other.
 """
 import argparse
+import bisect
 import csv
 import math
 import sys
@@ -139,33 +140,88 @@ def sliding_max_previous(xs, w):
     return out
 
 
-def novelty(fl, a):
-    s = fl["score"]
-    m = sliding_max_previous(s, a.window)
+def rise_scale(a):
+    """The rise and its rank scale, fed one score at a time: rise / (floor + the rank-th largest
+    earlier rise, decayed), as anomaly_novelty computes it for the forest's score and for the
+    level score alike (a window of the previous `window` inputs, kept as a deque of maxima)."""
     decay = math.exp(-1.0 / a.memory)
-    top, out = [], []
-    lo, hi, seen = math.inf, -math.inf, 0
-    for t, x in enumerate(s):
+    state = {"dq": deque(), "k": 0, "top": []}
+
+    def feed(x):
+        dq, k = state["dq"], state["k"]
+        while dq and dq[0][0] < k - a.window:
+            dq.popleft()
+        m = dq[0][1] if dq else 0.0
+        while dq and dq[-1][1] <= x:
+            dq.pop()
+        dq.append((k, x))
+        state["k"] = k + 1
+        jump = x - a.fraction * m
+        rise = jump * x ** a.power if jump > 0 and x > 0 else 0.0
+        if a.rank <= 0:
+            return rise, rise
+        top = [v * decay for v in state["top"]]
+        scale = top[a.rank - 1] if len(top) >= a.rank else 0.0
+        v = rise / (a.floor + scale)
+        if rise > 0:
+            top = sorted(top + [rise], reverse=True)[:a.rank]
+        state["top"] = top
+        return rise, v
+
+    return feed
+
+
+def periodic(events, t, x, a):
+    """Whether a rise of score x at record t repeats two earlier rises of about its height (each
+    >= per_height x) equally spaced before it: at t - d and t - 2d (+-per_slack records), d >=
+    per_min; events holds the key's last per_events rises (t, score), oldest first."""
+    for t1, x1 in reversed(events):
+        d = t - t1
+        if d < a.per_min or x1 < a.per_height * x:
+            continue
+        for t2, x2 in events:
+            if abs(t1 - d - t2) <= a.per_slack and x2 >= a.per_height * x:
+                return True
+    return False
+
+
+def novelty(fl, a):
+    s, values = fl["score"], fl["value"]
+    forest, level = rise_scale(a), rise_scale(a)
+    events = deque(maxlen=a.per_events)  # the key's last rises of the score: (record, score)
+    hist, srt, recent = deque(), [], deque()  # the level rule's values: before, sorted, last k
+    out = []
+    lo, hi, t = math.inf, -math.inf, 0
+    for x, val in zip(s, values):
         if x != x:
             out.append(x)
             continue
-        jump = x - a.fraction * m[t]
-        rise = jump * x ** a.power if jump > 0 and x > 0 else 0.0
-        if a.rank > 0:
-            top = [v * decay for v in top]
-            scale = top[a.rank - 1] if len(top) >= a.rank else 0.0
-            v = rise / (a.floor + scale)
-            if rise > 0:
-                top = sorted(top + [rise], reverse=True)[:a.rank]
-        else:
-            v = rise
-        val = fl["value"][t]
-        if a.range_tol > 0 and val == val:
-            if seen >= a.warm and hi > lo and (val > hi + a.range_tol * (hi - lo)
-                                               or val < lo - a.range_tol * (hi - lo)):
+        rise, v = forest(x)
+        if rise > 0 and a.per_events > 0:
+            if periodic(events, t, x, a):
+                v = 0.0
+            events.append((t, x))
+        if a.level_weight > 0:
+            lvl = 0.0
+            if val == val:
+                recent.append(val)
+                if len(recent) > a.level_k:
+                    y = recent.popleft()
+                    hist.append(y)
+                    bisect.insort(srt, y)
+                    if len(hist) > a.level_window:
+                        del srt[bisect.bisect_left(srt, hist.popleft())]
+                if len(hist) == a.level_window and t >= a.warm:
+                    n = len(srt)
+                    spread = max(srt[(3 * n) // 4] - srt[n // 4], 1e-3 * (hi - lo), 1e-300)
+                    lvl = math.log1p(abs(sum(recent) / len(recent) - srt[n // 2]) / spread)
+            v = max(v, a.level_weight * level(lvl)[1])
+        if val == val:
+            if a.range_tol > 0 and t >= a.warm and hi > lo and (
+                    val > hi + a.range_tol * (hi - lo) or val < lo - a.range_tol * (hi - lo)):
                 v = max(v, 1.0)
             lo, hi = min(lo, val), max(hi, val)
-        seen += 1
+        t += 1
         out.append(v)
     return out
 
@@ -203,6 +259,14 @@ def main():
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
     p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
+    p.add_argument("--per-events", type=int, default=16,
+                   help="rises kept for the periodic rule; 0: no periodic rule")
+    p.add_argument("--per-min", type=int, default=50, help="shortest period, records")
+    p.add_argument("--per-slack", type=int, default=5, help="records either side of t - 2d")
+    p.add_argument("--per-height", type=float, default=0.9, help="earlier rises' score >= this x")
+    p.add_argument("--level-weight", type=float, default=0.3, help="0: no level rule")
+    p.add_argument("--level-k", type=int, default=5, help="values averaged by the level rule")
+    p.add_argument("--level-window", type=int, default=200, help="values before them it compares")
     p.add_argument("--post", default="none")
     p.add_argument("--split", action="store_true")
     a = p.parse_args()
