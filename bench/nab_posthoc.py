@@ -198,9 +198,11 @@ def novelty(fl, a):
             continue
         rise, v = forest(x)
         if rise > 0 and a.per_events > 0:
+            keep = v >= a.per_floor
             if periodic(events, t, x, a):
                 v = 0.0
-            events.append((t, x))
+            if keep:
+                events.append((t, x))
         if a.level_weight > 0:
             lvl = 0.0
             if val == val:
@@ -261,6 +263,8 @@ def main():
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
     p.add_argument("--per-events", type=int, default=16,
                    help="rises kept for the periodic rule; 0: no periodic rule")
+    p.add_argument("--per-floor", type=float, default=0.0,
+                   help="rises of a smaller novelty are not remembered by the periodic rule")
     p.add_argument("--per-min", type=int, default=50, help="shortest period, records")
     p.add_argument("--per-slack", type=int, default=5, help="records either side of t - 2d")
     p.add_argument("--per-height", type=float, default=0.9, help="earlier rises' score >= this x")
