@@ -140,7 +140,7 @@ def sliding_max_previous(xs, w):
     return out
 
 
-def rise_scale(a):
+def rise_scale(a, recent=0):
     """The rise and its rank scale, fed one score at a time: rise / (floor + the rank-th largest
     earlier rise, decayed), as anomaly_novelty computes it for the forest's score and for the
     level score alike (a window of the previous `window` inputs, kept as a deque of maxima)."""
@@ -152,6 +152,11 @@ def rise_scale(a):
         while dq and dq[0][0] < k - a.window:
             dq.popleft()
         m = dq[0][1] if dq else 0.0
+        if recent > 0:  # experiment: the last `recent` inputs count in full, not x fraction
+            hist_r = state.setdefault("r", deque(maxlen=recent))
+            mr = max(hist_r) if hist_r else 0.0
+            hist_r.append(x)
+            m = max(m, mr / a.fraction)
         while dq and dq[-1][1] <= x:
             dq.pop()
         dq.append((k, x))
@@ -187,7 +192,7 @@ def periodic(events, t, x, a):
 
 def novelty(fl, a):
     s, values = fl["score"], fl["value"]
-    forest, level = rise_scale(a), rise_scale(a)
+    forest, level = rise_scale(a, a.recent), rise_scale(a)
     events = deque(maxlen=a.per_events)  # the key's last rises of the score: (record, score)
     hist, srt, recent = deque(), [], deque()  # the level rule's values: before, sorted, last k
     out = []
@@ -217,12 +222,15 @@ def novelty(fl, a):
                     n = len(srt)
                     spread = max(srt[(3 * n) // 4] - srt[n // 4], 1e-3 * (hi - lo), 1e-300)
                     lvl = math.log1p(abs(sum(recent) / len(recent) - srt[n // 2]) / spread)
-            v = max(v, a.level_weight * level(lvl)[1])
+            lv = a.level_weight * level(lvl)[1]
+            v = v + lv if a.level_sum else max(v, lv)
         if val == val:
             if a.range_tol > 0 and t >= a.warm and hi > lo and (
                     val > hi + a.range_tol * (hi - lo) or val < lo - a.range_tol * (hi - lo)):
                 v = max(v, 1.0)
             lo, hi = min(lo, val), max(hi, val)
+        if a.mature > 0:  # experiment: damp a young key's novelty
+            v *= min(1.0, max(0.0, t - a.warm) / a.mature) ** a.mature_pow
         t += 1
         out.append(v)
     return out
@@ -257,6 +265,10 @@ def main():
     p.add_argument("--fraction", type=float, default=0.9)
     p.add_argument("--rank", type=int, default=3, help="0: no scale (the plain rise)")
     p.add_argument("--floor", type=float, default=1.0)
+    p.add_argument("--recent", type=int, default=0,
+                   help="experiment: the score must beat the last RECENT scores in full")
+    p.add_argument("--mature", type=float, default=0.0, help="experiment: damp young keys")
+    p.add_argument("--mature-pow", type=float, default=1.0)
     p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
     p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
@@ -269,6 +281,7 @@ def main():
     p.add_argument("--per-slack", type=int, default=5, help="records either side of t - 2d")
     p.add_argument("--per-height", type=float, default=0.9, help="earlier rises' score >= this x")
     p.add_argument("--level-weight", type=float, default=0.3, help="0: no level rule")
+    p.add_argument("--level-sum", action="store_true", help="add the level novelty, not max")
     p.add_argument("--level-k", type=int, default=5, help="values averaged by the level rule")
     p.add_argument("--level-window", type=int, default=200, help="values before them it compares")
     p.add_argument("--post", default="none")
