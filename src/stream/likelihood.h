@@ -87,7 +87,7 @@ typedef struct rcfd_novelty_rise {
     size_t n_top;
 } rcfd_novelty_rise_t;
 
-/* One field's values for the level rule. */
+/* One field's values for the level rule (3.3 kB). */
 typedef struct rcfd_novelty_level {
     double recent[RCFD_NOVELTY_LEVEL_K];       /* the last values, ring */
     double hist[RCFD_NOVELTY_LEVEL_WINDOW];    /* the values before them, ring */
