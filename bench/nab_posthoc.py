@@ -17,6 +17,7 @@ held-out check: choose a variant on one half, report it on the other.
 """
 import argparse
 import bisect
+import heapq
 import csv
 import math
 import sys
@@ -140,7 +141,7 @@ def sliding_max_previous(xs, w):
     return out
 
 
-def rise_scale(a, recent=0):
+def rise_scale(a, recent=0, is_score=False):
     """The rise and its rank scale, fed one score at a time: rise / (floor + the rank-th largest
     earlier rise, decayed), as anomaly_novelty computes it for the forest's score and for the
     level score alike (a window of the previous `window` inputs, kept as a deque of maxima)."""
@@ -152,6 +153,11 @@ def rise_scale(a, recent=0):
         while dq and dq[0][0] < k - a.window:
             dq.popleft()
         m = dq[0][1] if dq else 0.0
+        if a.window_rank > 1 and is_score:  # experiment: the k-th largest of the window
+            w = state.setdefault("w", deque(maxlen=a.window))
+            big = heapq.nlargest(a.window_rank, w)
+            m = big[-1] if len(big) == a.window_rank else 0.0
+            w.append(x)
         if recent > 0:  # experiment: the last `recent` inputs count in full, not x fraction
             hist_r = state.setdefault("r", deque(maxlen=recent))
             mr = max(hist_r) if hist_r else 0.0
@@ -167,6 +173,11 @@ def rise_scale(a, recent=0):
             return rise, rise
         top = [v * decay for v in state["top"]]
         scale = top[a.rank - 1] if len(top) >= a.rank else 0.0
+        if a.typical > 0:  # experiment: plus c x the key's typical positive rise (EWMA)
+            scale += a.typical * state.get("ew", 0.0)
+            if rise > 0:
+                ew = state.get("ew")
+                state["ew"] = rise if ew is None else ew + (rise - ew) / a.typical_mem
         v = rise / (a.floor + scale)
         if rise > 0:
             top = sorted(top + [rise], reverse=True)[:a.rank]
@@ -192,7 +203,7 @@ def periodic(events, t, x, a):
 
 def novelty(fl, a):
     s, values = fl["score"], fl["value"]
-    forest, level = rise_scale(a, a.recent), rise_scale(a)
+    forest, level = rise_scale(a, a.recent, True), rise_scale(a)
     events = deque(maxlen=a.per_events)  # the key's last rises of the score: (record, score)
     hist, srt, recent = deque(), [], deque()  # the level rule's values: before, sorted, last k
     out = []
@@ -227,7 +238,7 @@ def novelty(fl, a):
         if val == val:
             if a.range_tol > 0 and t >= a.warm and hi > lo and (
                     val > hi + a.range_tol * (hi - lo) or val < lo - a.range_tol * (hi - lo)):
-                v = max(v, 1.0)
+                v = max(v, a.extreme)
             lo, hi = min(lo, val), max(hi, val)
         if a.mature > 0:  # experiment: damp a young key's novelty
             v *= min(1.0, max(0.0, t - a.warm) / a.mature) ** a.mature_pow
@@ -269,9 +280,14 @@ def main():
                    help="experiment: the score must beat the last RECENT scores in full")
     p.add_argument("--mature", type=float, default=0.0, help="experiment: damp young keys")
     p.add_argument("--mature-pow", type=float, default=1.0)
+    p.add_argument("--typical", type=float, default=0.0, help="experiment: scale + C x EWMA rise")
+    p.add_argument("--typical-mem", type=float, default=100.0, help="rises the EWMA averages over")
+    p.add_argument("--window-rank", type=int, default=1,
+                   help="experiment: the score's baseline is the k-th largest of the window")
     p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
     p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
+    p.add_argument("--extreme", type=float, default=1.0, help="the range rule's novelty")
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
     p.add_argument("--per-events", type=int, default=16,
                    help="rises kept for the periodic rule; 0: no periodic rule")
