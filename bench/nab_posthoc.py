@@ -9,7 +9,9 @@ src/stream/likelihood.h with its constants as options, so the experiments in ben
     build/src/daemon/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
     bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
-    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0   # before
+    bench/nab_posthoc.py /tmp/s.csv --per-events 0 --level-weight 0   # the second round's default
+    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0 \
+        --per-events 0 --level-weight 0                                # the first round's
     bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
 
 --split scores two halves of the files (alternate files of each category, by name) apart, for a
