@@ -72,14 +72,70 @@ static void test_novelty_scale(void **state)
     assert_int_equal(rcfd_novelty_init(&noisy, 0, 100000.0, 0), 0);
     for (size_t i = 0; i < 1000; i++) {
         rcfd_novelty_update(&quiet, 1.0, NULL);
-        /* a jump to 4 every 250 records, beyond the window of the one before */
-        rcfd_novelty_update(&noisy, i % 250 == 0 ? 4.0 : 1.0, NULL);
+        /* a jump to 4 now and then, beyond the window of the one before and not evenly
+         * spaced (the periodic rule would forgive a regular series) */
+        int jump = i == 0 || i == 230 || i == 520 || i == 740;
+        rcfd_novelty_update(&noisy, jump ? 4.0 : 1.0, NULL);
     }
     double q = rcfd_novelty_update(&quiet, 4.0, NULL);
     double n = rcfd_novelty_update(&noisy, 4.0, NULL);
     assert_true(q > 3.0 * n);
     rcfd_novelty_free(&quiet);
     rcfd_novelty_free(&noisy);
+}
+
+/* A rise that repeats two earlier ones of about its height, evenly spaced, is not novel; a higher
+ * one, or one off the beat, still is. Records between the spikes score 0 (no rise). */
+static void test_novelty_periodic(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t nv;
+    assert_int_equal(rcfd_novelty_init(&nv, 0, 100000.0, 0), 0);
+    static const size_t at[] = {300, 600, 900, 1200, 1500, 1803, 2150};
+    double spike[7];
+    for (size_t i = 0, k = 0; i <= 2150; i++) {
+        int hit = k < 7 && i == at[k];
+        double out = rcfd_novelty_update(&nv, hit ? (i == 1200 ? 6.0 : 4.0) : 0.0, NULL);
+        if (hit) {
+            spike[k++] = out;
+        } else {
+            assert_true(out == 0.0);
+        }
+    }
+    assert_true(spike[0] == 16.0); /* 4 x 4 / (1 + 0) */
+    assert_true(spike[1] == 16.0);
+    assert_true(spike[2] == 0.0); /* 900 after 600 and 300 */
+    assert_true(spike[3] > 1.0);  /* 1200: 6 > the series' 4 / 0.9 */
+    assert_true(spike[4] == 0.0); /* 1500 after 1200 (6 >= 0.9 x 4) and 900 */
+    assert_true(spike[5] == 0.0); /* 1803 after 1500 and 1200, 3 records off the beat */
+    assert_true(spike[6] > 0.5);  /* 2150: 347 after 1803, nothing 347 before; 16 / (1 + 16) */
+    rcfd_novelty_free(&nv);
+}
+
+/* A shift of the level within the key's range, which the forest does not score (0 here), is novel
+ * through the level rule; the ordinary alternation before it is not. */
+static void test_novelty_level(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t nv;
+    assert_int_equal(rcfd_novelty_init(&nv, 1, 100000.0, 0), 0);
+    assert_true(feed(&nv, 0.0, 0.0) == 0.0);
+    assert_true(feed(&nv, 0.0, 20.0) == 0.0); /* the range is [0, 20] */
+    double before = 0.0, after = 0.0;
+    for (size_t i = 0; i < 600; i++) {
+        double out = feed(&nv, 0.0, 10.0 + (double)(i % 2));
+        before = i >= 300 && out > before ? out : before;
+    }
+    for (size_t i = 0; i < 10; i++) {
+        double out = feed(&nv, 0.0, 15.0); /* inside the range: not the range rule */
+        assert_true(out < RCFD_NOVELTY_EXTREME);
+        after = out > after ? out : after;
+    }
+    /* 0.0065 and 0.137 (bench/nab_posthoc.py computes the same): the level's own rank scale
+     * holds the rises of its first, unsettled values */
+    assert_true(before < 0.01);
+    assert_true(after > 0.1 && after > 10.0 * before);
+    rcfd_novelty_free(&nv);
 }
 
 static void test_likelihood(void **state)
@@ -113,6 +169,8 @@ int main(void)
         cmocka_unit_test(test_novelty),
         cmocka_unit_test(test_novelty_scale),
         cmocka_unit_test(test_novelty_range),
+        cmocka_unit_test(test_novelty_periodic),
+        cmocka_unit_test(test_novelty_level),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
