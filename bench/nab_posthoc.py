@@ -139,8 +139,8 @@ def sliding_max_previous(xs, w):
     return out
 
 
-def novelty(fl, a):
-    s = fl["score"]
+def novelty(fl, a, key="score", range_rule=True):
+    s = fl[key]
     m = sliding_max_previous(s, a.window)
     decay = math.exp(-1.0 / a.memory)
     top, out = [], []
@@ -160,7 +160,7 @@ def novelty(fl, a):
         else:
             v = rise
         val = fl["value"][t]
-        if a.range_tol > 0 and val == val:
+        if range_rule and a.range_tol > 0 and val == val:
             if seen >= a.warm and hi > lo and (val > hi + a.range_tol * (hi - lo)
                                                or val < lo - a.range_tol * (hi - lo)):
                 v = max(v, 1.0)
@@ -205,10 +205,40 @@ def main():
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
     p.add_argument("--post", default="none")
     p.add_argument("--split", action="store_true")
+    p.add_argument("--view2", metavar="CSV", help="a second --scores CSV of the same corpus (another "
+                   "forest): its own novelty (no range rule) is combined with the first")
+    p.add_argument("--weight2", type=float, default=1.0, help="the second novelty's weight")
+    p.add_argument("--combine", choices=("max", "sum", "only2", "scoremax", "scoresum", "geo", "replace", "scoremean"), default="max")
     a = p.parse_args()
     files = load(a.csv)
+    if a.view2:
+        for fl, f2 in zip(files, load(a.view2)):
+            assert fl["name"] == f2["name"] and len(fl["score"]) == len(f2["score"])
+            fl["score2"] = f2["score"]
+    if a.view2 and a.combine == "replace":  # the second forest's score, the first's values
+        for fl in files:
+            fl["score"] = fl["score2"]
+    if a.view2 and a.combine == "scoremean":
+        for fl in files:
+            fl["score"] = [(x + a.weight2 * y) / (1 + a.weight2) for x, y in zip(fl["score"], fl["score2"])]
+    if a.view2 and a.combine in ("scoremax", "scoresum"):
+        for fl in files:
+            f = max if a.combine == "scoremax" else (lambda x, y: x + y)
+            fl["score"] = [f(x, a.weight2 * y) for x, y in zip(fl["score"], fl["score2"])]
     if a.input == "computed":
-        values = [post(novelty(fl, a), a.post) for fl in files]
+        values = [novelty(fl, a) for fl in files]
+        if a.view2 and a.combine not in ("scoremax", "scoresum", "replace", "scoremean"):
+            for i, fl in enumerate(files):
+                v2 = novelty(fl, a, "score2", False)
+                if a.combine == "max":
+                    values[i] = [max(x, a.weight2 * y) for x, y in zip(values[i], v2)]
+                elif a.combine == "sum":
+                    values[i] = [x + a.weight2 * y for x, y in zip(values[i], v2)]
+                elif a.combine == "geo":
+                    values[i] = [math.sqrt(x * max(y, 0.0)) if x == x else x for x, y in zip(values[i], v2)]
+                else:
+                    values[i] = v2
+        values = [post(v, a.post) for v in values]
     else:
         values = [post(fl[a.input], a.post) for fl in files]
     sets = [("corpus", None)]
