@@ -75,8 +75,9 @@ positives 269 -> 246 (tweet files 107 -> 93). art_daily_nojump is still missed.
 Cost (`build/bench/bench_rcf --case a` and `--case e`, three interleaved runs each, RelWithDebInfo,
 2 shared vCPUs): 9.0–13.3 µs per record for the 1-D forest, 13.0–14.2 µs with recent_mean 20 (a 2-D
 point: about a third more per record), model 2.17 -> 2.48 MB; the corpus backtest 5.4 -> 8.1 s. A
-snapshot grows by one 32-byte envelope and 20 + 8 per field bytes (the means), and loads only under
-the same recent_mean.
+snapshot grows by 5% (`rcfd train` over nyc_taxi: 880,816 -> 924,088 bytes: the forest's 2-D points,
+and a 60-byte section with the key's means, 32 + 20 + 8 per field), and loads only under the same
+recent_mean.
 
 Tried first, each a second corpus run written with `--scores S2.csv` and combined with the default's
 scores by `bench/nab_posthoc.py S1.csv --view2 S2.csv --combine HOW [--weight2 W]` (max / sum: of the
