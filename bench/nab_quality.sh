@@ -113,6 +113,8 @@ prototypes of recent_mean among them (their figures match `-p recent_mean=R` to 
 | (x, mean R = 20, mean R = 200) | replace | 67.0 | 55.7 | 73.8 |
 | (x, mean, weighted deviation), R = 10 | replace | 65.7 | 53.8 | 72.8 |
 | (x, mean) R = 10, shingle 2 | replace | 64.6 | 54.6 | 71.0 |
+| (x, mean, max of the previous 20 values), R = 20 | replace | 64.3 | 50.4 | 72.5 |
+| (x, mean, time of day as above), R = 20 | replace | 66.9 | 56.0 | 74.2 |
 | recent_mean 20 and the default forest | max | 67.5 | 56.1 | 73.8 |
 | recent_mean 20 and a shingle 48 forest | max / scoremean | 67.3 / 67.6 | 55.7 / 55.5 | 73.6 / 74.2 |
 | recent_mean 20 and the time-of-day forest | scoremean | 67.6 | 58.3 | 73.7 |
