@@ -11,6 +11,7 @@ src/stream/likelihood.h with its constants as options, so the experiments in ben
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
     bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0   # before
     bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
+    bench/nab_posthoc.py /tmp/s.csv --view2 /tmp/s2.csv --combine max   # and a second forest's
 
 --split scores two halves of the files (alternate files of each category, by name) apart, for a
 held-out check: choose a variant on one half, report it on the other.
