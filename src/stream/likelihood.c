@@ -254,3 +254,213 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *value
     nv->seen++;
     return out;
 }
+
+/* ---- state ---- */
+
+static const uint32_t layout[] = {RCFD_NOVELTY_WINDOW, RCFD_NOVELTY_RANK,
+                                  RCFD_NOVELTY_PERIOD_EVENTS, RCFD_NOVELTY_LEVEL_K,
+                                  RCFD_NOVELTY_LEVEL_WINDOW};
+#define N_LAYOUT (sizeof layout / sizeof layout[0])
+#define RISE_BYTES (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 + 8 * RCFD_NOVELTY_RANK)
+#define FIELD_BYTES \
+    (8 + 8 + 4 * 4 + 8 * (RCFD_NOVELTY_LEVEL_K + 2 * RCFD_NOVELTY_LEVEL_WINDOW))
+
+size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv)
+{
+    return 4 + 4 * N_LAYOUT + 8 + 2 * RISE_BYTES + 4 + 4 + 16 * RCFD_NOVELTY_PERIOD_EVENTS +
+           nv->n_fields * FIELD_BYTES;
+}
+
+static void put_f64s(rcfd_writer_t *w, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rcfd_put_f64(w, v[i]);
+    }
+}
+
+static void put_rise(rcfd_writer_t *w, const rcfd_novelty_rise_t *r)
+{
+    rcfd_put_u32(w, (uint32_t)r->n);
+    rcfd_put_u32(w, (uint32_t)r->pos);
+    put_f64s(w, r->ring, RCFD_NOVELTY_WINDOW);
+    rcfd_put_u32(w, (uint32_t)r->n_top);
+    put_f64s(w, r->top, RCFD_NOVELTY_RANK);
+}
+
+void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w)
+{
+    rcfd_put_u32(w, (uint32_t)nv->n_fields);
+    for (size_t i = 0; i < N_LAYOUT; i++) {
+        rcfd_put_u32(w, layout[i]);
+    }
+    rcfd_put_u64(w, nv->seen);
+    put_rise(w, &nv->score);
+    put_rise(w, &nv->level);
+    rcfd_put_u32(w, (uint32_t)nv->n_ev);
+    rcfd_put_u32(w, (uint32_t)nv->ev_pos);
+    for (size_t i = 0; i < RCFD_NOVELTY_PERIOD_EVENTS; i++) {
+        rcfd_put_u64(w, nv->ev_t[i]);
+    }
+    put_f64s(w, nv->ev_score, RCFD_NOVELTY_PERIOD_EVENTS);
+    for (size_t f = 0; f < nv->n_fields; f++) {
+        const rcfd_novelty_level_t *l = &nv->lv[f];
+        rcfd_put_f64(w, nv->lo[f]);
+        rcfd_put_f64(w, nv->hi[f]);
+        rcfd_put_u32(w, (uint32_t)l->n_recent);
+        rcfd_put_u32(w, (uint32_t)l->recent_pos);
+        rcfd_put_u32(w, (uint32_t)l->n_hist);
+        rcfd_put_u32(w, (uint32_t)l->hist_pos);
+        put_f64s(w, l->recent, RCFD_NOVELTY_LEVEL_K);
+        put_f64s(w, l->hist, RCFD_NOVELTY_LEVEL_WINDOW);
+        put_f64s(w, l->sorted, RCFD_NOVELTY_LEVEL_WINDOW);
+    }
+}
+
+/* A ring's count and next position: count <= cap, position < cap. */
+static int get_ring(rcfd_snap_loader_t *l, const char *what, size_t cap, size_t *n, size_t *pos)
+{
+    size_t at = rcfd_snap_at(l);
+    uint32_t a = rcfd_get_u32(&l->r), b = rcfd_get_u32(&l->r);
+    if (l->r.err) {
+        return rcfd_snap_truncated(l, what);
+    }
+    if (a > cap || b >= cap) {
+        return rcfd_snap_bad_at(l, at, "%s: count %u and position %u, the ring holds %zu", what,
+                                a, b, cap);
+    }
+    *n = a;
+    *pos = b;
+    return 0;
+}
+
+/* n doubles, each finite (and >= 0 with nonneg); at most `used` of them are checked (the slots
+ * a ring has filled), the rest must be 0 as the ring was initialised. */
+static int get_f64s(rcfd_snap_loader_t *l, const char *what, double *v, size_t n, size_t used,
+                    int nonneg)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t at = rcfd_snap_at(l);
+        v[i] = rcfd_get_f64(&l->r);
+        if (l->r.err) {
+            return rcfd_snap_truncated(l, what);
+        }
+        int ok = i < used ? isfinite(v[i]) && (!nonneg || v[i] >= 0.0) : v[i] == 0.0;
+        if (!ok) {
+            return rcfd_snap_bad_at(l, at, "%s: value %zu is %g", what, i, v[i]);
+        }
+    }
+    return 0;
+}
+
+static int get_rise(rcfd_snap_loader_t *l, const char *what, rcfd_novelty_rise_t *r)
+{
+    int rc = get_ring(l, what, RCFD_NOVELTY_WINDOW, &r->n, &r->pos);
+    rc = rc ? rc : get_f64s(l, what, r->ring, RCFD_NOVELTY_WINDOW, r->n, 1);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t at = rcfd_snap_at(l);
+    uint32_t n_top = rcfd_get_u32(&l->r);
+    if (l->r.err) {
+        return rcfd_snap_truncated(l, what);
+    }
+    if (n_top > RCFD_NOVELTY_RANK) {
+        return rcfd_snap_bad_at(l, at, "%s: %u largest rises, at most %d are kept", what, n_top,
+                                RCFD_NOVELTY_RANK);
+    }
+    r->n_top = n_top;
+    return get_f64s(l, what, r->top, RCFD_NOVELTY_RANK, n_top, 1);
+}
+
+static int get_field(rcfd_snap_loader_t *l, rcfd_novelty_t *nv, size_t f)
+{
+    rcfd_novelty_level_t *lv = &nv->lv[f];
+    size_t at = rcfd_snap_at(l);
+    nv->lo[f] = rcfd_get_f64(&l->r);
+    nv->hi[f] = rcfd_get_f64(&l->r);
+    if (l->r.err) {
+        return rcfd_snap_truncated(l, "a field's range");
+    }
+    int empty = nv->lo[f] == INFINITY && nv->hi[f] == -INFINITY;
+    if (!empty && !(isfinite(nv->lo[f]) && isfinite(nv->hi[f]) && nv->lo[f] <= nv->hi[f])) {
+        return rcfd_snap_bad_at(l, at, "field %zu's range is [%g, %g]", f, nv->lo[f], nv->hi[f]);
+    }
+    int rc = get_ring(l, "a field's last values", RCFD_NOVELTY_LEVEL_K, &lv->n_recent,
+                      &lv->recent_pos);
+    /* hist_pos may equal 0 at a full window, so the window's ring checks as the others do */
+    rc = rc ? rc : get_ring(l, "a field's level window", RCFD_NOVELTY_LEVEL_WINDOW, &lv->n_hist,
+                            &lv->hist_pos);
+    rc = rc ? rc : get_f64s(l, "a field's last values", lv->recent, RCFD_NOVELTY_LEVEL_K,
+                            lv->n_recent, 0);
+    rc = rc ? rc : get_f64s(l, "a field's level window", lv->hist, RCFD_NOVELTY_LEVEL_WINDOW,
+                            lv->n_hist, 0);
+    if (rc != 0) {
+        return rc;
+    }
+    at = rcfd_snap_at(l);
+    rc = get_f64s(l, "a field's sorted level window", lv->sorted, RCFD_NOVELTY_LEVEL_WINDOW,
+                  lv->n_hist, 0);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 1; i < lv->n_hist; i++) { /* level_update's insertion relies on the order */
+        if (lv->sorted[i - 1] > lv->sorted[i]) {
+            return rcfd_snap_bad_at(l, at + 8 * i, "field %zu's sorted level window is not sorted",
+                                    f);
+        }
+    }
+    if (empty && (lv->n_recent > 0 || lv->n_hist > 0)) {
+        return rcfd_snap_bad_at(l, at, "field %zu has level values but no range", f);
+    }
+    return 0;
+}
+
+int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l)
+{
+    size_t at = rcfd_snap_at(l);
+    uint32_t n_fields = rcfd_get_u32(&l->r);
+    uint32_t got[N_LAYOUT];
+    for (size_t i = 0; i < N_LAYOUT; i++) {
+        got[i] = rcfd_get_u32(&l->r);
+    }
+    uint64_t seen = rcfd_get_u64(&l->r);
+    if (l->r.err) {
+        return rcfd_snap_truncated(l, "the novelty's layout");
+    }
+    if (n_fields != nv->n_fields) {
+        return rcfd_snap_bad_at(l, at, "the novelty has %u fields, the model %zu", n_fields,
+                                nv->n_fields);
+    }
+    for (size_t i = 0; i < N_LAYOUT; i++) {
+        if (got[i] != layout[i]) {
+            return rcfd_snap_bad_at(l, at + 4 + 4 * i,
+                                    "novelty layout constant %zu is %u, this build's is %u", i,
+                                    got[i], layout[i]);
+        }
+    }
+    nv->seen = seen;
+    int rc = get_rise(l, "the score's rises", &nv->score);
+    rc = rc ? rc : get_rise(l, "the level's rises", &nv->level);
+    rc = rc ? rc : get_ring(l, "the periodic rises", RCFD_NOVELTY_PERIOD_EVENTS, &nv->n_ev,
+                            &nv->ev_pos);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < RCFD_NOVELTY_PERIOD_EVENTS; i++) {
+        size_t t_at = rcfd_snap_at(l);
+        nv->ev_t[i] = rcfd_get_u64(&l->r);
+        if (!l->r.err && i < nv->n_ev && nv->ev_t[i] >= seen) {
+            return rcfd_snap_bad_at(l, t_at, "periodic rise %zu at record %llu, after the %llu "
+                                    "records seen", i, (unsigned long long)nv->ev_t[i],
+                                    (unsigned long long)seen);
+        }
+    }
+    rc = get_f64s(l, "the periodic rises", nv->ev_score, RCFD_NOVELTY_PERIOD_EVENTS, nv->n_ev, 1);
+    for (size_t f = 0; rc == 0 && f < nv->n_fields; f++) {
+        rc = get_field(l, nv, f);
+    }
+    if (rc == 0 && l->r.pos != l->r.len) {
+        return rcfd_snap_bad(l, "%zu bytes after the novelty's state", l->r.len - l->r.pos);
+    }
+    return rc;
+}

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/snapshot.h"
+
 #define RCFD_LH_SHORT 10     /* smoothing window of raw scores (Numenta: 10) */
 #define RCFD_LH_HISTORY 8640 /* smoothed scores the distribution is estimated from (Numenta) */
 #define RCFD_LH_REESTIMATE 100
@@ -119,5 +121,22 @@ void rcfd_novelty_free(rcfd_novelty_t *nv);
 /* Feeds a raw score (>= 0) and the record's n_fields values (NULL: no value rules); returns the
  * novelty (>= 0); NAN for a NAN score, which changes nothing. */
 double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *values);
+
+/* The novelty's state as a snapshot payload, so a restored or warm-started key goes on exactly
+ * where it was (stream/model_rcf.c seals it as a section after the forest's). Little-endian,
+ * version RCFD_NOVELTY_STATE_VERSION: the layout constants (fields, WINDOW, RANK, PERIOD_EVENTS,
+ * LEVEL_K, LEVEL_WINDOW; u32 each), records seen (u64), the score's and the level's rise state
+ * (u32 n, u32 pos, WINDOW f64, u32 n_top, RANK f64), the periodic rule's rises (u32 n, u32 pos,
+ * PERIOD_EVENTS u64 records, PERIOD_EVENTS f64 scores), then per field: lowest and highest value
+ * (f64), the level rule's u32 n_recent, recent_pos, n_hist, hist_pos and LEVEL_K + 2 x
+ * LEVEL_WINDOW f64 (recent, window, sorted window). memory and warm are not in it: they come
+ * from the model's parameters, which the forest's snapshot carries. */
+#define RCFD_NOVELTY_STATE_VERSION 1u
+size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv);
+void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w);
+/* Reads such a payload into nv, which rcfd_novelty_init set up for the key's field count. On an
+ * error nv may be partly overwritten (the caller discards it) and the message names the byte:
+ * RCFD_ETRUNCATED, or RCFD_EBADSTATE for a layout or value no novelty can have. */
+int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l);
 
 #endif

@@ -25,8 +25,7 @@ typedef struct rcf_conf {
     int64_t recent_mean;
 } rcf_conf_t;
 
-/* The snapshot section after the forest's that holds the key's recent means (recent_mean > 0). */
-#define RCF_SNAP_KIND_RECENT 4u
+/* Version of the snapshot section that holds the key's recent means (recent_mean > 0). */
 #define RECENT_VERSION 1u
 
 #define O(f) offsetof(rcf_conf_t, f)
@@ -144,16 +143,17 @@ static size_t recent_payload(const rcf_model_t *m)
     return 8 + 4 + 8 + 8 * m->n_fields;
 }
 
-/* The forest's snapshot and, with recent_mean, a second snapshot section (the common envelope,
- * kind 4) with the key's recent means: what rcfd train writes and load() reads. The novelty's
- * state is not in it: a loaded key compares its first scores against nothing and judges extreme
- * values after output_after records of its own. */
+/* A model's snapshot, what rcfd train writes, checkpoints hold and load() reads: the forest's
+ * snapshot, then sections in the common envelope: with recent_mean the key's recent means (kind
+ * RCFD_SNAP_KIND_RECENT_MEANS), then the state of its anomaly_novelty (RCFD_SNAP_KIND_NOVELTY),
+ * so a restored or warm-started key's novelty goes on exactly as it would have. */
 static int rcf_save(const void *model, rcfd_buf_t *out)
 {
     const rcf_model_t *m = model;
     size_t need = rcf_forest_snapshot_size(m->f), len;
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
-    int rc = rcfd_buf_reserve(out, need + extra);
+    size_t nov = rcfd_novelty_payload_size(&m->novelty);
+    int rc = rcfd_buf_reserve(out, need + extra + RCFD_SNAP_HEADER_SIZE + nov);
     rc = rc ? rc : rcf_forest_save(m->f, out->p + out->len, need, &len);
     if (rc != 0) {
         return rc;
@@ -168,15 +168,20 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
         for (size_t i = 0; i < m->n_fields; i++) {
             rcfd_put_f64(&w, m->mean[m->n_fields + i]);
         }
-        rcfd_snap_seal(b, RCF_SNAP_KIND_RECENT, RECENT_VERSION, w.len);
+        rcfd_snap_seal(b, RCFD_SNAP_KIND_RECENT_MEANS, RECENT_VERSION, w.len);
         out->len += RCFD_SNAP_HEADER_SIZE + w.len;
     }
+    unsigned char *b = (unsigned char *)out->p + out->len;
+    rcfd_writer_t w = {b + RCFD_SNAP_HEADER_SIZE, 0, nov};
+    rcfd_novelty_write(&m->novelty, &w);
+    rcfd_snap_seal(b, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION, w.len);
+    out->len += RCFD_SNAP_HEADER_SIZE + w.len;
     return 0;
 }
 
-/* The length of the forest's snapshot at the start of buf (its envelope declares it); len when it
- * cannot be read, so the forest's loader reports the problem. */
-static size_t forest_part(const unsigned char *b, size_t len)
+/* The length of the snapshot section at the start of buf (its envelope declares it); len when it
+ * cannot be read, so the section's loader reports the problem. */
+static size_t section_len(const unsigned char *b, size_t len)
 {
     if (len < RCFD_SNAP_HEADER_SIZE) {
         return len;
@@ -194,7 +199,7 @@ static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_
     const unsigned char *payload;
     size_t plen;
     uint32_t version;
-    int rc = rcfd_snap_open(b, len, RCF_SNAP_KIND_RECENT, &payload, &plen, &version, errstr, es);
+    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_RECENT_MEANS, &payload, &plen, &version, errstr, es);
     if (rc != 0) {
         return rc;
     }
@@ -230,15 +235,57 @@ static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_
     return 0;
 }
 
+/* Reads the novelty section into m's novelty, which wrap() initialised for the key. */
+static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at,
+                        char *errstr, size_t es)
+{
+    const unsigned char *payload;
+    size_t plen;
+    uint32_t version;
+    char why[200];
+    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_NOVELTY, &payload, &plen, &version, why,
+                            sizeof why);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "the novelty section at byte %zu: %s", at, why);
+    }
+    if (version != RCFD_NOVELTY_STATE_VERSION) {
+        return rcfd_errf(RCFD_EVERSION, errstr, es,
+                         "novelty snapshot version %u is not supported (this build reads %u)",
+                         version, RCFD_NOVELTY_STATE_VERSION);
+    }
+    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
+    return rcfd_novelty_read(&m->novelty, &l);
+}
+
 static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
                     char *errstr, size_t es)
 {
     const rcf_conf_t *c = conf;
-    size_t flen = forest_part(buf, len);
-    if ((c->recent_mean > 0) != (flen < len)) {
+    const unsigned char *snap = buf;
+    size_t flen = section_len(snap, len);
+    /* Sections after the forest's: at most one of each kind, in the order save() writes them. */
+    size_t recent_at = 0, novelty_at = 0;
+    for (size_t at = flen; at < len; at += section_len(snap + at, len - at)) {
+        uint32_t kind = 0;
+        if (len - at >= 12) {
+            rcfd_reader_t r = {snap + at, len - at, 8, 0};
+            kind = rcfd_get_u32(&r);
+        }
+        if (kind == RCFD_SNAP_KIND_RECENT_MEANS && recent_at == 0 && novelty_at == 0) {
+            recent_at = at;
+        } else if (kind == RCFD_SNAP_KIND_NOVELTY && novelty_at == 0) {
+            novelty_at = at;
+        } else {
+            return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                             "snapshot byte %zu: a section of kind %u where a model's recent "
+                             "means (%u) or novelty (%u) may follow",
+                             at, kind, RCFD_SNAP_KIND_RECENT_MEANS, RCFD_SNAP_KIND_NOVELTY);
+        }
+    }
+    if ((c->recent_mean > 0) != (recent_at > 0)) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
                          "snapshot was trained with a different recent_mean than the config gives "
-                         "(%s)", flen < len ? "the snapshot has recent means" : "the snapshot has none");
+                         "(%s)", recent_at > 0 ? "the snapshot has recent means" : "the snapshot has none");
     }
     rcf_forest_t *f;
     int rc = rcf_forest_load(buf, flen, &f, errstr, es);
@@ -268,12 +315,16 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
                          "snapshot was trained with a different %s than the config gives", bad);
     }
     rc = wrap(f, n_fields, c->recent_mean, out, errstr, es);
-    if (rc == 0 && c->recent_mean > 0) {
-        rc = load_recent(*out, (const unsigned char *)buf + flen, len - flen, flen, errstr, es);
-        if (rc != 0) {
-            rcf_destroy(*out);
-            *out = NULL;
-        }
+    if (rc == 0 && recent_at > 0) {
+        size_t end = novelty_at > 0 ? novelty_at : len;
+        rc = load_recent(*out, snap + recent_at, end - recent_at, recent_at, errstr, es);
+    }
+    if (rc == 0 && novelty_at > 0) { /* snapshots of earlier versions have none: a cold novelty */
+        rc = load_novelty(*out, snap + novelty_at, len - novelty_at, novelty_at, errstr, es);
+    }
+    if (rc != 0 && *out != NULL) {
+        rcf_destroy(*out);
+        *out = NULL;
     }
     return rc;
 }

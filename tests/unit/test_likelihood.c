@@ -1,14 +1,18 @@
 /* Score post-processing (stream/likelihood.h): anomaly_novelty against hand-computed values (the
- * window, fraction, rank scale and its decay), and the anomaly likelihood's learning period, quiet
- * level and spike. */
+ * window, fraction, rank scale and its decay), its state saved and read back (continues bit for
+ * bit, re-saves to the same bytes, every truncation and a structural corruption refused), and the
+ * anomaly likelihood's learning period, quiet level and spike. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#include "rcfd/status.h"
 #include "stream/likelihood.h"
 
 static void test_novelty(void **state)
@@ -138,6 +142,85 @@ static void test_novelty_level(void **state)
     rcfd_novelty_free(&nv);
 }
 
+/* A stream with every rule at work: noise, spikes every 97 records (periodic), a level shift,
+ * values beyond the range. */
+static void feed_mixed(rcfd_novelty_t *nv, int from, int to, double *out)
+{
+    for (int i = from; i < to; i++) {
+        double v[2] = {10.0 + sin(i * 0.3) + (i > 900 ? 2.0 : 0.0) + (i % 401 == 0 ? 30.0 : 0.0),
+                       (double)(i % 13)};
+        double score = 0.5 + 0.2 * cos(i * 0.7) + (i % 97 == 0 ? 3.0 : 0.0);
+        double x = rcfd_novelty_update(nv, score, v);
+        if (out != NULL) {
+            out[i - from] = x;
+        }
+    }
+}
+
+static unsigned char *save_state(const rcfd_novelty_t *nv, size_t *len)
+{
+    *len = rcfd_novelty_payload_size(nv);
+    unsigned char *b = malloc(*len);
+    rcfd_writer_t w = {b, 0, *len};
+    rcfd_novelty_write(nv, &w);
+    assert_int_equal(w.len, *len);
+    return b;
+}
+
+static int read_state(rcfd_novelty_t *nv, const unsigned char *b, size_t len, char *err,
+                      size_t es)
+{
+    rcfd_snap_loader_t l = {{b, len, 0, 0}, err, es, 0};
+    return rcfd_novelty_read(nv, &l);
+}
+
+static void test_novelty_state(void **state)
+{
+    (void)state;
+    static rcfd_novelty_t a, b, c;
+    static double xa[1500], xb[1500];
+    char err[256];
+    for (int cut = 0; cut <= 1200; cut += 150) {
+        assert_int_equal(rcfd_novelty_init(&a, 2, 500.0, 64), 0);
+        assert_int_equal(rcfd_novelty_init(&b, 2, 500.0, 64), 0);
+        feed_mixed(&a, 0, cut, NULL);
+        size_t len, len2;
+        unsigned char *s = save_state(&a, &len);
+        assert_int_equal(read_state(&b, s, len, err, sizeof err), 0);
+        unsigned char *s2 = save_state(&b, &len2);
+        assert_int_equal(len2, len);
+        assert_memory_equal(s2, s, len); /* re-saves to the same bytes */
+        feed_mixed(&a, cut, 1500, xa);
+        feed_mixed(&b, cut, 1500, xb);
+        assert_memory_equal(xa, xb, (size_t)(1500 - cut) * sizeof *xa); /* bit for bit */
+        free(s2);
+        if (cut == 1200) { /* every truncation is refused, none read past the end */
+            for (size_t n = 0; n < len; n += n < 64 ? 1 : 97) {
+                assert_int_equal(rcfd_novelty_init(&c, 2, 500.0, 64), 0);
+                assert_int_equal(read_state(&c, s, n, err, sizeof err), RCFD_ETRUNCATED);
+                rcfd_novelty_free(&c);
+            }
+            /* a ring position past its capacity: the score ring's, after the field count, five
+             * layout constants, records seen and the ring's count (offsets in messages count the
+             * 32-byte envelope the payload sits in) */
+            s[4 + 20 + 8 + 4] = 0xff;
+            assert_int_equal(rcfd_novelty_init(&c, 2, 500.0, 64), 0);
+            assert_int_equal(read_state(&c, s, len, err, sizeof err), RCFD_EBADSTATE);
+            assert_non_null(
+                strstr(err, "snapshot byte 64: the score's rises: count 200 and position 255"));
+            rcfd_novelty_free(&c);
+            /* a key with another number of fields */
+            assert_int_equal(rcfd_novelty_init(&c, 3, 500.0, 64), 0);
+            assert_int_equal(read_state(&c, s, len, err, sizeof err), RCFD_EBADSTATE);
+            assert_non_null(strstr(err, "2 fields, the model 3"));
+            rcfd_novelty_free(&c);
+        }
+        free(s);
+        rcfd_novelty_free(&a);
+        rcfd_novelty_free(&b);
+    }
+}
+
 static void test_likelihood(void **state)
 {
     (void)state;
@@ -171,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_novelty_range),
         cmocka_unit_test(test_novelty_periodic),
         cmocka_unit_test(test_novelty_level),
+        cmocka_unit_test(test_novelty_state),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

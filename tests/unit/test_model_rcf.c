@@ -2,7 +2,7 @@
  * per field, the mean of the key's earlier values weighted by (1 - 1/R)^age (the first record's
  * own values stand in before there are any). Checked against an independent loop over
  * rcf_forest_process; a snapshot taken mid-stream loads back (with the same recent_mean only) and
- * continues with the same scores, bytes and novelty state aside; rejected records leave the means
+ * continues with the same scores and novelty; rejected records leave the means
  * alone; recent_mean 0 is the plain forest (KDA). */
 #include <math.h>
 #include <setjmp.h>
@@ -21,6 +21,7 @@
 #include "rcfd/status.h"
 #include "stream/model.h"
 #include "stream/model_rcf.h"
+#include "model_snapshot.h"
 
 #define N 600
 #define SEED 77u
@@ -114,6 +115,8 @@ static void test_off_is_the_plain_forest(void **state)
     p.seed = SEED;
     rcf_forest_t *f;
     assert_int_equal(rcf_forest_new(&p, &f, err, sizeof err), 0);
+    rcfd_novelty_t nv;
+    assert_int_equal(model_novelty_init(&nv, 2, f), 0);
     for (int i = 0; i < N; i++) {
         double v[2] = {series(i, 0), series(i, 1)};
         rcf_result_t want;
@@ -121,16 +124,18 @@ static void test_off_is_the_plain_forest(void **state)
         assert_int_equal(rcf_forest_process(f, v, 2, &want), 0);
         assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
         assert_true(rcfd_model_rcf.score(res) == want.score);
+        rcfd_novelty_update(&nv, want.score, v);
     }
-    /* and its snapshot is the forest's own */
+    /* and its snapshot is the forest's own, then the novelty's section */
     rcfd_buf_t b = {0};
     assert_int_equal(rcfd_model_rcf.save(m, &b), 0);
-    size_t need = rcf_forest_snapshot_size(f), len;
-    unsigned char *fs = malloc(need);
-    assert_int_equal(rcf_forest_save(f, fs, need, &len), 0);
+    size_t len = 0;
+    unsigned char *fs = model_snapshot(f, &nv, &len);
+    assert_non_null(fs);
     assert_int_equal(b.len, len);
     assert_memory_equal(b.p, fs, len);
     free(fs);
+    rcfd_novelty_free(&nv);
     rcfd_buf_free(&b);
     rcf_forest_destroy(f);
     rcfd_model_rcf.destroy(m);
@@ -160,8 +165,10 @@ static void test_snapshot_continues(void **state)
         const void *ra, *rb;
         assert_int_equal(rcfd_model_rcf.process(a, v, 2, &ra), 0);
         double sa = rcfd_model_rcf.score(ra);
+        double na = ((const rcfd_rcf_result_t *)ra)->novelty;
         assert_int_equal(rcfd_model_rcf.process(b, v, 2, &rb), 0);
         assert_true(rcfd_model_rcf.score(rb) == sa);
+        assert_true(((const rcfd_rcf_result_t *)rb)->novelty == na); /* the novelty goes on too */
     }
     rcfd_model_rcf.destroy(b);
 
@@ -181,7 +188,7 @@ static void test_snapshot_continues(void **state)
     assert_int_equal(rcfd_model_rcf.load(conf, 2, ps.p, ps.len, &b, err, sizeof err),
                      RCFD_ECONFIG);
     assert_non_null(strstr(err, "recent_mean"));
-    /* a damaged or truncated means section */
+    /* a damaged or truncated section after the forest (here the novelty's, the last) */
     unsigned char *bad = malloc(s.len);
     memcpy(bad, s.p, s.len);
     bad[s.len - 3] ^= 0x40;
