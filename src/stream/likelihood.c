@@ -1,6 +1,7 @@
 #include "stream/likelihood.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rcfd/alloc.h"
@@ -324,7 +325,8 @@ static int get_ring(rcfd_snap_loader_t *l, const char *what, size_t cap, size_t 
     if (l->r.err) {
         return rcfd_snap_truncated(l, what);
     }
-    if (a > cap || b >= cap) {
+    /* rings fill from slot 0, so until full the next position is the count */
+    if (a > cap || b >= cap || (a < cap && b != a)) {
         return rcfd_snap_bad_at(l, at, "%s: count %u and position %u, the ring holds %zu", what,
                                 a, b, cap);
     }
@@ -372,6 +374,12 @@ static int get_rise(rcfd_snap_loader_t *l, const char *what, rcfd_novelty_rise_t
     return get_f64s(l, what, r->top, RCFD_NOVELTY_RANK, n_top, 1);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int get_field(rcfd_snap_loader_t *l, rcfd_novelty_t *nv, size_t f)
 {
     rcfd_novelty_level_t *lv = &nv->lv[f];
@@ -403,10 +411,14 @@ static int get_field(rcfd_snap_loader_t *l, rcfd_novelty_t *nv, size_t f)
     if (rc != 0) {
         return rc;
     }
-    for (size_t i = 1; i < lv->n_hist; i++) { /* level_update's insertion relies on the order */
-        if (lv->sorted[i - 1] > lv->sorted[i]) {
-            return rcfd_snap_bad_at(l, at + 8 * i, "field %zu's sorted level window is not sorted",
-                                    f);
+    /* level_update finds each leaving value in the sorted copy: it must be the window, sorted */
+    double want[RCFD_NOVELTY_LEVEL_WINDOW];
+    memcpy(want, lv->hist, lv->n_hist * sizeof *want);
+    qsort(want, lv->n_hist, sizeof *want, cmp_double);
+    for (size_t i = 0; i < lv->n_hist; i++) {
+        if (lv->sorted[i] != want[i]) {
+            return rcfd_snap_bad_at(l, at + 8 * i,
+                                    "field %zu's sorted level window is not its window sorted", f);
         }
     }
     if (empty && (lv->n_recent > 0 || lv->n_hist > 0)) {

@@ -209,6 +209,25 @@ static void test_novelty_state(void **state)
             assert_non_null(
                 strstr(err, "snapshot byte 64: the score's rises: count 200 and position 255"));
             rcfd_novelty_free(&c);
+            s[4 + 20 + 8 + 4] = 0; /* mended */
+            /* field 0's sorted level window no longer its window sorted (its first value, after
+             * the rises, the periodic rises, the range, four counts, the last values and the
+             * window); found by fuzz_novelty_state as a read past the array in level_update */
+            size_t first = 4 + 20 + 8 + 2 * (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 +
+                                            8 * RCFD_NOVELTY_RANK) +
+                           8 + 16 * RCFD_NOVELTY_PERIOD_EVENTS + 16 + 16 +
+                           8 * (RCFD_NOVELTY_LEVEL_K + RCFD_NOVELTY_LEVEL_WINDOW);
+            double orig, moved = 1e6;
+            memcpy(&orig, s + first, 8);
+            memcpy(s + first, &moved, 8);
+            assert_int_equal(rcfd_novelty_init(&c, 2, 500.0, 64), 0);
+            assert_int_equal(read_state(&c, s, len, err, sizeof err), RCFD_EBADSTATE);
+            assert_non_null(strstr(err, "sorted level window is not its window sorted"));
+            rcfd_novelty_free(&c);
+            memcpy(s + first, &orig, 8);
+            assert_int_equal(rcfd_novelty_init(&c, 2, 500.0, 64), 0);
+            assert_int_equal(read_state(&c, s, len, err, sizeof err), 0);
+            rcfd_novelty_free(&c);
             /* a key with another number of fields */
             assert_int_equal(rcfd_novelty_init(&c, 3, 500.0, 64), 0);
             assert_int_equal(read_state(&c, s, len, err, sizeof err), RCFD_EBADSTATE);
