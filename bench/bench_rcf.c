@@ -1,10 +1,11 @@
 /* Forest throughput: score-then-update (rcf_forest_process) over generated streams, one thread.
  *
- *   bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] [--trees T] [--sample S] [--explain]
+ *   bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] [--trees T] [--sample S] [--explain]
  *             [--keys K] [--input FILE]
  *
  * Cases (100 trees, sample 256, KDA defaults otherwise): a) 1-D shingle 1, b) 8-D shingle 1,
- * c) 1-D shingle 48, d) 1-D shingle 8. Each case runs in its own child process so the reported peak
+ * c) 1-D shingle 48, d) 1-D shingle 8, e) 1-D with the rcf model's recent_mean 20 (the forest's point
+ * is the value and the weighted mean of the earlier values: 2-D). Each case runs in its own child process so the reported peak
  * RSS is that case's alone. Prints records/s and ns/record of process CPU time, model bytes and
  * peak RSS. --input FILE (case a only) replaces the generated stream by the values in FILE, one
  * number per line, read into memory before the timing: record i (forest i % K) is line i, so
@@ -27,6 +28,7 @@ typedef struct bench_case {
     uint32_t dim;
     uint32_t shingle;
     const char *what;
+    uint32_t recent_mean; /* 0, or the records of the mean the point gets after the value */
 } bench_case_t;
 
 static const bench_case_t cases[] = {
@@ -34,6 +36,7 @@ static const bench_case_t cases[] = {
     {'b', 8, 1, "8-D, shingle 1"},
     {'c', 1, 48, "1-D, shingle 48"},
     {'d', 1, 8, "1-D, shingle 8"},
+    {'e', 2, 1, "1-D, recent_mean 20", 20},
 };
 
 /* CPU time of this process: on a shared machine it excludes the time other processes hold the
@@ -96,12 +99,29 @@ static int load_input(const char *path)
     return 0;
 }
 
+/* The record for bc: with recent_mean, the value then the mean of the key's earlier values (as
+ * src/stream/model_rcf.c builds it), updated here. */
+static void point(const bench_case_t *bc, uint64_t i, uint64_t *rng, double *mean, double *out)
+{
+    if (bc->recent_mean == 0) {
+        record(i, bc->dim, rng, out);
+        return;
+    }
+    record(i, 1, rng, out);
+    if (isnan(*mean)) {
+        *mean = out[0];
+    }
+    out[1] = *mean;
+    *mean += (out[0] - *mean) / (double)bc->recent_mean;
+}
+
 /* `keys` forests fed round-robin, as a daemon with that many per-key models is: record i goes to
  * forest i % keys, so each sees the same stream shape and the caches see them all. */
 static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, uint32_t trees,
                     uint32_t sample, int explain, uint32_t keys)
 {
-    if (input != NULL && (bc->dim != 1 || (warmup + records) * keys > input_n)) {
+    if (input != NULL &&
+        (bc->dim != 1 || bc->recent_mean != 0 || (warmup + records) * keys > input_n)) {
         fprintf(stderr, "bench_rcf: --input has %zu values: case a needs %llu\n", input_n,
                 (unsigned long long)((warmup + records) * keys));
         return 1;
@@ -121,14 +141,17 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
         }
     }
     uint64_t rng = 1;
-    double v[8];
+    double v[8], mean[64];
+    for (uint32_t k = 0; k < keys; k++) {
+        mean[k] = NAN;
+    }
     rcf_result_t r;
     double checksum = 0.0;
     for (uint64_t i = 0; i < warmup * keys; i++) {
         if (input != NULL) {
             v[0] = input[i];
         } else {
-            record(i / keys, bc->dim, &rng, v);
+            point(bc, i / keys, &rng, &mean[i % keys], v);
         }
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
     }
@@ -137,7 +160,7 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
         if (input != NULL) {
             v[0] = input[i];
         } else {
-            record(i / keys, bc->dim, &rng, v);
+            point(bc, i / keys, &rng, &mean[i % keys], v);
         }
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
         checksum += r.score;
@@ -192,7 +215,7 @@ int main(int argc, char **argv)
         } else if (i + 1 < argc && strcmp(argv[i], "--sample") == 0) {
             sample = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else {
-            fprintf(stderr, "usage: bench_rcf [--case a|b|c|d|all] [--records N] [--warmup W] "
+            fprintf(stderr, "usage: bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] "
                             "[--trees T] [--sample S] [--explain] [--keys K] [--input FILE]\n");
             return 2;
         }

@@ -9,13 +9,17 @@ src/stream/likelihood.h with its constants as options, so the experiments in ben
     build/src/daemon/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
     bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
-    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0   # before
+    bench/nab_posthoc.py /tmp/s.csv --per-events 0 --level-weight 0   # the second round's default
+    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0 \
+        --per-events 0 --level-weight 0                                # the first round's
     bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
 
 --split scores two halves of the files (alternate files of each category, by name) apart, for a
 held-out check: choose a variant on one half, report it on the other.
 """
 import argparse
+import bisect
+import heapq
 import csv
 import math
 import sys
@@ -139,33 +143,108 @@ def sliding_max_previous(xs, w):
     return out
 
 
-def novelty(fl, a):
-    s = fl["score"]
-    m = sliding_max_previous(s, a.window)
+def rise_scale(a, recent=0, is_score=False):
+    """The rise and its rank scale, fed one score at a time: rise / (floor + the rank-th largest
+    earlier rise, decayed), as anomaly_novelty computes it for the forest's score and for the
+    level score alike (a window of the previous `window` inputs, kept as a deque of maxima)."""
     decay = math.exp(-1.0 / a.memory)
-    top, out = [], []
-    lo, hi, seen = math.inf, -math.inf, 0
-    for t, x in enumerate(s):
+    state = {"dq": deque(), "k": 0, "top": []}
+
+    def feed(x):
+        dq, k = state["dq"], state["k"]
+        while dq and dq[0][0] < k - a.window:
+            dq.popleft()
+        m = dq[0][1] if dq else 0.0
+        if a.window_rank > 1 and is_score:  # experiment: the k-th largest of the window
+            w = state.setdefault("w", deque(maxlen=a.window))
+            big = heapq.nlargest(a.window_rank, w)
+            m = big[-1] if len(big) == a.window_rank else 0.0
+            w.append(x)
+        if recent > 0:  # experiment: the last `recent` inputs count in full, not x fraction
+            hist_r = state.setdefault("r", deque(maxlen=recent))
+            mr = max(hist_r) if hist_r else 0.0
+            hist_r.append(x)
+            m = max(m, mr / a.fraction)
+        while dq and dq[-1][1] <= x:
+            dq.pop()
+        dq.append((k, x))
+        state["k"] = k + 1
+        jump = x - a.fraction * m
+        rise = jump * x ** a.power if jump > 0 and x > 0 else 0.0
+        if a.rank <= 0:
+            return rise, rise
+        top = [v * decay for v in state["top"]]
+        scale = top[a.rank - 1] if len(top) >= a.rank else 0.0
+        if a.typical > 0:  # experiment: plus c x the key's typical positive rise (EWMA)
+            scale += a.typical * state.get("ew", 0.0)
+            if rise > 0:
+                ew = state.get("ew")
+                state["ew"] = rise if ew is None else ew + (rise - ew) / a.typical_mem
+        v = rise / (a.floor + scale)
+        if rise > 0:
+            top = sorted(top + [rise], reverse=True)[:a.rank]
+        state["top"] = top
+        return rise, v
+
+    return feed
+
+
+def periodic(events, t, x, a):
+    """Whether a rise of score x at record t repeats two earlier rises of about its height (each
+    >= per_height x) equally spaced before it: at t - d and t - 2d (+-per_slack records), d >=
+    per_min; events holds the key's last per_events rises (t, score), oldest first."""
+    for t1, x1 in reversed(events):
+        d = t - t1
+        if d < a.per_min or x1 < a.per_height * x:
+            continue
+        for t2, x2 in events:
+            if abs(t1 - d - t2) <= a.per_slack and x2 >= a.per_height * x:
+                return True
+    return False
+
+
+def novelty(fl, a):
+    s, values = fl["score"], fl["value"]
+    forest, level = rise_scale(a, a.recent, True), rise_scale(a)
+    events = deque(maxlen=a.per_events)  # the key's last rises of the score: (record, score)
+    hist, srt, recent = deque(), [], deque()  # the level rule's values: before, sorted, last k
+    out = []
+    lo, hi, t = math.inf, -math.inf, 0
+    for x, val in zip(s, values):
         if x != x:
             out.append(x)
             continue
-        jump = x - a.fraction * m[t]
-        rise = jump * x ** a.power if jump > 0 and x > 0 else 0.0
-        if a.rank > 0:
-            top = [v * decay for v in top]
-            scale = top[a.rank - 1] if len(top) >= a.rank else 0.0
-            v = rise / (a.floor + scale)
-            if rise > 0:
-                top = sorted(top + [rise], reverse=True)[:a.rank]
-        else:
-            v = rise
-        val = fl["value"][t]
-        if a.range_tol > 0 and val == val:
-            if seen >= a.warm and hi > lo and (val > hi + a.range_tol * (hi - lo)
-                                               or val < lo - a.range_tol * (hi - lo)):
-                v = max(v, 1.0)
+        rise, v = forest(x)
+        if rise > 0 and a.per_events > 0:
+            keep = v >= a.per_floor
+            if periodic(events, t, x, a):
+                v = 0.0
+            if keep:
+                events.append((t, x))
+        if a.level_weight > 0:
+            lvl = 0.0
+            if val == val:
+                recent.append(val)
+                if len(recent) > a.level_k:
+                    y = recent.popleft()
+                    hist.append(y)
+                    bisect.insort(srt, y)
+                    if len(hist) > a.level_window:
+                        del srt[bisect.bisect_left(srt, hist.popleft())]
+                if len(hist) == a.level_window and t >= a.warm:
+                    n = len(srt)
+                    spread = max(srt[(3 * n) // 4] - srt[n // 4], 1e-3 * (hi - lo), 1e-300)
+                    lvl = math.log1p(abs(sum(recent) / len(recent) - srt[n // 2]) / spread)
+            lv = a.level_weight * level(lvl)[1]
+            v = v + lv if a.level_sum else max(v, lv)
+        if val == val:
+            if a.range_tol > 0 and t >= a.warm and hi > lo and (
+                    val > hi + a.range_tol * (hi - lo) or val < lo - a.range_tol * (hi - lo)):
+                v = max(v, a.extreme)
             lo, hi = min(lo, val), max(hi, val)
-        seen += 1
+        if a.mature > 0:  # experiment: damp a young key's novelty
+            v *= min(1.0, max(0.0, t - a.warm) / a.mature) ** a.mature_pow
+        t += 1
         out.append(v)
     return out
 
@@ -199,10 +278,30 @@ def main():
     p.add_argument("--fraction", type=float, default=0.9)
     p.add_argument("--rank", type=int, default=3, help="0: no scale (the plain rise)")
     p.add_argument("--floor", type=float, default=1.0)
+    p.add_argument("--recent", type=int, default=0,
+                   help="experiment: the score must beat the last RECENT scores in full")
+    p.add_argument("--mature", type=float, default=0.0, help="experiment: damp young keys")
+    p.add_argument("--mature-pow", type=float, default=1.0)
+    p.add_argument("--typical", type=float, default=0.0, help="experiment: scale + C x EWMA rise")
+    p.add_argument("--typical-mem", type=float, default=100.0, help="rises the EWMA averages over")
+    p.add_argument("--window-rank", type=int, default=1,
+                   help="experiment: the score's baseline is the k-th largest of the window")
     p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
     p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
+    p.add_argument("--extreme", type=float, default=1.0, help="the range rule's novelty")
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
+    p.add_argument("--per-events", type=int, default=16,
+                   help="rises kept for the periodic rule; 0: no periodic rule")
+    p.add_argument("--per-floor", type=float, default=0.0,
+                   help="rises of a smaller novelty are not remembered by the periodic rule")
+    p.add_argument("--per-min", type=int, default=50, help="shortest period, records")
+    p.add_argument("--per-slack", type=int, default=5, help="records either side of t - 2d")
+    p.add_argument("--per-height", type=float, default=0.9, help="earlier rises' score >= this x")
+    p.add_argument("--level-weight", type=float, default=0.3, help="0: no level rule")
+    p.add_argument("--level-sum", action="store_true", help="add the level novelty, not max")
+    p.add_argument("--level-k", type=int, default=5, help="values averaged by the level rule")
+    p.add_argument("--level-window", type=int, default=200, help="values before them it compares")
     p.add_argument("--post", default="none")
     p.add_argument("--split", action="store_true")
     a = p.parse_args()

@@ -31,13 +31,19 @@ corpus, as NAB does). %d files, %d windows, %s s.
 %s
 
 Scoreboard for comparison (anchors §5): KDA RANDOM_CUT_FOREST 51.7 / 38.4 / 59.7, CAD OSE 69.9 / 67.0 /
-73.2, Numenta HTM 70.5 / 62.6 / 75.2. **Still below the 70 target** (standard profile): 66.0 with the
-default seed, 63.8 / 64.8 / 64.6 with seeds 1 / 2 / 3 (the old default: 56.0, 55.7 / 55.3 / 55.3).
+73.2, Numenta HTM 70.5 / 62.6 / 75.2. **Still below the 70 target** (standard profile): 68.9 with the
+default seed, 66.4 / 67.8 / 66.9 with seeds 1 / 2 / 3 (the default before the third round: 66.0, 63.8 /
+64.8 / 64.6; before the second: 56.0, 55.7 / 55.3 / 55.3).
 
 What the default alerts on (src/stream/likelihood.h, per key, in the daemon's output and here alike):
 
     rise    = score x max(0, score - 0.9 x max(the key's previous 200 scores))
     novelty = rise / (1 + the key's third-largest earlier rise, decayed by e^(-age / time_decay))
+    novelty = 0 when the score's rise repeats two earlier rises of at least 0.9 x its score at
+              t - d and t - 2d (+-5 records, d >= 50; among the key's last 16 rises): periodic
+    level   = ln(1 + |mean of the last 5 values - median of the 200 values before them|
+                     / the interquartile range of those 200)          (per field, the largest)
+    novelty = max(novelty, 0.3 x the same rise / (1 + third-largest rise) computed over level)
     novelty = max(novelty, 1) when a value lies more than 5%% of its field's range beyond the lowest
               or highest value the key has had (from output_after records on)
 
@@ -51,6 +57,12 @@ the score ranks a rise to a score the forest rarely gives above an equal one amo
 rule is Numenta's "spatial anomaly" with its 5%%: a value beyond anything the key has had is novel even
 when the forest's 256-point sample holds too few extremes to isolate it. Refractory periods (suppressing
 alerts for a while after one, as CAD OSE does) did not help: the rise already alerts once per burst.
+The third round's two rules (below) attack what was left: the periodic rule forgives a daily job's
+spike (the AWS CPU files spike every 288 records to the same height, beyond the 200-record window, and
+alerted every day), the level rule sees a shift of the level made of ordinary values, which a forest on
+single values scores low (rogue_agent_key_hold, art_increase_spike_density, a Twitter_volume_UPS window);
+it goes through the same per-key rise and rank scale as the score, so its calibration is the key's own,
+and is weighted 0.3 so that it decides only where the forest has nothing.
 
 The NAB scorer was checked against numenta/NAB's sweeper.py (probation min(floor(0.15 n), 750) rows
 excluded, window and after-window positions, A_TP / scaled_sigmoid(-1), null detector and perfect score
@@ -74,7 +86,90 @@ Held out, the new form gains 3.4 (A) and 10.2 (B) standard points over the old d
 differ by 10 points under any detector and one forest seed moves the corpus score by up to 2, so
 differences under about 2 points in the tables below are noise.
 
-Experiments, second round (2026-11-22): the forest runs once, `rcfd backtest --corpus ../shared/nab
+Third round, the same check for its constants (level weight 0, 0.15, 0.25, 0.3, 0.35, 0.5 x level_k 3,
+5, 10 x periodic rule on / off: 36 variants, `bench/nab_posthoc.py S.csv --level-k K --level-weight W
+[--per-events 0] --split`; the periodic rule's slack, height and count and the level window were fixed
+on the whole corpus, not searched per half):
+
+| | half A | half B |
+|---|---|---|
+| the second round's default (no periodic or level rule) | 72.0 / 62.7 / 77.4 | 61.4 / 50.4 / 68.5 |
+| the new default (chosen on both halves) | 74.2 / 64.2 / 79.9 | 64.5 / 53.5 / 70.1 |
+| chosen on A only (level weight 0.35), scored on B | (74.5) | **64.1** |
+| chosen on B only (five variants tie at 64.5; the worst of them on A: level_k 3, weight 0.25) | **72.8** (73.1, 72.9, 73.1, 74.2 for the others) | (64.5) |
+
+Held out, the third round gains 2.7 (B) and 0.8 to 2.2 (A) standard points; with every forest seed it
+gains 2.6 / 3.0 / 2.3 (seeds 1 / 2 / 3); over the four seeds the periodic rule adds 0.8-1.0 to the
+level rule and the level rule 1.2-2.1 to the periodic one.
+
+Experiments, third round (2026-12-02): `rcfd backtest --corpus ../shared/nab --scores S.csv` once, then
+`bench/nab_posthoc.py S.csv OPTIONS` (it reproduces rcfd's novelty column record for record), standard /
+low FP / low FN, default seed:
+
+| what was tried | options | standard | low FP | low FN |
+|---|---|---|---|---|
+| the second round's default | `--per-events 0 --level-weight 0` | 66.0 | 54.7 | 71.9 |
+| periodic rule only | `--level-weight 0` | 66.8 | 55.7 | 72.4 |
+| level rule only | `--per-events 0` | 68.1 | 55.9 | 74.1 |
+| **both: anomaly_novelty, the default** | (none) | **68.9** | **57.5** | **74.7** |
+| level weight 0.15 | `--level-weight 0.15` | 67.6 | 56.4 | 73.2 |
+| level weight 0.25 | `--level-weight 0.25` | 68.1 | 56.3 | 74.1 |
+| level weight 0.35 | `--level-weight 0.35` | 68.4 | 57.2 | 74.4 |
+| level weight 0.5 | `--level-weight 0.5` | 68.0 | 57.0 | 74.0 |
+| level over the last 3 values | `--level-k 3` | 68.6 | 56.9 | 74.5 |
+| level over the last 10 values | `--level-k 10` | 68.2 | 56.3 | 73.9 |
+| level against 100 values before | `--level-window 100` | 67.1 | 55.5 | 72.9 |
+| level against 400 values before | `--level-window 400` | 67.0 | 55.5 | 72.8 |
+| level novelty added instead of max | `--level-sum` | 67.5 | 57.0 | 73.7 |
+| periodic slack +-10 records | `--per-slack 10` | 69.2 | 58.1 | 74.9 |
+| periodic slack +-15 records | `--per-slack 15` | 69.2 | 58.2 | 74.9 |
+| periodic: earlier rises >= 0.8 x the score | `--per-height 0.8` | 68.4 | 57.2 | 74.0 |
+| periodic: the last 8 rises | `--per-events 8` | 68.7 | 57.1 | 74.5 |
+| periodic: the last 32 rises | `--per-events 32` | 69.0 | 57.7 | 74.7 |
+| periodic: periods from 20 records | `--per-min 20` | 68.9 | 57.5 | 74.7 |
+| periodic: only rises of novelty >= 0.1 remembered | `--per-floor 0.1` | 69.0 | 57.7 | 74.7 |
+| the score must beat its last 3 scores in full, not 0.9 x | `--recent 3` | 68.9 | 57.9 | 74.4 |
+| the same, last 10 | `--recent 10` | 68.0 | 56.8 | 73.5 |
+| a young key damped: x min(1, age / 500) | `--mature 500` | 66.0 | 54.9 | 71.6 |
+| x min(1, age / 1500)^0.5 | `--mature 1500 --mature-pow 0.5` | 66.6 | 56.3 | 72.0 |
+| range tolerance 2%% | `--range-tol 0.02` | 69.6 | 58.2 | 75.2 |
+| no range rule | `--range-tol 0` | 66.6 | 55.4 | 72.3 |
+| range tolerance 3%% | `--range-tol 0.03` | 69.4 | 58.0 | 75.0 |
+| range tolerance 1%% | `--range-tol 0.01` | 70.1 | 58.5 | 75.8 |
+| range tolerance 0.5%% | `--range-tol 0.005` | 69.7 | 57.5 | 75.5 |
+| range tolerance 0.1%% | `--range-tol 0.001` | 68.1 | 55.0 | 74.4 |
+| the range rule's novelty 0.7 / 1.5 instead of 1 | `--extreme 0.7`, `--extreme 1.5` | 68.9 | 57.5 | 74.7 |
+| rank scale + 5 x the key's typical rise (moving average of its rises over 100) | `--typical 5` | 68.9 | 58.6 | 74.1 |
+| the same, 3 x | `--typical 3` | 68.8 | 58.5 | 74.0 |
+| the score's baseline the 2nd largest of the window, not the largest | `--window-rank 2` | 65.2 | 53.2 | 71.9 |
+| the 3rd largest | `--window-rank 3` | 62.9 | 49.3 | 70.5 |
+
+Only the range tolerance moves the corpus score by more than 0.7, and 1%% passes 70 (70.1 / 58.5 / 75.8;
+seeds 1 / 2 / 3: 68.5 / 70.0 / 68.7, against 66.4 / 67.8 / 66.9 at 5%%), but it does not hold up held
+out: its gain is two windows, both in half B (speed_7578's at row 909 and ec2_cpu_utilization_53ea38's
+at 2559, new extremes by 1-5%%), and half A prefers 5%% (halves at 1%%: 73.7 / 66.7, at 5%%: 74.2 / 64.5).
+Choosing range tolerance (1, 2, 5%%) x the typical-rise term (0, 3, 5) on one half: on A it picks 1%%
+with 5 x typical (A 76.0), which scores B 65.6 (the default: 64.5); on B it picks 1%% alone (B 66.7),
+which scores A 73.7 (the default: 74.2). Held out that is +1.1 and -0.5: noise, so the tolerance stays
+Numenta's 5%% and the default stays below 70. The typical-rise term is the same story the other way
+(half A 75.2 against 74.2, half B 64.1 against 64.5; seeds 67.1 / 68.0 / 68.1). The
+same round, one-off scripts over the same scores (not kept; on the second round's default, 66.0,
+unless said; standard): the rank-3 scale replaced by or combined with a running quantile of the key's scores (p90,
+p99, p99.9; divided by 1 + q^2, by 1 + max(rank-3 rise, q^2), or times 1 / (1 + q)): 54.2-65.5 (the best,
+rank-3 novelty / (1 + 0.3 p90^2): 65.5 / 54.6 / 71.3, seed 1 63.9); rises of the key's first 50 / 128 / 256
+scored records not in the rank scale 65.2 / 65.6 / 64.9; the first 50 / 128 scores not in the window's
+maximum 64.0 / 62.7; (1 + scale)^0.7 or ^1.3 63.5 / 64.7; a soft refractory, novelty / (1 + c x its own
+maximum over the previous Q records), Q 50-500, c 0.3-3: 58.3-65.2; max with 0.3 or 1 x the novelty of the
+score smoothed over 5 or 20 records 63.0-66.0; the periodic rule with a relative slack (2%%, 5%% of d) and
+no height condition: 61.6 / 59.8 (chance triples among small rises; x 0.3 instead of 0: 64.9 / 63.5),
+with height 0.7 and slack 2 / 5 records 66.1 / 66.7; (on top of the new default) max with 0.15 / 0.3 x the level rule for single values
+(k 1) 68.7 / 68.0, for 20 values against 400 68.9 / 68.6, with 0.15 / 0.3 x a spread rule (interquartile
+range of the last 20 values over that of the 200 before) 67.9 / 67.0. The per-file best threshold
+(hindsight) would score the new novelty 79.4 (the second round's 77.2): calibration across streams still
+costs 10 points.
+
+Experiments, second round (2026-11-22; the options below are relative to that round's default: add
+`--per-events 0 --level-weight 0` to rerun them with today's bench/nab_posthoc.py): the forest runs once, `rcfd backtest --corpus ../shared/nab
 --scores S.csv`, then `bench/nab_posthoc.py S.csv OPTIONS` scores a post-processing of the same scores
 (it re-implements the scorer and the novelty and reproduces rcfd's figures exactly); standard / low FP /
 low FN:
@@ -122,11 +217,13 @@ Forest parameters with the new default (`rcfd backtest --corpus ../shared/nab -p
 sub_sample_size 512 59.3 / 50.5 / 64.9; number_of_trees 50 65.0 / 54.3 / 71.0; output_after 32 63.8 /
 54.3 / 70.3. None beats KDA's defaults by more than the seed's spread, so they stay.
 
-What is left: 19 of 116 windows missed (some need temporal context a 1-D forest on single values does
-not see: art_daily_nojump, art_increase_spike_density; some come within 200 records of an earlier
-anomaly), and 269 false positives, 107 of them in the ten tweet-count files and 22 in two AWS CPU files
-(c6585a, 24ae8d) that spike every day to about the same height, 288 records apart: longer than the
-200-record window, which closely spaced anomalies need (window 400: 65.7, and better for low FP).
+What is left: 16 of 116 windows missed (some need temporal context a 1-D forest on single values does
+not see: art_daily_nojump; some come within 200 records of an earlier anomaly or of the forest's young,
+high scores: TravelTime_387, speed_7578), and 258 false positives, 106 of them in the ten tweet-count
+files (noisy daily cycles: their spikes are neither periodic enough for the periodic rule nor lower
+than the labelled ones); the periodic rule took the AWS CPU file 24ae8d from 9 to 1 and c6585a from 13 to
+9 (its daily spikes drift by up to 10 records a day, beyond the 5-record slack; slack 10: 69.2).
+Before the third round: 19 windows missed, 269 false positives, 107 in the tweet files.
 
 First round (the old anomaly_novelty's design; each one full corpus run, `rcfd backtest --corpus
 ../shared/nab [--nab-input X] [-p ...]`; standard / reward_low_FP / reward_low_FN):

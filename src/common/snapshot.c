@@ -175,7 +175,7 @@ int rcfd_snap_open(const void *buf, size_t len, uint32_t kind, const unsigned ch
 
 size_t rcfd_snap_at(const rcfd_snap_loader_t *l)
 {
-    return RCFD_SNAP_HEADER_SIZE + l->r.pos;
+    return l->base + RCFD_SNAP_HEADER_SIZE + l->r.pos;
 }
 
 int rcfd_snap_truncated(const rcfd_snap_loader_t *l, const char *what)

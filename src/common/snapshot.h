@@ -21,6 +21,9 @@
 #define RCFD_SNAP_KIND_RCF 1u
 #define RCFD_SNAP_KIND_HOTSPOTS 2u
 #define RCFD_SNAP_KIND_CHECKPOINT 3u
+/* Sections an rcf model's snapshot may carry after its forest's (stream/model_rcf.c). */
+#define RCFD_SNAP_KIND_RECENT_MEANS 4u
+#define RCFD_SNAP_KIND_NOVELTY 5u
 
 typedef struct rcfd_writer {
     unsigned char *p;
@@ -58,6 +61,7 @@ typedef struct rcfd_snap_loader {
     rcfd_reader_t r;
     char *errstr;
     size_t errstr_size;
+    size_t base; /* where this envelope starts in a snapshot made of several sections; else 0 */
 } rcfd_snap_loader_t;
 
 /* The offset of the next byte the reader would read. */

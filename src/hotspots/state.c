@@ -81,7 +81,7 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
                          "hotspots snapshot version %u is not supported (this build reads %u)",
                          version, STATE_VERSION);
     }
-    rcfd_snap_loader_t l = {{payload, payload_len, 0, 0}, errstr, errstr_size};
+    rcfd_snap_loader_t l = {{payload, payload_len, 0, 0}, errstr, errstr_size, 0};
     rcfd_reader_t *r = &l.r;
     hs_params_t p = hs_params_default(1);
     p.dim = rcfd_get_u32(r);

@@ -123,6 +123,10 @@ const rcfd_conf_desc_t rcfd_source_kafka_desc[] = {
     {"safety_poll_ms", RCFD_CT_INT, O(safety_poll_ms), "500", 10, 60000, NULL, 0,
      "period of the timer that polls the consumer even without a wakeup (keeps group membership "
      "alive)"},
+    {"close_timeout_ms", RCFD_CT_INT, O(close_timeout_ms), "10000", 0, 3600000, NULL, 0,
+     "on stop, how long the consumer may take to commit its stored offsets and leave its group; "
+     "past it (brokers unreachable) rcfd leaves without them, and records whose offsets were not "
+     "committed are read again"},
     {NULL},
 };
 

@@ -61,6 +61,7 @@ typedef struct rcfd_source_conf {
     int64_t poll_budget_messages;
     int64_t poll_budget_us;
     int64_t safety_poll_ms;
+    int64_t close_timeout_ms;
     /* file */
     char *path;
     double replay_speed;

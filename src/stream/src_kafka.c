@@ -57,10 +57,13 @@ typedef struct kafka_src {
     uv_idle_t idle;
     uv_timer_t safety;
     uv_prepare_t store;
+    uv_timer_t close_timer; /* close_timeout_ms: the deadline of the group leave and commit */
     kpart_t *parts;
     kpart_t *last; /* the partition of the previous message (or NULL): runs come from one */
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
+    int close_abandoned; /* the close missed its deadline: the handle is never destroyed */
+    struct kafka_src *next_abandoned;
 } kafka_src_t;
 
 static const uint64_t wake_payload = 1;
@@ -395,6 +398,7 @@ static void finish_close(kafka_src_t *k)
     uv_idle_stop(&k->idle);
     uv_timer_stop(&k->safety);
     uv_prepare_stop(&k->store);
+    uv_timer_stop(&k->close_timer);
     RCFD_LOG(RCFD_LOG_INFO, k->comp, "consumer closed");
     rcfd_runtime_source_closed(k->s->rt, k->s);
 }
@@ -541,7 +545,8 @@ static int kafka_init(rcfd_source_t *s, char *errstr, size_t es)
     uv_idle_init(loop, &k->idle);
     uv_timer_init(loop, &k->safety);
     uv_prepare_init(loop, &k->store);
-    k->poll.data = k->idle.data = k->safety.data = k->store.data = k;
+    uv_timer_init(loop, &k->close_timer);
+    k->poll.data = k->idle.data = k->safety.data = k->store.data = k->close_timer.data = k;
     return 0;
 }
 
@@ -618,6 +623,23 @@ static void kafka_stop(rcfd_source_t *s)
     }
 }
 
+/* The group leave and the final commit need a broker; with none reachable librdkafka would retry
+ * until session.timeout.ms and beyond, and a stop must not hang on that. */
+static void on_close_timeout(uv_timer_t *t)
+{
+    kafka_src_t *k = t->data;
+    if (k->closed) {
+        return;
+    }
+    RCFD_LOG(RCFD_LOG_WARN, k->comp,
+             "the consumer did not commit and leave its group within close_timeout_ms (%lld ms; "
+             "are the brokers reachable?): leaving without it; records whose offsets were not "
+             "committed will be read again",
+             (long long)k->s->conf->close_timeout_ms);
+    k->close_abandoned = 1;
+    finish_close(k);
+}
+
 static void kafka_close(rcfd_source_t *s)
 {
     kafka_src_t *k = s->impl;
@@ -642,6 +664,7 @@ static void kafka_close(rcfd_source_t *s)
         return;
     }
     k->closing = 1;
+    uv_timer_start(&k->close_timer, on_close_timeout, (uint64_t)k->s->conf->close_timeout_ms, 0);
     drain(k);
 }
 
@@ -706,10 +729,21 @@ static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
     }
 }
 
+/* Sources whose close was abandoned: rd_kafka_destroy would wait for the group coordinator until
+ * the session times out (session.timeout.ms, 45 s by default), so their handles stay alive, reachable
+ * from here, until the process exits a moment later. */
+static kafka_src_t *abandoned;
+
 static void kafka_destroy(rcfd_source_t *s)
 {
     kafka_src_t *k = s->impl;
     if (k == NULL) {
+        return;
+    }
+    s->impl = NULL;
+    if (k->close_abandoned) {
+        k->next_abandoned = abandoned;
+        abandoned = k;
         return;
     }
     if (k->closeq != NULL) {
@@ -733,7 +767,6 @@ static void kafka_destroy(rcfd_source_t *s)
         rcfd_free(d);
     }
     rcfd_free(k);
-    s->impl = NULL;
 }
 
 const rcfd_source_ops_t rcfd_source_kafka_ops = {

@@ -1,6 +1,7 @@
 /* Recomputes every score of an rcfd-style output file offline with the forest library: one forest
- * per key (seeded as the daemon seeds it), fed the same per-key sequence. Exit 0 when every
- * anomaly_score is bit-identical, 1 otherwise.
+ * per key (seeded as the daemon seeds it), fed the same per-key sequence, and the key's
+ * anomaly_novelty (stream/likelihood.h) over those scores and values. Exit 0 when every
+ * anomaly_score, and every anomaly_novelty the file has, is bit-identical, 1 otherwise.
  *
  *   rcfd_score_check FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]
  *   (FIELDS comma-separated top-level names; LEARN: records in the same format, without scores,
@@ -13,15 +14,18 @@
 
 #include "rcfd/rcf.h"
 #include "stream/keytab.h"
+#include "stream/likelihood.h"
 
 typedef struct key_model {
     rcf_forest_t *f;
+    rcfd_novelty_t nv;
 } key_model_t;
 
 static void free_model(void *v, void *ud)
 {
     (void)ud;
     rcf_forest_destroy(((key_model_t *)v)->f);
+    rcfd_novelty_free(&((key_model_t *)v)->nv);
     free(v);
 }
 
@@ -48,7 +52,7 @@ int main(int argc, char **argv)
     rcfd_keytab_new(1u << 20, free_model, NULL, &keys);
     char *line = NULL;
     size_t cap = 0;
-    long n = 0, bad = 0, learned = 0;
+    long n = 0, bad = 0, learned = 0, novelties = 0, bad_novelty = 0;
     int learning = argc == 10;
     FILE *in = fopen(argv[learning ? 9 : 1], "r");
     if (in == NULL) {
@@ -87,6 +91,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s\n", err);
                 return 2;
             }
+            const rcf_params_t *fp = rcf_forest_params(m->f); /* as the rcf model type does */
+            if (rcfd_novelty_init(&m->nv, nf, (double)fp->time_decay, fp->output_after) != 0) {
+                fprintf(stderr, "out of memory\n");
+                return 2;
+            }
             rcfd_keytab_put(keys, key, strlen(key), m);
         }
         double v[64];
@@ -100,6 +109,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "learn line %ld: rejected\n", learned + 1);
                 return 2;
             }
+            rcfd_novelty_update(&m->nv, r.score, v);
             learned++;
             cJSON_Delete(j);
             continue;
@@ -110,12 +120,23 @@ int main(int argc, char **argv)
                         score->valuedouble, r.score);
             }
         }
+        double nov = rcfd_novelty_update(&m->nv, r.score, v);
+        cJSON *got = cJSON_GetObjectItem(j, "anomaly_novelty");
+        if (cJSON_IsNumber(got)) {
+            novelties++;
+            if (got->valuedouble != nov && bad_novelty++ < 5) {
+                fprintf(stderr, "line %ld key %s: daemon novelty %.17g, offline %.17g\n", n + 1,
+                        key, got->valuedouble, nov);
+            }
+        }
         cJSON_Delete(j);
         n++;
     }
     free(line);
     fclose(in);
     rcfd_keytab_destroy(keys);
-    printf("score_check: %ld records (after %ld learned), %ld mismatches\n", n, learned, bad);
-    return bad == 0 && n > 0 ? 0 : 1;
+    printf("score_check: %ld records (after %ld learned), %ld mismatches; %ld novelties, %ld "
+           "mismatches\n",
+           n, learned, bad, novelties, bad_novelty);
+    return bad == 0 && bad_novelty == 0 && n > 0 ? 0 : 1;
 }

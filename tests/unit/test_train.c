@@ -1,6 +1,7 @@
 /* Train versus stream: the snapshot `rcfd train` writes for a key is byte for byte the forest a
  * stream reaches when the key's records are fed straight to rcf_forest_process with the seed the
- * daemon gives that key (rcfd_key_seed of the model seed, default 24301). Also: KDA/SageMaker
+ * daemon gives that key (rcfd_key_seed of the model seed, default 24301), followed by the state
+ * its anomaly_novelty reaches over the same scores and values. Also: KDA/SageMaker
  * parameter names, feature_dim checking, and that a snapshot loads back with matching params only. */
 #include <math.h>
 #include <setjmp.h>
@@ -20,6 +21,8 @@
 #include "rcfd/alloc.h"
 #include "rcfd/rcf.h"
 #include "stream/keytab.h"
+#include "stream/model.h"
+#include "model_snapshot.h"
 
 #define N 700
 
@@ -78,14 +81,18 @@ static void test_train_equals_stream(void **state)
         rp.seed = rcfd_key_seed(24301, keys[k], strlen(keys[k]));
         rcf_forest_t *fo;
         assert_int_equal(rcf_forest_new(&rp, &fo, err, sizeof err), 0);
+        rcfd_novelty_t nv;
+        assert_int_equal(model_novelty_init(&nv, 2, fo), 0);
         rcf_result_t r;
         for (size_t i = 0; i < cnt[k]; i++) {
             double v[2] = {cpu[k][i], mem[k][i]};
             assert_int_equal(rcf_forest_process(fo, v, 2, &r), 0);
+            rcfd_novelty_update(&nv, r.score, v);
         }
-        size_t need = rcf_forest_snapshot_size(fo), len;
-        unsigned char *want = malloc(need);
-        assert_int_equal(rcf_forest_save(fo, want, need, &len), 0);
+        size_t len = 0;
+        unsigned char *want = model_snapshot(fo, &nv, &len);
+        assert_non_null(want);
+        rcfd_novelty_free(&nv);
 
         char path[1024];
         assert_int_equal(rcfd_trainer_snapshot_path(out, &rcfd_trainer_rcf, keys[k],
@@ -127,10 +134,81 @@ static void test_train_equals_stream(void **state)
     rmdir(dir);
 }
 
+/* With recent_mean the snapshot (forest, then the key's means) is what the daemon's rcf model type
+ * holds after the same records, streamed one by one with the key's seed. */
+static void test_train_recent_mean_equals_stream(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rcfd-train-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char csv[512], out[512], err[512];
+    snprintf(csv, sizeof csv, "%s/in.csv", dir);
+    snprintf(out, sizeof out, "%s/snap", dir);
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fprintf(f, "ts,cpu\n");
+    for (int i = 0; i < 400; i++) {
+        fprintf(f, "%d,%.3f\n", i, 50 + 10 * sin(i * 0.1) + (i == 300 ? 40 : 0));
+    }
+    fclose(f);
+    cJSON *p = cJSON_CreateObject();
+    rcfd_strlist_t fields = {(char *[]){"cpu"}, 1};
+    const char *kv[] = {"num_trees=20", "subSampleSize=64", "recent_mean=20"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 1, err, sizeof err),
+                         0);
+    }
+    rcfd_train_opts_t o = {.path = csv, .format = -1, .fields = &fields, .model = "rcf",
+                           .params = p, .out_dir = out};
+    rcfd_train_stats_t st;
+    assert_int_equal(rcfd_train_file(&o, &st, err, sizeof err), 0);
+    assert_int_equal(st.trained, 400);
+
+    void *params = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
+    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, params, err, sizeof err), 0);
+    void *m;
+    assert_int_equal(rcfd_model_rcf.create(params, 1, rcfd_key_seed(24301, "", 0), &m, err,
+                                           sizeof err), 0);
+    for (int i = 0; i < 400; i++) {
+        char cs[32];
+        snprintf(cs, sizeof cs, "%.3f", 50 + 10 * sin(i * 0.1) + (i == 300 ? 40 : 0));
+        double v = strtod(cs, NULL);
+        const void *res;
+        assert_int_equal(rcfd_model_rcf.process(m, &v, 1, &res), 0);
+    }
+    rcfd_buf_t want = {0};
+    assert_int_equal(rcfd_model_rcf.save(m, &want), 0);
+    char path[1024];
+    assert_int_equal(rcfd_trainer_snapshot_path(out, &rcfd_trainer_rcf, "", 0, path,
+                                                sizeof path), 0);
+    FILE *g = fopen(path, "rb");
+    assert_non_null(g);
+    unsigned char *got = malloc(want.len + 1);
+    size_t n = fread(got, 1, want.len + 1, g);
+    fclose(g);
+    assert_int_equal(n, want.len);
+    assert_memory_equal(got, want.p, want.len);
+    void *back;
+    assert_int_equal(rcfd_trainer_load_file(&rcfd_trainer_rcf, params, 1, path, &back, err,
+                                            sizeof err), 0);
+    rcfd_trainer_rcf.destroy(back);
+    free(got);
+    rcfd_buf_free(&want);
+    rcfd_model_rcf.destroy(m);
+    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), params);
+    free(params);
+    cJSON_Delete(p);
+    unlink(path);
+    unlink(csv);
+    rmdir(out);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_equals_stream),
+        cmocka_unit_test(test_train_recent_mean_equals_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

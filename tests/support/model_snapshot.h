@@ -1,0 +1,37 @@
+/* What the rcf model type's snapshot must be, built from independent parts: the forest's own
+ * snapshot, then its anomaly_novelty's section (stream/model_rcf.c). For the tests that check a
+ * model or `rcfd train` against a forest and a novelty fed the same records by hand. */
+#ifndef RCFD_TEST_MODEL_SNAPSHOT_H
+#define RCFD_TEST_MODEL_SNAPSHOT_H
+
+#include <stdlib.h>
+
+#include "common/snapshot.h"
+#include "rcfd/rcf.h"
+#include "stream/likelihood.h"
+
+/* malloc'ed; *len its length; NULL if the forest cannot be saved or memory runs out. */
+static inline unsigned char *model_snapshot(const rcf_forest_t *f, const rcfd_novelty_t *nv,
+                                            size_t *len)
+{
+    size_t fl = rcf_forest_snapshot_size(f), nl = rcfd_novelty_payload_size(nv), got;
+    unsigned char *b = malloc(fl + RCFD_SNAP_HEADER_SIZE + nl);
+    if (b == NULL || rcf_forest_save(f, b, fl, &got) != 0) {
+        free(b);
+        return NULL;
+    }
+    rcfd_writer_t w = {b + got + RCFD_SNAP_HEADER_SIZE, 0, nl};
+    rcfd_novelty_write(nv, &w);
+    rcfd_snap_seal(b + got, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION, w.len);
+    *len = got + RCFD_SNAP_HEADER_SIZE + w.len;
+    return b;
+}
+
+/* The novelty the rcf model keeps for a forest with these parameters (as model_rcf.c's wrap). */
+static inline int model_novelty_init(rcfd_novelty_t *nv, size_t n_fields, const rcf_forest_t *f)
+{
+    const rcf_params_t *p = rcf_forest_params(f);
+    return rcfd_novelty_init(nv, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
+}
+
+#endif

@@ -1,0 +1,216 @@
+/* The rcf model's recent_mean: with it the forest's point is the record's values followed by,
+ * per field, the mean of the key's earlier values weighted by (1 - 1/R)^age (the first record's
+ * own values stand in before there are any). Checked against an independent loop over
+ * rcf_forest_process; a snapshot taken mid-stream loads back (with the same recent_mean only) and
+ * continues with the same scores and novelty; rejected records leave the means
+ * alone; recent_mean 0 is the plain forest (KDA). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "daemon/trainer.h"
+#include "rcfd/rcf.h"
+#include "rcfd/status.h"
+#include "stream/model.h"
+#include "stream/model_rcf.h"
+#include "model_snapshot.h"
+
+#define N 600
+#define SEED 77u
+
+static double series(int i, int f)
+{
+    return f == 0 ? 50 + 10 * sin(i * 0.1) + (i == 450 ? 30 : 0) : 5 + (i % 7);
+}
+
+/* The model's parameter struct from NAME=VALUE pairs (freed with conf_free). */
+static void *conf_of(const char *const *kv, size_t n)
+{
+    cJSON *p = cJSON_CreateObject();
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 2, err, sizeof err),
+                         0);
+    }
+    void *conf = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
+    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, conf, err, sizeof err), 0);
+    cJSON_Delete(p);
+    return conf;
+}
+
+static void conf_free(void *conf)
+{
+    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), conf);
+    free(conf);
+}
+
+static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64",
+                                    "recent_mean=20"};
+
+static void test_matches_independent_loop(void **state)
+{
+    (void)state;
+    void *conf = conf_of(small, 3);
+    char err[256];
+    void *m;
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    rcf_params_t p = rcf_params_default(4);
+    p.number_of_trees = 20;
+    p.sub_sample_size = 64;
+    p.seed = SEED;
+    rcf_forest_t *f;
+    assert_int_equal(rcf_forest_new(&p, &f, err, sizeof err), 0);
+    double mean[2] = {0, 0};
+    int nonzero = 0;
+    for (int i = 0; i < N; i++) {
+        double v[2] = {series(i, 0), series(i, 1)};
+        if (i == 0) {
+            mean[0] = v[0];
+            mean[1] = v[1];
+        }
+        double point[4] = {v[0], v[1], mean[0], mean[1]};
+        rcf_result_t want;
+        assert_int_equal(rcf_forest_process(f, point, 4, &want), 0);
+        const void *res;
+        assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
+        assert_true(rcfd_model_rcf.score(res) == want.score);
+        nonzero += want.score > 0;
+        for (int k = 0; k < 2; k++) {
+            mean[k] += (v[k] - mean[k]) / 20.0;
+        }
+    }
+    assert_true(nonzero > N / 2);
+    /* a record the forest rejects changes nothing, the means included */
+    double bad[2] = {NAN, 1};
+    const void *res;
+    assert_true(rcfd_model_rcf.process(m, bad, 2, &res) < 0);
+    double v[2] = {series(N, 0), series(N, 1)}, point[4] = {v[0], v[1], mean[0], mean[1]};
+    rcf_result_t want;
+    assert_int_equal(rcf_forest_process(f, point, 4, &want), 0);
+    assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
+    assert_true(rcfd_model_rcf.score(res) == want.score);
+    rcf_forest_destroy(f);
+    rcfd_model_rcf.destroy(m);
+    conf_free(conf);
+}
+
+static void test_off_is_the_plain_forest(void **state)
+{
+    (void)state;
+    void *conf = conf_of(small, 2); /* recent_mean left at its default, 0 */
+    char err[256];
+    void *m;
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    rcf_params_t p = rcf_params_default(2);
+    p.number_of_trees = 20;
+    p.sub_sample_size = 64;
+    p.seed = SEED;
+    rcf_forest_t *f;
+    assert_int_equal(rcf_forest_new(&p, &f, err, sizeof err), 0);
+    rcfd_novelty_t nv;
+    assert_int_equal(model_novelty_init(&nv, 2, f), 0);
+    for (int i = 0; i < N; i++) {
+        double v[2] = {series(i, 0), series(i, 1)};
+        rcf_result_t want;
+        const void *res;
+        assert_int_equal(rcf_forest_process(f, v, 2, &want), 0);
+        assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
+        assert_true(rcfd_model_rcf.score(res) == want.score);
+        rcfd_novelty_update(&nv, want.score, v);
+    }
+    /* and its snapshot is the forest's own, then the novelty's section */
+    rcfd_buf_t b = {0};
+    assert_int_equal(rcfd_model_rcf.save(m, &b), 0);
+    size_t len = 0;
+    unsigned char *fs = model_snapshot(f, &nv, &len);
+    assert_non_null(fs);
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.p, fs, len);
+    free(fs);
+    rcfd_novelty_free(&nv);
+    rcfd_buf_free(&b);
+    rcf_forest_destroy(f);
+    rcfd_model_rcf.destroy(m);
+    conf_free(conf);
+}
+
+static void test_snapshot_continues(void **state)
+{
+    (void)state;
+    void *conf = conf_of(small, 3);
+    char err[256];
+    void *a, *b;
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &a, err, sizeof err), 0);
+    for (int i = 0; i < N / 2; i++) {
+        double v[2] = {series(i, 0), series(i, 1)};
+        const void *res;
+        assert_int_equal(rcfd_model_rcf.process(a, v, 2, &res), 0);
+    }
+    rcfd_buf_t s = {0}, s2 = {0};
+    assert_int_equal(rcfd_model_rcf.save(a, &s), 0);
+    assert_int_equal(rcfd_model_rcf.load(conf, 2, s.p, s.len, &b, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.save(b, &s2), 0);
+    assert_int_equal(s2.len, s.len);
+    assert_memory_equal(s2.p, s.p, s.len);
+    for (int i = N / 2; i < N; i++) {
+        double v[2] = {series(i, 0), series(i, 1)};
+        const void *ra, *rb;
+        assert_int_equal(rcfd_model_rcf.process(a, v, 2, &ra), 0);
+        double sa = rcfd_model_rcf.score(ra);
+        double na = ((const rcfd_rcf_result_t *)ra)->novelty;
+        assert_int_equal(rcfd_model_rcf.process(b, v, 2, &rb), 0);
+        assert_true(rcfd_model_rcf.score(rb) == sa);
+        assert_true(((const rcfd_rcf_result_t *)rb)->novelty == na); /* the novelty goes on too */
+    }
+    rcfd_model_rcf.destroy(b);
+
+    /* another recent_mean, none, or a plain forest snapshot: refused, naming recent_mean */
+    void *other = conf_of((const char *const[]){"number_of_trees=20", "sub_sample_size=64",
+                                                "recent_mean=21"},
+                          3);
+    void *off = conf_of(small, 2);
+    assert_int_equal(rcfd_model_rcf.load(other, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);
+    assert_non_null(strstr(err, "recent_mean"));
+    assert_int_equal(rcfd_model_rcf.load(off, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);
+    assert_non_null(strstr(err, "recent_mean"));
+    void *plain;
+    assert_int_equal(rcfd_model_rcf.create(off, 2, SEED, &plain, err, sizeof err), 0);
+    rcfd_buf_t ps = {0};
+    assert_int_equal(rcfd_model_rcf.save(plain, &ps), 0);
+    assert_int_equal(rcfd_model_rcf.load(conf, 2, ps.p, ps.len, &b, err, sizeof err),
+                     RCFD_ECONFIG);
+    assert_non_null(strstr(err, "recent_mean"));
+    /* a damaged or truncated section after the forest (here the novelty's, the last) */
+    unsigned char *bad = malloc(s.len);
+    memcpy(bad, s.p, s.len);
+    bad[s.len - 3] ^= 0x40;
+    assert_true(rcfd_model_rcf.load(conf, 2, bad, s.len, &b, err, sizeof err) < 0);
+    assert_true(rcfd_model_rcf.load(conf, 2, s.p, s.len - 8, &b, err, sizeof err) < 0);
+    free(bad);
+    rcfd_buf_free(&ps);
+    rcfd_model_rcf.destroy(plain);
+    conf_free(other);
+    conf_free(off);
+    rcfd_buf_free(&s);
+    rcfd_buf_free(&s2);
+    rcfd_model_rcf.destroy(a);
+    conf_free(conf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_independent_loop),
+        cmocka_unit_test(test_off_is_the_plain_forest),
+        cmocka_unit_test(test_snapshot_continues),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
