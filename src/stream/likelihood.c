@@ -105,13 +105,40 @@ void rcfd_novelty_free(rcfd_novelty_t *nv)
 
 /* rise = x * max(0, x - FRACTION * max(previous WINDOW inputs)); returns rise / (FLOOR + the
  * RANK-th largest earlier rise, decayed) and sets *rise_out. */
+/* Appends ring slot `slot` (already written) to the max queue. */
+static void mq_push(rcfd_novelty_rise_t *r, size_t slot)
+{
+    double x = r->ring[slot];
+    while (r->mq_len > 0 &&
+           r->ring[r->mq[(r->mq_head + r->mq_len - 1) % RCFD_NOVELTY_WINDOW]] <= x) {
+        r->mq_len--; /* never the maximum again: x is newer and at least as high */
+    }
+    r->mq[(r->mq_head + r->mq_len) % RCFD_NOVELTY_WINDOW] = (uint16_t)slot;
+    r->mq_len++;
+}
+
+/* The max queue of a ring read from a snapshot: its slots, oldest first. */
+static void mq_rebuild(rcfd_novelty_rise_t *r)
+{
+    r->mq_head = r->mq_len = 0;
+    size_t first = r->n == RCFD_NOVELTY_WINDOW ? r->pos : 0; /* rings fill from slot 0 */
+    for (size_t k = 0; k < r->n; k++) {
+        mq_push(r, (first + k) % RCFD_NOVELTY_WINDOW);
+    }
+}
+
 static double rise_update(rcfd_novelty_rise_t *r, double decay, double x, double *rise_out)
 {
-    double mx = 0.0;
-    for (size_t i = 0; i < r->n; i++) {
-        mx = r->ring[i] > mx ? r->ring[i] : mx;
+    /* max(0, the previous WINDOW inputs): the queue's front; the oldest input, in the slot x is
+     * about to take, leaves the window (it can only be the front). */
+    double mx = r->mq_len > 0 && r->ring[r->mq[r->mq_head]] > 0.0 ? r->ring[r->mq[r->mq_head]]
+                                                                   : 0.0;
+    if (r->n == RCFD_NOVELTY_WINDOW && r->mq_len > 0 && r->mq[r->mq_head] == r->pos) {
+        r->mq_head = (r->mq_head + 1) % RCFD_NOVELTY_WINDOW;
+        r->mq_len--;
     }
     r->ring[r->pos] = x;
+    mq_push(r, r->pos);
     r->pos = (r->pos + 1) % RCFD_NOVELTY_WINDOW;
     if (r->n < RCFD_NOVELTY_WINDOW) {
         r->n++;
@@ -371,7 +398,9 @@ static int get_rise(rcfd_snap_loader_t *l, const char *what, rcfd_novelty_rise_t
                                 RCFD_NOVELTY_RANK);
     }
     r->n_top = n_top;
-    return get_f64s(l, what, r->top, RCFD_NOVELTY_RANK, n_top, 1);
+    rc = get_f64s(l, what, r->top, RCFD_NOVELTY_RANK, n_top, 1);
+    mq_rebuild(r);
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -87,6 +87,11 @@ typedef struct rcfd_novelty_rise {
     size_t n, pos;
     double top[RCFD_NOVELTY_RANK]; /* the largest earlier rises, decayed, descending */
     size_t n_top;
+    /* The ring slots that can still hold the window's maximum, oldest first, values decreasing
+     * (a monotonic queue: O(1) amortized per input instead of a WINDOW-long scan). Derived from
+     * the ring: not in snapshots, rebuilt when one is read. */
+    uint16_t mq[RCFD_NOVELTY_WINDOW];
+    size_t mq_head, mq_len;
 } rcfd_novelty_rise_t;
 
 /* One field's values for the level rule (3.3 kB). */
