@@ -202,18 +202,29 @@ static double level_update(rcfd_novelty_t *nv, size_t f, double v)
         size_t n = l->n_hist;
         if (n == w) { /* the oldest of the window leaves the sorted copy */
             double old = l->hist[l->hist_pos];
-            size_t i = 0;
-            while (l->sorted[i] < old) {
-                i++;
+            size_t lo = 0, hi = n; /* its first copy: the first element not below it */
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (l->sorted[mid] < old) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
             }
-            memmove(&l->sorted[i], &l->sorted[i + 1], (n - 1 - i) * sizeof *l->sorted);
+            memmove(&l->sorted[lo], &l->sorted[lo + 1], (n - 1 - lo) * sizeof *l->sorted);
             n--;
         }
-        size_t i = n;
-        for (; i > 0 && l->sorted[i - 1] > y; i--) {
-            l->sorted[i] = l->sorted[i - 1];
+        size_t lo = 0, hi = n; /* y goes after every element not above it */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (l->sorted[mid] > y) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
         }
-        l->sorted[i] = y;
+        memmove(&l->sorted[lo + 1], &l->sorted[lo], (n - lo) * sizeof *l->sorted);
+        l->sorted[lo] = y;
         l->hist[l->hist_pos] = y;
         l->hist_pos = (l->hist_pos + 1) % w;
         l->n_hist = n + 1;
