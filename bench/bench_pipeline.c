@@ -7,7 +7,7 @@
  *
  * Starts librdkafka's mock cluster in this process (3 brokers, topic "bench" with P partitions),
  * writes a config (one kafka source, one file output, one RCF pipeline keyed by "key", explain
- * off; --rdkafka adds consumer properties) and runs the real rcfd binary against it. Records are
+ * off, recent_mean 0 so the forest is bench_rcf case a's; --rdkafka adds consumer properties) and runs the real rcfd binary against it. Records are
  * {"key":"k<i%K>","value":<sine+noise>,"sent_us":<CLOCK_MONOTONIC us>} (K = --keys, default 8),
  * produced round-robin over the partitions: the mock broker keeps at most 5 MiB (100,000 batches)
  * per partition and silently drops the oldest beyond that. rcfd keeps one model per partition and
@@ -542,7 +542,7 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
             " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
             "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
             "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
-            "                 \"shingle_size\": 1, \"explain\": false}]}]}\n",
+            "                 \"shingle_size\": 1, \"explain\": false, \"recent_mean\": 0}]}]}\n",
             in_path, out_path, trees, sample);
     fclose(cf);
     /* Best of `runs`, the daemons taking turns: on a shared machine the fastest run is the least
@@ -674,7 +674,7 @@ static int kafka_run(const char *rcfd, const char *label, const char *dir, size_
             " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
             "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
             "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
-            "                 \"shingle_size\": 1, \"explain\": false}]}]}\n",
+            "                 \"shingle_size\": 1, \"explain\": false, \"recent_mean\": 0}]}]}\n",
             boot, extra, out_path, trees, sample);
     fclose(cf);
 
