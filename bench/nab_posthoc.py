@@ -9,7 +9,9 @@ src/stream/likelihood.h with its constants as options, so the experiments in ben
     build/src/daemon/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
     bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
-    bench/nab_posthoc.py /tmp/s.csv --per-events 0 --level-weight 0   # the second round's default
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05     # the third round's default (with a
+                                                         # -p recent_mean=0 CSV: the forest's too)
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05 --per-events 0 --level-weight 0   # the second's
     bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0 \
         --per-events 0 --level-weight 0                                # the first round's
     bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
@@ -291,7 +293,7 @@ def main():
                    help="experiment: the score's baseline is the k-th largest of the window")
     p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
-    p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
+    p.add_argument("--range-tol", type=float, default=0.01, help="0: no range rule")
     p.add_argument("--extreme", type=float, default=1.0, help="the range rule's novelty")
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
     p.add_argument("--per-events", type=int, default=16,
