@@ -9,10 +9,13 @@ src/stream/likelihood.h with its constants as options, so the experiments in ben
     build/src/daemon/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
     bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
-    bench/nab_posthoc.py /tmp/s.csv --per-events 0 --level-weight 0   # the second round's default
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05     # the third round's default (with a
+                                                         # -p recent_mean=0 CSV: the forest's too)
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05 --per-events 0 --level-weight 0   # the second's
     bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0 \
         --per-events 0 --level-weight 0                                # the first round's
     bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
+    bench/nab_posthoc.py /tmp/s.csv --view2 /tmp/s2.csv --combine max   # and a second forest's
 
 --split scores two halves of the files (alternate files of each category, by name) apart, for a
 held-out check: choose a variant on one half, report it on the other.
@@ -203,8 +206,10 @@ def periodic(events, t, x, a):
     return False
 
 
-def novelty(fl, a):
-    s, values = fl["score"], fl["value"]
+def novelty(fl, a, key="score", value_rules=True):
+    """The key's anomaly_novelty from its score column `key`; value_rules False: without the rules
+    on the record's values (range, level), for a second forest's score (--view2)."""
+    s, values = fl[key], fl["value"]
     forest, level = rise_scale(a, a.recent, True), rise_scale(a)
     events = deque(maxlen=a.per_events)  # the key's last rises of the score: (record, score)
     hist, srt, recent = deque(), [], deque()  # the level rule's values: before, sorted, last k
@@ -221,7 +226,7 @@ def novelty(fl, a):
                 v = 0.0
             if keep:
                 events.append((t, x))
-        if a.level_weight > 0:
+        if a.level_weight > 0 and value_rules:
             lvl = 0.0
             if val == val:
                 recent.append(val)
@@ -237,7 +242,7 @@ def novelty(fl, a):
                     lvl = math.log1p(abs(sum(recent) / len(recent) - srt[n // 2]) / spread)
             lv = a.level_weight * level(lvl)[1]
             v = v + lv if a.level_sum else max(v, lv)
-        if val == val:
+        if val == val and value_rules:
             if a.range_tol > 0 and t >= a.warm and hi > lo and (
                     val > hi + a.range_tol * (hi - lo) or val < lo - a.range_tol * (hi - lo)):
                 v = max(v, a.extreme)
@@ -288,7 +293,7 @@ def main():
                    help="experiment: the score's baseline is the k-th largest of the window")
     p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
-    p.add_argument("--range-tol", type=float, default=0.05, help="0: no range rule")
+    p.add_argument("--range-tol", type=float, default=0.01, help="0: no range rule")
     p.add_argument("--extreme", type=float, default=1.0, help="the range rule's novelty")
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
     p.add_argument("--per-events", type=int, default=16,
@@ -304,10 +309,41 @@ def main():
     p.add_argument("--level-window", type=int, default=200, help="values before them it compares")
     p.add_argument("--post", default="none")
     p.add_argument("--split", action="store_true")
+    p.add_argument("--view2", metavar="CSV", help="a second --scores CSV of the same corpus (another "
+                   "forest): its own novelty (no range or level rule) is combined with the first")
+    p.add_argument("--weight2", type=float, default=1.0, help="the second novelty's weight")
+    p.add_argument("--combine", choices=("max", "sum", "only2", "scoremax", "scoresum", "geo",
+                                         "replace", "scoremean"), default="max")
     a = p.parse_args()
     files = load(a.csv)
+    if a.view2:
+        for fl, f2 in zip(files, load(a.view2)):
+            assert fl["name"] == f2["name"] and len(fl["score"]) == len(f2["score"])
+            fl["score2"] = f2["score"]
+    if a.view2 and a.combine == "replace":  # the second forest's score, the first's values
+        for fl in files:
+            fl["score"] = fl["score2"]
+    if a.view2 and a.combine == "scoremean":
+        for fl in files:
+            fl["score"] = [(x + a.weight2 * y) / (1 + a.weight2) for x, y in zip(fl["score"], fl["score2"])]
+    if a.view2 and a.combine in ("scoremax", "scoresum"):
+        for fl in files:
+            f = max if a.combine == "scoremax" else (lambda x, y: x + y)
+            fl["score"] = [f(x, a.weight2 * y) for x, y in zip(fl["score"], fl["score2"])]
     if a.input == "computed":
-        values = [post(novelty(fl, a), a.post) for fl in files]
+        values = [novelty(fl, a) for fl in files]
+        if a.view2 and a.combine not in ("scoremax", "scoresum", "replace", "scoremean"):
+            for i, fl in enumerate(files):
+                v2 = novelty(fl, a, "score2", False)
+                if a.combine == "max":
+                    values[i] = [max(x, a.weight2 * y) for x, y in zip(values[i], v2)]
+                elif a.combine == "sum":
+                    values[i] = [x + a.weight2 * y for x, y in zip(values[i], v2)]
+                elif a.combine == "geo":
+                    values[i] = [math.sqrt(x * max(y, 0.0)) if x == x else x for x, y in zip(values[i], v2)]
+                else:
+                    values[i] = v2
+        values = [post(v, a.post) for v in values]
     else:
         values = [post(fl[a.input], a.post) for fl in files]
     sets = [("corpus", None)]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# NAB quality report: rcfd backtest over the whole NAB corpus with default settings, corpus scores
-# written into bench/RESULTS.md (section "## NAB"). Usage: bench/nab_quality.sh NAB_DIR [RCFD]
+# NAB quality report: rcfd backtest over the whole NAB corpus with default settings, and again with
+# the rcf model's recent_mean 0 (KDA's forest), corpus scores written into bench/RESULTS.md (section
+# "## NAB").
+# Usage: bench/nab_quality.sh NAB_DIR [RCFD]
 set -euo pipefail
 NAB=${1:?usage: bench/nab_quality.sh NAB_DIR [path/to/rcfd]}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,18 +13,219 @@ start=$(date +%s.%N)
 "$RCFD" backtest --corpus "$NAB" --html "$OUT/nab.html" --json "$OUT/nab.json" 2>/dev/null > "$OUT/out.txt"
 secs=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
 cat "$OUT/out.txt"
-python3 - "$OUT/nab.json" "$HERE/RESULTS.md" "$secs" <<'PY'
+start=$(date +%s.%N)
+"$RCFD" backtest --corpus "$NAB" -p recent_mean=0 --html "$OUT/nab0.html" --json "$OUT/nab0.json" \
+    2>/dev/null > "$OUT/out0.txt"
+secs0=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
+echo "with -p recent_mean=0:"
+cat "$OUT/out0.txt"
+python3 - "$OUT/nab.json" "$HERE/RESULTS.md" "$secs" "$OUT/nab0.json" "$secs0" <<'PY'
 import json, sys, re
 s = json.load(open(sys.argv[1])); c = s["corpus"]; path = sys.argv[2]; secs = sys.argv[3]
 m = c["metrics"]
-rows = []
-for key, label in (("standard", "standard"), ("reward_low_FP_rate", "reward_low_FP_rate"), ("reward_low_FN_rate", "reward_low_FN_rate")):
-    n = c["nab"][key]; g = c["nab_at_grade_cutoff"][key]
-    rows.append("| %s | %.1f | %.4g | %d/%d | %d | %.1f |" % (label, n["score"], n["threshold"], n["windows_hit"], n["windows_scored"], n["false_positives"], g["score"]))
+
+
+def table(c):
+    rows = []
+    for key, label in (("standard", "standard"), ("reward_low_FP_rate", "reward_low_FP_rate"), ("reward_low_FN_rate", "reward_low_FN_rate")):
+        n = c["nab"][key]; g = c["nab_at_grade_cutoff"][key]
+        rows.append("| %s | %.1f | %.4g | %d/%d | %d | %.1f |" % (label, n["score"], n["threshold"], n["windows_hit"], n["windows_scored"], n["false_positives"], g["score"]))
+    return rows
+
+
+rows = table(c)
+rows0 = table(json.load(open(sys.argv[4]))["corpus"])
+secs0 = sys.argv[5]
+THIRD = """### What the forest sees (third round, forest inputs, 2026-12-02)
+
+(Measured on its own branch, with the second round's anomaly_novelty — no periodic or level rule: its
+baseline is 66.0, not 68.9. The two third rounds were merged afterwards; the fourth round combines them.)
+
+The rounds above changed what is done with the forest's score; this one changes the points the forest
+is given. A forest on one value per record isolates a value that is rare *in the key's sample* (256
+points of the last ~100,000 records): it cannot see that spikes became denser, that a value is back at
+a level the key left an hour ago, or that a jump happened inside a slowly moving series. The new rcf
+parameter `recent_mean` R (src/stream/model_rcf.c; 0 = KDA's forest, the default until the fourth round) gives the forest, after
+each field's value, the mean of the key's earlier values of that field weighted by (1 - 1/R)^age, so
+a 1-field key gets a 2-D point (value, recent level). Same corpus, same anomaly_novelty, `-p
+recent_mean=20` (13.3 s, then):
+
+| profile | NAB score | threshold | windows hit | false positives | at grade >= 0.5 (no tuning) |
+|---|---|---|---|---|---|
+| standard | 67.6 | 0.5237 | 98/116 | 246 | -67.3 |
+| reward_low_FP_rate | 56.2 | 0.5237 | 98/116 | 246 | -225.4 |
+| reward_low_FN_rate | 74.0 | 0.3406 | 104/116 | 399 | -13.6 |
+
+Seeds and halves (`-p recent_mean=R -p seed=S --scores S.csv`, then `bench/nab_posthoc.py S.csv
+--split`; standard profile; halves as in the held-out check above):
+
+| recent_mean | seed 24301 (default) | seed 1 | seed 2 | seed 3 | half A, seeds 24301/1/2/3 | half B, seeds 24301/1/2/3 |
+|---|---|---|---|---|---|---|
+| 0 (then the default, KDA) | 66.0 | 63.8 | 64.8 | 64.6 | 72.0 / 70.9 / 72.1 / 72.0 | 61.4 / 61.7 / 61.0 / 62.8 |
+| 15 | 68.1 | 68.0 | 68.4 | 68.1 | 73.8 / 73.6 / 72.8 / 74.3 | 64.2 / 63.0 / 64.2 / 63.3 |
+| **20** | **67.6** | **68.2** | **68.5** | **68.1** | 73.4 / 73.5 / 73.9 / 74.2 | 62.9 / 63.6 / 65.0 / 62.2 |
+| 30 | 69.2 | 67.1 | 67.3 | 67.1 | 74.4 / 71.8 / 72.7 / 72.7 | 64.2 / 62.9 / 63.3 / 63.6 |
+
+R = 20 gains 1.6 points with the default seed and 3.9 on average over seeds 1–3 (where the default
+loses 1.2–2.2 to seed 24301: that seed was lucky, R = 20 is not seed-sensitive); it gains on half A
+with every seed (+1.4 to +2.6) and on half B with three of the four (-0.6 to +4.0). Held out: R
+chosen on half A among 10, 15, 20, 30 (default seed; A: 71.8 / 73.8 / 73.4 / 74.4) is 30, which
+scores 64.2 on half B (+2.8 over the default's 61.4); chosen on B (62.4 / 64.2 / 62.9 / 64.2) 15 and
+30 tie, and score 73.8 and 74.4 on A (+1.8 and +2.4 over 72.0). 15 to 30 is a plateau; 10 (66.9) and
+33 (65.8) are lower. Still below 70 then, so it stayed off by default (it also makes
+ANOMALY_SCORE differ from KDA's); the fourth round turned it on. Where the points come from (default seed, at each run's best
+standard threshold): windows gained in art_increase_spike_density (the denser spikes raise the
+recent level), iio_us-east-1_i-a2eb1cd9_NetworkIn, machine_temperature_system_failure and the last
+Twitter_volume_UPS window; lost in art_load_balancer_spikes and the last nyc_taxi window; false
+positives 269 -> 246 (tweet files 107 -> 93). art_daily_nojump is still missed.
+
+Cost (`build/bench/bench_rcf --case a` and `--case e`, three interleaved runs each, RelWithDebInfo,
+2 shared vCPUs): 9.0–13.3 µs per record for the 1-D forest, 13.0–14.2 µs with recent_mean 20 (a 2-D
+point: about a third more per record), model 2.17 -> 2.48 MB; the corpus backtest 5.4 -> 8.1 s. A
+snapshot grows by 5% (`rcfd train` over nyc_taxi: 880,816 -> 924,088 bytes: the forest's 2-D points,
+and a 60-byte section with the key's means, 32 + 20 + 8 per field), and loads only under the same
+recent_mean.
+
+Tried first, each a second corpus run written with `--scores S2.csv` and combined with the default's
+scores by `bench/nab_posthoc.py S1.csv --view2 S2.csv --combine HOW [--weight2 W]` (max / sum: of the
+two novelties, each computed from its own forest's score, the range rule on the record's values
+once; scoremax / scoresum / scoremean: of the two scores, then one novelty; replace: the second
+forest's score alone, the range rule on the record's values). Second views that are not a -p
+parameter ran on a transformed copy of the corpus (extra columns, `--fields value,...`), the
+prototypes of recent_mean among them (their figures match `-p recent_mean=R` to the point):
+
+| second view | combined | standard | low FP | low FN |
+|---|---|---|---|---|
+| shingle 8 forest | alone (`-p shingle_size=8`) | 60.4 | 54.3 | 66.0 |
+| shingle 16 / 32 / 48 forest | alone | 59.5 / 60.4 / 61.6 | 54.3 / 55.3 / 56.9 | 65.4 / 65.5 / 65.3 |
+| shingle 8 forest | max of novelties | 64.4 | 55.8 | 70.8 |
+| shingle 16 forest | max | 65.3 | 55.3 | 71.6 |
+| shingle 16 forest | sum of novelties | 67.1 | 55.5 | 73.8 |
+| shingle 32 forest | max | 65.2 | 55.3 | 71.4 |
+| shingle 48 forest | max | 65.5 | 55.4 | 71.5 |
+| shingle 48 forest | max, second weighted 1.5 | 66.2 | 56.1 | 72.9 |
+| shingle 48 forest | scoresum | 66.6 | 56.9 | 72.4 |
+| shingle 8 forest | scoremax | 66.8 | 55.0 | 72.7 |
+| differences x(t) - x(t-1) | replace | 61.6 | 51.6 | 68.4 |
+| differences | max | 65.0 | 55.2 | 71.4 |
+| log(1 + x - the file's minimum) | replace | 62.5 | 54.5 | 70.4 |
+| (x, time of day as sin and cos, each x the file's range / 2) | replace | 65.2 | 54.7 | 73.1 |
+| the same | max / scoresum | 65.8 / 65.0 | 54.8 / 55.1 | 72.0 / 71.8 |
+| (x, the value 24 h earlier) | replace | 62.7 | 53.7 | 70.0 |
+| the same seed-1 forest and a seed-2 forest | scoremean (vs 63.8 and 64.8 alone) | 64.1 | 55.6 | 71.0 |
+| (x, mean) with R = 5 / 10 / 33 | replace | 65.2 / 66.9 / 65.8 | 55.0 / 54.7 / 55.7 | 71.6 / 73.0 / 73.7 |
+| (x, x - mean), R = 10 | replace | 63.9 | 54.8 | 70.9 |
+| (x, 0.5 x mean) / (x, 2 x mean), R = 10 | replace | 66.2 / 66.5 | 56.2 / 54.2 | 72.7 / 73.5 |
+| (x, mean R = 10, mean R = 100) | replace | 65.9 | 55.6 | 72.6 |
+| (x, mean R = 20, mean R = 200) | replace | 67.0 | 55.7 | 73.8 |
+| (x, mean, weighted deviation), R = 10 | replace | 65.7 | 53.8 | 72.8 |
+| (x, mean) R = 10, shingle 2 | replace | 64.6 | 54.6 | 71.0 |
+| (x, mean, max of the previous 20 values), R = 20 | replace | 64.3 | 50.4 | 72.5 |
+| (x, mean, time of day as above), R = 20 | replace | 66.9 | 56.0 | 74.2 |
+| recent_mean 20 and the default forest | max | 67.5 | 56.1 | 73.8 |
+| recent_mean 20 and a shingle 48 forest | max / scoremean | 67.3 / 67.6 | 55.7 / 55.5 | 73.6 / 74.2 |
+| recent_mean 20 and the time-of-day forest | scoremean | 67.6 | 58.3 | 73.7 |
+
+With recent_mean 20, forest parameters (`-p`): time_decay 10000 67.7 / 56.9 / 73.6, 20000 67.9 / 55.8
+/ 74.6; sub_sample_size 128 63.0 / 53.4 / 68.7, 512 63.8 / 56.4 / 70.5; number_of_trees 200 68.2 /
+57.3 / 74.2. A second forest of any kind, or a shingle, adds nothing over the recent mean and doubles
+the cost; the time of day (which the rcf model does not get) separates art_daily_nojump in the
+forest's score but not in the novelty."""
+FOURTH = """### The combination: forest inputs and novelty together (fourth round, 2026-12-02)
+
+The two third rounds were measured apart (the recent mean with the second round's novelty, the
+periodic and level rules with KDA's plain forest); together, at recent_mean 20, they gave 68.8 with
+the default seed and 69.4 / 69.2 / 69.4 with seeds 1-3: a gain on the seeds, not yet 70. This round
+retuned the novelty's constants jointly on recent_mean's scores: one corpus run per (recent_mean,
+seed), `rcfd backtest --corpus ../shared/nab -p recent_mean=R -p seed=S --scores rR_sS.csv` (R = 0,
+15, 20, 25, 30, 40; S = 24301, 1, 2, 3), then `bench/nab_posthoc.py rR_sS.csv --split OPTIONS` on
+each (standard profile; half A / half B as in the held-out checks above, default seed; low FP / low
+FN with the default seed; nab_posthoc.py's defaults are now rcfd's, range tolerance 1%, so the
+earlier rounds' commands need `--range-tol 0.05` added to give their figures):
+
+| recent_mean | options | seed 24301 | seed 1 | seed 2 | seed 3 | mean of 1-3 | half A / B | low FP / low FN |
+|---|---|---|---|---|---|---|---|---|
+| 0 (the default before) | `--range-tol 0.05` | 68.9 | 66.4 | 67.8 | 66.9 | 67.0 | 74.2 / 64.5 | 57.5 / 74.7 |
+| 0 | `--range-tol 0.01` | 70.1 | 68.5 | 70.0 | 68.7 | 69.1 | 73.7 / 66.7 | 58.5 / 75.8 |
+| 20 | `--range-tol 0.05` | 68.8 | 69.4 | 69.2 | 69.4 | 69.3 | 74.3 / 64.7 | 57.8 / 75.2 |
+| 20 | `--range-tol 0.03` | 69.4 | 69.2 | 69.1 | 70.0 | 69.4 | 74.2 / 65.1 | 58.2 / 75.1 |
+| 20 | `--range-tol 0.02` | 69.5 | 69.4 | 69.0 | 70.2 | 69.5 | 73.9 / 65.7 | 58.1 / 75.1 |
+| 20 | `--range-tol 0.015` | 69.4 | 69.2 | 68.9 | 70.1 | 69.4 | 73.9 / 65.4 | 57.8 / 75.0 |
+| 20 | `--range-tol 0.01` | 70.7 | 70.6 | 70.0 | 70.6 | 70.4 | 74.9 / 66.7 | 58.8 / 76.4 |
+| 20 | `--range-tol 0.005` | 70.3 | 70.1 | 69.5 | 70.2 | 69.9 | 74.6 / 66.1 | 57.8 / 76.2 |
+| 15 | `--range-tol 0.01` | 70.5 | 69.9 | 70.5 | 69.7 | 70.0 | 74.4 / 67.7 | 58.8 / 76.3 |
+| 25 | `--range-tol 0.05` | 69.1 | 69.1 | 68.6 | 69.5 | 69.1 | 74.7 / 64.6 | 58.3 / 75.3 |
+| 25 | `--range-tol 0.02` | 69.9 | 69.9 | 69.4 | 70.2 | 69.8 | 74.4 / 66.6 | 58.8 / 75.6 |
+| **25: the new default** | **`--range-tol 0.01`** | **71.0** | **71.1** | **70.6** | **71.4** | **71.0** | **74.8 / 67.5** | **59.6 / 76.6** |
+| 25 | `--range-tol 0.005` | 70.5 | 70.6 | 70.1 | 70.9 | 70.5 | 74.5 / 67.0 | 58.6 / 76.3 |
+| 30 | `--range-tol 0.05` | 70.3 | 68.1 | 68.6 | 68.2 | 68.3 | 75.3 / 65.5 | 58.3 / 76.4 |
+| 30 | `--range-tol 0.01` | 70.9 | 69.5 | 70.6 | 70.1 | 70.1 | 74.8 / 68.1 | 59.3 / 77.1 |
+| 40 | `--range-tol 0.01` | 69.6 | 69.1 | 70.1 | 69.2 | 69.5 | 72.7 / 66.7 | 59.7 / 75.3 |
+
+The other constants, on recent_mean 20's scores (range tolerance 5%, `--range-tol 0.05`, unless given; standard, seeds
+24301 / 1 / 2 / 3): level weight 0.2 69.1 / 69.5 / 69.7 / 69.6, 0.4 68.4 / 68.7 / 69.4 / 68.8, 0 (no
+level rule) 68.6 / 68.9 / 69.3 / 69.0; window 150 67.8 / 69.2 / 68.7 / 67.9, 300 68.0 / 68.8 / 68.4 /
+68.1; rank 2 68.9 / 68.6 / 69.3 / 68.6, 4 68.7 / 68.8 / 69.1 / 69.6; periodic slack 10 69.1 / 69.6 /
+69.8 / 69.7; fraction 0.85 69.6 / 69.4 / 70.2 / 69.8, 0.95 67.9 / 69.0 / 68.1 / 69.3; with range
+tolerance 1%, level weight 0.2 70.9 / 70.7 / 70.1 / 70.8. On recent_mean 25's with 1%: fraction 0.85
+70.8 / 70.3 / 70.5 / 71.2, periodic slack 10 71.1 / 71.2 / 70.9 / 71.5. (`bench/nab_posthoc.py
+r20_sS.csv --split --range-tol 0.05 --level-weight 0.2` etc.) None moves the score by more than the seeds' spread, so
+the window, rank, fraction, level rule and periodic rule keep their constants; only the range
+tolerance and recent_mean change.
+
+What changed where: on KDA's forest a 1% tolerance gained two windows, both in half B (new
+extremes by 1-5%: speed_7578's window at row 909, ec2_cpu_utilization_53ea38's at 2559) and lost on
+half A (73.7 against 74.2 in the first two rows), so it was rejected in the third round. With the
+recent mean half A no longer loses: at recent_mean 20 and 25, 1% is at least as good as 5% on both
+halves with every seed (at 25, half A 74.8 / 74.2 / 74.5 / 75.7 against 74.7 / 73.3 / 73.9 / 74.9 at
+5%, half B 67.5 / 68.3 / 66.9 / 67.4 against 64.6 / 65.4 / 64.4 / 64.4); at 30 half A prefers 5%
+(75.3 against 74.8). The tolerance is peaked (1.5% and 2% lose most of the gain, 0.5% keeps most of
+it): its gain is a few windows, which is why the held-out check and the seeds matter here. Where
+the 2.1 points come from (default seed, each default at its own best standard threshold, the
+default before against the new): windows hit 100 -> 102 (gained speed_7578's and
+iio_us-east-1_i-a2eb1cd9_NetworkIn's, none lost), false positives 258 -> 247 (the tweet files -10,
+ec2_network_in_5abac7 -4, nyc_taxi -3; machine_temperature_system_failure +8), the rest from earlier
+detections inside windows (NAB's reward for a window falls with the delay).
+
+Held out, over the 16 (recent_mean, tolerance) rows above: chosen on half A (default seed) it is
+recent_mean 30 with 5% (A 75.3), which scores B 65.5 (the default before: 64.5); chosen on B it is
+30 with 1% (B 68.1), which scores A 74.8 (before: 74.2). Half A barely separates the rows (72.7 to
+75.3 for every recent_mean >= 15). The new default (recent_mean 25, 1%) against the default before
+(recent_mean 0, 5%), seeds 24301 / 1 / 2 / 3: half A 74.8 / 74.2 / 74.5 / 75.7 against 74.2 / 73.3 /
+74.4 / 74.2 (+0.6 / +0.9 / +0.1 / +1.5), half B 67.5 / 68.3 / 66.9 / 67.4 against 64.5 / 63.4 /
+62.6 / 63.9 (+3.0 / +4.9 / +4.3 / +3.5), corpus +2.1 / +4.7 / +2.8 / +4.5: it gains on every seed and
+both halves, and its seeds 1-3 are all above 70. Against KDA's forest with the new tolerance (the
+second row; its halves with seeds 1 / 2 / 3: 72.9 / 65.2, 73.9 / 66.6, 73.7 / 65.8), the recent mean
+gains on half A +1.1 / +1.3 / +0.6 / +2.0 and on half B +0.8 / +3.1 / +0.3 / +1.6 (seeds 24301 / 1 /
+2 / 3): small per half, but on every one. 25 over 20 or 30 is within the noise (a plateau from
+15 to 30 at 1%: seed means 70.0 to 71.0); 25 is the best row on the seeds' mean and on no half alone.
+
+KDA's forest with the same novelty (`-p recent_mean=0`, @@SECS0@@ s here; the default run: the time
+at the top):
+
+| profile | NAB score | threshold | windows hit | false positives | at grade >= 0.5 (no tuning) |
+|---|---|---|---|---|---|
+@@ROWS0@@
+
+The trade-off of recent_mean on by default. (1) ANOMALY_SCORE, grade and the explanation are no
+longer KDA's: the forest scores (values, recent means), so a migrating application sees other
+scores than KDA gave on the same records; `recent_mean 0` in the rcf model's config gives KDA's
+forest bit for bit (tests/integration/it_kafka.sh checks it against an offline forest with KDA's
+inputs; the other score checks run the default, `RECENT_MEAN=25 rcfd_score_check`), and with the new
+range tolerance it still scores 70.1 here. (2) Cost: a 2-D point per 1-field record, about a third
+more CPU per record (third round: 9.0-13.3 µs -> 13.0-14.2 µs, model 2.17 -> 2.48 MB, snapshot +5%);
+the corpus backtest takes the times above. (3) With `explain`, attributions cover only the record's
+own columns (the means' share is left out, so they no longer sum to the score). (4) A snapshot loads
+only under the recent_mean it was made with: checkpoints and `rcfd train` snapshots made under the
+old default (0) are refused at startup (exit 78, naming recent_mean) until the config says
+`recent_mean 0` or they are retrained. Issue #6 asks for the quality with default settings, and the
+KDA-exact forest is one parameter away, so the default is on; the range tolerance (1%) applies to
+both."""
 sec = """## NAB
 
 `bench/nab_quality.sh ../shared/nab [path/to/rcfd]` (rcfd backtest --corpus, default settings: rcf with
-KDA's defaults — 100 trees, 256 samples, timeDecay 100000, shingle 1, seed 24301 — the NAB threshold
+KDA's defaults — 100 trees, 256 samples, timeDecay 100000, shingle 1, seed 24301 — and rcfd's
+recent_mean 25 (the forest also sees each key's recent mean: fourth round below), the NAB threshold
 swept over the record's anomaly_novelty, the default NAB input, one threshold per profile for the whole
 corpus, as NAB does). %d files, %d windows, %s s.
 
@@ -31,12 +234,17 @@ corpus, as NAB does). %d files, %d windows, %s s.
 %s
 
 Scoreboard for comparison (anchors §5): KDA RANDOM_CUT_FOREST 51.7 / 38.4 / 59.7, CAD OSE 69.9 / 67.0 /
-73.2, Numenta HTM 70.5 / 62.6 / 75.2. **Still below the 70 target** (standard profile): 68.9 with the
-default seed, 66.4 / 67.8 / 66.9 with seeds 1 / 2 / 3 (the default before the third round: 66.0, 63.8 /
-64.8 / 64.6; before the second: 56.0, 55.7 / 55.3 / 55.3).
+73.2, Numenta HTM 70.5 / 62.6 / 75.2. **Above the 70 target** (standard profile): 71.0 with the
+default seed, 71.1 / 70.6 / 71.4 with seeds 1 / 2 / 3, and on both held-out halves with every seed
+better than the default before (fourth round below). Before the fourth round (recent_mean 0, range
+tolerance 5%%): 68.9, 66.4 / 67.8 / 66.9; before the third: 66.0, 63.8 / 64.8 / 64.6; before the
+second: 56.0, 55.7 / 55.3 / 55.3. With KDA's forest exactly (`-p recent_mean=0`, the new novelty):
+70.1, 68.5 / 70.0 / 68.7 (table in the fourth round).
 
 What the default alerts on (src/stream/likelihood.h, per key, in the daemon's output and here alike):
 
+    point   = (the record's values, the key's recent mean of each: mean += (value - mean) / 25)
+              is what the forest scores (rcf recent_mean 25, src/stream/model_rcf.c)
     rise    = score x max(0, score - 0.9 x max(the key's previous 200 scores))
     novelty = rise / (1 + the key's third-largest earlier rise, decayed by e^(-age / time_decay))
     novelty = 0 when the score's rise repeats two earlier rises of at least 0.9 x its score at
@@ -44,7 +252,7 @@ What the default alerts on (src/stream/likelihood.h, per key, in the daemon's ou
     level   = ln(1 + |mean of the last 5 values - median of the 200 values before them|
                      / the interquartile range of those 200)          (per field, the largest)
     novelty = max(novelty, 0.3 x the same rise / (1 + third-largest rise) computed over level)
-    novelty = max(novelty, 1) when a value lies more than 5%% of its field's range beyond the lowest
+    novelty = max(novelty, 1) when a value lies more than 1%% of its field's range beyond the lowest
               or highest value the key has had (from output_after records on)
 
 Why: one threshold serves every stream in NAB's sweep, and that is where the old default lost most. A
@@ -54,8 +262,9 @@ Per-stream z-scores and Numenta's likelihood calibrate against a stream's *typic
 noise into alerts (first table); dividing by the key's own *largest* earlier rises instead makes a key
 whose scores jump all the time (tweet counts) need a bigger jump than a steady one. Weighting the rise by
 the score ranks a rise to a score the forest rarely gives above an equal one among low scores. The range
-rule is Numenta's "spatial anomaly" with its 5%%: a value beyond anything the key has had is novel even
-when the forest's 256-point sample holds too few extremes to isolate it. Refractory periods (suppressing
+rule is Numenta's "spatial anomaly" (Numenta's tolerance is 5%%; 1%% since the fourth round): a value beyond
+anything the key has had is novel even when the forest's 256-point sample holds too few extremes to
+isolate it. Refractory periods (suppressing
 alerts for a while after one, as CAD OSE does) did not help: the rise already alerts once per burst.
 The third round's two rules (below) attack what was left: the periodic rule forgives a daily job's
 spike (the AWS CPU files spike every 288 records to the same height, beyond the 200-record window, and
@@ -104,7 +313,8 @@ level rule and the level rule 1.2-2.1 to the periodic one.
 
 Experiments, third round (2026-12-02): `rcfd backtest --corpus ../shared/nab --scores S.csv` once, then
 `bench/nab_posthoc.py S.csv OPTIONS` (it reproduces rcfd's novelty column record for record), standard /
-low FP / low FN, default seed:
+low FP / low FN, default seed (since the fourth round: `-p recent_mean=0` for S.csv, and
+`--range-tol 0.05` before OPTIONS unless they set it):
 
 | what was tried | options | standard | low FP | low FN |
 |---|---|---|---|---|
@@ -223,7 +433,13 @@ high scores: TravelTime_387, speed_7578), and 258 false positives, 106 of them i
 files (noisy daily cycles: their spikes are neither periodic enough for the periodic rule nor lower
 than the labelled ones); the periodic rule took the AWS CPU file 24ae8d from 9 to 1 and c6585a from 13 to
 9 (its daily spikes drift by up to 10 records a day, beyond the 5-record slack; slack 10: 69.2).
-Before the third round: 19 windows missed, 269 false positives, 107 in the tweet files.
+Before the third round: 19 windows missed, 269 false positives, 107 in the tweet files. (This
+paragraph describes the third round's default; the fourth round's misses 14 windows, with 247 false
+positives.)
+
+@@FOURTH@@
+
+@@THIRD@@
 
 First round (the old anomaly_novelty's design; each one full corpus run, `rcfd backtest --corpus
 ../shared/nab [--nab-input X] [-p ...]`; standard / reward_low_FP / reward_low_FN):
@@ -257,6 +473,8 @@ First round (the old anomaly_novelty's design; each one full corpus run, `rcfd b
 
 Record-level metrics at grade >= %g: precision %.3f, recall %.3f, F1 %.3f, accuracy %.3f.
 """ % (c["files"], c["windows"], secs, s["grade_cutoff"], "\n".join(rows), s["grade_cutoff"], m["precision"], m["recall"], m["f1"], m["accuracy"])
+sec = sec.replace("@@FOURTH@@", FOURTH.replace("@@ROWS0@@", "\n".join(rows0)).replace("@@SECS0@@", secs0))
+sec = sec.replace("@@THIRD@@", THIRD)
 text = open(path).read() if __import__("os").path.exists(path) else ""
 pat = re.compile(r"^## NAB\n.*?(?=^## |\Z)", re.S | re.M)
 text = pat.sub(lambda _: sec + "\n", text) if pat.search(text) else text.rstrip("\n") + "\n\n" + sec

@@ -46,10 +46,11 @@ static const rcfd_conf_desc_t rcf_desc[] = {
      "master seed; each key's forest is seeded from it and a hash of the key"},
     {"explain", RCFD_CT_BOOL, O(explain), "false", 0, 0, NULL, 0,
      "RANDOM_CUT_FOREST_WITH_EXPLANATION: add per-column attribution, strength and direction"},
-    {"recent_mean", RCFD_CT_INT, O(recent_mean), "0", 0, 1e9, NULL, 0,
+    {"recent_mean", RCFD_CT_INT, O(recent_mean), "25", 0, 1e9, NULL, 0,
      "records R: the forest sees each record as its values and, per field, the mean of the key's "
      "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent level "
-     "as well as its range (better on NAB with 20: bench/RESULTS.md); 0: the values alone (KDA)"},
+     "as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's forest and "
+     "ANOMALY_SCORE exactly"},
     {NULL},
 };
 #undef O

@@ -5,7 +5,12 @@
  *
  *   rcfd_score_check FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]
  *   (FIELDS comma-separated top-level names; LEARN: records in the same format, without scores,
- *   fed to the forests first and not compared, e.g. what `rcfd train` trained a warm start on) */
+ *   fed to the forests first and not compared, e.g. what `rcfd train` trained a warm start on)
+ *
+ * The environment's RECENT_MEAN (default 0) is the rcf model's recent_mean R: with R > 0 the forest's
+ * point is each field's value and then the mean of the key's earlier values of that field, weighted
+ * by (1 - 1/R)^age (the first record's own values stand in for it), as src/stream/model_rcf.c
+ * computes it; 0 is KDA's forest, the values alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +24,33 @@
 typedef struct key_model {
     rcf_forest_t *f;
     rcfd_novelty_t nv;
+    long seen;
+    double mean[64]; /* with RECENT_MEAN: the key's recent mean per field */
 } key_model_t;
+
+/* The forest's point for values v (nf of them) into pt; returns its dimension, and updates the
+ * key's means afterwards through update_means. */
+static size_t point(const key_model_t *m, long recent, const double *v, size_t nf, double *pt)
+{
+    memcpy(pt, v, nf * sizeof *v);
+    if (recent <= 0) {
+        return nf;
+    }
+    memcpy(pt + nf, m->seen == 0 ? v : m->mean, nf * sizeof *v);
+    return 2 * nf;
+}
+
+static void update_means(key_model_t *m, long recent, const double *v, size_t nf)
+{
+    if (recent <= 0) {
+        return;
+    }
+    double w = 1.0 / (double)recent; /* as model_rcf.c rounds it */
+    for (size_t i = 0; i < nf; i++) {
+        m->mean[i] = m->seen == 0 ? v[i] : m->mean[i] + w * (v[i] - m->mean[i]);
+    }
+    m->seen++;
+}
 
 static void free_model(void *v, void *ud)
 {
@@ -41,7 +72,9 @@ int main(int argc, char **argv)
     for (char *t = strtok(argv[2], ","); t != NULL && nf < 64; t = strtok(NULL, ",")) {
         fields[nf++] = t;
     }
-    rcf_params_t p = rcf_params_default((uint32_t)nf);
+    const char *rm = getenv("RECENT_MEAN");
+    long recent = rm != NULL ? atol(rm) : 0;
+    rcf_params_t p = rcf_params_default((uint32_t)(recent > 0 ? 2 * nf : nf));
     p.number_of_trees = (uint32_t)atoi(argv[3]);
     p.sub_sample_size = (uint32_t)atoi(argv[4]);
     p.time_decay = strtoull(argv[5], NULL, 10);
@@ -104,8 +137,11 @@ int main(int argc, char **argv)
             v[i] = cJSON_IsNumber(x) ? x->valuedouble : strtod(cJSON_GetStringValue(x), NULL);
         }
         rcf_result_t r;
+        double pt[128];
+        size_t dim = point(m, recent, v, nf, pt);
         if (learning) {
-            if (rcf_forest_process(m->f, v, nf, &r) != 0) {
+            update_means(m, recent, v, nf);
+            if (rcf_forest_process(m->f, pt, dim, &r) != 0) {
                 fprintf(stderr, "learn line %ld: rejected\n", learned + 1);
                 return 2;
             }
@@ -114,7 +150,8 @@ int main(int argc, char **argv)
             cJSON_Delete(j);
             continue;
         }
-        if (rcf_forest_process(m->f, v, nf, &r) != 0 || r.score != score->valuedouble) {
+        update_means(m, recent, v, nf);
+        if (rcf_forest_process(m->f, pt, dim, &r) != 0 || r.score != score->valuedouble) {
             if (bad++ < 5) {
                 fprintf(stderr, "line %ld key %s: daemon %.17g, offline %.17g\n", n + 1, key,
                         score->valuedouble, r.score);

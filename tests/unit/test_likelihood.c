@@ -41,8 +41,8 @@ static void test_novelty(void **state)
     rcfd_novelty_free(&nv);
 }
 
-/* A value more than 5% of the field's range beyond the key's lowest or highest value is novel
- * (at least 1), once the key has had `warm` records. */
+/* A value more than RANGE_TOLERANCE (1%) of the field's range beyond the key's lowest or highest
+ * value is novel (at least 1), once the key has had `warm` records. */
 static double feed(rcfd_novelty_t *nv, double score, double v)
 {
     return rcfd_novelty_update(nv, score, &v);
@@ -52,14 +52,15 @@ static void test_novelty_range(void **state)
 {
     (void)state;
     static rcfd_novelty_t nv;
+    assert_true(RCFD_NOVELTY_RANGE_TOLERANCE == 0.01);
     assert_int_equal(rcfd_novelty_init(&nv, 1, 1e5, 3), 0);
     assert_true(feed(&nv, 0.0, 10.0) == 0.0);
     assert_true(feed(&nv, 0.0, 12.0) == 0.0);
     assert_true(feed(&nv, 0.0, 30.0) == 0.0);  /* beyond, but only 2 records before it */
-    assert_true(feed(&nv, 0.0, 30.9) == 0.0);  /* range [10, 30]: within 30 + 1 */
-    assert_true(feed(&nv, 0.0, 32.5) == 1.0);  /* beyond 30.9 + 1.045: novel; range to 32.5 */
-    assert_true(feed(&nv, 0.0, 9.0) == 0.0);   /* above 10 - 0.05 x 22.5; range to 9 */
-    assert_true(feed(&nv, 0.0, 7.5) == 1.0);   /* below 9 - 0.05 x 23.5 = 7.825 */
+    assert_true(feed(&nv, 0.0, 30.1) == 0.0);  /* range [10, 30]: within 30 + 0.2 */
+    assert_true(feed(&nv, 0.0, 30.5) == 1.0);  /* beyond 30.1 + 0.201: novel; range to 30.5 */
+    assert_true(feed(&nv, 0.0, 9.9) == 0.0);   /* above 10 - 0.01 x 20.5; range to 9.9 */
+    assert_true(feed(&nv, 0.0, 9.6) == 1.0);   /* below 9.9 - 0.01 x 20.6 = 9.694 */
     assert_true(feed(&nv, 0.0, NAN) == 0.0);   /* a missing value is not judged */
     assert_true(feed(&nv, 5.0, 100.0) == 25.0); /* a larger novelty stays: 5 x 5 / (1 + 0) */
     assert_true(isnan(feed(&nv, NAN, 1000.0))); /* no score: nothing remembered */

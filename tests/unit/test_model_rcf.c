@@ -54,6 +54,9 @@ static void conf_free(void *conf)
 
 static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64",
                                     "recent_mean=20"};
+/* recent_mean 0 (the default is not: model_rcf.c's schema) */
+static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64",
+                                       "recent_mean=0"};
 
 static void test_matches_independent_loop(void **state)
 {
@@ -105,7 +108,7 @@ static void test_matches_independent_loop(void **state)
 static void test_off_is_the_plain_forest(void **state)
 {
     (void)state;
-    void *conf = conf_of(small, 2); /* recent_mean left at its default, 0 */
+    void *conf = conf_of(plain_kv, 3);
     char err[256];
     void *m;
     assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
@@ -176,7 +179,7 @@ static void test_snapshot_continues(void **state)
     void *other = conf_of((const char *const[]){"number_of_trees=20", "sub_sample_size=64",
                                                 "recent_mean=21"},
                           3);
-    void *off = conf_of(small, 2);
+    void *off = conf_of(plain_kv, 3);
     assert_int_equal(rcfd_model_rcf.load(other, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);
     assert_non_null(strstr(err, "recent_mean"));
     assert_int_equal(rcfd_model_rcf.load(off, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);

@@ -60,6 +60,8 @@ static void test_train_equals_stream(void **state)
                                             sizeof err), 0);
     assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "shingleSize=2", 2, err,
                                             sizeof err), 0);
+    assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "recent_mean=0", 2, err,
+                                            sizeof err), 0); /* the plain forest's snapshot */
     assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "feature_dim=2", 2, err,
                                             sizeof err), 0);
     assert_true(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, "feature_dim=3", 2, err,
