@@ -173,6 +173,19 @@ int rcfd_snap_open(const void *buf, size_t len, uint32_t kind, const unsigned ch
     return 0;
 }
 
+int rcfd_snap_open_version(const void *buf, size_t len, uint32_t kind, uint32_t version,
+                           const char *what, const unsigned char **payload, size_t *payload_len,
+                           char *errstr, size_t errstr_size)
+{
+    uint32_t got;
+    int rc = rcfd_snap_open(buf, len, kind, payload, payload_len, &got, errstr, errstr_size);
+    if (rc == 0 && got != version) {
+        rc = rcfd_errf(RCFD_EVERSION, errstr, errstr_size,
+                       "%s version %u is not supported (this build reads %u)", what, got, version);
+    }
+    return rc;
+}
+
 size_t rcfd_snap_at(const rcfd_snap_loader_t *l)
 {
     return l->base + RCFD_SNAP_HEADER_SIZE + l->r.pos;

@@ -1,4 +1,5 @@
-/* Snapshot envelope and bounds-checked little-endian encoding, shared by every model's state format.
+/* Snapshot envelope and bounds-checked little-endian encoding, shared by every model's state
+ * format.
  *
  * Envelope (32 bytes, little-endian), then the payload:
  *   0  magic "RCFDSNAP"      8 bytes
@@ -81,5 +82,10 @@ void rcfd_snap_seal(unsigned char *buf, uint32_t kind, uint32_t version, size_t 
 /* Checks the envelope; on success points payload at the payload and sets its length and version. */
 int rcfd_snap_open(const void *buf, size_t len, uint32_t kind, const unsigned char **payload,
                    size_t *payload_len, uint32_t *version, char *errstr, size_t errstr_size);
+/* rcfd_snap_open for a reader of one version: any other is RCFD_EVERSION, "<what> version N is
+ * not supported (this build reads M)". */
+int rcfd_snap_open_version(const void *buf, size_t len, uint32_t kind, uint32_t version,
+                           const char *what, const unsigned char **payload, size_t *payload_len,
+                           char *errstr, size_t errstr_size);
 
 #endif

@@ -70,16 +70,11 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
     *out = NULL;
     const unsigned char *payload;
     size_t payload_len;
-    uint32_t version;
-    int rc = rcfd_snap_open(buf, len, RCFD_SNAP_KIND_HOTSPOTS, &payload, &payload_len, &version,
-                            errstr, errstr_size);
+    int rc = rcfd_snap_open_version(buf, len, RCFD_SNAP_KIND_HOTSPOTS, STATE_VERSION,
+                                    "hotspots snapshot", &payload, &payload_len, errstr,
+                                    errstr_size);
     if (rc != 0) {
         return rc;
-    }
-    if (version != STATE_VERSION) {
-        return rcfd_errf(RCFD_EVERSION, errstr, errstr_size,
-                         "hotspots snapshot version %u is not supported (this build reads %u)",
-                         version, STATE_VERSION);
     }
     rcfd_snap_loader_t l = {{payload, payload_len, 0, 0}, errstr, errstr_size, 0};
     rcfd_reader_t *r = &l.r;

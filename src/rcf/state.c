@@ -410,16 +410,10 @@ int rcf_forest_load(const void *buf, size_t len, rcf_forest_t **out, char *errst
     *out = NULL;
     const unsigned char *payload;
     size_t payload_len;
-    uint32_t version;
-    int rc = rcfd_snap_open(buf, len, RCFD_SNAP_KIND_RCF, &payload, &payload_len, &version,
-                            errstr, errstr_size);
+    int rc = rcfd_snap_open_version(buf, len, RCFD_SNAP_KIND_RCF, STATE_VERSION, "forest snapshot",
+                                    &payload, &payload_len, errstr, errstr_size);
     if (rc != 0) {
         return rc;
-    }
-    if (version != STATE_VERSION) {
-        return rcfd_errf(RCFD_EVERSION, errstr, errstr_size,
-                         "forest snapshot version %u is not supported (this build reads %u)",
-                         version, STATE_VERSION);
     }
     loader_t l = {.in = {{payload, payload_len, 0, 0}, errstr, errstr_size}};
     rcf_params_t params;

@@ -66,16 +66,10 @@ int rcfd_ckpt_decode(void *data, size_t len, rcfd_ckpt_t *out, char *errstr, siz
     memset(out, 0, sizeof *out);
     const unsigned char *payload;
     size_t payload_len;
-    uint32_t version;
-    int rc = rcfd_snap_open(data, len, RCFD_SNAP_KIND_CHECKPOINT, &payload, &payload_len,
-                            &version, errstr, errstr_size);
+    int rc = rcfd_snap_open_version(data, len, RCFD_SNAP_KIND_CHECKPOINT, CKPT_VERSION,
+                                    "checkpoint", &payload, &payload_len, errstr, errstr_size);
     if (rc != 0) {
         return rc;
-    }
-    if (version != CKPT_VERSION) {
-        return rcfd_errf(RCFD_EVERSION, errstr, errstr_size,
-                         "checkpoint version %u is not supported (this build reads %u)", version,
-                         CKPT_VERSION);
     }
     rcfd_reader_t r = {payload, payload_len, 0, 0};
     uint64_t next_offset = rcfd_get_u64(&r);
@@ -108,8 +102,11 @@ int rcfd_ckpt_decode(void *data, size_t len, rcfd_ckpt_t *out, char *errstr, siz
         return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
                          "checkpoint has %zu bytes after its last entry", r.len - r.pos);
     }
-    *out = (rcfd_ckpt_t){.next_offset = next_offset, .n_entries = n, .entries = entries,
-                         .data = data, .data_len = len};
+    *out = (rcfd_ckpt_t){.next_offset = next_offset,
+                         .n_entries = n,
+                         .entries = entries,
+                         .data = data,
+                         .data_len = len};
     return 0;
 }
 
@@ -233,13 +230,12 @@ int rcfd_ckpt_write(const char *dir, const char *name, const void *data, size_t 
     if (path_of(tmp, sizeof tmp, dir, name, ".tmp") != 0 ||
         path_of(cur, sizeof cur, dir, name, "") != 0 ||
         path_of(prev, sizeof prev, dir, name, ".prev") != 0) {
-        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "checkpoint path too long: %s/%s",
-                         dir, name);
+        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "checkpoint path too long: %s/%s", dir,
+                         name);
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        return rcfd_errf(-errno, errstr, errstr_size, "cannot create %s: %s", tmp,
-                         strerror(errno));
+        return rcfd_errf(-errno, errstr, errstr_size, "cannot create %s: %s", tmp, strerror(errno));
     }
     const char *p = data;
     size_t left = len;
@@ -252,8 +248,7 @@ int rcfd_ckpt_write(const char *dir, const char *name, const void *data, size_t 
             int err = errno;
             close(fd);
             unlink(tmp);
-            return rcfd_errf(-err, errstr, errstr_size, "cannot write %s: %s", tmp,
-                             strerror(err));
+            return rcfd_errf(-err, errstr, errstr_size, "cannot write %s: %s", tmp, strerror(err));
         }
         p += n;
         left -= (size_t)n;
@@ -267,8 +262,7 @@ int rcfd_ckpt_write(const char *dir, const char *name, const void *data, size_t 
     close(fd);
     /* Keep the latest as the fallback, then move the new one into place. */
     if (rename(cur, prev) != 0 && errno != ENOENT) {
-        return rcfd_errf(-errno, errstr, errstr_size, "cannot rename %s: %s", cur,
-                         strerror(errno));
+        return rcfd_errf(-errno, errstr, errstr_size, "cannot rename %s: %s", cur, strerror(errno));
     }
     if (rename(tmp, cur) != 0) {
         return rcfd_errf(-errno, errstr, errstr_size, "cannot rename %s to %s: %s", tmp, cur,
@@ -323,8 +317,7 @@ static int read_one(const char *path, rcfd_ckpt_t *out, char *errstr, size_t err
     size_t len = 0;
     int rc = read_file(path, &data, &len);
     if (rc != 0) {
-        return rcfd_errf(rc, errstr, errstr_size, "cannot read %s: %s", path,
-                         rcfd_strerror(rc));
+        return rcfd_errf(rc, errstr, errstr_size, "cannot read %s: %s", path, rcfd_strerror(rc));
     }
     char why[256];
     rc = rcfd_ckpt_decode(data, len, out, why, sizeof why);
@@ -345,8 +338,8 @@ int rcfd_ckpt_read(const char *dir, const char *name, rcfd_ckpt_t *out, char *wa
     }
     if (path_of(cur, sizeof cur, dir, name, "") != 0 ||
         path_of(prev, sizeof prev, dir, name, ".prev") != 0) {
-        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "checkpoint path too long: %s/%s",
-                         dir, name);
+        return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "checkpoint path too long: %s/%s", dir,
+                         name);
     }
     char why[512];
     int rc = read_one(cur, out, why, sizeof why);

@@ -131,8 +131,8 @@ static double rise_update(rcfd_novelty_rise_t *r, double decay, double x, double
 {
     /* max(0, the previous WINDOW inputs): the queue's front; the oldest input, in the slot x is
      * about to take, leaves the window (it can only be the front). */
-    double mx = r->mq_len > 0 && r->ring[r->mq[r->mq_head]] > 0.0 ? r->ring[r->mq[r->mq_head]]
-                                                                   : 0.0;
+    double mx =
+        r->mq_len > 0 && r->ring[r->mq[r->mq_head]] > 0.0 ? r->ring[r->mq[r->mq_head]] : 0.0;
     if (r->n == RCFD_NOVELTY_WINDOW && r->mq_len > 0 && r->mq[r->mq_head] == r->pos) {
         r->mq_head = (r->mq_head + 1) % RCFD_NOVELTY_WINDOW;
         r->mq_len--;
@@ -301,8 +301,7 @@ static const uint32_t layout[] = {RCFD_NOVELTY_WINDOW, RCFD_NOVELTY_RANK,
                                   RCFD_NOVELTY_LEVEL_WINDOW};
 #define N_LAYOUT (sizeof layout / sizeof layout[0])
 #define RISE_BYTES (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 + 8 * RCFD_NOVELTY_RANK)
-#define FIELD_BYTES \
-    (8 + 8 + 4 * 4 + 8 * (RCFD_NOVELTY_LEVEL_K + 2 * RCFD_NOVELTY_LEVEL_WINDOW))
+#define FIELD_BYTES (8 + 8 + 4 * 4 + 8 * (RCFD_NOVELTY_LEVEL_K + 2 * RCFD_NOVELTY_LEVEL_WINDOW))
 
 size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv)
 {
@@ -365,8 +364,8 @@ static int get_ring(rcfd_snap_loader_t *l, const char *what, size_t cap, size_t 
     }
     /* rings fill from slot 0, so until full the next position is the count */
     if (a > cap || b >= cap || (a < cap && b != a)) {
-        return rcfd_snap_bad_at(l, at, "%s: count %u and position %u, the ring holds %zu", what,
-                                a, b, cap);
+        return rcfd_snap_bad_at(l, at, "%s: count %u and position %u, the ring holds %zu", what, a,
+                                b, cap);
     }
     *n = a;
     *pos = b;
@@ -433,15 +432,18 @@ static int get_field(rcfd_snap_loader_t *l, rcfd_novelty_t *nv, size_t f)
     if (!empty && !(isfinite(nv->lo[f]) && isfinite(nv->hi[f]) && nv->lo[f] <= nv->hi[f])) {
         return rcfd_snap_bad_at(l, at, "field %zu's range is [%g, %g]", f, nv->lo[f], nv->hi[f]);
     }
-    int rc = get_ring(l, "a field's last values", RCFD_NOVELTY_LEVEL_K, &lv->n_recent,
-                      &lv->recent_pos);
+    int rc =
+        get_ring(l, "a field's last values", RCFD_NOVELTY_LEVEL_K, &lv->n_recent, &lv->recent_pos);
     /* hist_pos may equal 0 at a full window, so the window's ring checks as the others do */
-    rc = rc ? rc : get_ring(l, "a field's level window", RCFD_NOVELTY_LEVEL_WINDOW, &lv->n_hist,
-                            &lv->hist_pos);
-    rc = rc ? rc : get_f64s(l, "a field's last values", lv->recent, RCFD_NOVELTY_LEVEL_K,
-                            lv->n_recent, 0);
-    rc = rc ? rc : get_f64s(l, "a field's level window", lv->hist, RCFD_NOVELTY_LEVEL_WINDOW,
-                            lv->n_hist, 0);
+    rc = rc ? rc
+            : get_ring(l, "a field's level window", RCFD_NOVELTY_LEVEL_WINDOW, &lv->n_hist,
+                       &lv->hist_pos);
+    rc = rc ? rc
+            : get_f64s(l, "a field's last values", lv->recent, RCFD_NOVELTY_LEVEL_K, lv->n_recent,
+                       0);
+    rc = rc ? rc
+            : get_f64s(l, "a field's level window", lv->hist, RCFD_NOVELTY_LEVEL_WINDOW, lv->n_hist,
+                       0);
     if (rc != 0) {
         return rc;
     }
@@ -493,8 +495,8 @@ int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l)
     nv->seen = seen;
     int rc = get_rise(l, "the score's rises", &nv->score);
     rc = rc ? rc : get_rise(l, "the level's rises", &nv->level);
-    rc = rc ? rc : get_ring(l, "the periodic rises", RCFD_NOVELTY_PERIOD_EVENTS, &nv->n_ev,
-                            &nv->ev_pos);
+    rc = rc ? rc
+            : get_ring(l, "the periodic rises", RCFD_NOVELTY_PERIOD_EVENTS, &nv->n_ev, &nv->ev_pos);
     if (rc != 0) {
         return rc;
     }
@@ -502,9 +504,10 @@ int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l)
         size_t t_at = rcfd_snap_at(l);
         nv->ev_t[i] = rcfd_get_u64(&l->r);
         if (!l->r.err && i < nv->n_ev && nv->ev_t[i] >= seen) {
-            return rcfd_snap_bad_at(l, t_at, "periodic rise %zu at record %llu, after the %llu "
-                                    "records seen", i, (unsigned long long)nv->ev_t[i],
-                                    (unsigned long long)seen);
+            return rcfd_snap_bad_at(l, t_at,
+                                    "periodic rise %zu at record %llu, after the %llu "
+                                    "records seen",
+                                    i, (unsigned long long)nv->ev_t[i], (unsigned long long)seen);
         }
     }
     rc = get_f64s(l, "the periodic rises", nv->ev_score, RCFD_NOVELTY_PERIOD_EVENTS, nv->n_ev, 1);

@@ -97,24 +97,24 @@ typedef struct rcfd_novelty_rise {
 
 /* One field's values for the level rule (3.3 kB). */
 typedef struct rcfd_novelty_level {
-    double recent[RCFD_NOVELTY_LEVEL_K];       /* the last values, ring */
-    double hist[RCFD_NOVELTY_LEVEL_WINDOW];    /* the values before them, ring */
-    double sorted[RCFD_NOVELTY_LEVEL_WINDOW];  /* the same, ascending */
+    double recent[RCFD_NOVELTY_LEVEL_K];      /* the last values, ring */
+    double hist[RCFD_NOVELTY_LEVEL_WINDOW];   /* the values before them, ring */
+    double sorted[RCFD_NOVELTY_LEVEL_WINDOW]; /* the same, ascending */
     size_t n_recent, recent_pos, n_hist, hist_pos;
 } rcfd_novelty_level_t;
 
 typedef struct rcfd_novelty {
-    rcfd_novelty_rise_t score; /* of the forest's score */
-    rcfd_novelty_rise_t level; /* of the level rule's value */
-    uint64_t ev_t[RCFD_NOVELTY_PERIOD_EVENTS]; /* the key's last rises of the score: when, ring */
+    rcfd_novelty_rise_t score;                   /* of the forest's score */
+    rcfd_novelty_rise_t level;                   /* of the level rule's value */
+    uint64_t ev_t[RCFD_NOVELTY_PERIOD_EVENTS];   /* the key's last rises of the score: when, ring */
     double ev_score[RCFD_NOVELTY_PERIOD_EVENTS]; /* and their scores */
     size_t n_ev, ev_pos;
     double decay;    /* per record: e^(-1 / memory) */
     size_t n_fields; /* values per record */
     double *lo, *hi; /* owned, n_fields each: the key's lowest and highest value per field */
     rcfd_novelty_level_t *lv; /* owned, n_fields */
-    uint64_t seen;   /* records fed */
-    uint64_t warm;   /* records before a value beyond the range counts */
+    uint64_t seen;            /* records fed */
+    uint64_t warm;            /* records before a value beyond the range counts */
 } rcfd_novelty_t;
 
 /* n_fields: values per record; memory: records over which an earlier rise fades by 1/e (the rcf

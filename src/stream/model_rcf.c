@@ -7,9 +7,9 @@
 
 #include "common/errstr.h"
 #include "common/snapshot.h"
+#include "rcfd/alloc.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
-#include "rcfd/alloc.h"
 #include "stream/likelihood.h"
 #include "stream/model.h"
 #include "stream/model_rcf.h"
@@ -48,8 +48,10 @@ static const rcfd_conf_desc_t rcf_desc[] = {
      "RANDOM_CUT_FOREST_WITH_EXPLANATION: add per-column attribution, strength and direction"},
     {"recent_mean", RCFD_CT_INT, O(recent_mean), "25", 0, 1e9, NULL, 0,
      "records R: the forest sees each record as its values and, per field, the mean of the key's "
-     "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent level "
-     "as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's forest and "
+     "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent "
+     "level "
+     "as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's forest "
+     "and "
      "ANOMALY_SCORE exactly"},
     {NULL},
 };
@@ -103,8 +105,8 @@ static int wrap(rcf_forest_t *f, size_t n_fields, int64_t recent_mean, void **ou
     /* The key forgets its earlier rises at the rate its forest forgets points, and judges
      * extreme values of its own fields once its forest scores. */
     const rcf_params_t *p = rcf_forest_params(f);
-    int rc = rcfd_novelty_init(&m->novelty, n_fields, (double)p->time_decay,
-                               (uint64_t)p->output_after);
+    int rc =
+        rcfd_novelty_init(&m->novelty, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
     if (rc == 0 && recent_mean > 0) {
         m->mean = rcfd_calloc(2 * n_fields, sizeof *m->mean);
         rc = m->mean != NULL ? 0 : RCFD_ENOMEM;
@@ -194,20 +196,15 @@ static size_t section_len(const unsigned char *b, size_t len)
 
 /* Reads the recent-means section into m (recent_mean and the field count already checked against
  * the config by the caller through want). */
-static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_t at,
-                       char *errstr, size_t es)
+static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+                       size_t es)
 {
     const unsigned char *payload;
     size_t plen;
-    uint32_t version;
-    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_RECENT_MEANS, &payload, &plen, &version, errstr, es);
+    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_RECENT_MEANS, RECENT_VERSION,
+                                    "recent-means snapshot", &payload, &plen, errstr, es);
     if (rc != 0) {
         return rc;
-    }
-    if (version != RECENT_VERSION) {
-        return rcfd_errf(RCFD_EVERSION, errstr, es,
-                         "recent-means snapshot version %u is not supported (this build reads %u)",
-                         version, RECENT_VERSION);
     }
     rcfd_reader_t r = {payload, plen, 0, 0};
     uint64_t recent = rcfd_get_u64(&r);
@@ -219,9 +216,10 @@ static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_
                          recent != (uint64_t)m->recent_mean ? "recent_mean" : "number of fields");
     }
     if (plen != recent_payload(m)) {
-        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
-                         "snapshot byte %zu: the recent-means section holds %zu bytes, expected %zu",
-                         at, plen, recent_payload(m));
+        return rcfd_errf(
+            RCFD_EBADSTATE, errstr, es,
+            "snapshot byte %zu: the recent-means section holds %zu bytes, expected %zu", at, plen,
+            recent_payload(m));
     }
     for (size_t i = 0; i < m->n_fields; i++) {
         double v = rcfd_get_f64(&r);
@@ -237,22 +235,16 @@ static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_
 }
 
 /* Reads the novelty section into m's novelty, which wrap() initialised for the key. */
-static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at,
-                        char *errstr, size_t es)
+static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+                        size_t es)
 {
     const unsigned char *payload;
     size_t plen;
-    uint32_t version;
     char why[200];
-    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_NOVELTY, &payload, &plen, &version, why,
-                            sizeof why);
+    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
+                                    "novelty snapshot", &payload, &plen, why, sizeof why);
     if (rc != 0) {
         return rcfd_errf(rc, errstr, es, "the novelty section at byte %zu: %s", at, why);
-    }
-    if (version != RCFD_NOVELTY_STATE_VERSION) {
-        return rcfd_errf(RCFD_EVERSION, errstr, es,
-                         "novelty snapshot version %u is not supported (this build reads %u)",
-                         version, RCFD_NOVELTY_STATE_VERSION);
     }
     rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
     return rcfd_novelty_read(&m->novelty, &l);
@@ -286,7 +278,8 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
     if ((c->recent_mean > 0) != (recent_at > 0)) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
                          "snapshot was trained with a different recent_mean than the config gives "
-                         "(%s)", recent_at > 0 ? "the snapshot has recent means" : "the snapshot has none");
+                         "(%s)",
+                         recent_at > 0 ? "the snapshot has recent means" : "the snapshot has none");
     }
     rcf_forest_t *f;
     int rc = rcf_forest_load(buf, flen, &f, errstr, es);
@@ -380,7 +373,8 @@ static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style
                       rcfd_buf_t *out)
 {
     const rcf_result_t *r = &((const rcf_model_result_t *)result)->r;
-    int rc = rcfd_buf_puts(out, style == RCFD_STYLE_KDA ? ",\"ANOMALY_SCORE\":" : ",\"anomaly_score\":");
+    int rc =
+        rcfd_buf_puts(out, style == RCFD_STYLE_KDA ? ",\"ANOMALY_SCORE\":" : ",\"anomaly_score\":");
     rc = rc ? rc : rcfd_buf_json_double(out, r->score);
     if (style != RCFD_STYLE_KDA) { /* KDA's columns stay KDA's */
         rc = rc ? rc : rcfd_buf_puts(out, ",\"anomaly_novelty\":");

@@ -87,8 +87,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         rcfd_runtime_fail(k->s->rt, RCFD_EXIT_UNAVAILABLE);
         return;
     }
-    RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
-             reason);
+    RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static kpart_t *find_part(kafka_src_t *k, const char *topic, int32_t partition)
@@ -203,12 +202,12 @@ static void seek_part(kafka_src_t *k, kpart_t *p, int64_t offset)
     /* With a timeout, no record fetched before the seek is returned after it; the wait is for
      * the fetcher's acknowledgement, not a broker round trip. */
     rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 5000);
-    const char *why = e != NULL ? rd_kafka_error_string(e)
+    const char *why = e != NULL         ? rd_kafka_error_string(e)
                       : l->elems[0].err ? rd_kafka_err2str(l->elems[0].err)
                                         : NULL;
     if (why != NULL) {
-        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic,
-                 (int)p->partition, (long long)offset, why);
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic, (int)p->partition,
+                 (long long)offset, why);
     }
     if (e != NULL) {
         rd_kafka_error_destroy(e);
@@ -723,15 +722,15 @@ static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
         rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_consumer_lag",
                                            "Records in the partition not yet read (high "
                                            "watermark minus the next offset).",
-                                           "source", s->conf->name, "topic", p->topic,
-                                           "partition", part, NULL),
+                                           "source", s->conf->name, "topic", p->topic, "partition",
+                                           part, NULL),
                         (double)(hi > next ? hi - next : 0));
     }
 }
 
 /* Sources whose close was abandoned: rd_kafka_destroy would wait for the group coordinator until
- * the session times out (session.timeout.ms, 45 s by default), so their handles stay alive, reachable
- * from here, until the process exits a moment later. */
+ * the session times out (session.timeout.ms, 45 s by default), so their handles stay alive,
+ * reachable from here, until the process exits a moment later. */
 static kafka_src_t *abandoned;
 
 static void kafka_destroy(rcfd_source_t *s)

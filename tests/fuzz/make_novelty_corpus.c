@@ -38,7 +38,8 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/seed-%zu-fields-%zu-records-%d.bin", argv[1], c,
                  cases[c].fields, cases[c].records);
         FILE *f = fopen(path, "wb");
-        if (f == NULL || fwrite(buf, 1, RCFD_SNAP_HEADER_SIZE + w.len, f) != RCFD_SNAP_HEADER_SIZE + w.len) {
+        if (f == NULL ||
+            fwrite(buf, 1, RCFD_SNAP_HEADER_SIZE + w.len, f) != RCFD_SNAP_HEADER_SIZE + w.len) {
             perror(path);
             return 1;
         }

@@ -7,10 +7,10 @@
  *   (FIELDS comma-separated top-level names; LEARN: records in the same format, without scores,
  *   fed to the forests first and not compared, e.g. what `rcfd train` trained a warm start on)
  *
- * The environment's RECENT_MEAN (default 0) is the rcf model's recent_mean R: with R > 0 the forest's
- * point is each field's value and then the mean of the key's earlier values of that field, weighted
- * by (1 - 1/R)^age (the first record's own values stand in for it), as src/stream/model_rcf.c
- * computes it; 0 is KDA's forest, the values alone. */
+ * The environment's RECENT_MEAN (default 0) is the rcf model's recent_mean R: with R > 0 the
+ * forest's point is each field's value and then the mean of the key's earlier values of that field,
+ * weighted by (1 - 1/R)^age (the first record's own values stand in for it), as
+ * src/stream/model_rcf.c computes it; 0 is KDA's forest, the values alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +63,8 @@ static void free_model(void *v, void *ud)
 int main(int argc, char **argv)
 {
     if (argc != 9 && argc != 10) {
-        fprintf(stderr, "usage: %s FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]\n",
+        fprintf(stderr,
+                "usage: %s FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]\n",
                 argv[0]);
         return 2;
     }

@@ -19,15 +19,15 @@ static void test_novelty(void **state)
 {
     (void)state;
     static rcfd_novelty_t nv;
-    const double d = exp(-1.0 / 100.0); /* memory of 100 records */
+    const double d = exp(-1.0 / 100.0);                       /* memory of 100 records */
     assert_int_equal(rcfd_novelty_init(&nv, 0, 100.0, 0), 0); /* no values: no range check */
     /* rise = score * max(0, score - 0.9 * max(previous scores)); novelty = rise / (1 + the 3rd
      * largest earlier rise), that scale 0 until three rises were seen */
-    assert_true(rcfd_novelty_update(&nv, 2.0, NULL) == 4.0); /* 2 * (2 - 0) */
+    assert_true(rcfd_novelty_update(&nv, 2.0, NULL) == 4.0);                    /* 2 * (2 - 0) */
     assert_true(fabs(rcfd_novelty_update(&nv, 2.0, NULL) - 2.0 * 0.2) < 1e-15); /* 2 (2 - 1.8) */
-    assert_true(rcfd_novelty_update(&nv, 1.0, NULL) == 0.0);     /* below 0.9 * 2 */
-    assert_true(isnan(rcfd_novelty_update(&nv, NAN, NULL)));     /* not remembered */
-    assert_true(fabs(rcfd_novelty_update(&nv, 3.0, NULL) - 3.6) < 1e-14); /* 3 (3 - 1.8) */
+    assert_true(rcfd_novelty_update(&nv, 1.0, NULL) == 0.0);                    /* below 0.9 * 2 */
+    assert_true(isnan(rcfd_novelty_update(&nv, NAN, NULL)));                    /* not remembered */
+    assert_true(fabs(rcfd_novelty_update(&nv, 3.0, NULL) - 3.6) < 1e-14);       /* 3 (3 - 1.8) */
     /* rises so far 4, 0.4, 3.6, each decayed by d per record since: the scale is the smallest */
     double want = 5.0 * (5.0 - 2.7) / (1.0 + 0.4 * pow(d, 3));
     assert_true(fabs(rcfd_novelty_update(&nv, 5.0, NULL) - want) < 1e-13);
@@ -56,12 +56,12 @@ static void test_novelty_range(void **state)
     assert_int_equal(rcfd_novelty_init(&nv, 1, 1e5, 3), 0);
     assert_true(feed(&nv, 0.0, 10.0) == 0.0);
     assert_true(feed(&nv, 0.0, 12.0) == 0.0);
-    assert_true(feed(&nv, 0.0, 30.0) == 0.0);  /* beyond, but only 2 records before it */
-    assert_true(feed(&nv, 0.0, 30.1) == 0.0);  /* range [10, 30]: within 30 + 0.2 */
-    assert_true(feed(&nv, 0.0, 30.5) == 1.0);  /* beyond 30.1 + 0.201: novel; range to 30.5 */
-    assert_true(feed(&nv, 0.0, 9.9) == 0.0);   /* above 10 - 0.01 x 20.5; range to 9.9 */
-    assert_true(feed(&nv, 0.0, 9.6) == 1.0);   /* below 9.9 - 0.01 x 20.6 = 9.694 */
-    assert_true(feed(&nv, 0.0, NAN) == 0.0);   /* a missing value is not judged */
+    assert_true(feed(&nv, 0.0, 30.0) == 0.0);   /* beyond, but only 2 records before it */
+    assert_true(feed(&nv, 0.0, 30.1) == 0.0);   /* range [10, 30]: within 30 + 0.2 */
+    assert_true(feed(&nv, 0.0, 30.5) == 1.0);   /* beyond 30.1 + 0.201: novel; range to 30.5 */
+    assert_true(feed(&nv, 0.0, 9.9) == 0.0);    /* above 10 - 0.01 x 20.5; range to 9.9 */
+    assert_true(feed(&nv, 0.0, 9.6) == 1.0);    /* below 9.9 - 0.01 x 20.6 = 9.694 */
+    assert_true(feed(&nv, 0.0, NAN) == 0.0);    /* a missing value is not judged */
     assert_true(feed(&nv, 5.0, 100.0) == 25.0); /* a larger novelty stays: 5 x 5 / (1 + 0) */
     assert_true(isnan(feed(&nv, NAN, 1000.0))); /* no score: nothing remembered */
     assert_true(feed(&nv, 0.0, 100.0) == 0.0);  /* the 1000 did not widen the range */
@@ -168,8 +168,7 @@ static unsigned char *save_state(const rcfd_novelty_t *nv, size_t *len)
     return b;
 }
 
-static int read_state(rcfd_novelty_t *nv, const unsigned char *b, size_t len, char *err,
-                      size_t es)
+static int read_state(rcfd_novelty_t *nv, const unsigned char *b, size_t len, char *err, size_t es)
 {
     rcfd_snap_loader_t l = {{b, len, 0, 0}, err, es, 0};
     return rcfd_novelty_read(nv, &l);
@@ -214,9 +213,9 @@ static void test_novelty_state(void **state)
             /* field 0's sorted level window no longer its window sorted (its first value, after
              * the rises, the periodic rises, the range, four counts, the last values and the
              * window); found by fuzz_novelty_state as a read past the array in level_update */
-            size_t first = 4 + 20 + 8 + 2 * (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 +
-                                            8 * RCFD_NOVELTY_RANK) +
-                           8 + 16 * RCFD_NOVELTY_PERIOD_EVENTS + 16 + 16 +
+            size_t first = 4 + 20 + 8 +
+                           2 * (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 + 8 * RCFD_NOVELTY_RANK) + 8 +
+                           16 * RCFD_NOVELTY_PERIOD_EVENTS + 16 + 16 +
                            8 * (RCFD_NOVELTY_LEVEL_K + RCFD_NOVELTY_LEVEL_WINDOW);
             double orig, moved = 1e6;
             memcpy(&orig, s + first, 8);
@@ -269,12 +268,9 @@ static void test_likelihood(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_novelty),
-        cmocka_unit_test(test_novelty_scale),
-        cmocka_unit_test(test_novelty_range),
-        cmocka_unit_test(test_novelty_periodic),
-        cmocka_unit_test(test_novelty_level),
-        cmocka_unit_test(test_novelty_state),
+        cmocka_unit_test(test_novelty),       cmocka_unit_test(test_novelty_scale),
+        cmocka_unit_test(test_novelty_range), cmocka_unit_test(test_novelty_periodic),
+        cmocka_unit_test(test_novelty_level), cmocka_unit_test(test_novelty_state),
         cmocka_unit_test(test_likelihood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,11 +17,11 @@
 #include <cmocka.h>
 
 #include "daemon/trainer.h"
+#include "model_snapshot.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
 #include "stream/model.h"
 #include "stream/model_rcf.h"
-#include "model_snapshot.h"
 
 #define N 600
 #define SEED 77u
@@ -52,11 +52,9 @@ static void conf_free(void *conf)
     free(conf);
 }
 
-static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64",
-                                    "recent_mean=20"};
+static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=20"};
 /* recent_mean 0 (the default is not: model_rcf.c's schema) */
-static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64",
-                                       "recent_mean=0"};
+static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=0"};
 
 static void test_matches_independent_loop(void **state)
 {
@@ -176,9 +174,8 @@ static void test_snapshot_continues(void **state)
     rcfd_model_rcf.destroy(b);
 
     /* another recent_mean, none, or a plain forest snapshot: refused, naming recent_mean */
-    void *other = conf_of((const char *const[]){"number_of_trees=20", "sub_sample_size=64",
-                                                "recent_mean=21"},
-                          3);
+    void *other = conf_of(
+        (const char *const[]){"number_of_trees=20", "sub_sample_size=64", "recent_mean=21"}, 3);
     void *off = conf_of(plain_kv, 3);
     assert_int_equal(rcfd_model_rcf.load(other, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);
     assert_non_null(strstr(err, "recent_mean"));
@@ -188,8 +185,7 @@ static void test_snapshot_continues(void **state)
     assert_int_equal(rcfd_model_rcf.create(off, 2, SEED, &plain, err, sizeof err), 0);
     rcfd_buf_t ps = {0};
     assert_int_equal(rcfd_model_rcf.save(plain, &ps), 0);
-    assert_int_equal(rcfd_model_rcf.load(conf, 2, ps.p, ps.len, &b, err, sizeof err),
-                     RCFD_ECONFIG);
+    assert_int_equal(rcfd_model_rcf.load(conf, 2, ps.p, ps.len, &b, err, sizeof err), RCFD_ECONFIG);
     assert_non_null(strstr(err, "recent_mean"));
     /* a damaged or truncated section after the forest (here the novelty's, the last) */
     unsigned char *bad = malloc(s.len);
