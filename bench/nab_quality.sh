@@ -214,8 +214,8 @@ forest bit for bit (tests/integration/it_kafka.sh checks it against an offline f
 inputs; the other score checks run the default, `RECENT_MEAN=25 rcfd_score_check`), and with the new
 range tolerance it still scores 70.1 here. (2) Cost: a 2-D point per 1-field record, about a third
 more CPU per record (third round: 9.0-13.3 µs -> 13.0-14.2 µs, model 2.17 -> 2.48 MB, snapshot +5%);
-the corpus backtest takes the times above. (3) With `explain`, attributions cover only the record's
-own columns (the means' share is left out, so they no longer sum to the score). (4) A snapshot loads
+the corpus backtest takes the times above. (3) With `explain`, a column's attribution holds its
+recent mean's share too, so the columns still sum to the score (as first written it left that share out). (4) A snapshot loads
 only under the recent_mean it was made with: checkpoints and `rcfd train` snapshots made under the
 old default (0) are refused at startup (exit 78, naming recent_mean) until the config says
 `recent_mean 0` or they are retrained. Issue #6 asks for the quality with default settings, and the

@@ -87,6 +87,8 @@ typedef struct rcf_model {
     uint64_t seen;       /* records that updated the means (the first one sets them) */
     double *mean;        /* owned, 2 x n_fields with recent_mean: the forest's point, whose second
                             half is the means of the key's earlier values; else NULL */
+    rcf_column_explanation_t *expl; /* owned, n_fields with recent_mean and explain: the record's
+                                       columns, each with its mean's share; else NULL */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
@@ -110,6 +112,10 @@ static int wrap(rcf_forest_t *f, size_t n_fields, int64_t recent_mean, void **ou
     if (rc == 0 && recent_mean > 0) {
         m->mean = rcfd_calloc(2 * n_fields, sizeof *m->mean);
         rc = m->mean != NULL ? 0 : RCFD_ENOMEM;
+    }
+    if (rc == 0 && recent_mean > 0 && p->explain) {
+        m->expl = rcfd_calloc(n_fields, sizeof *m->expl);
+        rc = m->expl != NULL ? 0 : RCFD_ENOMEM;
     }
     if (rc != 0) {
         rcf_destroy(m);
@@ -136,6 +142,7 @@ static void rcf_destroy(void *model)
     rcf_forest_destroy(m->f);
     rcfd_novelty_free(&m->novelty);
     rcfd_free(m->mean);
+    rcfd_free(m->expl);
     rcfd_free(m);
 }
 
@@ -346,6 +353,16 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
     int rc = rcf_forest_process(m->f, point, dim, &last_result.r);
     if (rc != 0) {
         return rc;
+    }
+    if (m->expl != NULL && last_result.r.explanation != NULL) {
+        /* A column's attribution is its value's and its recent mean's together, so the columns
+         * still sum to the score as KDA's do; STRENGTH and DIRECTION are the value's own. */
+        const rcf_column_explanation_t *x = last_result.r.explanation;
+        for (size_t i = 0; i < n; i++) {
+            m->expl[i] = x[i];
+            m->expl[i].attribution += x[n + i].attribution;
+        }
+        last_result.r.explanation = m->expl;
     }
     if (m->mean != NULL) {
         double w = 1.0 / (double)m->recent_mean;

@@ -204,12 +204,46 @@ static void test_snapshot_continues(void **state)
     conf_free(conf);
 }
 
+/* With explain, a column's attribution holds its recent mean's share too: the columns sum to the
+ * score, as KDA's ATTRIBUTION_SCOREs do, and the spiking column gets the most. */
+static void test_explanation_sums_to_score(void **state)
+{
+    (void)state;
+    void *conf = conf_of((const char *const[]){"number_of_trees=20", "sub_sample_size=64",
+                                               "recent_mean=20", "explain=true"},
+                         4);
+    char err[256];
+    void *m;
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    int checked = 0;
+    for (int i = 0; i < N; i++) {
+        double v[2] = {series(i, 0), series(i, 1)};
+        const void *res;
+        assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
+        const rcf_result_t *r = &((const rcfd_rcf_result_t *)res)->r;
+        if (!r->ready) {
+            continue;
+        }
+        assert_non_null(r->explanation);
+        double sum = r->explanation[0].attribution + r->explanation[1].attribution;
+        assert_true(fabs(sum - r->score) <= 1e-9 * (1.0 + r->score));
+        if (i == 450) { /* the spike in field 0 */
+            assert_true(r->explanation[0].attribution > r->explanation[1].attribution);
+        }
+        checked++;
+    }
+    assert_true(checked > N / 2);
+    rcfd_model_rcf.destroy(m);
+    conf_free(conf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_independent_loop),
         cmocka_unit_test(test_off_is_the_plain_forest),
         cmocka_unit_test(test_snapshot_continues),
+        cmocka_unit_test(test_explanation_sums_to_score),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
