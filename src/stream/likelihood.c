@@ -103,8 +103,6 @@ void rcfd_novelty_free(rcfd_novelty_t *nv)
     nv->lv = NULL;
 }
 
-/* rise = x * max(0, x - FRACTION * max(previous WINDOW inputs)); returns rise / (FLOOR + the
- * RANK-th largest earlier rise, decayed) and sets *rise_out. */
 /* Appends ring slot `slot` (already written) to the max queue. */
 static void mq_push(rcfd_novelty_rise_t *r, size_t slot)
 {
@@ -127,6 +125,8 @@ static void mq_rebuild(rcfd_novelty_rise_t *r)
     }
 }
 
+/* rise = x * max(0, x - FRACTION * max(previous WINDOW inputs)); returns rise / (FLOOR + the
+ * RANK-th largest earlier rise, decayed) and sets *rise_out. */
 static double rise_update(rcfd_novelty_rise_t *r, double decay, double x, double *rise_out)
 {
     /* max(0, the previous WINDOW inputs): the queue's front; the oldest input, in the slot x is
