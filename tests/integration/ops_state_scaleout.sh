@@ -12,7 +12,11 @@ set -euo pipefail
 : "${SCORE_CHECK:?}"
 T="python3 $SRC_DIR/tests/integration/tools.py"
 
-start_mock sensors:4 rcfd-state:3
+# A state partition per source partition: the mock broker keeps only the last 5 MiB of a partition
+# instead of compacting, so a source partition sharing its state partition with a busy one (3
+# state partitions: sensors[0] and [3] in one) could lose its last checkpoint to the other's
+# writes before its new owner read it (seen: a killed daemon's partition restored "fresh").
+start_mock sensors:4 rcfd-state:4
 $T gen 40000 16 31 0 0 a
 
 cat > g.json <<JSON
