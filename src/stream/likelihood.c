@@ -191,6 +191,22 @@ static int periodic(rcfd_novelty_t *nv, uint64_t t, double x)
     return out;
 }
 
+/* Where x goes in the ascending a[0..n): before the first element not below it, or with
+ * after_equal after the last element not above it (binary search). */
+static size_t sorted_pos(const double *a, size_t n, double x, int after_equal)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (after_equal ? a[mid] <= x : a[mid] < x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 /* One field's level value: log(1 + |mean of the last K values - median of the WINDOW before| /
  * their interquartile range), 0 until the window is full or the key is warm; then takes v in. */
 static double level_update(rcfd_novelty_t *nv, size_t f, double v)
@@ -200,29 +216,12 @@ static double level_update(rcfd_novelty_t *nv, size_t f, double v)
     if (l->n_recent == k) { /* the oldest of the last K moves into the window */
         double y = l->recent[l->recent_pos];
         size_t n = l->n_hist;
-        if (n == w) { /* the oldest of the window leaves the sorted copy */
-            double old = l->hist[l->hist_pos];
-            size_t lo = 0, hi = n; /* its first copy: the first element not below it */
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (l->sorted[mid] < old) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            memmove(&l->sorted[lo], &l->sorted[lo + 1], (n - 1 - lo) * sizeof *l->sorted);
+        if (n == w) { /* the oldest of the window leaves the sorted copy: its first copy */
+            size_t i = sorted_pos(l->sorted, n, l->hist[l->hist_pos], 0);
+            memmove(&l->sorted[i], &l->sorted[i + 1], (n - 1 - i) * sizeof *l->sorted);
             n--;
         }
-        size_t lo = 0, hi = n; /* y goes after every element not above it */
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (l->sorted[mid] > y) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
+        size_t lo = sorted_pos(l->sorted, n, y, 1); /* after every element equal to it */
         memmove(&l->sorted[lo + 1], &l->sorted[lo], (n - lo) * sizeof *l->sorted);
         l->sorted[lo] = y;
         l->hist[l->hist_pos] = y;
@@ -301,7 +300,7 @@ static const uint32_t layout[] = {RCFD_NOVELTY_WINDOW, RCFD_NOVELTY_RANK,
                                   RCFD_NOVELTY_LEVEL_WINDOW};
 #define N_LAYOUT (sizeof layout / sizeof layout[0])
 #define RISE_BYTES (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 + 8 * RCFD_NOVELTY_RANK)
-#define FIELD_BYTES (8 + 8 + 4 * 4 + 8 * (RCFD_NOVELTY_LEVEL_K + 2 * RCFD_NOVELTY_LEVEL_WINDOW))
+#define FIELD_BYTES (8 + 8 + 4 * 4 + 8 * (RCFD_NOVELTY_LEVEL_K + RCFD_NOVELTY_LEVEL_WINDOW))
 
 size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv)
 {
@@ -350,7 +349,6 @@ void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w)
         rcfd_put_u32(w, (uint32_t)l->hist_pos);
         put_f64s(w, l->recent, RCFD_NOVELTY_LEVEL_K);
         put_f64s(w, l->hist, RCFD_NOVELTY_LEVEL_WINDOW);
-        put_f64s(w, l->sorted, RCFD_NOVELTY_LEVEL_WINDOW);
     }
 }
 
@@ -447,22 +445,10 @@ static int get_field(rcfd_snap_loader_t *l, rcfd_novelty_t *nv, size_t f)
     if (rc != 0) {
         return rc;
     }
-    at = rcfd_snap_at(l);
-    rc = get_f64s(l, "a field's sorted level window", lv->sorted, RCFD_NOVELTY_LEVEL_WINDOW,
-                  lv->n_hist, 0);
-    if (rc != 0) {
-        return rc;
-    }
-    /* level_update finds each leaving value in the sorted copy: it must be the window, sorted */
-    double want[RCFD_NOVELTY_LEVEL_WINDOW];
-    memcpy(want, lv->hist, lv->n_hist * sizeof *want);
-    qsort(want, lv->n_hist, sizeof *want, cmp_double);
-    for (size_t i = 0; i < lv->n_hist; i++) {
-        if (lv->sorted[i] != want[i]) {
-            return rcfd_snap_bad_at(l, at + 8 * i,
-                                    "field %zu's sorted level window is not its window sorted", f);
-        }
-    }
+    /* the sorted copy is derived: the window, sorted (its ±0s in either order, which no
+     * level value can tell apart) */
+    memcpy(lv->sorted, lv->hist, lv->n_hist * sizeof *lv->sorted);
+    qsort(lv->sorted, lv->n_hist, sizeof *lv->sorted, cmp_double);
     if (empty && (lv->n_recent > 0 || lv->n_hist > 0)) {
         return rcfd_snap_bad_at(l, at, "field %zu has level values but no range", f);
     }

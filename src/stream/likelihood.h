@@ -134,9 +134,10 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *value
  * LEVEL_K, LEVEL_WINDOW; u32 each), records seen (u64), the score's and the level's rise state
  * (u32 n, u32 pos, WINDOW f64, u32 n_top, RANK f64), the periodic rule's rises (u32 n, u32 pos,
  * PERIOD_EVENTS u64 records, PERIOD_EVENTS f64 scores), then per field: lowest and highest value
- * (f64), the level rule's u32 n_recent, recent_pos, n_hist, hist_pos and LEVEL_K + 2 x
- * LEVEL_WINDOW f64 (recent, window, sorted window). memory and warm are not in it: they come
- * from the model's parameters, which the forest's snapshot carries. */
+ * (f64), the level rule's u32 n_recent, recent_pos, n_hist, hist_pos and LEVEL_K + LEVEL_WINDOW
+ * f64 (recent values, window). Derived state is not in it (the rises' max queues, the window's
+ * sorted copy: rebuilt on read), nor are memory and warm: they come from the model's parameters,
+ * which the forest's snapshot carries. */
 #define RCFD_NOVELTY_STATE_VERSION 1u
 size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv);
 void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w);
