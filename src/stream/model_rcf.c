@@ -49,10 +49,8 @@ static const rcfd_conf_desc_t rcf_desc[] = {
     {"recent_mean", RCFD_CT_INT, O(recent_mean), "25", 0, 1e9, NULL, 0,
      "records R: the forest sees each record as its values and, per field, the mean of the key's "
      "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent "
-     "level "
-     "as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's forest "
-     "and "
-     "ANOMALY_SCORE exactly"},
+     "level as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's "
+     "forest and ANOMALY_SCORE exactly"},
     {NULL},
 };
 #undef O
@@ -153,6 +151,19 @@ static size_t recent_payload(const rcf_model_t *m)
     return 8 + 4 + 8 + 8 * m->n_fields;
 }
 
+/* A writer for the payload of a section appended to out (reserved already), after room for its
+ * envelope; section_end seals it. */
+static rcfd_writer_t section_begin(rcfd_buf_t *out, size_t payload)
+{
+    return (rcfd_writer_t){(unsigned char *)out->p + out->len + RCFD_SNAP_HEADER_SIZE, 0, payload};
+}
+
+static void section_end(rcfd_buf_t *out, const rcfd_writer_t *w, uint32_t kind, uint32_t version)
+{
+    rcfd_snap_seal((unsigned char *)out->p + out->len, kind, version, w->len);
+    out->len += RCFD_SNAP_HEADER_SIZE + w->len;
+}
+
 /* A model's snapshot, what rcfd train writes, checkpoints hold and load() reads: the forest's
  * snapshot, then sections in the common envelope: with recent_mean the key's recent means (kind
  * RCFD_SNAP_KIND_RECENT_MEANS), then the state of its anomaly_novelty (RCFD_SNAP_KIND_NOVELTY),
@@ -170,22 +181,18 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     }
     out->len += len;
     if (m->mean != NULL) {
-        unsigned char *b = (unsigned char *)out->p + out->len;
-        rcfd_writer_t w = {b + RCFD_SNAP_HEADER_SIZE, 0, recent_payload(m)};
+        rcfd_writer_t w = section_begin(out, recent_payload(m));
         rcfd_put_u64(&w, (uint64_t)m->recent_mean);
         rcfd_put_u32(&w, (uint32_t)m->n_fields);
         rcfd_put_u64(&w, m->seen);
         for (size_t i = 0; i < m->n_fields; i++) {
             rcfd_put_f64(&w, m->mean[m->n_fields + i]);
         }
-        rcfd_snap_seal(b, RCFD_SNAP_KIND_RECENT_MEANS, RECENT_VERSION, w.len);
-        out->len += RCFD_SNAP_HEADER_SIZE + w.len;
+        section_end(out, &w, RCFD_SNAP_KIND_RECENT_MEANS, RECENT_VERSION);
     }
-    unsigned char *b = (unsigned char *)out->p + out->len;
-    rcfd_writer_t w = {b + RCFD_SNAP_HEADER_SIZE, 0, nov};
+    rcfd_writer_t w = section_begin(out, nov);
     rcfd_novelty_write(&m->novelty, &w);
-    rcfd_snap_seal(b, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION, w.len);
-    out->len += RCFD_SNAP_HEADER_SIZE + w.len;
+    section_end(out, &w, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION);
     return 0;
 }
 
