@@ -1,15 +1,18 @@
 /* Forest throughput: score-then-update (rcf_forest_process) over generated streams, one thread.
  *
- *   bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] [--trees T] [--sample S] [--explain]
- *             [--keys K] [--input FILE]
+ *   bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] [--trees T] [--sample S]
+ *             [--explain] [--keys K] [--input FILE] [--dump FILE]
  *
  * Cases (100 trees, sample 256, KDA defaults otherwise): a) 1-D shingle 1, b) 8-D shingle 1,
- * c) 1-D shingle 48, d) 1-D shingle 8, e) 1-D with the rcf model's recent_mean 20 (the forest's point
- * is the value and the weighted mean of the earlier values: 2-D). Each case runs in its own child process so the reported peak
- * RSS is that case's alone. Prints records/s and ns/record of process CPU time, model bytes and
- * peak RSS. --input FILE (case a only) replaces the generated stream by the values in FILE, one
- * number per line, read into memory before the timing: record i (forest i % K) is line i, so
- * bench_pipeline can run the forest over exactly the records it sent through rcfd. */
+ * c) 1-D shingle 48, d) 1-D shingle 8, e) 1-D with the rcf model's recent_mean 20 (the forest's
+ * point is the value and the weighted mean of the earlier values: 2-D). Each case runs in its own
+ * child process so the reported peak RSS is that case's alone. Prints records/s and ns/record of
+ * process CPU time, model bytes and peak RSS. --input FILE replaces the generated stream by the
+ * records in FILE, one a line, its values separated by commas (as many as the case's dimensions;
+ * case e takes none), read into memory before the timing: record i (forest i % K) is line i, so
+ * bench_pipeline can run the forest over exactly the records it sent through rcfd, and another
+ * implementation can be timed on the same records. --dump FILE writes the case's generated records
+ * in that form (all the warm-up and timed records of every key) and times nothing. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,8 +74,9 @@ static void record(uint64_t i, uint32_t dim, uint64_t *rng, double *out)
     }
 }
 
-static double *input; /* --input: record i's value; NULL: generated */
-static size_t input_n;
+static double *input;  /* --input: record i's values at [i * input_cols]; NULL: generated */
+static size_t input_n; /* records */
+static uint32_t input_cols;
 
 static int load_input(const char *path)
 {
@@ -81,21 +85,78 @@ static int load_input(const char *path)
         perror(path);
         return -1;
     }
-    size_t cap = 0;
-    char line[128];
+    size_t cap = 0, lineno = 0;
+    char line[4096];
     while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        double v[8];
+        uint32_t cols = 0;
+        char *p = line, *end;
+        while (cols < 8) {
+            v[cols] = strtod(p, &end);
+            if (end == p) {
+                break;
+            }
+            cols++;
+            p = end + strspn(end, " \t");
+            if (*p != ',') {
+                break;
+            }
+            p++;
+        }
+        if (cols == 0 && strspn(line, " \t\r\n") == strlen(line)) {
+            continue; /* blank line */
+        }
+        if (cols == 0 || (input_cols != 0 && cols != input_cols) ||
+            strspn(p, " \t\r\n") != strlen(p)) {
+            fprintf(stderr,
+                    "bench_rcf: %s line %zu: expected %u comma-separated numbers (at most 8)\n",
+                    path, lineno, input_cols ? input_cols : 1);
+            fclose(f);
+            return -1;
+        }
+        input_cols = cols;
         if (input_n == cap) {
             cap = cap ? 2 * cap : 65536;
-            double *n = realloc(input, cap * sizeof *n);
+            double *n = realloc(input, cap * cols * sizeof *n);
             if (n == NULL) {
                 fclose(f);
                 return -1;
             }
             input = n;
         }
-        input[input_n++] = strtod(line, NULL);
+        memcpy(input + input_n * cols, v, cols * sizeof *v);
+        input_n++;
     }
     fclose(f);
+    return 0;
+}
+
+/* --dump: the records the case would generate, one a line. */
+static int dump_case(const bench_case_t *bc, uint64_t n, const char *path)
+{
+    if (bc->recent_mean != 0) {
+        fprintf(stderr, "bench_rcf: --dump: case %c derives its point from the stream\n", bc->name);
+        return 1;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        return 1;
+    }
+    uint64_t rng = 1;
+    double v[8];
+    for (uint64_t i = 0; i < n; i++) {
+        record(i, bc->dim, &rng, v);
+        for (uint32_t c = 0; c < bc->dim; c++) {
+            fprintf(f, c ? ",%.17g" : "%.17g", v[c]);
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        perror(path);
+        return 1;
+    }
     return 0;
 }
 
@@ -121,9 +182,11 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
                     uint32_t sample, int explain, uint32_t keys)
 {
     if (input != NULL &&
-        (bc->dim != 1 || bc->recent_mean != 0 || (warmup + records) * keys > input_n)) {
-        fprintf(stderr, "bench_rcf: --input has %zu values: case a needs %llu\n", input_n,
-                (unsigned long long)((warmup + records) * keys));
+        (bc->dim != input_cols || bc->recent_mean != 0 || (warmup + records) * keys > input_n)) {
+        fprintf(stderr,
+                "bench_rcf: --input has %zu records of %u values: case %c needs %llu of %u\n",
+                input_n, input_cols, bc->name, (unsigned long long)((warmup + records) * keys),
+                bc->dim);
         return 1;
     }
     rcf_params_t p = rcf_params_default(bc->dim);
@@ -149,7 +212,7 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
     double checksum = 0.0;
     for (uint64_t i = 0; i < warmup * keys; i++) {
         if (input != NULL) {
-            v[0] = input[i];
+            memcpy(v, input + i * input_cols, input_cols * sizeof *v);
         } else {
             point(bc, i / keys, &rng, &mean[i % keys], v);
         }
@@ -158,7 +221,7 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
     double t0 = cpu_seconds(), w0 = wall_seconds();
     for (uint64_t i = warmup * keys; i < (warmup + records) * keys; i++) {
         if (input != NULL) {
-            v[0] = input[i];
+            memcpy(v, input + i * input_cols, input_cols * sizeof *v);
         } else {
             point(bc, i / keys, &rng, &mean[i % keys], v);
         }
@@ -175,8 +238,8 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
            "  peak RSS %6.1f MB  mean score %.4f%s\n",
            bc->name, bc->what, (double)timed / elapsed, elapsed * 1e9 / (double)timed,
            (double)(st.bytes_fixed + st.bytes_points) / 1e6, (double)st.bytes_fixed / 1e6,
-           (double)st.bytes_points / 1e6, (double)ru.ru_maxrss / 1024.0,
-           checksum / (double)timed, keys > 1 ? "  (per model; models round-robin)" : "");
+           (double)st.bytes_points / 1e6, (double)ru.ru_maxrss / 1024.0, checksum / (double)timed,
+           keys > 1 ? "  (per model; models round-robin)" : "");
     printf("(%c) wall %.0f records/s\n", bc->name, (double)timed / wall);
     for (uint32_t k = 0; k < keys; k++) {
         rcf_forest_destroy(forests[k]);
@@ -191,6 +254,7 @@ int main(int argc, char **argv)
     uint32_t trees = 100, sample = 256;
     int explain = 0;
     uint32_t keys = 1;
+    const char *dump = NULL;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--case") == 0) {
             which = argv[++i];
@@ -210,15 +274,31 @@ int main(int argc, char **argv)
             if (load_input(argv[++i]) != 0) {
                 return 2;
             }
+        } else if (i + 1 < argc && strcmp(argv[i], "--dump") == 0) {
+            dump = argv[++i];
         } else if (strcmp(argv[i], "--explain") == 0) {
             explain = 1;
         } else if (i + 1 < argc && strcmp(argv[i], "--sample") == 0) {
             sample = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else {
             fprintf(stderr, "usage: bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] "
-                            "[--trees T] [--sample S] [--explain] [--keys K] [--input FILE]\n");
+                            "[--trees T] [--sample S] [--explain] [--keys K] [--input FILE] "
+                            "[--dump FILE]\n");
             return 2;
         }
+    }
+    if (dump != NULL) {
+        if (strlen(which) != 1) {
+            fprintf(stderr, "bench_rcf: --dump needs one --case\n");
+            return 2;
+        }
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            if (which[0] == cases[k].name) {
+                return dump_case(&cases[k], (warmup + records) * keys, dump);
+            }
+        }
+        fprintf(stderr, "bench_rcf: no case %s\n", which);
+        return 2;
     }
     printf("bench_rcf: %u trees, sample %u, warm-up %llu records, then %llu timed records of "
            "score-then-update%s\n",
