@@ -34,6 +34,7 @@ typedef struct bench_case {
     uint32_t recent_mean; /* 0, or the records of the mean the point gets after the value */
 } bench_case_t;
 
+/* clang-format off */
 static const bench_case_t cases[] = {
     {'a', 1, 1, "1-D, shingle 1"},
     {'b', 8, 1, "8-D, shingle 1"},
@@ -41,6 +42,7 @@ static const bench_case_t cases[] = {
     {'d', 1, 8, "1-D, shingle 8"},
     {'e', 2, 1, "1-D, recent_mean 20", 20},
 };
+/* clang-format on */
 
 /* CPU time of this process: on a shared machine it excludes the time other processes hold the
  * core, which wall time does not. */
@@ -176,8 +178,35 @@ static void point(const bench_case_t *bc, uint64_t i, uint64_t *rng, double *mea
     *mean += (out[0] - *mean) / (double)bc->recent_mean;
 }
 
-/* `keys` forests fed round-robin, as a daemon with that many per-key models is: record i goes to
- * forest i % keys, so each sees the same stream shape and the caches see them all. */
+/* Records [from, to) of the stream to `keys` forests round-robin, as a daemon with that many
+ * per-key models feeds them: record i goes to forest i % keys, so each sees the same stream shape
+ * and the caches see them all. Returns the sum of the scores. */
+static double feed(const bench_case_t *bc, rcf_forest_t **forests, uint32_t keys, uint64_t from,
+                   uint64_t to, uint64_t *rng, double *mean)
+{
+    double v[8], checksum = 0.0;
+    rcf_result_t r;
+    for (uint64_t i = from; i < to; i++) {
+        if (input != NULL) {
+            memcpy(v, input + i * input_cols, input_cols * sizeof *v);
+        } else {
+            point(bc, i / keys, rng, &mean[i % keys], v);
+        }
+        rcf_forest_process(forests[i % keys], v, bc->dim, &r);
+        checksum += r.score;
+    }
+    return checksum;
+}
+
+/* The timed records, in a function of their own so a profiler can count them alone:
+ * valgrind --tool=callgrind --toggle-collect=timed_feed counts no warm-up record. */
+__attribute__((noinline)) static double timed_feed(const bench_case_t *bc, rcf_forest_t **forests,
+                                                   uint32_t keys, uint64_t from, uint64_t to,
+                                                   uint64_t *rng, double *mean)
+{
+    return feed(bc, forests, keys, from, to, rng, mean);
+}
+
 static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, uint32_t trees,
                     uint32_t sample, int explain, uint32_t keys)
 {
@@ -204,30 +233,14 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
         }
     }
     uint64_t rng = 1;
-    double v[8], mean[64];
+    double mean[64];
     for (uint32_t k = 0; k < keys; k++) {
         mean[k] = NAN;
     }
-    rcf_result_t r;
-    double checksum = 0.0;
-    for (uint64_t i = 0; i < warmup * keys; i++) {
-        if (input != NULL) {
-            memcpy(v, input + i * input_cols, input_cols * sizeof *v);
-        } else {
-            point(bc, i / keys, &rng, &mean[i % keys], v);
-        }
-        rcf_forest_process(forests[i % keys], v, bc->dim, &r);
-    }
+    feed(bc, forests, keys, 0, warmup * keys, &rng, mean);
     double t0 = cpu_seconds(), w0 = wall_seconds();
-    for (uint64_t i = warmup * keys; i < (warmup + records) * keys; i++) {
-        if (input != NULL) {
-            memcpy(v, input + i * input_cols, input_cols * sizeof *v);
-        } else {
-            point(bc, i / keys, &rng, &mean[i % keys], v);
-        }
-        rcf_forest_process(forests[i % keys], v, bc->dim, &r);
-        checksum += r.score;
-    }
+    double checksum =
+        timed_feed(bc, forests, keys, warmup * keys, (warmup + records) * keys, &rng, mean);
     double elapsed = cpu_seconds() - t0, wall = wall_seconds() - w0;
     uint64_t timed = records * keys;
     rcf_stats_t st;
