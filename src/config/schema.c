@@ -229,7 +229,8 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
     {"fields", RCFD_CT_STRLIST, O(fields), NULL, 1, 1000, NULL,
      RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
      "numeric fields that form the point: JSON paths (\"a.b.c\", \"arr.0\") or CSV column names "
-     "or 0-based indexes"},
+     "or 0-based indexes; or derived fields, {\"name\": \"x_scaled\", \"expr\": \"x / 100\"} (see "
+     "pipelines[].fields[] as an object)"},
     {"key", RCFD_CT_STRING, O(key), "\"\"", 0, 0, NULL, 0,
      "field naming the entity: one model per distinct value; empty: one model for all records"},
     {"max_keys", RCFD_CT_INT, O(max_keys), "10000", 1, 10000000, NULL, 0,
@@ -244,6 +245,25 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      "warm start: a directory written by `rcfd train` (DIR/<key>.<type>.snap); the snapshots are "
      "loaded at start and a key with one scores from its first record; empty: every key starts "
      "cold"},
+    {NULL},
+};
+#undef O
+
+/* A derived field, parsed by parse_fields() before the pipeline's own table sees its name. */
+typedef struct field_obj {
+    char *name;
+    char *expr;
+} field_obj_t;
+
+#define O(f) offsetof(field_obj_t, f)
+const rcfd_conf_desc_t rcfd_field_desc[] = {
+    {"name", RCFD_CT_STRING, O(name), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "the field's name: its column in explanations and attributions"},
+    {"expr", RCFD_CT_STRING, O(expr), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "arithmetic over the record's numeric fields: numbers, field names as in fields (\"a.b\"), "
+     "or \"quoted\" for other names, + - * /, unary minus, parentheses; e.g. \"x / 100\", "
+     "\"(rx + tx) * 8\". Compiled at load; a record where it is not a finite number is "
+     "dead-lettered"},
     {NULL},
 };
 #undef O
@@ -538,6 +558,70 @@ static int parse_models(rcfd_pipeline_conf_t *p, const cJSON *arr, const char *p
     return 0;
 }
 
+/* Derived fields: every object in the pipeline's "fields" is parsed and its expression compiled
+ * into exprs[] (n entries), and the object is replaced by its name in *copy, a duplicate of the
+ * pipeline object that the pipeline table then parses like any other. *copy stays NULL when
+ * "fields" has no object. */
+static int parse_fields(const cJSON *pipe, const char *path, cJSON **copy, rcfd_expr_t ***exprs,
+                        char *errstr, size_t es)
+{
+    *copy = NULL;
+    *exprs = NULL;
+    const cJSON *fields = get(pipe, "fields"), *f;
+    const cJSON *list = cJSON_IsArray(fields) ? fields : NULL;
+    int any = 0;
+    cJSON_ArrayForEach(f, list)
+    {
+        any |= cJSON_IsObject(f);
+    }
+    if (!any) {
+        return 0;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(fields);
+    *copy = cJSON_Duplicate(pipe, 1);
+    *exprs = rcfd_calloc(n, sizeof **exprs);
+    if (*copy == NULL || *exprs == NULL) {
+        return RCFD_ENOMEM;
+    }
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(*copy, "fields");
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(arr, (int)i);
+        if (!cJSON_IsObject(it)) {
+            continue; /* strings are the table's; anything else it reports */
+        }
+        char ipath[96];
+        snprintf(ipath, sizeof ipath, "%s.fields[%zu]", path, i);
+        field_obj_t fo = {0};
+        rcfd_conf_section_t secs[] = {{rcfd_field_desc, &fo}};
+        int rc = rcfd_conf_parse(secs, 1, it, ipath, errstr, es);
+        if (rc == 0) {
+            char eerr[256];
+            rc = rcfd_expr_compile(fo.expr, &(*exprs)[i], eerr, sizeof eerr);
+            if (rc != 0) {
+                rcfd_errf(rc, errstr, es, "%s.expr: %s", ipath, eerr);
+            }
+        }
+        cJSON *name = rc == 0 ? cJSON_CreateString(fo.name) : NULL;
+        rcfd_conf_free(rcfd_field_desc, &fo);
+        if (rc != 0) {
+            return rc;
+        }
+        if (name == NULL || !cJSON_ReplaceItemInArray(arr, (int)i, name)) {
+            cJSON_Delete(name);
+            return RCFD_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void free_exprs(rcfd_expr_t **exprs, size_t n)
+{
+    for (size_t i = 0; exprs != NULL && i < n; i++) {
+        rcfd_expr_free(exprs[i]);
+    }
+    rcfd_free(exprs);
+}
+
 static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
 {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
@@ -556,11 +640,21 @@ static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, s
         p->dead_letter_index = -1;
         char path[64];
         snprintf(path, sizeof path, "pipelines[%zu]", i);
-        rcfd_conf_section_t secs[] = {{rcfd_pipeline_desc, p}};
-        int rc = rcfd_conf_parse(secs, 1, it, path, errstr, es);
+        cJSON *copy;
+        rcfd_expr_t **exprs;
+        const cJSON *fields = get(it, "fields");
+        size_t n_fields = cJSON_IsArray(fields) ? (size_t)cJSON_GetArraySize(fields) : 0;
+        int rc = parse_fields(it, path, &copy, &exprs, errstr, es);
+        if (rc == 0) {
+            rcfd_conf_section_t secs[] = {{rcfd_pipeline_desc, p}};
+            rc = rcfd_conf_parse(secs, 1, copy != NULL ? copy : it, path, errstr, es);
+        }
+        cJSON_Delete(copy);
         if (rc != 0) {
+            free_exprs(exprs, n_fields);
             return rc;
         }
+        p->field_exprs = exprs;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(cfg->pipelines[j].name, p->name) == 0) {
                 return rcfd_errf(RCFD_ECONFIG, errstr, es,
@@ -580,7 +674,17 @@ static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, s
         if (src->format == RCFD_FORMAT_CSV) {
             int named = src->csv_columns.n > 0 || (src->type == RCFD_SOURCE_FILE && src->csv_header);
             for (size_t f = 0; f < p->fields.n; f++) {
-                if (!named && !is_index(p->fields.v[f])) {
+                const rcfd_expr_t *e = p->field_exprs ? p->field_exprs[f] : NULL;
+                for (size_t r = 0; e != NULL && r < rcfd_expr_n_refs(e); r++) {
+                    if (!named && !is_index(rcfd_expr_ref(e, r))) {
+                        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                         "%s.fields[%zu].expr: \"%s\" is a column name, but "
+                                         "source \"%s\" has no column names; use a 0-based "
+                                         "column index",
+                                         path, f, rcfd_expr_ref(e, r), src->name);
+                    }
+                }
+                if (!named && e == NULL && !is_index(p->fields.v[f])) {
                     return rcfd_errf(RCFD_ECONFIG, errstr, es,
                                      "%s.fields[%zu]: \"%s\" is a column name, but source \"%s\" "
                                      "has no csv_columns%s; use a 0-based column index",
@@ -746,6 +850,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         }
         rcfd_free(p->models);
         rcfd_free(p->output_index);
+        free_exprs(p->field_exprs, p->fields.n);
         rcfd_conf_free(rcfd_pipeline_desc, p);
     }
     rcfd_free(cfg->sources);
@@ -787,6 +892,15 @@ static cJSON *config_json(const rcfd_config_t *cfg)
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         const rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
         cJSON *po = section_json(rcfd_pipeline_desc, NULL, p);
+        cJSON *fa = po != NULL ? cJSON_GetObjectItemCaseSensitive(po, "fields") : NULL;
+        for (size_t f = 0; fa != NULL && p->field_exprs != NULL && f < p->fields.n; f++) {
+            if (p->field_exprs[f] != NULL) {
+                cJSON *fo = cJSON_CreateObject();
+                cJSON_AddStringToObject(fo, "name", p->fields.v[f]);
+                cJSON_AddStringToObject(fo, "expr", rcfd_expr_source(p->field_exprs[f]));
+                cJSON_ReplaceItemInArray(fa, (int)f, fo);
+            }
+        }
         cJSON *ma = cJSON_AddArrayToObject(po, "models");
         for (size_t m = 0; m < p->n_models; m++) {
             cJSON *mo = cJSON_CreateObject();
@@ -889,6 +1003,11 @@ int rcfd_config_reference(rcfd_buf_t *out)
                                "dead_letter.",
                                rcfd_output_kafka_desc);
     rc = rc ? rc : ref_section(out, "pipelines[]", "", rcfd_pipeline_desc);
+    rc = rc ? rc : ref_section(out, "pipelines[].fields[] as an object",
+                               "A derived field: the value of an expression over the record's "
+                               "fields, computed before the models see the point (KDA's `\"x\" / "
+                               "100` inside a CURSOR). It allocates nothing per record.",
+                               rcfd_field_desc);
     rc = rc ? rc : ref_section(out, "pipelines[].models[]", "Keys of every model.",
                                rcfd_model_desc);
     for (size_t t = 0; rc == 0 && rcfd_model_types[t] != NULL; t++) {

@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/conf.h"
+#include "common/expr.h"
 #include "models/model.h"
 
 enum { RCFD_SOURCE_KAFKA = 0, RCFD_SOURCE_FILE = 1 };
@@ -110,12 +111,15 @@ typedef struct rcfd_model_conf {
 typedef struct rcfd_pipeline_conf {
     char *name;
     char *source;
-    rcfd_strlist_t fields;
+    rcfd_strlist_t fields; /* the point's columns: a field path, or a derived field's name */
     char *key;
     int64_t max_keys;
     rcfd_strlist_t outputs;
     char *dead_letter;
     char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */
+    /* fields.n entries: a derived field's compiled expression ({"name", "expr"}), NULL for a
+     * plain field; owned */
+    rcfd_expr_t **field_exprs;
     /* resolved */
     size_t source_index;
     size_t *output_index;  /* outputs.n entries */
@@ -139,7 +143,7 @@ typedef struct rcfd_config {
 extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_desc[], rcfd_state_desc[],
     rcfd_source_desc[], rcfd_source_kafka_desc[], rcfd_source_file_desc[], rcfd_output_desc[],
     rcfd_output_file_desc[], rcfd_output_webhook_desc[],
-    rcfd_output_kafka_desc[], rcfd_pipeline_desc[], rcfd_model_desc[];
+    rcfd_output_kafka_desc[], rcfd_pipeline_desc[], rcfd_field_desc[], rcfd_model_desc[];
 
 /* Parses and validates a whole config document (JSON text of `len` bytes). */
 int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr,

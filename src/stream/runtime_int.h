@@ -63,6 +63,10 @@ typedef enum rcfd_dead_reason {
 typedef struct rcfd_pipeline {
     const rcfd_pipeline_conf_t *conf;
     rcfd_field_t *fields;
+    /* Per field: a derived field's inputs, in rcfd_expr_ref() order (NULL for a plain field), and
+     * the scratch their values are read into. */
+    rcfd_field_t **refs;
+    double *ref_values;
     rcfd_field_t key;
     int has_key;
     rcfd_keymodels_t *models;

@@ -1,0 +1,23 @@
+# Moving from Kinesis Data Analytics: derived fields (common/expr.c, the expression a KDA CURSOR
+# computes), `rcfd kda import` (src/kda/), and the Kinesis Data Streams source and sink.
+if(NOT TARGET rcfd_stream)
+  return()
+endif()
+
+rcfd_add_test(test_expr SOURCES unit/test_expr.c LABELS unit LIBS rcfd_stream)
+rcfd_add_fuzz(expr SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_expr.c
+              CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/expr LIBS rcfd_stream)
+
+# rcfd_kda_it(NAME [TIMEOUT s]): tests/integration/kda_NAME.sh against the real binary.
+function(rcfd_kda_it name)
+  cmake_parse_arguments(K "" "TIMEOUT" "" ${ARGN})
+  if(NOT K_TIMEOUT)
+    set(K_TIMEOUT 60)
+  endif()
+  add_test(NAME kda_${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/kda_${name}.sh)
+  math(EXPR timeout "${K_TIMEOUT} * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  set_tests_properties(kda_${name} PROPERTIES TIMEOUT ${timeout} LABELS integration
+    ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+endfunction()
+
+rcfd_kda_it(derived_fields)
