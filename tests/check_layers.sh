@@ -16,7 +16,7 @@ layers=(
     "stream"
     "sources"
     "train"
-    "backtest"
+    "backtest kda"
     "cli"
 )
 declare -A rank

@@ -8,6 +8,7 @@
 
 #include "backtest/backtest.h"
 #include "cli/demo.h"
+#include "kda/command.h"
 #include "train/command.h"
 #include "rcfd/alloc.h"
 #include "rcfd/version.h"
@@ -30,6 +31,7 @@ static void usage(FILE *out)
             "with a summary\n"
             "       rcfd train [options] --out DIR FILE   train models, write snapshots\n"
             "       rcfd backtest [options] FILE|--corpus DIR   score labelled data, NAB, report\n"
+            "       rcfd kda import APP.sql [options]   a KDA SQL application as an rcfd config\n"
             "       rcfd --version\n");
 }
 
@@ -92,6 +94,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "backtest") == 0) {
         return rcfd_backtest_main(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "kda") == 0) {
+        return rcfd_kda_main(argc - 2, argv + 2);
     }
     const char *path = NULL;
     int check = 0, print = 0, reference = 0, show_secrets = 0;
