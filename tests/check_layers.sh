@@ -11,7 +11,7 @@ layers=(
     "rcf hotspots"
     "score"
     "models"
-    "config"
+    "config net"
     "admin state sinks"
     "stream"
     "sources"

@@ -12,10 +12,11 @@
 #include "rcfd/status.h"
 
 static const char *const level_enum[] = {"error", "warn", "info", "debug", "trace", NULL};
-static const char *const source_type_enum[] = {"kafka", "file", NULL};
+static const char *const source_type_enum[] = {"kafka", "file", "kinesis", NULL};
+static const char *const kinesis_start_enum[] = {"TRIM_HORIZON", "LATEST", NULL};
 static const char *const format_enum[] = {"json", "csv", NULL};
 static const char *const ts_unit_enum[] = {"s", "ms", "us", NULL};
-static const char *const output_type_enum[] = {"file", "webhook", "kafka", NULL};
+static const char *const output_type_enum[] = {"file", "webhook", "kafka", "kinesis", NULL};
 static const char *const out_format_enum[] = {"jsonl", "csv", NULL};
 static const char *const fsync_enum[] = {"none", "batch", "interval", NULL};
 static const char *const style_enum[] = {"rcfd", "kda", NULL};
@@ -139,6 +140,42 @@ const rcfd_conf_desc_t rcfd_source_file_desc[] = {
      "bytes per read"},
     {NULL},
 };
+
+const rcfd_conf_desc_t rcfd_source_kinesis_desc[] = {
+    {"stream", RCFD_CT_STRING, O(stream), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "the Kinesis data stream to read"},
+    {"region", RCFD_CT_STRING, O(region), "\"\"", 0, 0, NULL, 0,
+     "AWS region; empty: $AWS_REGION, else $AWS_DEFAULT_REGION"},
+    {"endpoint", RCFD_CT_STRING, O(endpoint), "\"\"", 0, 0, NULL, 0,
+     "http(s)://host:port of the Kinesis API; empty: https://kinesis.REGION.amazonaws.com"},
+    {"profile", RCFD_CT_STRING, O(profile), "\"\"", 0, 0, NULL, 0,
+     "profile of the shared credentials file when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
+     "not set; empty: $AWS_PROFILE, else default"},
+    {"starting_position", RCFD_CT_ENUM, O(starting_position), "\"LATEST\"", 0, 0,
+     kinesis_start_enum, 0,
+     "where a shard without a checkpoint starts: LATEST (records from now on, KDA's NOW) or "
+     "TRIM_HORIZON (the oldest kept); a shard born of a reshard always starts at TRIM_HORIZON"},
+    {"get_records_limit", RCFD_CT_INT, O(get_records_limit), "10000", 1, 10000, NULL, 0,
+     "records per GetRecords call (Kinesis' maximum is 10000)"},
+    {"poll_interval_ms", RCFD_CT_INT, O(poll_interval_ms), "1000", 200, 60000, NULL, 0,
+     "wait between GetRecords calls of a shard that is caught up (Kinesis allows 5 calls a second "
+     "per shard); a shard behind is read again after 200 ms"},
+    {"list_shards_interval_ms", RCFD_CT_INT, O(list_shards_interval_ms), "10000", 500, 3600000,
+     NULL, 0, "period of ListShards, which finds the shards a reshard creates"},
+    {"request_timeout_ms", RCFD_CT_INT, O(request_timeout_ms), "10000", 100, 600000, NULL, 0,
+     "timeout of one API call; a timed-out call is retried"},
+    {"throttle_initial_ms", RCFD_CT_INT, O(throttle_initial_ms), "500", 10, 600000, NULL, 0,
+     "first wait after ProvisionedThroughputExceeded or an error; doubles (with jitter) up to "
+     "throttle_max_ms"},
+    {"throttle_max_ms", RCFD_CT_INT, O(throttle_max_ms), "10000", 10, 3600000, NULL, 0,
+     "longest wait between retries"},
+    {"instance", RCFD_CT_INT, O(instance), "0", 0, 1023, NULL, 0,
+     "static split over several daemons: this one reads the shards whose number modulo instances "
+     "is instance (a reshard's children stay with their parent's daemon); no lease coordination"},
+    {"instances", RCFD_CT_INT, O(instances), "1", 1, 1024, NULL, 0,
+     "how many daemons share the stream"},
+    {NULL},
+};
 #undef O
 
 #define O(f) offsetof(rcfd_output_conf_t, f)
@@ -216,6 +253,20 @@ const rcfd_conf_desc_t rcfd_output_kafka_desc[] = {
     {"rdkafka", RCFD_CT_KV, O(rdkafka), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
      "librdkafka producer properties (bootstrap.servers at least); enable.idempotence defaults to "
      "true"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_output_kinesis_desc[] = {
+    {"stream", RCFD_CT_STRING, O(k_stream), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "the Kinesis data stream to put records to; the pipeline key is the partition key"},
+    {"region", RCFD_CT_STRING, O(k_region), "\"\"", 0, 0, NULL, 0,
+     "AWS region; empty: $AWS_REGION, else $AWS_DEFAULT_REGION"},
+    {"endpoint", RCFD_CT_STRING, O(k_endpoint), "\"\"", 0, 0, NULL, 0,
+     "http(s)://host:port of the Kinesis API; empty: https://kinesis.REGION.amazonaws.com"},
+    {"profile", RCFD_CT_STRING, O(k_profile), "\"\"", 0, 0, NULL, 0,
+     "profile of the shared credentials file when the environment has no keys"},
+    {"timeout_ms", RCFD_CT_INT, O(k_timeout_ms), "10000", 100, 600000, NULL, 0,
+     "timeout of one PutRecords call; a timed-out call is retried"},
     {NULL},
 };
 #undef O
@@ -356,6 +407,8 @@ static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
         const rcfd_conf_desc_t *specific = rcfd_source_file_desc;
         if (type != NULL && strcmp(type, "kafka") == 0) {
             specific = rcfd_source_kafka_desc;
+        } else if (type != NULL && strcmp(type, "kinesis") == 0) {
+            specific = rcfd_source_kinesis_desc;
         }
         rcfd_conf_section_t secs[] = {{rcfd_source_desc, s}, {specific, s}};
         int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
@@ -376,6 +429,17 @@ static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
         if (s->type == RCFD_SOURCE_KAFKA && (rc = check_rdkafka(s, path, errstr, es)) != 0) {
             return rc;
         }
+        if (s->type == RCFD_SOURCE_KINESIS) {
+            if (s->instance >= s->instances) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.instance: %lld must be below instances (%lld)", path,
+                                 (long long)s->instance, (long long)s->instances);
+            }
+            if (s->throttle_initial_ms > s->throttle_max_ms) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.throttle_initial_ms: above throttle_max_ms", path);
+            }
+        }
     }
     return 0;
 }
@@ -391,14 +455,18 @@ static const rcfd_conf_desc_t *output_type_desc(const cJSON *obj)
     if (t != NULL && strcmp(t, "kafka") == 0) {
         return rcfd_output_kafka_desc;
     }
+    if (t != NULL && strcmp(t, "kinesis") == 0) {
+        return rcfd_output_kinesis_desc;
+    }
     return rcfd_output_file_desc;
 }
 
 static const rcfd_conf_desc_t *output_conf_desc(const rcfd_output_conf_t *o)
 {
-    return o->type == RCFD_OUTPUT_WEBHOOK ? rcfd_output_webhook_desc
-           : o->type == RCFD_OUTPUT_KAFKA ? rcfd_output_kafka_desc
-                                          : rcfd_output_file_desc;
+    return o->type == RCFD_OUTPUT_WEBHOOK   ? rcfd_output_webhook_desc
+           : o->type == RCFD_OUTPUT_KAFKA   ? rcfd_output_kafka_desc
+           : o->type == RCFD_OUTPUT_KINESIS ? rcfd_output_kinesis_desc
+                                            : rcfd_output_file_desc;
 }
 
 static int check_producer(const rcfd_output_conf_t *o, const char *path, char *errstr, size_t es)
@@ -830,6 +898,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         rcfd_conf_free(rcfd_source_desc, &cfg->sources[i]);
         rcfd_conf_free(rcfd_source_kafka_desc, &cfg->sources[i]);
         rcfd_conf_free(rcfd_source_file_desc, &cfg->sources[i]);
+        rcfd_conf_free(rcfd_source_kinesis_desc, &cfg->sources[i]);
     }
     for (size_t i = 0; i < cfg->n_outputs; i++) {
         rcfd_conf_free(rcfd_output_desc, &cfg->outputs[i]);
@@ -838,6 +907,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         rcfd_conf_free(rcfd_output_file_desc, &cfg->outputs[i]);
         rcfd_conf_free(rcfd_output_webhook_desc, &cfg->outputs[i]);
         rcfd_conf_free(rcfd_output_kafka_desc, &cfg->outputs[i]);
+        rcfd_conf_free(rcfd_output_kinesis_desc, &cfg->outputs[i]);
     }
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
@@ -879,8 +949,9 @@ static cJSON *config_json(const rcfd_config_t *cfg)
     for (size_t i = 0; i < cfg->n_sources; i++) {
         const rcfd_source_conf_t *s = &cfg->sources[i];
         cJSON_AddItemToArray(a, section_json(rcfd_source_desc,
-                                             s->type == RCFD_SOURCE_KAFKA ? rcfd_source_kafka_desc
-                                                                          : rcfd_source_file_desc,
+                                             s->type == RCFD_SOURCE_KAFKA     ? rcfd_source_kafka_desc
+                                             : s->type == RCFD_SOURCE_KINESIS ? rcfd_source_kinesis_desc
+                                                                              : rcfd_source_file_desc,
                                              s));
     }
     a = cJSON_AddArrayToObject(root, "outputs");
@@ -984,6 +1055,17 @@ int rcfd_config_reference(rcfd_buf_t *out)
     rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"file\"",
                                "JSONL or CSV from a file or stdin; for backtests.",
                                rcfd_source_file_desc);
+    rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"kinesis\"",
+                               "A Kinesis Data Streams reader on the loop: ListShards, "
+                               "GetShardIterator and GetRecords through libcurl, signed with "
+                               "SigV4. Records are at-least-once like Kafka's: with a state store, "
+                               "each checkpoint holds the sequence number every shard was read to, "
+                               "and a restart resumes after it (without one, shards start at "
+                               "starting_position). After a reshard a child shard is read once its "
+                               "parents are read to their end. Throttling backs off per shard. "
+                               "Several daemons split the shards statically "
+                               "(instance/instances); KCL's lease coordination is not implemented.",
+                               rcfd_source_kinesis_desc);
     rc = rc ? rc : ref_section(out, "outputs[]", "Keys of every output.", rcfd_output_desc);
     rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"file\"",
                                "JSONL or CSV appended with uv_fs_write (threadpool); size and time "
@@ -1002,6 +1084,13 @@ int rcfd_config_reference(rcfd_buf_t *out)
                                "permanent ones (size, authorization, unknown topic) go to "
                                "dead_letter.",
                                rcfd_output_kafka_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"kinesis\"",
+                               "PutRecords on the loop (libcurl, SigV4), at most 500 records and "
+                               "5 MiB per call. A record accepted in a partially failed call counts "
+                               "as accepted; ProvisionedThroughputExceeded and internal failures "
+                               "are retried for the failed records only, with backoff; other "
+                               "errors (and records above 1 MiB) go to dead_letter.",
+                               rcfd_output_kinesis_desc);
     rc = rc ? rc : ref_section(out, "pipelines[]", "", rcfd_pipeline_desc);
     rc = rc ? rc : ref_section(out, "pipelines[].fields[] as an object",
                                "A derived field: the value of an expression over the record's "

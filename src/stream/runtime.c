@@ -820,8 +820,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         s->rt = rt;
         s->conf = &cfg->sources[i];
         s->index = i;
-        s->ops = s->conf->type == RCFD_SOURCE_KAFKA ? &rcfd_source_kafka_ops
-                                                    : &rcfd_source_file_ops;
+        s->ops = s->conf->type == RCFD_SOURCE_KAFKA     ? &rcfd_source_kafka_ops
+                 : s->conf->type == RCFD_SOURCE_KINESIS ? &rcfd_source_kinesis_ops
+                                                        : &rcfd_source_file_ops;
         if (s->conf->csv_columns.n > 0) {
             s->columns = &s->conf->csv_columns;
         }
@@ -851,8 +852,8 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
             }
         }
         if ((rc = s->ops->init(s, errstr, es)) != 0) {
-            *exit_code = s->conf->type == RCFD_SOURCE_KAFKA ? RCFD_EXIT_CONFIG
-                                                            : RCFD_EXIT_CANTCREAT;
+            *exit_code = s->conf->type != RCFD_SOURCE_FILE ? RCFD_EXIT_CONFIG
+                                                           : RCFD_EXIT_CANTCREAT;
             goto fail;
         }
     }

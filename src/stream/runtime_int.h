@@ -31,9 +31,16 @@ typedef struct rcfd_source_ops {
     void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
     /* /metrics series of the source (optional): consumer lag per partition. */
     void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
+    /* Optional, for sources whose position is not an offset (Kinesis sequence numbers): the
+     * position to resume from after the records before next_offset, appended to `out`; it is
+     * stored in the shard's checkpoint. With it, restored_position() replaces restored(), with
+     * the bytes back (NULL when the checkpoint had none or there was no checkpoint). */
+    int (*position)(rcfd_source_t *s, uint32_t shard, int64_t next_offset, rcfd_buf_t *out);
+    void (*restored_position)(rcfd_source_t *s, uint32_t shard, int64_t offset, const void *pos,
+                              size_t pos_len);
 } rcfd_source_ops_t;
 
-extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
+extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops, rcfd_source_kinesis_ops;
 
 struct rcfd_source {
     rcfd_runtime_t *rt;
