@@ -23,3 +23,11 @@ endfunction()
 
 rcfd_kda_it(derived_fields)
 rcfd_kda_it(import)
+
+# Kinesis Data Streams against kinesalite (npm), installed once into the build tree; skipped (77)
+# when npm cannot reach its registry.
+add_test(NAME kda_kinesis COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/kda_kinesis.sh)
+math(EXPR kinesis_timeout "240 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+set_tests_properties(kda_kinesis PROPERTIES TIMEOUT ${kinesis_timeout} LABELS integration
+  SKIP_RETURN_CODE 77
+  ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER};KINESALITE_DIR=${PROJECT_BINARY_DIR}/kinesalite")

@@ -259,9 +259,10 @@ static void list_done(kin_src_t *k, CURLcode res)
         sh->owned = owner_of(k, sh, 0);
         added++;
         if (sh->owned) {
-            RCFD_LOG(RCFD_LOG_INFO, k->comp, "shard %s%s%s%s%s", sh->id,
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "shard %s%s%s%s%s%s", sh->id,
                      sh->parent ? " (child of " : "", sh->parent ? sh->parent : "",
-                     sh->adjacent ? " and " : "", sh->adjacent ? sh->adjacent : "");
+                     sh->adjacent ? " and " : "", sh->adjacent ? sh->adjacent : "",
+                     sh->parent ? ")" : "");
         }
     }
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "NextToken");
