@@ -9,7 +9,10 @@ packages=(
     librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcmocka-dev libcurl4-openssl-dev
     kcat python3 procps systemd
     clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
+    nodejs                     # kinesalite, the Kinesis peer of the tests (from npm)
 )
+# Debian's npm; a nodejs that brings its own npm (NodeSource's) conflicts with it.
+command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

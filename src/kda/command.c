@@ -30,7 +30,8 @@ static void usage(FILE *out)
             "                       in the input schema, not in the SQL)\n"
             "  --format json|csv    the input's records (csv needs --columns; default json)\n"
             "  --kafka-bootstrap B  bootstrap.servers for kafka: specs (default ${KAFKA_BOOTSTRAP})\n"
-            "  --region R           AWS region for kinesis: specs (default ${AWS_REGION})\n");
+            "  --region R           AWS region for kinesis: specs (default: $AWS_REGION when rcfd\n"
+            "                       runs)\n");
 }
 
 static int read_file(const char *path, rcfd_buf_t *b)

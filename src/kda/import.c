@@ -1106,10 +1106,6 @@ static int parse_spec(ctx_t *c, const char *opt, const char *s, spec_t *out)
     for (int k = 0; kinds[k] != NULL; k++) {
         size_t n = strlen(kinds[k]);
         if (strncmp(s, kinds[k], n) == 0 && s[n] != '\0') {
-            if (k == 2) {
-                return rcfd_errf(RCFD_EINVAL, c->errstr, c->es,
-                                 "%s \"%s\": Kinesis endpoints are not available yet", opt, s);
-            }
             out->type = k;
             out->arg = s + n;
             return 0;
@@ -1162,7 +1158,13 @@ static cJSON *endpoint(ctx_t *c, const char *name, const spec_t *sp, const char 
         }
     } else {
         cJSON_AddStringToObject(o, "stream", arg);
-        cJSON_AddStringToObject(o, "region", c->o->region ? c->o->region : "${AWS_REGION}");
+        if (c->o->region != NULL) {
+            cJSON_AddStringToObject(o, "region", c->o->region);
+        }
+        if (!output) {
+            /* KDA's default starting position is NOW */
+            cJSON_AddStringToObject(o, "starting_position", "LATEST");
+        }
     }
     return o;
 }

@@ -33,7 +33,7 @@ typedef struct kda_import_opts {
     const char *columns;
     int csv;                     /* the input is CSV (needs columns) instead of JSON */
     const char *kafka_bootstrap; /* NULL: "${KAFKA_BOOTSTRAP}" */
-    const char *region;          /* kinesis: NULL: "${AWS_REGION}" */
+    const char *region;          /* kinesis: NULL: the daemon's $AWS_REGION */
 } kda_import_opts_t;
 
 /* Imports sql[0..len). On success appends the config (JSON) to `config` and the report (text,
