@@ -32,3 +32,4 @@ set_tests_properties(kda_kinesis PROPERTIES TIMEOUT ${kinesis_timeout} LABELS in
   SKIP_RETURN_CODE 77
   ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER};KINESALITE_DIR=${PROJECT_BINARY_DIR}/kinesalite")
 rcfd_kda_it(kinesis_put)
+rcfd_kda_it(guide)
