@@ -27,7 +27,7 @@ typedef struct rcfd_aws {
     char *userpwd;  /* ACCESS_KEY:SECRET for CURLOPT_USERPWD (what SigV4 signs with) */
     char *token;    /* "X-Amz-Security-Token: ..." or NULL */
     char sigv4[160];
-    char creds_from[320]; /* "environment" or the file and profile, for logs */
+    char creds_from[1400]; /* "the environment" or the file and profile, for logs */
 } rcfd_aws_t;
 
 int rcfd_aws_init(rcfd_aws_t *a, const char *service, const char *region, const char *endpoint,
