@@ -100,7 +100,7 @@ static int load_input(const char *path)
 }
 
 /* The record for bc: with recent_mean, the value then the mean of the key's earlier values (as
- * src/stream/model_rcf.c builds it), updated here. */
+ * src/models/rcf.c builds it), updated here. */
 static void point(const bench_case_t *bc, uint64_t i, uint64_t *rng, double *mean, double *out)
 {
     if (bc->recent_mean == 0) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "daemon/train_stats.h"
+#include "train/stats.h"
 
 static double now_ms(void)
 {

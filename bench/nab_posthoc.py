@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """NAB scores of score post-processing variants, from the per-record CSV of
 `rcfd backtest --corpus NAB_DIR --scores S.csv` (the forest runs once; each variant here takes
-seconds). It re-implements the NAB scoring of src/daemon/nab.c (probation, scaled sigmoid, one
+seconds). It re-implements the NAB scoring of src/backtest/nab.c (probation, scaled sigmoid, one
 threshold per profile for the corpus, null and perfect detectors) and the anomaly_novelty of
-src/stream/likelihood.h with its constants as options, so the experiments in bench/RESULTS.md
+src/score/likelihood.h with its constants as options, so the experiments in bench/RESULTS.md
 (NAB) can be rerun and extended. With the defaults it reproduces rcfd's own novelty column.
 
-    build/src/daemon/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
+    build/bin/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
     bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
     bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05     # the third round's default (with a

@@ -6,7 +6,7 @@
 set -euo pipefail
 NAB=${1:?usage: bench/nab_quality.sh NAB_DIR [path/to/rcfd]}
 HERE=$(cd "$(dirname "$0")" && pwd)
-RCFD=${2:-$HERE/../build-bt/src/daemon/rcfd}
+RCFD=${2:-$HERE/../build-bt/bin/rcfd}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/rcfd-nab.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 start=$(date +%s.%N)
@@ -45,7 +45,7 @@ The rounds above changed what is done with the forest's score; this one changes 
 is given. A forest on one value per record isolates a value that is rare *in the key's sample* (256
 points of the last ~100,000 records): it cannot see that spikes became denser, that a value is back at
 a level the key left an hour ago, or that a jump happened inside a slowly moving series. The new rcf
-parameter `recent_mean` R (src/stream/model_rcf.c; 0 = KDA's forest, the default until the fourth round) gives the forest, after
+parameter `recent_mean` R (src/models/rcf.c; 0 = KDA's forest, the default until the fourth round) gives the forest, after
 each field's value, the mean of the key's earlier values of that field weighted by (1 - 1/R)^age, so
 a 1-field key gets a 2-D point (value, recent level). Same corpus, same anomaly_novelty, `-p
 recent_mean=20` (13.3 s, then):
@@ -241,10 +241,10 @@ tolerance 5%%): 68.9, 66.4 / 67.8 / 66.9; before the third: 66.0, 63.8 / 64.8 / 
 second: 56.0, 55.7 / 55.3 / 55.3. With KDA's forest exactly (`-p recent_mean=0`, the new novelty):
 70.1, 68.5 / 70.0 / 68.7 (table in the fourth round).
 
-What the default alerts on (src/stream/likelihood.h, per key, in the daemon's output and here alike):
+What the default alerts on (src/score/likelihood.h, per key, in the daemon's output and here alike):
 
     point   = (the record's values, the key's recent mean of each: mean += (value - mean) / 25)
-              is what the forest scores (rcf recent_mean 25, src/stream/model_rcf.c)
+              is what the forest scores (rcf recent_mean 25, src/models/rcf.c)
     rise    = score x max(0, score - 0.9 x max(the key's previous 200 scores))
     novelty = rise / (1 + the key's third-largest earlier rise, decayed by e^(-age / time_decay))
     novelty = 0 when the score's rise repeats two earlier rises of at least 0.9 x its score at

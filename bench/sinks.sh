@@ -14,7 +14,7 @@ set -euo pipefail
 B=${1:?build dir}
 N=${2:-50000}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-RCFD=$(realpath "$B/src/daemon/rcfd")
+RCFD=$(realpath "$B/bin/rcfd")
 MOCK=$(realpath "$B/tests/rcfd_mock_cluster")
 W=$(mktemp -d /tmp/rcfd-bench-sinks.XXXXXX)
 PIDS=()

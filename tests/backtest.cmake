@@ -10,7 +10,7 @@ endforeach()
 # OpenBLAS versus plain loops for rcfd train --suggest (rcfd_train).
 rcfd_add_test(test_train_stats SOURCES unit/test_train_stats.c LABELS unit LIBS rcfd_backtest)
 
-# Score post-processing the backtest and the daemon's rcf output share (stream/likelihood.h).
+# Score post-processing the backtest and the daemon's rcf output share (score/likelihood.h).
 rcfd_add_test(test_likelihood SOURCES unit/test_likelihood.c LABELS unit LIBS rcfd_stream)
 
 foreach(it backtest train_hotspots)

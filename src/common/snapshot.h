@@ -22,7 +22,7 @@
 #define RCFD_SNAP_KIND_RCF 1u
 #define RCFD_SNAP_KIND_HOTSPOTS 2u
 #define RCFD_SNAP_KIND_CHECKPOINT 3u
-/* Sections an rcf model's snapshot may carry after its forest's (stream/model_rcf.c). */
+/* Sections an rcf model's snapshot may carry after its forest's (models/rcf.c). */
 #define RCFD_SNAP_KIND_RECENT_MEANS 4u
 #define RCFD_SNAP_KIND_NOVELTY 5u
 

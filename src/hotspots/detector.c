@@ -229,17 +229,6 @@ const hs_params_t *hs_params(const hs_detector_t *d)
     return &d->params;
 }
 
-double hs_density(const hs_detector_t *d, uint32_t count, const double *min, const double *max)
-{
-    double size = 1.0;
-    for (uint32_t k = 0; k < d->dim; k++) {
-        double width = max[k] - min[k];
-        size *= width > d->min_width[k] ? width : d->min_width[k];
-    }
-    double density = (double)count / size;
-    return density <= DBL_MAX ? density : DBL_MAX;
-}
-
 /* Negative when a is reported before b. Covers every field, so the order is total. */
 static int spot_cmp(const hs_hotspot_t *a, const hs_hotspot_t *b, uint32_t dim)
 {

@@ -5,6 +5,7 @@
  * the rounding of the distance test and of y +- m, which makes the lookup exact for points exactly
  * at the radius or on cell borders. Ranges wider than MAX_SPAN cells (values ~1e12 radii from 0,
  * where a radius is below the values' resolution) fall back to scanning the window. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -191,4 +192,17 @@ uint32_t hs_grid_query(hs_detector_t *d, const double *y, uint32_t skip, uint32_
         cur[i]++;
     }
     return n;
+}
+
+/* Shared by the brute-force and incremental reports (brute.c, incremental.c), so both sit above
+ * this file and below detector.c. */
+double hs_density(const hs_detector_t *d, uint32_t count, const double *min, const double *max)
+{
+    double size = 1.0;
+    for (uint32_t k = 0; k < d->dim; k++) {
+        double width = max[k] - min[k];
+        size *= width > d->min_width[k] ? width : d->min_width[k];
+    }
+    double density = (double)count / size;
+    return density <= DBL_MAX ? density : DBL_MAX;
 }

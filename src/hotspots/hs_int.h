@@ -152,8 +152,10 @@ void hs_brute_adjacency(const hs_detector_t *d, uint64_t *adj, size_t stride);
  * the radius. Allocates scratch; RCFD_ENOMEM if that fails. */
 int hs_blas_adjacency(const hs_detector_t *d, uint64_t *adj, size_t stride);
 
-/* detector.c */
+/* grid.c: count / box volume, each side at least its minimum width (brute.c and incremental.c). */
 double hs_density(const hs_detector_t *d, uint32_t count, const double *min, const double *max);
+
+/* detector.c */
 /* Totals, only_containing_new filter and sort of a freshly filled report. */
 void hs_report_finish(hs_detector_t *d, hs_report_t *rep);
 /* 1 if both lists report the same thing. `strict` also compares contains_new. */

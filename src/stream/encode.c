@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "rcfd/status.h"
-#include "stream/schema.h"
+#include "config/schema.h"
 
 static const char *const reserved_rcfd[] = {"anomaly_score", "explanation", "hotspots", "_rcfd",
                                             NULL};

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stream/buf.h"
-#include "stream/model.h"
+#include "common/buf.h"
+#include "models/model.h"
 #include "stream/record.h"
 
 typedef struct rcfd_origin {

@@ -5,9 +5,9 @@
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "stream/keytab.h"
-#include "stream/log.h"
-#include "stream/warm.h"
+#include "common/keytab.h"
+#include "common/log.h"
+#include "state/warm.h"
 
 #define MAX_KEY_BYTES 1024
 #define SHARD_BYTES sizeof(uint32_t)

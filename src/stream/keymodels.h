@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stream/checkpoint.h"
-#include "stream/schema.h"
+#include "state/checkpoint.h"
+#include "config/schema.h"
 
 struct rcfd_warm;
 typedef struct rcfd_keymodels rcfd_keymodels_t;

@@ -11,7 +11,7 @@
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "stream/schema.h"
+#include "config/schema.h"
 
 int rcfd_field_compile(rcfd_field_t *f, const char *spec)
 {

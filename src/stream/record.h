@@ -11,8 +11,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "stream/buf.h"
-#include "stream/config.h"
+#include "common/buf.h"
+#include "common/conf.h"
 
 /* A compiled field reference. JSON: dot-separated path segments (a segment indexes an array when
  * the value there is one; "\." escapes a dot). CSV: a column index. */

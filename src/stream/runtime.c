@@ -9,12 +9,12 @@
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "stream/admin_http.h"
-#include "stream/log.h"
-#include "stream/metrics.h"
-#include "stream/notify.h"
+#include "admin/http.h"
+#include "common/log.h"
+#include "admin/metrics.h"
+#include "admin/notify.h"
 #include "stream/runtime_int.h"
-#include "stream/warm.h"
+#include "state/warm.h"
 
 #define COMP "runtime"
 #define MAX_KEY_BYTES 1024

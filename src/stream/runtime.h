@@ -16,8 +16,8 @@
 
 #include <stddef.h>
 
-#include "stream/model.h"
-#include "stream/schema.h"
+#include "models/model.h"
+#include "config/schema.h"
 
 /* Process exit codes (sysexits.h values). */
 enum {

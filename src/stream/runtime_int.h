@@ -6,8 +6,8 @@
 
 #include "stream/encode.h"
 #include "stream/keymodels.h"
-#include "stream/keytab.h"
-#include "stream/output.h"
+#include "common/keytab.h"
+#include "sinks/output.h"
 #include "stream/record.h"
 #include "stream/runtime.h"
 #include "stream/state.h"

@@ -8,9 +8,9 @@
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "stream/keymodels.h"
-#include "stream/log.h"
+#include "common/log.h"
 #include "stream/runtime_int.h"
-#include "stream/store.h"
+#include "state/store.h"
 
 #define COMP "state"
 #define RETRY_MS 1000

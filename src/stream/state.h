@@ -24,7 +24,7 @@
 
 #include <uv.h>
 
-#include "stream/metrics.h"
+#include "admin/metrics.h"
 
 typedef struct rcfd_runtime rcfd_runtime_t;
 typedef struct rcfd_state rcfd_state_t;

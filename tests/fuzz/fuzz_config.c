@@ -11,8 +11,8 @@
 
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "stream/redact.h"
-#include "stream/schema.h"
+#include "config/redact.h"
+#include "config/schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz_snapshot.h"
-#include "stream/likelihood.h"
+#include "score/likelihood.h"
 
 #define MAX_FIELDS 8
 

@@ -15,7 +15,7 @@
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "stream/record.h"
-#include "stream/schema.h"
+#include "config/schema.h"
 
 /* Field selection: plain names, a nested path, an array index, an escaped dot; then key, time. */
 static const char *const json_specs[] = {"cpu", "mem", "sensor.temp", "readings.1", "a\\.b"};

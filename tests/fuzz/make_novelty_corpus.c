@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "common/snapshot.h"
-#include "stream/likelihood.h"
+#include "score/likelihood.h"
 
 int main(int argc, char **argv)
 {

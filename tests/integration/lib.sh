@@ -3,7 +3,7 @@
 set -euo pipefail
 : "${RCFD:?}" "${MOCK_CLUSTER:?}" "${SRC_DIR:?}"
 TIME_MULT=${TIME_MULT:-1}
-# rcfd_score_check's forests: the rcf model's default recent_mean (src/stream/model_rcf.c); a test
+# rcfd_score_check's forests: the rcf model's default recent_mean (src/models/rcf.c); a test
 # whose config sets another passes it (RECENT_MEAN=0 for KDA's forest).
 export RECENT_MEAN=25
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcfd-it.XXXXXX")

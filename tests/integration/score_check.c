@@ -1,6 +1,6 @@
 /* Recomputes every score of an rcfd-style output file offline with the forest library: one forest
  * per key (seeded as the daemon seeds it), fed the same per-key sequence, and the key's
- * anomaly_novelty (stream/likelihood.h) over those scores and values. Exit 0 when every
+ * anomaly_novelty (score/likelihood.h) over those scores and values. Exit 0 when every
  * anomaly_score, and every anomaly_novelty the file has, is bit-identical, 1 otherwise.
  *
  *   rcfd_score_check FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]
@@ -10,7 +10,7 @@
  * The environment's RECENT_MEAN (default 0) is the rcf model's recent_mean R: with R > 0 the
  * forest's point is each field's value and then the mean of the key's earlier values of that field,
  * weighted by (1 - 1/R)^age (the first record's own values stand in for it), as
- * src/stream/model_rcf.c computes it; 0 is KDA's forest, the values alone. */
+ * src/models/rcf.c computes it; 0 is KDA's forest, the values alone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "rcfd/rcf.h"
-#include "stream/keytab.h"
-#include "stream/likelihood.h"
+#include "common/keytab.h"
+#include "score/likelihood.h"
 
 typedef struct key_model {
     rcf_forest_t *f;

@@ -1,5 +1,5 @@
 /* What the rcf model type's snapshot must be, built from independent parts: the forest's own
- * snapshot, then its anomaly_novelty's section (stream/model_rcf.c). For the tests that check a
+ * snapshot, then its anomaly_novelty's section (models/rcf.c). For the tests that check a
  * model or `rcfd train` against a forest and a novelty fed the same records by hand. */
 #ifndef RCFD_TEST_MODEL_SNAPSHOT_H
 #define RCFD_TEST_MODEL_SNAPSHOT_H
@@ -8,7 +8,7 @@
 
 #include "common/snapshot.h"
 #include "rcfd/rcf.h"
-#include "stream/likelihood.h"
+#include "score/likelihood.h"
 
 /* malloc'ed; *len its length; NULL if the forest cannot be saved or memory runs out. */
 static inline unsigned char *model_snapshot(const rcf_forest_t *f, const rcfd_novelty_t *nv,

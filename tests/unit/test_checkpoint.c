@@ -15,7 +15,7 @@
 #include "rcfd/alloc.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
-#include "stream/checkpoint.h"
+#include "state/checkpoint.h"
 
 static char dir[] = "/tmp/rcfd-ckpt-XXXXXX";
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "rcfd/status.h"
-#include "stream/schema.h"
+#include "config/schema.h"
 
 #define OK_SOURCES "\"sources\":[{\"name\":\"in\",\"type\":\"file\",\"path\":\"x.jsonl\"}]"
 #define OK_OUTPUTS "\"outputs\":[{\"name\":\"out\",\"type\":\"file\",\"path\":\"o.jsonl\"}]"

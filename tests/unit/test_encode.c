@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "rcfd/rcf.h"
-#include "stream/model_rcf.h"
+#include "models/rcf.h"
 #include "stream/encode.h"
-#include "stream/schema.h"
+#include "config/schema.h"
 
 /* A fixed RCF result, laid out as the rcf model type's result (rcfd_rcf_result_t). */
 static rcf_column_explanation_t colexpl[2] = {

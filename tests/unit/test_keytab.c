@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "stream/keytab.h"
+#include "common/keytab.h"
 
 static int freed;
 

@@ -1,4 +1,4 @@
-/* Score post-processing (stream/likelihood.h): anomaly_novelty against hand-computed values (the
+/* Score post-processing (score/likelihood.h): anomaly_novelty against hand-computed values (the
  * window, fraction, rank scale and its decay), its state saved and read back (continues bit for
  * bit, re-saves to the same bytes, every truncation and a structural corruption refused), and the
  * anomaly likelihood's learning period, quiet level and spike. */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "rcfd/status.h"
-#include "stream/likelihood.h"
+#include "score/likelihood.h"
 
 static void test_novelty(void **state)
 {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/metrics.h"
+#include "backtest/metrics.h"
 
 static void test_counts(void **state)
 {

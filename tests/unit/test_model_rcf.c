@@ -16,12 +16,12 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "daemon/trainer.h"
+#include "train/trainer.h"
 #include "model_snapshot.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
-#include "stream/model.h"
-#include "stream/model_rcf.h"
+#include "models/model.h"
+#include "models/rcf.h"
 
 #define N 600
 #define SEED 77u

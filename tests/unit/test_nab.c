@@ -29,7 +29,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/nab.h"
+#include "backtest/nab.h"
 
 #define EPS 1e-7
 

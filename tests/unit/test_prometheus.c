@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "stream/admin_http.h"
-#include "stream/metrics.h"
+#include "admin/http.h"
+#include "admin/metrics.h"
 
 static void test_render_exact(void **state)
 {

@@ -10,7 +10,7 @@
 
 #include "rcfd/status.h"
 #include "stream/record.h"
-#include "stream/schema.h"
+#include "config/schema.h"
 
 static char reason[256];
 

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "rcfd/status.h"
-#include "stream/redact.h"
-#include "stream/schema.h"
+#include "config/redact.h"
+#include "config/schema.h"
 
 static int parse(const char *outputs, rcfd_config_t **cfg, char *err, size_t es)
 {

@@ -1,4 +1,4 @@
-/* The output host (src/stream/output.c) driven by a fake sink: batches bounded by
+/* The output host (src/sinks/output.c) driven by a fake sink: batches bounded by
  * batch_max_records, per-record settling, RETRY backoff with jitter inside [backoff/2, backoff]
  * and capped, a Retry-After floor under the same cap, DROP to the dead-letter output with the
  * reason, a fatal sink, the filters, byte accounting, and the libuv shutdown idiom (every
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "rcfd/alloc.h"
-#include "stream/output.h"
+#include "sinks/output.h"
 
 typedef struct fake {
     int sends;

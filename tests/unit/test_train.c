@@ -16,12 +16,12 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "daemon/train.h"
-#include "daemon/trainer.h"
+#include "train/command.h"
+#include "train/trainer.h"
 #include "rcfd/alloc.h"
 #include "rcfd/rcf.h"
-#include "stream/keytab.h"
-#include "stream/model.h"
+#include "common/keytab.h"
+#include "models/model.h"
 #include "model_snapshot.h"
 
 #define N 700

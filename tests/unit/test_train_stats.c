@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/train_stats.h"
+#include "train/stats.h"
 
 static double rnd(uint64_t *s)
 {

@@ -1,0 +1,265 @@
+#include "admin/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+
+#define MAX_REQUEST 8192
+
+typedef struct conn {
+    uv_tcp_t tcp;
+    uv_write_t write;
+    struct rcfd_admin *admin;
+    struct conn *prev, *next;
+    char req[MAX_REQUEST];
+    size_t req_len;
+    rcfd_buf_t resp;
+    int responded;
+} conn_t;
+
+struct rcfd_admin {
+    uv_tcp_t listener;
+    rcfd_metrics_t *metrics;
+    rcfd_admin_health_cb health;
+    void *health_arg;
+    conn_t *conns;
+    int closing;
+    int open_handles; /* freed when this reaches 0 after close */
+};
+
+static void maybe_free(rcfd_admin_t *a)
+{
+    if (a->closing && a->open_handles == 0) {
+        rcfd_free(a);
+    }
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    conn_t *c = h->data;
+    rcfd_admin_t *a = c->admin;
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        a->conns = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    rcfd_buf_free(&c->resp);
+    rcfd_free(c);
+    a->open_handles--;
+    maybe_free(a);
+}
+
+static void close_conn(conn_t *c)
+{
+    if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    }
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+    (void)status;
+    close_conn(w->data);
+}
+
+static void respond(conn_t *c, int status, const char *type, const char *body, size_t body_len)
+{
+    static const struct {
+        int code;
+        const char *text;
+    } reasons[] = {{200, "OK"}, {400, "Bad Request"}, {404, "Not Found"},
+                   {405, "Method Not Allowed"}, {500, "Internal Server Error"},
+                   {503, "Service Unavailable"}};
+    const char *reason = "Error";
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        if (reasons[i].code == status) {
+            reason = reasons[i].text;
+        }
+    }
+    c->responded = 1;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    rcfd_buf_reset(&c->resp);
+    if (rcfd_buf_printf(&c->resp,
+                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                        "Connection: close\r\n\r\n",
+                        status, reason, type, body_len) != 0 ||
+        rcfd_buf_append(&c->resp, body, body_len) != 0) {
+        close_conn(c);
+        return;
+    }
+    uv_buf_t b = uv_buf_init(c->resp.p, (unsigned)c->resp.len);
+    c->write.data = c;
+    if (uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        close_conn(c);
+    }
+}
+
+static void handle_request(conn_t *c)
+{
+    rcfd_admin_t *a = c->admin;
+    char method[8], path[256];
+    if (sscanf(c->req, "%7s %255s HTTP/1.%*c", method, path) != 2) {
+        respond(c, 400, "text/plain", "bad request\n", 12);
+        return;
+    }
+    char *query = strchr(path, '?');
+    if (query != NULL) {
+        *query = '\0';
+    }
+    int is_get = strcmp(method, "GET") == 0;
+    if (!is_get && strcmp(method, "HEAD") != 0) {
+        respond(c, 405, "text/plain", "only GET\n", 9);
+        return;
+    }
+    rcfd_buf_t body = {0};
+    if (strcmp(path, "/metrics") == 0) {
+        if (rcfd_metrics_render(a->metrics, &body) != 0) {
+            respond(c, 500, "text/plain", "out of memory\n", 14);
+        } else {
+            respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body.p,
+                    is_get ? body.len : 0);
+        }
+    } else if (strcmp(path, "/health") == 0) {
+        int status = a->health != NULL ? a->health(a->health_arg, &body) : 200;
+        if (body.len == 0) {
+            rcfd_buf_puts(&body, status == 200 ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}");
+        }
+        respond(c, status, "application/json", body.p, is_get ? body.len : 0);
+    } else {
+        respond(c, 404, "text/plain", "not found: try /metrics or /health\n", 35);
+    }
+    rcfd_buf_free(&body);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    conn_t *c = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(c->req + c->req_len, (unsigned)(MAX_REQUEST - 1 - c->req_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    conn_t *c = s->data;
+    (void)buf;
+    if (n < 0) {
+        close_conn(c);
+        return;
+    }
+    c->req_len += (size_t)n;
+    c->req[c->req_len] = '\0';
+    if (strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL) {
+        handle_request(c);
+    } else if (c->req_len >= MAX_REQUEST - 1) {
+        respond(c, 400, "text/plain", "request too large\n", 18);
+    }
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    rcfd_admin_t *a = server->data;
+    if (status != 0 || a->closing) {
+        return;
+    }
+    conn_t *c = rcfd_calloc(1, sizeof *c);
+    if (c == NULL) {
+        return; /* the client's connect stays queued; it will time out */
+    }
+    c->admin = a;
+    uv_tcp_init(server->loop, &c->tcp);
+    c->tcp.data = c;
+    a->open_handles++;
+    c->next = a->conns;
+    if (a->conns != NULL) {
+        a->conns->prev = c;
+    }
+    a->conns = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+        close_conn(c);
+    }
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    rcfd_admin_t *a = h->data;
+    a->open_handles--;
+    maybe_free(a);
+}
+
+int rcfd_admin_start(uv_loop_t *loop, const char *listen, rcfd_metrics_t *metrics,
+                     rcfd_admin_health_cb health, void *health_arg, rcfd_admin_t **out,
+                     char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port = colon != NULL ? strtol(colon + 1, &end, 10) : -1;
+    if (colon == NULL || colon == listen || (size_t)(colon - listen) >= sizeof host ||
+        *end != '\0' || port < 0 || port > 65535) {
+        return rcfd_errf(RCFD_EINVAL, errstr, errstr_size,
+                         "listen address \"%s\" is not HOST:PORT (port 0..65535)", listen);
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&addr) != 0) {
+        return rcfd_errf(RCFD_EINVAL, errstr, errstr_size,
+                         "listen address \"%s\": \"%s\" is not an IPv4 or IPv6 address", listen,
+                         host);
+    }
+    rcfd_admin_t *a = rcfd_calloc(1, sizeof *a);
+    if (a == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, errstr_size, "out of memory");
+    }
+    a->metrics = metrics;
+    a->health = health;
+    a->health_arg = health_arg;
+    uv_tcp_init(loop, &a->listener);
+    a->listener.data = a;
+    a->open_handles = 1;
+    int rc = uv_tcp_bind(&a->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) {
+        rc = uv_listen((uv_stream_t *)&a->listener, 64, on_connection);
+    }
+    if (rc != 0) {
+        a->closing = 1;
+        uv_close((uv_handle_t *)&a->listener, on_listener_closed);
+        return rcfd_errf(rc, errstr, errstr_size, "cannot listen on %s: %s", listen,
+                         uv_strerror(rc));
+    }
+    *out = a;
+    return 0;
+}
+
+int rcfd_admin_port(const rcfd_admin_t *a)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    if (uv_tcp_getsockname(&a->listener, (struct sockaddr *)&addr, &len) != 0) {
+        return -1;
+    }
+    return addr.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&addr)->sin6_port)
+                                      : ntohs(((struct sockaddr_in *)&addr)->sin_port);
+}
+
+void rcfd_admin_close(rcfd_admin_t *a)
+{
+    if (a == NULL || a->closing) {
+        return;
+    }
+    a->closing = 1;
+    for (conn_t *c = a->conns; c != NULL; c = c->next) {
+        close_conn(c);
+    }
+    uv_close((uv_handle_t *)&a->listener, on_listener_closed);
+}

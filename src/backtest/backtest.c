@@ -1,0 +1,374 @@
+#include "backtest/backtest.h"
+#include "score/likelihood.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "train/input.h"
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+#include "stream/runtime.h"
+#include "config/schema.h"
+#include "train/trainer.h"
+
+/* ---- scoring through the runtime ---- */
+
+typedef struct collect {
+    const rcfd_trainer_t *trainer;
+    rcfd_bt_file_t *f;
+    size_t cap;
+    int oom;
+} collect_t;
+
+static int grow(collect_t *c)
+{
+    if (c->f->n < c->cap) {
+        return 0;
+    }
+    size_t cap = c->cap ? 2 * c->cap : 4096;
+    double **arrs[5] = {&c->f->value, &c->f->score, &c->f->grade, &c->f->threshold,
+                        &c->f->novelty};
+    for (int i = 0; i < 5; i++) {
+        double *p = rcfd_realloc(*arrs[i], cap * sizeof *p);
+        if (p == NULL) {
+            return RCFD_ENOMEM;
+        }
+        *arrs[i] = p;
+    }
+    c->cap = cap;
+    return 0;
+}
+
+static void push(collect_t *c, double value, double score, double grade, double threshold,
+                 double novelty)
+{
+    if (c->oom || grow(c) != 0) {
+        c->oom = 1;
+        return;
+    }
+    size_t i = c->f->n++;
+    c->f->value[i] = value;
+    c->f->score[i] = score;
+    c->f->grade[i] = grade;
+    c->f->threshold[i] = threshold;
+    c->f->novelty[i] = novelty;
+}
+
+static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, size_t key_len,
+                      const double *values, const rcfd_model_type_t *const *types,
+                      const void *const *results, size_t n_models)
+{
+    (void)p;
+    (void)key;
+    (void)key_len;
+    (void)types;
+    collect_t *c = ud;
+    double s = NAN, g = NAN, t = NAN, nv = NAN;
+    if (n_models > 0) {
+        c->trainer->figures(results[0], &s, &g, &t, &nv);
+    }
+    push(c, values[0], s, g, t, nv);
+}
+
+static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
+{
+    (void)p;
+    (void)reason;
+    push(ud, NAN, NAN, NAN, NAN, NAN);
+}
+
+/* The daemon config a backtest runs: the file as a file source, one pipeline, output discarded. */
+static cJSON *bt_config(const rcfd_bt_opts_t *o, const char *path, int format)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *log = cJSON_AddObjectToObject(root, "log");
+    cJSON_AddStringToObject(log, "level", "warn");
+    cJSON *src = cJSON_CreateObject();
+    cJSON_AddStringToObject(src, "name", "in");
+    cJSON_AddStringToObject(src, "type", "file");
+    cJSON_AddStringToObject(src, "path", path);
+    cJSON_AddStringToObject(src, "format", format == RCFD_FORMAT_CSV ? "csv" : "json");
+    char d[2] = {o->delim, '\0'};
+    cJSON_AddStringToObject(src, "csv_delimiter", d);
+    cJSON_AddItemToObject(root, "sources", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItem(root, "sources"), src);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "name", "discard");
+    cJSON_AddStringToObject(out, "type", "file");
+    cJSON_AddStringToObject(out, "path", "/dev/null");
+    cJSON_AddItemToObject(root, "outputs", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItem(root, "outputs"), out);
+    cJSON *pl = cJSON_CreateObject();
+    cJSON_AddStringToObject(pl, "name", "backtest");
+    cJSON_AddStringToObject(pl, "source", "in");
+    cJSON *fields = cJSON_AddArrayToObject(pl, "fields");
+    for (size_t i = 0; i < o->fields.n; i++) {
+        cJSON_AddItemToArray(fields, cJSON_CreateString(o->fields.v[i]));
+    }
+    if (o->key != NULL && o->key[0] != '\0') {
+        cJSON_AddStringToObject(pl, "key", o->key);
+    }
+    cJSON *m = cJSON_Duplicate(o->params, 1);
+    cJSON_AddStringToObject(m, "type", o->model);
+    cJSON *models = cJSON_AddArrayToObject(pl, "models");
+    cJSON_AddItemToArray(models, m);
+    cJSON *outs = cJSON_AddArrayToObject(pl, "outputs");
+    cJSON_AddItemToArray(outs, cJSON_CreateString("discard"));
+    cJSON_AddItemToObject(root, "pipelines", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItem(root, "pipelines"), pl);
+    return root;
+}
+
+typedef struct side {
+    rcfd_bt_file_t *f;
+    size_t n;
+} side_t;
+
+static int on_row(void *ud, const rcfd_input_row_t *row)
+{
+    side_t *s = ud;
+    if (row->index >= s->f->n) {
+        return RCFD_ERANGE;
+    }
+    s->f->label[row->index] = (unsigned char)row->label;
+    s->f->ts[row->index] = row->has_ts ? row->ts_us : (int64_t)row->index;
+    s->f->has_ts &= row->has_ts;
+    s->n++;
+    return 0;
+}
+
+void rcfd_bt_file_free(rcfd_bt_file_t *f)
+{
+    rcfd_free(f->name);
+    rcfd_free(f->ts);
+    rcfd_free(f->value);
+    rcfd_free(f->score);
+    rcfd_free(f->grade);
+    rcfd_free(f->threshold);
+    rcfd_free(f->novelty);
+    rcfd_free(f->label);
+    rcfd_free(f->windows);
+    memset(f, 0, sizeof *f);
+}
+
+int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name,
+                     const int64_t *limits, size_t n_win, rcfd_bt_file_t *f, char *errstr,
+                     size_t es)
+{
+    memset(f, 0, sizeof *f);
+    const rcfd_trainer_t *tr = rcfd_trainer_find(o->model);
+    if (tr == NULL || tr->figures == NULL) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "model \"%s\" has no per-record score to backtest", o->model);
+    }
+    int format = o->format >= 0 ? o->format : rcfd_input_guess_format(path);
+    cJSON *doc = bt_config(o, path, format);
+    char *text = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (text == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    rcfd_config_t *cfg;
+    int rc = rcfd_config_parse(text, strlen(text), &cfg, errstr, es);
+    rcfd_free(text);
+    if (rc != 0) {
+        return rc;
+    }
+    collect_t c = {.trainer = tr, .f = f};
+    rcfd_runtime_hooks_t hooks = {.ud = &c, .on_scored = on_scored, .on_dead = on_dead};
+    rcfd_runtime_t *rt;
+    int code;
+    rc = rcfd_runtime_new(cfg, NULL, &hooks, &rt, &code, errstr, es);
+    if (rc != 0) {
+        rcfd_config_free(cfg);
+        return rc;
+    }
+    code = rcfd_runtime_run(rt);
+    rcfd_runtime_destroy(rt);
+    f->name = rcfd_strdup(name != NULL ? name : path);
+    if (c.oom || f->name == NULL) {
+        rcfd_bt_file_free(f);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    if (code != RCFD_EXIT_OK) {
+        rcfd_bt_file_free(f);
+        return rcfd_errf(RCFD_EIO, errstr, es, "%s: the pipeline stopped with exit code %d", path,
+                         code);
+    }
+    /* Timestamps and labels, read beside the pipeline with the same decoding. */
+    f->ts = rcfd_calloc(f->n ? f->n : 1, sizeof *f->ts);
+    f->label = rcfd_calloc(f->n ? f->n : 1, 1);
+    if (f->ts == NULL || f->label == NULL) {
+        rcfd_bt_file_free(f);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    f->has_ts = 1;
+    rcfd_input_spec_t spec = {.path = path,
+                              .format = format,
+                              .delim = o->delim,
+                              .timestamp = o->timestamp,
+                              .label = limits == NULL ? o->label : NULL};
+    side_t side = {.f = f};
+    rc = rcfd_input_read(&spec, on_row, &side, errstr, es);
+    if (rc == 0 && side.n != f->n) {
+        rc = rcfd_errf(RCFD_EMALFORMED, errstr, es,
+                       "%s: the pipeline saw %zu records, the label reader %zu", path, f->n,
+                       side.n);
+    } else if (rc == RCFD_ERANGE) {
+        rcfd_errf(rc, errstr, es, "%s: the label reader saw more records than the pipeline",
+                  path);
+    }
+    if (rc == 0 && limits != NULL) {
+        /* A timestamp going backwards (NAB's machine_temperature file has one) is tolerated:
+         * windows are found by a forward scan, as NAB matches them row by row. */
+        if (!f->has_ts) {
+            rc = rcfd_errf(RCFD_EMALFORMED, errstr, es,
+                           "%s: windows need a timestamp in field \"%s\" on every record", path,
+                           o->timestamp ? o->timestamp : "");
+        }
+        f->n_windows = n_win;
+        f->windows = rcfd_calloc(n_win ? n_win : 1, sizeof *f->windows);
+        if (rc == 0 && f->windows == NULL) {
+            rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        if (rc == 0) {
+            char werr[200];
+            rc = rcfd_nab_windows_from_times(f->ts, f->n, limits, n_win, f->windows, werr,
+                                             sizeof werr);
+            if (rc != 0) {
+                rcfd_errf(rc, errstr, es, "%s: %s", name, werr);
+            }
+        }
+        for (size_t j = 0; rc == 0 && j < n_win; j++) {
+            memset(f->label + f->windows[j].first, 1,
+                   f->windows[j].last - f->windows[j].first + 1);
+        }
+    } else if (rc == 0) {
+        /* Label runs become windows, so NAB scores a label column too. */
+        for (size_t i = 0; i < f->n; i++) {
+            if (f->label[i] && (i == 0 || !f->label[i - 1])) {
+                f->n_windows++;
+            }
+        }
+        f->windows = rcfd_calloc(f->n_windows ? f->n_windows : 1, sizeof *f->windows);
+        if (f->windows == NULL) {
+            rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        for (size_t i = 0, j = 0; rc == 0 && i < f->n; i++) {
+            if (f->label[i] && (i == 0 || !f->label[i - 1])) {
+                f->windows[j].first = i;
+            }
+            if (f->label[i] && (i + 1 == f->n || !f->label[i + 1])) {
+                f->windows[j++].last = i;
+            }
+        }
+    }
+    if (rc != 0) {
+        rcfd_bt_file_free(f);
+    }
+    return rc;
+}
+
+/* ---- summary ---- */
+
+static int flagged(const rcfd_bt_opts_t *o, double grade)
+{
+    return grade >= o->grade_cutoff; /* NAN compares false: dead letters are never flagged */
+}
+
+int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
+                      rcfd_bt_summary_t *s)
+{
+    memset(s, 0, sizeof *s);
+    size_t total = 0, nw = 0;
+    for (size_t i = 0; i < nf; i++) {
+        files[i].window_base = nw;
+        nw += files[i].n_windows;
+        total += files[i].n;
+        memset(&files[i].metrics, 0, sizeof files[i].metrics);
+        for (size_t r = 0; r < files[i].n; r++) {
+            rcfd_metrics_add(&files[i].metrics, files[i].label[r],
+                             flagged(o, files[i].grade[r]));
+        }
+        rcfd_metrics_finish(&files[i].metrics);
+        rcfd_metrics_merge(&s->metrics, &files[i].metrics);
+    }
+    rcfd_metrics_finish(&s->metrics);
+    s->labelled_windows = nw;
+    rcfd_nab_point_t *pts = rcfd_malloc((total ? total : 1) * sizeof *pts);
+    rcfd_nab_point_t *fix = rcfd_malloc((total ? total : 1) * sizeof *fix);
+    size_t *off = rcfd_malloc((nf + 1) * sizeof *off);
+    if (pts == NULL || fix == NULL || off == NULL) {
+        rcfd_free(pts);
+        rcfd_free(fix);
+        rcfd_free(off);
+        return RCFD_ENOMEM;
+    }
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nf; i++) {
+        rcfd_bt_file_t *f = &files[i];
+        off[i] = k;
+        double *ratio = NULL;
+        const double *in = f->grade;
+        if (o->nab_input == RCFD_BT_NAB_SCORE) {
+            in = f->score;
+        } else if (o->nab_input == RCFD_BT_NAB_NOVELTY) {
+            in = f->novelty; /* what the daemon's model wrote, per key */
+        } else if (o->nab_input == RCFD_BT_NAB_LIKELIHOOD) {
+            ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
+            rcfd_likelihood_t lh;
+            if (ratio == NULL || rcfd_likelihood_init(&lh, RCFD_LH_LEARN) != 0) {
+                rcfd_free(ratio);
+                rc = RCFD_ENOMEM;
+                break;
+            }
+            for (size_t r = 0; r < f->n; r++) {
+                ratio[r] = rcfd_likelihood_update(&lh, f->score[r]);
+            }
+            rcfd_likelihood_free(&lh);
+            in = ratio;
+        } else if (o->nab_input == RCFD_BT_NAB_RATIO) {
+            ratio = rcfd_malloc((f->n ? f->n : 1) * sizeof *ratio);
+            if (ratio == NULL) {
+                rc = RCFD_ENOMEM;
+                break;
+            }
+            for (size_t r = 0; r < f->n; r++) {
+                ratio[r] = f->threshold[r] > 0.0 ? f->score[r] / f->threshold[r] : 0.0;
+            }
+            in = ratio;
+        }
+        rcfd_nab_points(f->grade, f->n, f->windows, f->n_windows, f->window_base, fix + k);
+        k += rcfd_nab_points(in, f->n, f->windows, f->n_windows, f->window_base, pts + k);
+        rcfd_free(ratio);
+    }
+    off[nf] = k;
+    for (int p = 0; rc == 0 && p < RCFD_NAB_N_PROFILES; p++) {
+        const rcfd_nab_profile_t *prof = &rcfd_nab_profiles[p];
+        rc = rcfd_nab_optimize(pts, k, nw, prof, &s->nab[p]);
+        rc = rc ? rc : rcfd_nab_null(pts, k, nw, prof, &s->null_raw[p]);
+        rc = rc ? rc : rcfd_nab_score(fix, k, nw, prof, o->grade_cutoff, &s->fixed[p]);
+        if (rc != 0) {
+            break;
+        }
+        s->nab_norm[p] = rcfd_nab_normalize(s->nab[p].raw, s->null_raw[p], nw, prof);
+        s->fixed_norm[p] = rcfd_nab_normalize(s->fixed[p].raw, s->null_raw[p], nw, prof);
+        for (size_t i = 0; rc == 0 && i < nf; i++) {
+            size_t n = off[i + 1] - off[i];
+            rc = rcfd_nab_score(pts + off[i], n, nw, prof, s->nab[p].threshold, &files[i].nab[p]);
+            rc = rc ? rc
+                    : rcfd_nab_score(fix + off[i], n, nw, prof, o->grade_cutoff,
+                                     &files[i].fixed[p]);
+        }
+    }
+    rcfd_free(pts);
+    rcfd_free(fix);
+    rcfd_free(off);
+    return rc;
+}

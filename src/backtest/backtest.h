@@ -1,0 +1,71 @@
+/* rcfd backtest: replays labelled files through the daemon's pipeline code (stream/runtime.h with
+ * a file source) and scores the result: record-level precision/recall/F1/accuracy and the NAB
+ * score (nab.h) per file and for a corpus, then writes an HTML report and a JSON summary. */
+#ifndef RCFD_BACKTEST_BACKTEST_H
+#define RCFD_BACKTEST_BACKTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backtest/metrics.h"
+#include "backtest/nab.h"
+#include "common/conf.h"
+
+/* What the NAB threshold sweeps: the grade, the raw score, or score / adaptive threshold (the
+ * score relative to its stream's own level, so one corpus-wide threshold fits every file). */
+enum { RCFD_BT_NAB_GRADE = 0, RCFD_BT_NAB_SCORE = 1, RCFD_BT_NAB_RATIO = 2, RCFD_BT_NAB_LIKELIHOOD = 3,
+       RCFD_BT_NAB_NOVELTY = 4 };
+
+typedef struct rcfd_bt_opts {
+    const char *model;  /* model type, "rcf" */
+    const void *params; /* cJSON object of the model's parameters */
+    rcfd_strlist_t fields;
+    const char *key, *timestamp, *label;
+    int format; /* -1: from the file name */
+    char delim;
+    double grade_cutoff; /* a record is flagged when grade >= this */
+    int nab_input;       /* what the NAB threshold sweeps over: grade or score */
+} rcfd_bt_opts_t;
+
+typedef struct rcfd_bt_file {
+    char *name; /* as in the windows file, or the path */
+    size_t n;
+    int64_t *ts;
+    int has_ts;
+    /* NAN where the pipeline dead-lettered; novelty is the model's anomaly_novelty (NAN when the
+     * model type has none) */
+    double *value, *score, *grade, *threshold, *novelty;
+    unsigned char *label;
+    rcfd_nab_window_t *windows;
+    size_t n_windows;
+    size_t window_base; /* first corpus-wide window id */
+    rcfd_metrics_t metrics;
+    rcfd_nab_result_t nab[RCFD_NAB_N_PROFILES];   /* at the (corpus or file) best threshold */
+    rcfd_nab_result_t fixed[RCFD_NAB_N_PROFILES]; /* at grade >= grade_cutoff */
+} rcfd_bt_file_t;
+
+typedef struct rcfd_bt_summary {
+    size_t labelled_windows;
+    rcfd_metrics_t metrics;
+    double null_raw[RCFD_NAB_N_PROFILES];
+    rcfd_nab_result_t nab[RCFD_NAB_N_PROFILES];
+    double nab_norm[RCFD_NAB_N_PROFILES];
+    rcfd_nab_result_t fixed[RCFD_NAB_N_PROFILES];
+    double fixed_norm[RCFD_NAB_N_PROFILES];
+} rcfd_bt_summary_t;
+
+/* Scores one file through a runtime built for it; windows (time limits, 2 per window) label the
+ * records when given, else opts->label does. On success f owns its arrays (rcfd_bt_file_free). */
+int rcfd_bt_run_file(const rcfd_bt_opts_t *opts, const char *path, const char *name,
+                     const int64_t *limits, size_t n_limits, rcfd_bt_file_t *f, char *errstr,
+                     size_t errstr_size);
+void rcfd_bt_file_free(rcfd_bt_file_t *f);
+
+/* Metrics and NAB scores of files already run: the NAB threshold is optimised over all of them. */
+int rcfd_bt_summarize(const rcfd_bt_opts_t *opts, rcfd_bt_file_t *files, size_t n_files,
+                      rcfd_bt_summary_t *out);
+
+/* `rcfd backtest ...` (argv after the subcommand). Returns a process exit code. */
+int rcfd_backtest_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,37 @@
+/* Growable byte buffer for encoding records and messages.
+ *
+ * Ownership: the buffer owns `p`; rcfd_buf_free() releases it. Appends grow the buffer and return
+ * RCFD_ENOMEM on allocation failure, leaving the content up to the failed append intact.
+ * Not thread-safe. */
+#ifndef RCFD_COMMON_BUF_H
+#define RCFD_COMMON_BUF_H
+
+#include <stddef.h>
+
+typedef struct rcfd_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+} rcfd_buf_t;
+
+int rcfd_buf_reserve(rcfd_buf_t *b, size_t extra);
+int rcfd_buf_append(rcfd_buf_t *b, const void *data, size_t len);
+int rcfd_buf_puts(rcfd_buf_t *b, const char *s);
+int rcfd_buf_putc(rcfd_buf_t *b, char c);
+__attribute__((format(printf, 2, 3))) int rcfd_buf_printf(rcfd_buf_t *b, const char *fmt, ...);
+/* Appends `s` (len bytes) as a quoted JSON string with escapes. */
+int rcfd_buf_json_string(rcfd_buf_t *b, const char *s, size_t len);
+/* Appends a double as the shortest JSON number that reads back to the same value; non-finite
+ * values become null (JSON has no NaN). */
+int rcfd_buf_json_double(rcfd_buf_t *b, double v);
+/* Appends a decimal integer (what printf's %lld / %llu would write). */
+int rcfd_buf_put_i64(rcfd_buf_t *b, long long v);
+int rcfd_buf_put_u64(rcfd_buf_t *b, unsigned long long v);
+/* Formats a double into out (>= 32 bytes) as rcfd_buf_json_double would, without the null case. */
+void rcfd_fmt_double(char *out, size_t size, double v);
+void rcfd_buf_reset(rcfd_buf_t *b);
+void rcfd_buf_free(rcfd_buf_t *b);
+/* Moves the content of `from` into `to` (which must be empty or freed); `from` becomes empty. */
+void rcfd_buf_move(rcfd_buf_t *to, rcfd_buf_t *from);
+
+#endif

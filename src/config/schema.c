@@ -1,0 +1,901 @@
+#include "config/schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+
+static const char *const level_enum[] = {"error", "warn", "info", "debug", "trace", NULL};
+static const char *const source_type_enum[] = {"kafka", "file", NULL};
+static const char *const format_enum[] = {"json", "csv", NULL};
+static const char *const ts_unit_enum[] = {"s", "ms", "us", NULL};
+static const char *const output_type_enum[] = {"file", "webhook", "kafka", NULL};
+static const char *const out_format_enum[] = {"jsonl", "csv", NULL};
+static const char *const fsync_enum[] = {"none", "batch", "interval", NULL};
+static const char *const style_enum[] = {"rcfd", "kda", NULL};
+static const char *const store_enum[] = {"none", "dir", "kafka", NULL};
+
+const rcfd_conf_desc_t rcfd_root_desc[] = {
+    {"log", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0, "logging (see log)"},
+    {"runtime", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0, "loop-wide limits (see runtime)"},
+    {"state", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0,
+     "checkpoints of the models of Kafka partitions (see state)"},
+    {"sources", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "array of sources (see sources[])"},
+    {"outputs", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "array of outputs (see outputs[])"},
+    {"pipelines", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "array of pipelines (see pipelines[])"},
+    {NULL},
+};
+
+#define O(f) offsetof(rcfd_log_conf_t, f)
+const rcfd_conf_desc_t rcfd_log_desc[] = {
+    {"level", RCFD_CT_ENUM, O(level), "\"info\"", 0, 0, level_enum, RCFD_CONF_HOT,
+     "least severe level written to stderr; per-record messages only at trace"},
+    {NULL},
+};
+#undef O
+
+#define O(f) offsetof(rcfd_runtime_conf_t, f)
+const rcfd_conf_desc_t rcfd_runtime_desc[] = {
+    {"max_inflight", RCFD_CT_INT, O(max_inflight), "20000", 1, 1e8, NULL, 0,
+     "records read but not yet accepted by every output; above it sources pause, below half they "
+     "resume"},
+    {"shutdown_timeout_ms", RCFD_CT_INT, O(shutdown_timeout_ms), "10000", 0, 3600000, NULL, 0,
+     "on SIGTERM, how long outputs may take to accept in-flight records before rcfd gives up "
+     "(exit 75)"},
+    {"stats_interval_ms", RCFD_CT_INT, O(stats_interval_ms), "60000", 0, 86400000, NULL,
+     RCFD_CONF_HOT, "period of the counters line in the log; 0 disables it"},
+    {"max_inflight_bytes", RCFD_CT_INT, O(max_inflight_bytes), "67108864", 4096, 1e12, NULL, 0,
+     "bytes queued in outputs (encoded records not yet accepted); above it sources pause, below "
+     "half (and max_inflight below half) they resume: the cap on the outputs' memory"},
+    {"admin_listen", RCFD_CT_STRING, O(admin_listen), "\"\"", 0, 0, NULL, 0,
+     "HOST:PORT of the HTTP listener serving GET /metrics (Prometheus text) and GET /health; "
+     "empty disables it. Bind a loopback address: it has no authentication"},
+    {NULL},
+};
+#undef O
+
+#define O(f) offsetof(rcfd_state_conf_t, f)
+const rcfd_conf_desc_t rcfd_state_desc[] = {
+    {"store", RCFD_CT_ENUM, O(store), "\"dir\"", 0, 0, store_enum, 0,
+     "where checkpoints go: a local directory, a compacted Kafka topic (for daemons sharing a "
+     "consumer group), or none"},
+    {"dir", RCFD_CT_STRING, O(dir), "\"\"", 0, 0, NULL, 0,
+     "store \"dir\": the directory; empty uses $STATE_DIRECTORY (systemd's StateDirectory=) and, "
+     "without it, turns state off"},
+    {"interval_ms", RCFD_CT_INT, O(interval_ms), "60000", 100, 86400000, NULL, 0,
+     "period of the checkpoints; a SIGKILL replays at most this much input (plus what was in "
+     "flight). Partitions are also checkpointed when revoked and at a graceful stop"},
+    {"topic", RCFD_CT_STRING, O(topic), "\"\"", 0, 0, NULL, 0,
+     "store \"kafka\": the state topic; create it with cleanup.policy=compact and "
+     "max.message.bytes above one key's snapshot"},
+    {"rdkafka", RCFD_CT_KV, O(rdkafka), "{}", 0, 0, NULL, 0,
+     "store \"kafka\": librdkafka settings for the state producer and reader; bootstrap.servers "
+     "defaults to the first Kafka source's"},
+    {"kafka_timeout_ms", RCFD_CT_INT, O(kafka_timeout_ms), "30000", 100, 3600000, NULL, 0,
+     "store \"kafka\": how long one checkpoint write or restore may take before it is retried"},
+    {NULL},
+};
+#undef O
+
+#define O(f) offsetof(rcfd_source_conf_t, f)
+const rcfd_conf_desc_t rcfd_source_desc[] = {
+    {"name", RCFD_CT_STRING, O(name), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "unique name that pipelines refer to"},
+    {"type", RCFD_CT_ENUM, O(type), NULL, 0, 0, source_type_enum, RCFD_CONF_REQUIRED,
+     "where records come from"},
+    {"format", RCFD_CT_ENUM, O(format), "\"json\"", 0, 0, format_enum, 0,
+     "record encoding: one JSON object, or one CSV line, per message or line"},
+    {"csv_header", RCFD_CT_BOOL, O(csv_header), "true", 0, 0, NULL, 0,
+     "file sources: the first CSV line names the columns"},
+    {"csv_delimiter", RCFD_CT_STRING, O(csv_delimiter), "\",\"", 0, 0, NULL, RCFD_CONF_NONEMPTY,
+     "CSV field separator (one character)"},
+    {"csv_columns", RCFD_CT_STRLIST, O(csv_columns), "[]", 0, 0, NULL, RCFD_CONF_NONEMPTY,
+     "CSV column names when there is no header line (Kafka messages never have one)"},
+    {"timestamp_field", RCFD_CT_STRING, O(timestamp_field), "\"\"", 0, 0, NULL, 0,
+     "field holding the event time (number in timestamp_unit, or ISO-8601 string); used for "
+     "replay pacing"},
+    {"timestamp_unit", RCFD_CT_ENUM, O(timestamp_unit), "\"ms\"", 0, 0, ts_unit_enum, 0,
+     "unit of numeric timestamps (epoch)"},
+    {"max_record_bytes", RCFD_CT_INT, O(max_record_bytes), "1048576", 16, 1073741824, NULL, 0,
+     "longer records are dead-lettered"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_source_kafka_desc[] = {
+    {"topics", RCFD_CT_STRLIST, O(topics), NULL, 1, 1000, NULL,
+     RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY, "topics to subscribe to (consumer group)"},
+    {"rdkafka", RCFD_CT_KV, O(rdkafka), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "librdkafka properties passed verbatim to rd_kafka_conf_set (bootstrap.servers and group.id "
+     "needed)"},
+    {"poll_budget_messages", RCFD_CT_INT, O(poll_budget_messages), "1000", 1, 1000000, NULL, 0,
+     "messages handled per loop callback before yielding to other work"},
+    {"poll_budget_us", RCFD_CT_INT, O(poll_budget_us), "2000", 50, 1000000, NULL, 0,
+     "time spent per loop callback before yielding to other work"},
+    {"safety_poll_ms", RCFD_CT_INT, O(safety_poll_ms), "500", 10, 60000, NULL, 0,
+     "period of the timer that polls the consumer even without a wakeup (keeps group membership "
+     "alive)"},
+    {"close_timeout_ms", RCFD_CT_INT, O(close_timeout_ms), "10000", 0, 3600000, NULL, 0,
+     "on stop, how long the consumer may take to commit its stored offsets and leave its group; "
+     "past it (brokers unreachable) rcfd leaves without them, and records whose offsets were not "
+     "committed are read again"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_source_file_desc[] = {
+    {"path", RCFD_CT_STRING, O(path), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "file to read, or \"-\" for stdin; the daemon stops when every file source is done"},
+    {"replay_speed", RCFD_CT_DOUBLE, O(replay_speed), "0", 0, 1e6, NULL, 0,
+     "0: as fast as possible; N > 0: replay at N times the event-time speed of timestamp_field"},
+    {"read_chunk_bytes", RCFD_CT_INT, O(read_chunk_bytes), "65536", 512, 67108864, NULL, 0,
+     "bytes per read"},
+    {NULL},
+};
+#undef O
+
+#define O(f) offsetof(rcfd_output_conf_t, f)
+const rcfd_conf_desc_t rcfd_output_desc[] = {
+    {"name", RCFD_CT_STRING, O(name), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "unique name that pipelines refer to"},
+    {"type", RCFD_CT_ENUM, O(type), NULL, 0, 0, output_type_enum, RCFD_CONF_REQUIRED,
+     "where scored records go"},
+    {"style", RCFD_CT_ENUM, O(style), "\"rcfd\"", 0, 0, style_enum, 0,
+     "rcfd: anomaly_score, explanation, hotspots, _rcfd; kda: ANOMALY_SCORE, ANOMALY_EXPLANATION, "
+     "HOTSPOTS_RESULT exactly as Kinesis Data Analytics"},
+    {"min_score", RCFD_CT_DOUBLE, O(min_score), "0", 0, 1e9, NULL, RCFD_CONF_HOT,
+     "filter: only records scoring at least this are written (dead letters are always written; "
+     "filtered records count as accepted)"},
+    {"min_grade", RCFD_CT_DOUBLE, O(min_grade), "0", 0, 1, NULL, RCFD_CONF_HOT,
+     "filter: only records whose RCF anomaly grade is at least this are written"},
+    {"require_hotspots", RCFD_CT_BOOL, O(require_hotspots), "false", 0, 0, NULL, RCFD_CONF_HOT,
+     "filter: only records with at least one HOTSPOTS hotspot are written"},
+    {"dead_letter", RCFD_CT_STRING, O(dead_letter), "\"\"", 0, 0, NULL, 0,
+     "output that takes records this one gave up on (permanent errors), with the reason; empty: "
+     "count and drop them"},
+    {"batch_max_bytes", RCFD_CT_INT, O(batch_max_bytes), "1048576", 1024, 268435456, NULL, 0,
+     "bytes per batch (file write, HTTP request, produce round)"},
+    {"batch_max_records", RCFD_CT_INT, O(batch_max_records), "100000", 1, 10000000, NULL, 0,
+     "records per batch (webhook: 1 posts single JSON objects, more posts JSON arrays)"},
+    {"batch_max_delay_ms", RCFD_CT_INT, O(batch_max_delay_ms), "0", 0, 600000, NULL, 0,
+     "how long a batch may wait to fill up; 0: send once per loop iteration"},
+    {"retry_initial_ms", RCFD_CT_INT, O(retry_initial_ms), "100", 1, 600000, NULL, 0,
+     "first retry delay after a failed send; doubles (with jitter: 50-100% of it) up to "
+     "retry_max_ms"},
+    {"retry_max_ms", RCFD_CT_INT, O(retry_max_ms), "30000", 1, 3600000, NULL, 0,
+     "largest retry delay"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_output_file_desc[] = {
+    {"path", RCFD_CT_STRING, O(path), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "file to append to, or \"-\" for stdout; reopened on SIGHUP (logrotate)"},
+    {"format", RCFD_CT_ENUM, O(format), "\"jsonl\"", 0, 0, out_format_enum, 0,
+     "jsonl: one JSON object per line; csv: the top-level members of the first record as header "
+     "(written at the start of every file), nested values as JSON text"},
+    {"fsync", RCFD_CT_ENUM, O(fsync), "\"none\"", 0, 0, fsync_enum, 0,
+     "none: records count as accepted once written; batch: fdatasync after every write before "
+     "they do; interval: fdatasync before acknowledging when fsync_interval_ms has passed since the "
+     "last one"},
+    {"fsync_interval_ms", RCFD_CT_INT, O(fsync_interval_ms), "1000", 1, 3600000, NULL, 0,
+     "fsync interval policy: period"},
+    {"rotate_bytes", RCFD_CT_INT, O(rotate_bytes), "0", 0, 1e13, NULL, 0,
+     "rename the file to PATH.<UTC time>.<n> and start a new one before it would exceed this; 0: "
+     "never"},
+    {"rotate_interval_ms", RCFD_CT_INT, O(rotate_interval_ms), "0", 0, 31622400000.0, NULL, 0,
+     "rotate a non-empty file this long after it was opened; 0: never"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_output_webhook_desc[] = {
+    {"url", RCFD_CT_STRING, O(url), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "http:// or https:// URL records are POSTed to (Content-Type: application/json)"},
+    {"headers", RCFD_CT_KV, O(headers), "{}", 0, 0, NULL, 0,
+     "extra request headers; use ${NAME} for tokens: {\"Authorization\": \"Bearer ${TOKEN}\"}"},
+    {"timeout_ms", RCFD_CT_INT, O(timeout_ms), "10000", 1, 3600000, NULL, 0,
+     "whole request timeout; a timed-out request is retried"},
+    {"connect_timeout_ms", RCFD_CT_INT, O(connect_timeout_ms), "3000", 1, 3600000, NULL, 0,
+     "connection timeout"},
+    {"tls_verify", RCFD_CT_BOOL, O(tls_verify), "true", 0, 0, NULL, 0,
+     "verify the server certificate and host name"},
+    {"ca_file", RCFD_CT_STRING, O(ca_file), "\"\"", 0, 0, NULL, 0,
+     "CA bundle (PEM) to verify the server with; empty: the system's"},
+    {NULL},
+};
+
+const rcfd_conf_desc_t rcfd_output_kafka_desc[] = {
+    {"topic", RCFD_CT_STRING, O(topic), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "topic to produce to; the pipeline key is the message key"},
+    {"rdkafka", RCFD_CT_KV, O(rdkafka), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "librdkafka producer properties (bootstrap.servers at least); enable.idempotence defaults to "
+     "true"},
+    {NULL},
+};
+#undef O
+
+#define O(f) offsetof(rcfd_pipeline_conf_t, f)
+const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
+    {"name", RCFD_CT_STRING, O(name), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "unique name, written into each output record"},
+    {"source", RCFD_CT_STRING, O(source), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "name of the source to read"},
+    {"fields", RCFD_CT_STRLIST, O(fields), NULL, 1, 1000, NULL,
+     RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "numeric fields that form the point: JSON paths (\"a.b.c\", \"arr.0\") or CSV column names "
+     "or 0-based indexes"},
+    {"key", RCFD_CT_STRING, O(key), "\"\"", 0, 0, NULL, 0,
+     "field naming the entity: one model per distinct value; empty: one model for all records"},
+    {"max_keys", RCFD_CT_INT, O(max_keys), "10000", 1, 10000000, NULL, 0,
+     "models kept at once; beyond it the least recently used key's model is evicted (counted)"},
+    {"models", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
+     "array of models (see models[]); at most one of each type"},
+    {"outputs", RCFD_CT_STRLIST, O(outputs), NULL, 1, 64, NULL,
+     RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY, "names of the outputs every scored record goes to"},
+    {"dead_letter", RCFD_CT_STRING, O(dead_letter), "\"\"", 0, 0, NULL, 0,
+     "output for malformed records with the reason; empty: count and drop them"},
+    {"initial_state", RCFD_CT_STRING, O(initial_state), "\"\"", 0, 0, NULL, 0,
+     "warm start: a directory written by `rcfd train` (DIR/<key>.<type>.snap); the snapshots are "
+     "loaded at start and a key with one scores from its first record; empty: every key starts "
+     "cold"},
+    {NULL},
+};
+#undef O
+
+const rcfd_conf_desc_t rcfd_model_desc[] = {
+    {"type", RCFD_CT_STRING, offsetof(rcfd_model_conf_t, type_name), NULL, 0, 0, NULL,
+     RCFD_CONF_REQUIRED, "model type: rcf or hotspots"},
+    {NULL},
+};
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static int check_rdkafka(const rcfd_source_conf_t *s, const char *path, char *errstr, size_t es)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int have_bootstrap = 0, have_group = 0;
+    int rc = 0;
+    for (size_t i = 0; i < s->rdkafka.n && rc == 0; i++) {
+        const char *k = s->rdkafka.keys[i], *v = s->rdkafka.vals[i];
+        char kerr[512];
+        if (strcmp(k, "enable.auto.offset.store") == 0 || strcmp(k, "log.queue") == 0 ||
+            strcmp(k, "enable.partition.eof") == 0) {
+            rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
+                           "%s.rdkafka.\"%s\": set by rcfd itself (at-least-once offset storing "
+                           "and log routing); remove it",
+                           path, k);
+            break;
+        }
+        if (rd_kafka_conf_set(conf, k, v, kerr, sizeof kerr) != RD_KAFKA_CONF_OK) {
+            rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.rdkafka.\"%s\": %s", path, k, kerr);
+        }
+        have_bootstrap |= strcmp(k, "bootstrap.servers") == 0 || strcmp(k, "metadata.broker.list") == 0 ||
+                          strcmp(k, "test.mock.num.brokers") == 0;
+        have_group |= strcmp(k, "group.id") == 0;
+    }
+    rd_kafka_conf_destroy(conf);
+    if (rc == 0 && !have_bootstrap) {
+        rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
+                       "%s.rdkafka: \"bootstrap.servers\" is required", path);
+    }
+    if (rc == 0 && !have_group) {
+        rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.rdkafka: \"group.id\" is required", path);
+    }
+    return rc;
+}
+
+static int is_index(const char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int check_state(const rcfd_state_conf_t *st, char *errstr, size_t es)
+{
+    if (st->store == RCFD_STORE_KAFKA && st->topic[0] == '\0') {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "state.topic: required with \"store\": \"kafka\"");
+    }
+    return 0;
+}
+
+static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "sources: expected a non-empty array");
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    cfg->sources = rcfd_calloc(n, sizeof *cfg->sources);
+    if (cfg->sources == NULL) {
+        return RCFD_ENOMEM;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = cfg->n_sources++;
+        rcfd_source_conf_t *s = &cfg->sources[i];
+        char path[64];
+        snprintf(path, sizeof path, "sources[%zu]", i);
+        const char *type = rcfd_conf_peek_string(it, "type");
+        const rcfd_conf_desc_t *specific = rcfd_source_file_desc;
+        if (type != NULL && strcmp(type, "kafka") == 0) {
+            specific = rcfd_source_kafka_desc;
+        }
+        rcfd_conf_section_t secs[] = {{rcfd_source_desc, s}, {specific, s}};
+        int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
+        if (rc != 0) {
+            return rc;
+        }
+        if (strlen(s->csv_delimiter) != 1) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "%s.csv_delimiter: must be exactly one character", path);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->sources[j].name, s->name) == 0) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.name: \"%s\" is already used by sources[%zu]", path, s->name,
+                                 j);
+            }
+        }
+        if (s->type == RCFD_SOURCE_KAFKA && (rc = check_rdkafka(s, path, errstr, es)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The type-specific table of an output object (by its "type"; file when absent or unknown, so
+ * the common table reports the bad type). */
+static const rcfd_conf_desc_t *output_type_desc(const cJSON *obj)
+{
+    const char *t = rcfd_conf_peek_string(obj, "type");
+    if (t != NULL && strcmp(t, "webhook") == 0) {
+        return rcfd_output_webhook_desc;
+    }
+    if (t != NULL && strcmp(t, "kafka") == 0) {
+        return rcfd_output_kafka_desc;
+    }
+    return rcfd_output_file_desc;
+}
+
+static const rcfd_conf_desc_t *output_conf_desc(const rcfd_output_conf_t *o)
+{
+    return o->type == RCFD_OUTPUT_WEBHOOK ? rcfd_output_webhook_desc
+           : o->type == RCFD_OUTPUT_KAFKA ? rcfd_output_kafka_desc
+                                          : rcfd_output_file_desc;
+}
+
+static int check_producer(const rcfd_output_conf_t *o, const char *path, char *errstr, size_t es)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int have_bootstrap = 0, rc = 0;
+    for (size_t i = 0; i < o->rdkafka.n && rc == 0; i++) {
+        const char *k = o->rdkafka.keys[i], *v = o->rdkafka.vals[i];
+        char kerr[512];
+        if (rd_kafka_conf_set(conf, k, v, kerr, sizeof kerr) != RD_KAFKA_CONF_OK) {
+            rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.rdkafka.\"%s\": %s", path, k, kerr);
+        }
+        have_bootstrap |= strcmp(k, "bootstrap.servers") == 0 ||
+                          strcmp(k, "metadata.broker.list") == 0 ||
+                          strcmp(k, "test.mock.num.brokers") == 0;
+    }
+    rd_kafka_conf_destroy(conf);
+    if (rc == 0 && !have_bootstrap) {
+        rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.rdkafka: \"bootstrap.servers\" is required",
+                       path);
+    }
+    return rc;
+}
+
+static int link_output_dead_letters(rcfd_config_t *cfg, char *errstr, size_t es);
+
+static int parse_outputs(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "outputs: expected a non-empty array");
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    cfg->outputs = rcfd_calloc(n, sizeof *cfg->outputs);
+    if (cfg->outputs == NULL) {
+        return RCFD_ENOMEM;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = cfg->n_outputs++;
+        rcfd_output_conf_t *o = &cfg->outputs[i];
+        char path[64];
+        snprintf(path, sizeof path, "outputs[%zu]", i);
+        o->dead_letter_index = -1;
+        rcfd_conf_section_t secs[] = {{rcfd_output_desc, o}, {output_type_desc(it), o}};
+        int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
+        if (rc != 0) {
+            return rc;
+        }
+        if (o->type == RCFD_OUTPUT_KAFKA && (rc = check_producer(o, path, errstr, es)) != 0) {
+            return rc;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->outputs[j].name, o->name) == 0) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.name: \"%s\" is already used by outputs[%zu]", path, o->name,
+                                 j);
+            }
+        }
+    }
+    return link_output_dead_letters(cfg, errstr, es);
+}
+
+static long find_output(const rcfd_config_t *cfg, const char *name);
+
+static int link_output_dead_letters(rcfd_config_t *cfg, char *errstr, size_t es)
+{
+    for (size_t i = 0; i < cfg->n_outputs; i++) {
+        rcfd_output_conf_t *o = &cfg->outputs[i];
+        if (o->dead_letter[0] == '\0') {
+            continue;
+        }
+        long d = find_output(cfg, o->dead_letter);
+        if (d < 0) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "outputs[%zu].dead_letter: no output is named \"%s\"", i,
+                             o->dead_letter);
+        }
+        if ((size_t)d == i || cfg->outputs[d].dead_letter[0] != '\0') {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "outputs[%zu].dead_letter: \"%s\" must be another output without a "
+                             "dead_letter of its own",
+                             i, o->dead_letter);
+        }
+        o->dead_letter_index = d;
+    }
+    return 0;
+}
+
+static long find_output(const rcfd_config_t *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_outputs; i++) {
+        if (strcmp(cfg->outputs[i].name, name) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static int parse_models(rcfd_pipeline_conf_t *p, const cJSON *arr, const char *ppath,
+                        char *errstr, size_t es)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.models: expected a non-empty array",
+                         ppath);
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    p->models = rcfd_calloc(n, sizeof *p->models);
+    if (p->models == NULL) {
+        return RCFD_ENOMEM;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = p->n_models++;
+        rcfd_model_conf_t *m = &p->models[i];
+        char path[128];
+        snprintf(path, sizeof path, "%s.models[%zu]", ppath, i);
+        if (!cJSON_IsObject(it)) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: expected an object", path);
+        }
+        const char *type = rcfd_conf_peek_string(it, "type");
+        m->type = rcfd_model_type_find(type);
+        if (m->type == NULL) {
+            char list[256] = "";
+            size_t off = 0;
+            for (size_t t = 0; rcfd_model_types[t] != NULL; t++) {
+                off += (size_t)snprintf(list + off, sizeof list - off, "%s\"%s\"", t ? ", " : "",
+                                        rcfd_model_types[t]->name);
+            }
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.type: %s%s%s is not one of %s", path,
+                             type ? "\"" : "", type ? type : "missing", type ? "\"" : "", list);
+        }
+        m->params = rcfd_calloc(1, m->type->conf_size);
+        if (m->params == NULL) {
+            return RCFD_ENOMEM;
+        }
+        rcfd_conf_section_t secs[] = {{rcfd_model_desc, m}, {m->type->conf, m->params}};
+        int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
+        if (rc != 0) {
+            return rc;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (p->models[j].type == m->type) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.type: a pipeline has at most one \"%s\" model (%s.models[%zu] "
+                                 "is one); use a second pipeline",
+                                 path, m->type->name, ppath, j);
+            }
+        }
+        char merr[400];
+        rc = m->type->validate(m->params, p->fields.n, merr, sizeof merr);
+        if (rc != 0) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: %s", path, merr);
+        }
+    }
+    return 0;
+}
+
+static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "pipelines: expected a non-empty array");
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    cfg->pipelines = rcfd_calloc(n, sizeof *cfg->pipelines);
+    if (cfg->pipelines == NULL) {
+        return RCFD_ENOMEM;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        size_t i = cfg->n_pipelines++;
+        rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
+        p->dead_letter_index = -1;
+        char path[64];
+        snprintf(path, sizeof path, "pipelines[%zu]", i);
+        rcfd_conf_section_t secs[] = {{rcfd_pipeline_desc, p}};
+        int rc = rcfd_conf_parse(secs, 1, it, path, errstr, es);
+        if (rc != 0) {
+            return rc;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->pipelines[j].name, p->name) == 0) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.name: \"%s\" is already used by pipelines[%zu]", path,
+                                 p->name, j);
+            }
+        }
+        size_t s;
+        for (s = 0; s < cfg->n_sources && strcmp(cfg->sources[s].name, p->source) != 0; s++) {
+        }
+        if (s == cfg->n_sources) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.source: no source is named \"%s\"",
+                             path, p->source);
+        }
+        p->source_index = s;
+        const rcfd_source_conf_t *src = &cfg->sources[s];
+        if (src->format == RCFD_FORMAT_CSV) {
+            int named = src->csv_columns.n > 0 || (src->type == RCFD_SOURCE_FILE && src->csv_header);
+            for (size_t f = 0; f < p->fields.n; f++) {
+                if (!named && !is_index(p->fields.v[f])) {
+                    return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                     "%s.fields[%zu]: \"%s\" is a column name, but source \"%s\" "
+                                     "has no csv_columns%s; use a 0-based column index",
+                                     path, f, p->fields.v[f], src->name,
+                                     src->type == RCFD_SOURCE_FILE ? " and no csv_header" : "");
+                }
+            }
+        }
+        for (size_t a = 0; a < p->fields.n; a++) {
+            for (size_t b = 0; b < a; b++) {
+                if (strcmp(p->fields.v[a], p->fields.v[b]) == 0) {
+                    return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s.fields[%zu]: \"%s\" repeats "
+                                     "fields[%zu]", path, a, p->fields.v[a], b);
+                }
+            }
+        }
+        p->output_index = rcfd_calloc(p->outputs.n, sizeof *p->output_index);
+        if (p->output_index == NULL) {
+            return RCFD_ENOMEM;
+        }
+        for (size_t o = 0; o < p->outputs.n; o++) {
+            long idx = find_output(cfg, p->outputs.v[o]);
+            if (idx < 0) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.outputs[%zu]: no output is named \"%s\"", path, o,
+                                 p->outputs.v[o]);
+            }
+            p->output_index[o] = (size_t)idx;
+        }
+        if (p->dead_letter[0] != '\0') {
+            p->dead_letter_index = find_output(cfg, p->dead_letter);
+            if (p->dead_letter_index < 0) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.dead_letter: no output is named \"%s\"", path,
+                                 p->dead_letter);
+            }
+        }
+        rc = parse_models(p, get(it, "models"), path, errstr, es);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr, size_t es)
+{
+    *out = NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (root == NULL) {
+        size_t off = end != NULL && end >= json ? (size_t)(end - json) : 0;
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i < off && i < len; i++) {
+            if (json[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "invalid JSON at line %zu, column %zu", line,
+                         col);
+    }
+    rcfd_config_t *cfg = rcfd_calloc(1, sizeof *cfg);
+    if (cfg == NULL) {
+        cJSON_Delete(root);
+        return RCFD_ENOMEM;
+    }
+    int rc;
+    rcfd_conf_section_t rsec[] = {{rcfd_root_desc, cfg}};
+    if ((rc = rcfd_conf_parse(rsec, 1, root, "", errstr, es)) != 0) {
+        goto fail;
+    }
+    rcfd_conf_section_t lsec[] = {{rcfd_log_desc, &cfg->log}};
+    rcfd_conf_section_t usec[] = {{rcfd_runtime_desc, &cfg->runtime}};
+    rcfd_conf_section_t ssec[] = {{rcfd_state_desc, &cfg->state}};
+    const cJSON *log = get(root, "log"), *rt = get(root, "runtime"), *st = get(root, "state");
+    if ((rc = log ? rcfd_conf_parse(lsec, 1, log, "log", errstr, es)
+                  : rcfd_conf_defaults(rcfd_log_desc, &cfg->log, errstr, es)) != 0 ||
+        (rc = rt ? rcfd_conf_parse(usec, 1, rt, "runtime", errstr, es)
+                 : rcfd_conf_defaults(rcfd_runtime_desc, &cfg->runtime, errstr, es)) != 0 ||
+        (rc = st ? rcfd_conf_parse(ssec, 1, st, "state", errstr, es)
+                 : rcfd_conf_defaults(rcfd_state_desc, &cfg->state, errstr, es)) != 0 ||
+        (rc = check_state(&cfg->state, errstr, es)) != 0 ||
+        (rc = parse_sources(cfg, get(root, "sources"), errstr, es)) != 0 ||
+        (rc = parse_outputs(cfg, get(root, "outputs"), errstr, es)) != 0 ||
+        (rc = parse_pipelines(cfg, get(root, "pipelines"), errstr, es)) != 0) {
+        goto fail;
+    }
+    cJSON_Delete(root);
+    *out = cfg;
+    return 0;
+fail:
+    if (rc == RCFD_ENOMEM) {
+        rcfd_errf(rc, errstr, es, "out of memory while parsing the config");
+    }
+    cJSON_Delete(root);
+    rcfd_config_free(cfg);
+    return rc;
+}
+
+int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t es)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: %s", path, strerror(errno));
+    }
+    rcfd_buf_t b = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (rcfd_buf_append(&b, chunk, n) != 0 || b.len > (64u << 20)) {
+            fclose(f);
+            rcfd_buf_free(&b);
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: too large or out of memory", path);
+        }
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        rcfd_buf_free(&b);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: read error", path);
+    }
+    char inner[768];
+    int rc = rcfd_config_parse(b.p ? b.p : "", b.len, out, inner, sizeof inner);
+    rcfd_buf_free(&b);
+    if (rc != 0) {
+        rcfd_errf(rc, errstr, es, "%s: %s", path, inner);
+    }
+    return rc;
+}
+
+void rcfd_config_free(rcfd_config_t *cfg)
+{
+    if (cfg == NULL) {
+        return;
+    }
+    rcfd_conf_free(rcfd_runtime_desc, &cfg->runtime);
+    rcfd_conf_free(rcfd_state_desc, &cfg->state);
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        rcfd_conf_free(rcfd_source_desc, &cfg->sources[i]);
+        rcfd_conf_free(rcfd_source_kafka_desc, &cfg->sources[i]);
+        rcfd_conf_free(rcfd_source_file_desc, &cfg->sources[i]);
+    }
+    for (size_t i = 0; i < cfg->n_outputs; i++) {
+        rcfd_conf_free(rcfd_output_desc, &cfg->outputs[i]);
+        /* Type tables cover disjoint fields: freeing all three also covers an output whose
+         * "type" failed to parse after another table's defaults were applied. */
+        rcfd_conf_free(rcfd_output_file_desc, &cfg->outputs[i]);
+        rcfd_conf_free(rcfd_output_webhook_desc, &cfg->outputs[i]);
+        rcfd_conf_free(rcfd_output_kafka_desc, &cfg->outputs[i]);
+    }
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
+        for (size_t m = 0; m < p->n_models; m++) {
+            if (p->models[m].params != NULL && p->models[m].type != NULL) {
+                rcfd_conf_free(p->models[m].type->conf, p->models[m].params);
+            }
+            rcfd_free(p->models[m].params);
+            rcfd_conf_free(rcfd_model_desc, &p->models[m]);
+        }
+        rcfd_free(p->models);
+        rcfd_free(p->output_index);
+        rcfd_conf_free(rcfd_pipeline_desc, p);
+    }
+    rcfd_free(cfg->sources);
+    rcfd_free(cfg->outputs);
+    rcfd_free(cfg->pipelines);
+    rcfd_free(cfg);
+}
+
+static cJSON *section_json(const rcfd_conf_desc_t *a, const rcfd_conf_desc_t *b, const void *base)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o != NULL && (rcfd_conf_emit(a, base, o) != 0 || (b && rcfd_conf_emit(b, base, o) != 0))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *config_json(const rcfd_config_t *cfg)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "log", section_json(rcfd_log_desc, NULL, &cfg->log));
+    cJSON_AddItemToObject(root, "runtime", section_json(rcfd_runtime_desc, NULL, &cfg->runtime));
+    cJSON_AddItemToObject(root, "state", section_json(rcfd_state_desc, NULL, &cfg->state));
+    cJSON *a = cJSON_AddArrayToObject(root, "sources");
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        const rcfd_source_conf_t *s = &cfg->sources[i];
+        cJSON_AddItemToArray(a, section_json(rcfd_source_desc,
+                                             s->type == RCFD_SOURCE_KAFKA ? rcfd_source_kafka_desc
+                                                                          : rcfd_source_file_desc,
+                                             s));
+    }
+    a = cJSON_AddArrayToObject(root, "outputs");
+    for (size_t i = 0; i < cfg->n_outputs; i++) {
+        cJSON_AddItemToArray(a, section_json(rcfd_output_desc, output_conf_desc(&cfg->outputs[i]),
+                                             &cfg->outputs[i]));
+    }
+    a = cJSON_AddArrayToObject(root, "pipelines");
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        const rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
+        cJSON *po = section_json(rcfd_pipeline_desc, NULL, p);
+        cJSON *ma = cJSON_AddArrayToObject(po, "models");
+        for (size_t m = 0; m < p->n_models; m++) {
+            cJSON *mo = cJSON_CreateObject();
+            cJSON_AddStringToObject(mo, "type", p->models[m].type->name);
+            rcfd_conf_emit(p->models[m].type->conf, p->models[m].params, mo);
+            cJSON_AddItemToArray(ma, mo);
+        }
+        cJSON_AddItemToArray(a, po);
+    }
+    return root;
+}
+
+char *rcfd_config_print(const rcfd_config_t *cfg)
+{
+    cJSON *root = config_json(cfg);
+    char *s = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    return s;
+}
+
+int rcfd_config_apply_hot(rcfd_config_t *to, const rcfd_config_t *from, int *restart_needed)
+{
+    int rc = rcfd_conf_apply_hot(rcfd_log_desc, &to->log, &from->log);
+    rc = rc ? rc : rcfd_conf_apply_hot(rcfd_runtime_desc, &to->runtime, &from->runtime);
+    for (size_t i = 0; rc == 0 && i < to->n_outputs; i++) {
+        for (size_t j = 0; j < from->n_outputs; j++) {
+            if (strcmp(to->outputs[i].name, from->outputs[j].name) == 0) {
+                rc = rcfd_conf_apply_hot(rcfd_output_desc, &to->outputs[i], &from->outputs[j]);
+            }
+        }
+    }
+    if (rc == 0) {
+        /* After copying the HOT keys, any remaining difference is in a restart-only key. */
+        char *a = rcfd_config_print(to), *b = rcfd_config_print(from);
+        *restart_needed = a == NULL || b == NULL || strcmp(a, b) != 0;
+        cJSON_free(a);
+        cJSON_free(b);
+    }
+    return rc;
+}
+
+static int ref_section(rcfd_buf_t *out, const char *title, const char *intro,
+                       const rcfd_conf_desc_t *desc)
+{
+    int rc = rcfd_buf_printf(out, "\n## %s\n\n%s%s", title, intro, intro[0] ? "\n\n" : "");
+    return rc ? rc : rcfd_conf_reference(desc, out);
+}
+
+int rcfd_config_reference(rcfd_buf_t *out)
+{
+    int rc = rcfd_buf_puts(
+        out,
+        "# rcfd configuration reference\n\n"
+        "Generated by `rcfd --config-reference` from the descriptor tables in src/config/ and "
+        "src/models/; do not edit by hand.\n\n"
+        "The config is one JSON file. Unknown keys, wrong types and out-of-range values are "
+        "errors that name the JSON path (`pipelines[0].models[0].shingle_size`) and exit with "
+        "code 78. String values may use `${NAME}` to read an environment variable. Keys marked "
+        "`SIGHUP` are applied by `kill -HUP`; the others need a restart. `rcfd --print-config -c "
+        "FILE` shows the effective config with every default filled in. See docs/daemon.md for "
+        "how the pieces fit together, and conf/*.json for examples.\n");
+    rc = rc ? rc : ref_section(out, "Top level", "", rcfd_root_desc);
+    rc = rc ? rc : ref_section(out, "log", "", rcfd_log_desc);
+    rc = rc ? rc : ref_section(out, "runtime", "", rcfd_runtime_desc);
+    rc = rc ? rc : ref_section(out, "state",
+                               "Checkpoints of the per-key models of every Kafka partition, with "
+                               "the offset they reflect: written periodically, when a partition "
+                               "is revoked and at a graceful stop; read when a partition is "
+                               "assigned, so a restart or a rebalance scores as if nothing had "
+                               "stopped. File sources are replays and are not checkpointed. See "
+                               "docs/operations.md.",
+                               rcfd_state_desc);
+    rc = rc ? rc : ref_section(out, "sources[]", "Keys of every source.", rcfd_source_desc);
+    rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"kafka\"",
+                               "A consumer-group member. Offsets are stored only after every "
+                               "output accepted a record (at-least-once); librdkafka commits "
+                               "them. `rdkafka` keys are librdkafka's own (its CONFIGURATION.md); "
+                               "`enable.auto.offset.store`, `log.queue` and "
+                               "`enable.partition.eof` are set by rcfd.",
+                               rcfd_source_kafka_desc);
+    rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"file\"",
+                               "JSONL or CSV from a file or stdin; for backtests.",
+                               rcfd_source_file_desc);
+    rc = rc ? rc : ref_section(out, "outputs[]", "Keys of every output.", rcfd_output_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"file\"",
+                               "JSONL or CSV appended with uv_fs_write (threadpool); size and time "
+                               "rotation; reopened on SIGHUP.",
+                               rcfd_output_file_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"webhook\"",
+                               "HTTP POST of JSON (one object, or an array per batch) through "
+                               "libcurl's multi interface on the loop. 2xx: accepted; 408, 429, "
+                               "5xx, timeouts and transport errors: retried with backoff; other "
+                               "statuses: given up (dead_letter). One request in flight per output, "
+                               "so records of a key arrive in order.",
+                               rcfd_output_webhook_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"kafka\"",
+                               "A librdkafka producer on the loop; a record counts as accepted "
+                               "when its delivery report succeeds. Retriable errors are retried; "
+                               "permanent ones (size, authorization, unknown topic) go to "
+                               "dead_letter.",
+                               rcfd_output_kafka_desc);
+    rc = rc ? rc : ref_section(out, "pipelines[]", "", rcfd_pipeline_desc);
+    rc = rc ? rc : ref_section(out, "pipelines[].models[]", "Keys of every model.",
+                               rcfd_model_desc);
+    for (size_t t = 0; rc == 0 && rcfd_model_types[t] != NULL; t++) {
+        char title[128];
+        snprintf(title, sizeof title, "pipelines[].models[] with \"type\": \"%s\"",
+                 rcfd_model_types[t]->name);
+        rc = ref_section(out, title, rcfd_model_types[t]->help, rcfd_model_types[t]->conf);
+    }
+    return rc;
+}

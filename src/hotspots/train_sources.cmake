@@ -1,1 +1,0 @@
-target_sources(rcfd_train PRIVATE ${CMAKE_CURRENT_LIST_DIR}/train_blas.c)

@@ -1,0 +1,61 @@
+/* Model types: one descriptor per kind of model (RCF now, HOTSPOTS when its library lands). A
+ * pipeline keeps, per key, one instance of each of its models and calls process() once per record.
+ *
+ * Ownership: create() gives the caller an instance that only destroy() frees. The result pointer
+ * from process() belongs to the instance and is valid until the next call on the same instance.
+ * Instances are not thread-safe: they live on the loop thread. */
+#ifndef RCFD_MODELS_MODEL_H
+#define RCFD_MODELS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/conf.h"
+
+typedef enum rcfd_style {
+    RCFD_STYLE_RCFD = 0, /* lower-case rcfd schema: anomaly_score, explanation, hotspots */
+    RCFD_STYLE_KDA = 1   /* Kinesis Data Analytics columns: ANOMALY_SCORE, ... */
+} rcfd_style_t;
+
+typedef struct rcfd_model_type {
+    const char *name; /* the "type" value in config */
+    const char *help;
+    const rcfd_conf_desc_t *conf; /* parameter table */
+    size_t conf_size;             /* size of the parameter struct the table fills */
+    /* Checks the parameters for records of n_fields columns (errstr without the JSON path). */
+    int (*validate)(const void *conf, size_t n_fields, char *errstr, size_t errstr_size);
+    int (*create)(const void *conf, size_t n_fields, uint64_t key_seed, void **out, char *errstr,
+                  size_t errstr_size);
+    void (*destroy)(void *model);
+    /* Rebuilds an instance from a snapshot (rcfd train, warm start). The snapshot's parameters
+     * must be the ones `conf` and n_fields give (the seed excepted: the snapshot carries it), else
+     * RCFD_ECONFIG with errstr naming the first parameter that differs. */
+    int (*load)(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
+                char *errstr, size_t errstr_size);
+    /* Appends the instance's snapshot (what load() reads) to out. */
+    int (*save)(const void *model, rcfd_buf_t *out);
+    /* Scores the record, then learns it. */
+    int (*process)(void *model, const double *values, size_t n_values, const void **result);
+    /* The record's anomaly score for filtering and summaries; NAN when the model has none. */
+    double (*score)(const void *result);
+    /* Appends `,"name":value` members for this result to an output object in `style`;
+     * `columns` are the pipeline's field names (KDA keys the explanation by column). */
+    int (*encode)(const void *result, const rcfd_strlist_t *columns, rcfd_style_t style,
+                  rcfd_buf_t *out);
+    /* Output filters (optional): the anomaly grade in [0, 1] (NAN: none), and whether the result
+     * holds at least one hotspot. */
+    double (*grade)(const void *result);
+    int (*has_hotspots)(const void *result);
+} rcfd_model_type_t;
+
+extern const rcfd_model_type_t rcfd_model_rcf;
+#ifdef RCFD_HAVE_HOTSPOTS
+extern const rcfd_model_type_t rcfd_model_hotspots;
+#endif
+
+/* NULL-terminated list of the compiled-in model types. */
+extern const rcfd_model_type_t *const rcfd_model_types[];
+const rcfd_model_type_t *rcfd_model_type_find(const char *name);
+
+#endif

@@ -1,0 +1,487 @@
+/* The RCF model type: RANDOM_CUT_FOREST and RANDOM_CUT_FOREST_WITH_EXPLANATION with KDA's
+ * parameters, one forest per key. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/errstr.h"
+#include "common/snapshot.h"
+#include "rcfd/alloc.h"
+#include "rcfd/rcf.h"
+#include "rcfd/status.h"
+#include "score/likelihood.h"
+#include "models/model.h"
+#include "models/rcf.h"
+
+typedef struct rcf_conf {
+    int64_t number_of_trees;
+    int64_t sub_sample_size;
+    int64_t time_decay;
+    int64_t shingle_size;
+    int64_t output_after;
+    int64_t seed;
+    int explain;
+    int64_t recent_mean;
+} rcf_conf_t;
+
+/* Version of the snapshot section that holds the key's recent means (recent_mean > 0). */
+#define RECENT_VERSION 1u
+
+#define O(f) offsetof(rcf_conf_t, f)
+static const rcfd_conf_desc_t rcf_desc[] = {
+    {"number_of_trees", RCFD_CT_INT, O(number_of_trees), "100", RCF_MIN_TREES, RCF_MAX_TREES, NULL,
+     0, "KDA numberOfTrees: trees in the forest; the score is their mean"},
+    {"sub_sample_size", RCFD_CT_INT, O(sub_sample_size), "256", RCF_MIN_SAMPLE_SIZE,
+     RCF_MAX_SAMPLE_SIZE, NULL, 0,
+     "KDA subSampleSize: points kept per tree; scores are 0 for this many first records"},
+    {"time_decay", RCFD_CT_INT, O(time_decay), "100000", (double)RCF_MIN_TIME_DECAY,
+     (double)RCF_MAX_TIME_DECAY, NULL, 0,
+     "KDA timeDecay in records: how far back the forest remembers; must exceed sub_sample_size"},
+    {"shingle_size", RCFD_CT_INT, O(shingle_size), "1", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL, 0,
+     "KDA shingleSize: consecutive records of a key that form one point"},
+    {"output_after", RCFD_CT_INT, O(output_after), "-1", -1, 1e12, NULL, 0,
+     "records per key that score 0 while the forest warms up; -1 means sub_sample_size (KDA)"},
+    {"seed", RCFD_CT_INT, O(seed), "24301", 0, 9007199254740991.0, NULL, 0,
+     "master seed; each key's forest is seeded from it and a hash of the key"},
+    {"explain", RCFD_CT_BOOL, O(explain), "false", 0, 0, NULL, 0,
+     "RANDOM_CUT_FOREST_WITH_EXPLANATION: add per-column attribution, strength and direction"},
+    {"recent_mean", RCFD_CT_INT, O(recent_mean), "25", 0, 1e9, NULL, 0,
+     "records R: the forest sees each record as its values and, per field, the mean of the key's "
+     "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent "
+     "level as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's "
+     "forest and ANOMALY_SCORE exactly"},
+    {NULL},
+};
+#undef O
+
+static void to_params(const rcf_conf_t *c, size_t n_fields, uint64_t seed, rcf_params_t *p)
+{
+    /* with recent means the forest's point is the record's values, then one mean per field */
+    *p = rcf_params_default((uint32_t)(c->recent_mean > 0 ? 2 * n_fields : n_fields));
+    p->number_of_trees = (uint32_t)c->number_of_trees;
+    p->sub_sample_size = (uint32_t)c->sub_sample_size;
+    p->time_decay = (uint64_t)c->time_decay;
+    p->shingle_size = (uint32_t)c->shingle_size;
+    p->output_after = c->output_after;
+    p->seed = seed;
+    p->explain = c->explain;
+}
+
+static int rcf_validate(const void *conf, size_t n_fields, char *errstr, size_t es)
+{
+    rcf_params_t p;
+    to_params(conf, n_fields, 0, &p);
+    return rcf_params_validate(&p, errstr, es);
+}
+
+/* An instance: the key's forest, its recent means and the state of its anomaly_novelty
+ * (score/likelihood.h). */
+typedef struct rcf_model {
+    rcf_forest_t *f;
+    rcfd_novelty_t novelty;
+    size_t n_fields;
+    int64_t recent_mean; /* 0: the forest sees the values alone */
+    uint64_t seen;       /* records that updated the means (the first one sets them) */
+    double *mean;        /* owned, 2 x n_fields with recent_mean: the forest's point, whose second
+                            half is the means of the key's earlier values; else NULL */
+    rcf_column_explanation_t *expl; /* owned, n_fields with recent_mean and explain: the record's
+                                       columns, each with its mean's share; else NULL */
+    double *probe; /* owned, 2 x n_fields with recent_mean: rcfd_rcf_model_score()'s point, so
+                      scoring never writes the means; else NULL */
+} rcf_model_t;
+
+static void rcf_destroy(void *model);
+
+static int wrap(rcf_forest_t *f, size_t n_fields, int64_t recent_mean, void **out, char *errstr,
+                size_t es)
+{
+    rcf_model_t *m = rcfd_calloc(1, sizeof *m);
+    if (m == NULL) {
+        rcf_forest_destroy(f);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    m->f = f;
+    m->n_fields = n_fields;
+    m->recent_mean = recent_mean;
+    /* The key forgets its earlier rises at the rate its forest forgets points, and judges
+     * extreme values of its own fields once its forest scores. */
+    const rcf_params_t *p = rcf_forest_params(f);
+    int rc =
+        rcfd_novelty_init(&m->novelty, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
+    if (rc == 0 && recent_mean > 0) {
+        m->mean = rcfd_calloc(2 * n_fields, sizeof *m->mean);
+        rc = m->mean != NULL ? 0 : RCFD_ENOMEM;
+    }
+    if (rc == 0 && recent_mean > 0) {
+        m->probe = rcfd_calloc(2 * n_fields, sizeof *m->probe);
+        rc = m->probe != NULL ? 0 : RCFD_ENOMEM;
+    }
+    if (rc == 0 && recent_mean > 0 && p->explain) {
+        m->expl = rcfd_calloc(n_fields, sizeof *m->expl);
+        rc = m->expl != NULL ? 0 : RCFD_ENOMEM;
+    }
+    if (rc != 0) {
+        rcf_destroy(m);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    *out = m;
+    return 0;
+}
+
+static int rcf_create(const void *conf, size_t n_fields, uint64_t key_seed, void **out,
+                      char *errstr, size_t es)
+{
+    rcf_params_t p;
+    to_params(conf, n_fields, key_seed, &p);
+    rcf_forest_t *f;
+    int rc = rcf_forest_new(&p, &f, errstr, es);
+    const rcf_conf_t *c = conf;
+    return rc != 0 ? rc : wrap(f, n_fields, c->recent_mean, out, errstr, es);
+}
+
+static void rcf_destroy(void *model)
+{
+    rcf_model_t *m = model;
+    rcf_forest_destroy(m->f);
+    rcfd_novelty_free(&m->novelty);
+    rcfd_free(m->mean);
+    rcfd_free(m->expl);
+    rcfd_free(m->probe);
+    rcfd_free(m);
+}
+
+/* Payload of the recent-means section: u64 recent_mean, u32 n_fields, u64 records seen, then
+ * n_fields f64 means. */
+static size_t recent_payload(const rcf_model_t *m)
+{
+    return 8 + 4 + 8 + 8 * m->n_fields;
+}
+
+/* A writer for the payload of a section appended to out (reserved already), after room for its
+ * envelope; section_end seals it. */
+static rcfd_writer_t section_begin(rcfd_buf_t *out, size_t payload)
+{
+    return (rcfd_writer_t){(unsigned char *)out->p + out->len + RCFD_SNAP_HEADER_SIZE, 0, payload};
+}
+
+static void section_end(rcfd_buf_t *out, const rcfd_writer_t *w, uint32_t kind, uint32_t version)
+{
+    rcfd_snap_seal((unsigned char *)out->p + out->len, kind, version, w->len);
+    out->len += RCFD_SNAP_HEADER_SIZE + w->len;
+}
+
+/* A model's snapshot, what rcfd train writes, checkpoints hold and load() reads: the forest's
+ * snapshot, then sections in the common envelope: with recent_mean the key's recent means (kind
+ * RCFD_SNAP_KIND_RECENT_MEANS), then the state of its anomaly_novelty (RCFD_SNAP_KIND_NOVELTY),
+ * so a restored or warm-started key's novelty goes on exactly as it would have. */
+static int rcf_save(const void *model, rcfd_buf_t *out)
+{
+    const rcf_model_t *m = model;
+    size_t need = rcf_forest_snapshot_size(m->f), len;
+    size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
+    size_t nov = rcfd_novelty_payload_size(&m->novelty);
+    int rc = rcfd_buf_reserve(out, need + extra + RCFD_SNAP_HEADER_SIZE + nov);
+    rc = rc ? rc : rcf_forest_save(m->f, out->p + out->len, need, &len);
+    if (rc != 0) {
+        return rc;
+    }
+    out->len += len;
+    if (m->mean != NULL) {
+        rcfd_writer_t w = section_begin(out, recent_payload(m));
+        rcfd_put_u64(&w, (uint64_t)m->recent_mean);
+        rcfd_put_u32(&w, (uint32_t)m->n_fields);
+        rcfd_put_u64(&w, m->seen);
+        for (size_t i = 0; i < m->n_fields; i++) {
+            rcfd_put_f64(&w, m->mean[m->n_fields + i]);
+        }
+        section_end(out, &w, RCFD_SNAP_KIND_RECENT_MEANS, RECENT_VERSION);
+    }
+    rcfd_writer_t w = section_begin(out, nov);
+    rcfd_novelty_write(&m->novelty, &w);
+    section_end(out, &w, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION);
+    return 0;
+}
+
+/* The length of the snapshot section at the start of buf (its envelope declares it); len when it
+ * cannot be read, so the section's loader reports the problem. */
+static size_t section_len(const unsigned char *b, size_t len)
+{
+    if (len < RCFD_SNAP_HEADER_SIZE) {
+        return len;
+    }
+    rcfd_reader_t r = {b, RCFD_SNAP_HEADER_SIZE, 16, 0};
+    uint64_t payload = rcfd_get_u64(&r);
+    return payload <= len - RCFD_SNAP_HEADER_SIZE ? RCFD_SNAP_HEADER_SIZE + (size_t)payload : len;
+}
+
+/* Reads the recent-means section into m (recent_mean and the field count already checked against
+ * the config by the caller through want). */
+static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+                       size_t es)
+{
+    const unsigned char *payload;
+    size_t plen;
+    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_RECENT_MEANS, RECENT_VERSION,
+                                    "recent-means snapshot", &payload, &plen, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    rcfd_reader_t r = {payload, plen, 0, 0};
+    uint64_t recent = rcfd_get_u64(&r);
+    uint32_t n = rcfd_get_u32(&r);
+    uint64_t seen = rcfd_get_u64(&r);
+    if (r.err == 0 && (recent != (uint64_t)m->recent_mean || n != m->n_fields)) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with a different %s than the config gives",
+                         recent != (uint64_t)m->recent_mean ? "recent_mean" : "number of fields");
+    }
+    if (plen != recent_payload(m)) {
+        return rcfd_errf(
+            RCFD_EBADSTATE, errstr, es,
+            "snapshot byte %zu: the recent-means section holds %zu bytes, expected %zu", at, plen,
+            recent_payload(m));
+    }
+    for (size_t i = 0; i < m->n_fields; i++) {
+        double v = rcfd_get_f64(&r);
+        if (!isfinite(v)) {
+            return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                             "snapshot byte %zu: recent mean %zu is not finite",
+                             at + RCFD_SNAP_HEADER_SIZE + 20 + 8 * i, i);
+        }
+        m->mean[m->n_fields + i] = v;
+    }
+    m->seen = seen;
+    return 0;
+}
+
+/* Reads the novelty section into m's novelty, which wrap() initialised for the key. */
+static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+                        size_t es)
+{
+    const unsigned char *payload;
+    size_t plen;
+    char why[200];
+    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
+                                    "novelty snapshot", &payload, &plen, why, sizeof why);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "the novelty section at byte %zu: %s", at, why);
+    }
+    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
+    return rcfd_novelty_read(&m->novelty, &l);
+}
+
+static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
+                    char *errstr, size_t es)
+{
+    const rcf_conf_t *c = conf;
+    const unsigned char *snap = buf;
+    size_t flen = section_len(snap, len);
+    /* Sections after the forest's: at most one of each kind, in the order save() writes them. */
+    size_t recent_at = 0, novelty_at = 0;
+    for (size_t at = flen; at < len; at += section_len(snap + at, len - at)) {
+        uint32_t kind = 0;
+        if (len - at >= 12) {
+            rcfd_reader_t r = {snap + at, len - at, 8, 0};
+            kind = rcfd_get_u32(&r);
+        }
+        if (kind == RCFD_SNAP_KIND_RECENT_MEANS && recent_at == 0 && novelty_at == 0) {
+            recent_at = at;
+        } else if (kind == RCFD_SNAP_KIND_NOVELTY && novelty_at == 0) {
+            novelty_at = at;
+        } else {
+            return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                             "snapshot byte %zu: a section of kind %u where a model's recent "
+                             "means (%u) or novelty (%u) may follow",
+                             at, kind, RCFD_SNAP_KIND_RECENT_MEANS, RCFD_SNAP_KIND_NOVELTY);
+        }
+    }
+    if ((c->recent_mean > 0) != (recent_at > 0)) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with a different recent_mean than the config gives "
+                         "(%s)",
+                         recent_at > 0 ? "the snapshot has recent means" : "the snapshot has none");
+    }
+    rcf_forest_t *f;
+    int rc = rcf_forest_load(buf, flen, &f, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    /* The parameters the config gives, completed by the library's defaults (as create does). */
+    rcf_params_t want;
+    to_params(conf, n_fields, 0, &want);
+    if (want.output_after == RCF_OUTPUT_AFTER_DEFAULT) {
+        want.output_after = want.sub_sample_size; /* as rcf_forest_new() resolves it */
+    }
+    const rcf_params_t *a = rcf_forest_params(f), *b = &want;
+    const char *bad = a->input_dim != b->input_dim               ? "the number of fields"
+                      : a->number_of_trees != b->number_of_trees ? "number_of_trees"
+                      : a->sub_sample_size != b->sub_sample_size ? "sub_sample_size"
+                      : a->time_decay != b->time_decay           ? "time_decay"
+                      : a->shingle_size != b->shingle_size       ? "shingle_size"
+                      : a->output_after != b->output_after       ? "output_after"
+                      : a->explain != b->explain                 ? "explain"
+                      : a->anomaly_rate != b->anomaly_rate       ? "anomaly_rate"
+                      : a->z_factor != b->z_factor               ? "z_factor"
+                                                                 : NULL;
+    if (bad != NULL) {
+        rcf_forest_destroy(f);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with a different %s than the config gives", bad);
+    }
+    rc = wrap(f, n_fields, c->recent_mean, out, errstr, es);
+    if (rc == 0 && recent_at > 0) {
+        size_t end = novelty_at > 0 ? novelty_at : len;
+        rc = load_recent(*out, snap + recent_at, end - recent_at, recent_at, errstr, es);
+    }
+    if (rc == 0 && novelty_at > 0) { /* snapshots of earlier versions have none: a cold novelty */
+        rc = load_novelty(*out, snap + novelty_at, len - novelty_at, novelty_at, errstr, es);
+    }
+    if (rc != 0 && *out != NULL) {
+        rcf_destroy(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* The result must outlive process(); the forest keeps explanation arrays, we keep the struct. */
+typedef rcfd_rcf_result_t rcf_model_result_t;
+
+static _Thread_local rcf_model_result_t last_result;
+
+static int rcf_process(void *model, const double *values, size_t n, const void **result)
+{
+    rcf_model_t *m = model;
+    const double *point = values;
+    size_t dim = n;
+    if (m->mean != NULL && n == m->n_fields) {
+        /* the forest's point: the values, then the means of the key's earlier values (the first
+         * record's own values stand in for them) */
+        memcpy(m->mean, values, n * sizeof *values);
+        if (m->seen == 0) {
+            memcpy(m->mean + n, values, n * sizeof *values);
+        }
+        point = m->mean;
+        dim = 2 * n;
+    }
+    int rc = rcf_forest_process(m->f, point, dim, &last_result.r);
+    if (rc != 0) {
+        return rc;
+    }
+    if (m->expl != NULL && last_result.r.explanation != NULL) {
+        /* A column's attribution is its value's and its recent mean's together, so the columns
+         * still sum to the score as KDA's do; STRENGTH and DIRECTION are the value's own. */
+        const rcf_column_explanation_t *x = last_result.r.explanation;
+        for (size_t i = 0; i < n; i++) {
+            m->expl[i] = x[i];
+            m->expl[i].attribution += x[n + i].attribution;
+        }
+        last_result.r.explanation = m->expl;
+    }
+    if (m->mean != NULL) {
+        double w = 1.0 / (double)m->recent_mean;
+        for (size_t i = 0; i < n; i++) {
+            m->mean[n + i] += w * (values[i] - m->mean[n + i]);
+        }
+        m->seen++;
+    }
+    last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score, values);
+    *result = &last_result;
+    return 0;
+}
+
+const rcf_forest_t *rcfd_rcf_model_forest(const void *model)
+{
+    return ((const rcf_model_t *)model)->f;
+}
+
+int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *score)
+{
+    rcf_model_t *m = model;
+    if (m->probe == NULL || n != m->n_fields) {
+        /* without means (or with a wrong count, which the forest reports) the point is the values */
+        return rcf_forest_score(m->f, values, n, score, NULL, NULL);
+    }
+    /* the point process() would build, in a buffer of its own: the means stay as they are */
+    memcpy(m->probe, values, n * sizeof *values);
+    memcpy(m->probe + n, m->seen == 0 ? values : m->mean + n, n * sizeof *values);
+    return rcf_forest_score(m->f, m->probe, 2 * n, score, NULL, NULL);
+}
+
+static double rcf_score(const void *result)
+{
+    return ((const rcf_model_result_t *)result)->r.score;
+}
+
+static double rcf_grade(const void *result)
+{
+    return ((const rcf_model_result_t *)result)->r.grade;
+}
+
+static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style_t style,
+                      rcfd_buf_t *out)
+{
+    const rcf_result_t *r = &((const rcf_model_result_t *)result)->r;
+    int rc =
+        rcfd_buf_puts(out, style == RCFD_STYLE_KDA ? ",\"ANOMALY_SCORE\":" : ",\"anomaly_score\":");
+    rc = rc ? rc : rcfd_buf_json_double(out, r->score);
+    if (style != RCFD_STYLE_KDA) { /* KDA's columns stay KDA's */
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"anomaly_novelty\":");
+        rc = rc ? rc : rcfd_buf_json_double(out, ((const rcf_model_result_t *)result)->novelty);
+    }
+    if (rc != 0 || r->explanation == NULL) {
+        return rc;
+    }
+    if (style == RCFD_STYLE_KDA) {
+        /* ANOMALY_EXPLANATION is a VARCHAR holding JSON whose values are all strings, keyed by
+         * column name, with four decimals (as KDA prints them). */
+        rcfd_buf_t e = {0};
+        rc = rcfd_buf_putc(&e, '{');
+        for (size_t c = 0; rc == 0 && c < cols->n; c++) {
+            const rcf_column_explanation_t *x = &r->explanation[c];
+            rc = c ? rcfd_buf_putc(&e, ',') : 0;
+            rc = rc ? rc : rcfd_buf_json_string(&e, cols->v[c], strlen(cols->v[c]));
+            rc = rc ? rc
+                    : rcfd_buf_printf(&e,
+                                      ":{\"DIRECTION\":\"%s\",\"STRENGTH\":\"%.4f\","
+                                      "\"ATTRIBUTION_SCORE\":\"%.4f\"}",
+                                      x->direction == RCF_DIRECTION_HIGH ? "HIGH" : "LOW",
+                                      x->strength, x->attribution);
+        }
+        rc = rc ? rc : rcfd_buf_putc(&e, '}');
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"ANOMALY_EXPLANATION\":");
+        rc = rc ? rc : rcfd_buf_json_string(out, e.p, e.len);
+        rcfd_buf_free(&e);
+        return rc;
+    }
+    rc = rcfd_buf_puts(out, ",\"explanation\":{");
+    for (size_t c = 0; rc == 0 && c < cols->n; c++) {
+        const rcf_column_explanation_t *x = &r->explanation[c];
+        rc = c ? rcfd_buf_putc(out, ',') : 0;
+        rc = rc ? rc : rcfd_buf_json_string(out, cols->v[c], strlen(cols->v[c]));
+        rc = rc ? rc : rcfd_buf_puts(out, ":{\"attribution\":");
+        rc = rc ? rc : rcfd_buf_json_double(out, x->attribution);
+        rc = rc ? rc : rcfd_buf_puts(out, ",\"strength\":");
+        rc = rc ? rc : rcfd_buf_json_double(out, x->strength);
+        rc = rc ? rc
+                : rcfd_buf_printf(out, ",\"direction\":\"%s\"}",
+                                  x->direction == RCF_DIRECTION_HIGH ? "HIGH" : "LOW");
+    }
+    return rc ? rc : rcfd_buf_putc(out, '}');
+}
+
+const rcfd_model_type_t rcfd_model_rcf = {
+    .name = "rcf",
+    .help = "Random Cut Forest (KDA RANDOM_CUT_FOREST / RANDOM_CUT_FOREST_WITH_EXPLANATION)",
+    .conf = rcf_desc,
+    .conf_size = sizeof(rcf_conf_t),
+    .validate = rcf_validate,
+    .create = rcf_create,
+    .destroy = rcf_destroy,
+    .load = rcf_load,
+    .save = rcf_save,
+    .process = rcf_process,
+    .score = rcf_score,
+    .encode = rcf_encode,
+    .grade = rcf_grade,
+};

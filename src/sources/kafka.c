@@ -1,0 +1,782 @@
+/* Kafka source: a librdkafka consumer-group member attached to the loop (style guide 2.8).
+ *
+ * The consumer queue signals an eventfd (rd_kafka_queue_io_event_enable) watched by a uv_poll.
+ * Each callback drains at most poll_budget_messages / poll_budget_us, then continues from a
+ * uv_idle while the queue is not empty (librdkafka writes the fd only when the queue goes from
+ * empty to non-empty, so stopping early without the idle would stall). A safety uv_timer drains
+ * too, so rebalances, errors and group heartbeats keep flowing while idle or paused.
+ *
+ * At-least-once: enable.auto.offset.store=false; each record's offset enters its partition's
+ * ackq; when every output accepted it the contiguous watermark is stored (a uv_prepare batches
+ * the rd_kafka_offsets_store calls once per loop iteration) and librdkafka's auto-commit
+ * persists it. Revoked partitions store their watermark before being unassigned; records of
+ * theirs still in flight complete without storing (they will be read again: duplicates, never
+ * losses).
+ *
+ * With a state store (state.h), an assigned partition is paused while its checkpoint is restored;
+ * records fetched meanwhile are dropped unrouted, and the partition is then sought to the
+ * checkpoint's offset (or back to the first dropped record) and resumed. */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+#include "stream/ackq.h"
+#include "common/log.h"
+#include "admin/metrics.h"
+#include "stream/runtime_int.h"
+
+typedef struct kpart {
+    struct kpart *next;
+    char *topic;
+    int32_t partition;
+    rcfd_ackq_t q;
+    uint32_t shard;
+    int revoked;
+    int dirty;
+    int restoring;         /* held until the state manager restored its checkpoint */
+    int64_t first_dropped; /* first record fetched (and dropped) while restoring; -1 none */
+    int64_t resume_at;     /* after a restore: the offset the next record must have; -1 none */
+    int reseeks;
+    rcfd_buf_t head; /* the records' origin up to the offset, encoded once (encode.h) */
+} kpart_t;
+
+typedef struct kafka_src {
+    rcfd_source_t *s;
+    char comp[96];
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *q;
+    rd_kafka_queue_t *closeq;
+    int wakefd;
+    uv_poll_t poll;
+    uv_idle_t idle;
+    uv_timer_t safety;
+    uv_prepare_t store;
+    uv_timer_t close_timer; /* close_timeout_ms: the deadline of the group leave and commit */
+    kpart_t *parts;
+    kpart_t *last; /* the partition of the previous message (or NULL): runs come from one */
+    rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
+    int paused, stopping, closing, closed, fatal;
+    int close_abandoned; /* the close missed its deadline: the handle is never destroyed */
+    struct kafka_src *next_abandoned;
+} kafka_src_t;
+
+static const uint64_t wake_payload = 1;
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    kafka_src_t *k = rd_kafka_opaque(rk);
+    char comp[160];
+    snprintf(comp, sizeof comp, "%s:rdkafka:%s", k ? k->comp : "kafka", fac);
+    rcfd_log_syslog(level, comp, buf);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    kafka_src_t *k = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, why, sizeof why);
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "fatal error %s: %s", rd_kafka_err2name(ferr), why);
+        k->fatal = 1;
+        rcfd_runtime_fail(k->s->rt, RCFD_EXIT_UNAVAILABLE);
+        return;
+    }
+    RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static kpart_t *find_part(kafka_src_t *k, const char *topic, int32_t partition)
+{
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        if (!p->revoked && p->partition == partition && strcmp(p->topic, topic) == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static kpart_t *add_part(kafka_src_t *k, const char *topic, int32_t partition)
+{
+    kpart_t *p = find_part(k, topic, partition);
+    if (p != NULL) {
+        return p;
+    }
+    p = rcfd_calloc(1, sizeof *p);
+    if (p == NULL || (p->topic = rcfd_strdup(topic)) == NULL) {
+        rcfd_free(p);
+        return NULL;
+    }
+    p->partition = partition;
+    p->first_dropped = p->resume_at = -1;
+    rcfd_origin_t o = {.source = k->s->conf->name, .topic = p->topic, .partition = partition};
+    if (rcfd_encode_origin_head(&p->head, &o) != 0 ||
+        rcfd_state_shard(k->s->rt->state, k->s->index, topic, partition, &p->shard) != 0) {
+        rcfd_buf_free(&p->head);
+        rcfd_free(p->topic);
+        rcfd_free(p);
+        return NULL;
+    }
+    rcfd_ackq_init(&p->q);
+    p->next = k->parts;
+    k->parts = p;
+    return p;
+}
+
+static void free_part(kafka_src_t *k, kpart_t *dead)
+{
+    for (kpart_t **pp = &k->parts; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == dead) {
+            *pp = dead->next;
+            break;
+        }
+    }
+    if (k->last == dead) {
+        k->last = NULL;
+    }
+    rcfd_ackq_free(&dead->q);
+    rcfd_buf_free(&dead->head);
+    rcfd_free(dead->topic);
+    rcfd_free(dead);
+}
+
+/* Stores the watermark of every partition whose watermark moved. */
+static void store_offsets(kafka_src_t *k)
+{
+    if (k->closed || k->fatal) {
+        return;
+    }
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        if (p->dirty && !p->revoked) {
+            if (l == NULL) {
+                l = rd_kafka_topic_partition_list_new(8);
+            }
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->q.watermark;
+        }
+        p->dirty = 0;
+    }
+    if (l == NULL) {
+        return;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(k->rk, l);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        RCFD_LOG(RCFD_LOG_DEBUG, k->comp, "offsets_store: %s", rd_kafka_err2str(err));
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        RCFD_LOG(RCFD_LOG_TRACE, k->comp, "stored %s[%d]@%lld", l->elems[i].topic,
+                 (int)l->elems[i].partition, (long long)l->elems[i].offset);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void on_store(uv_prepare_t *h)
+{
+    store_offsets(h->data);
+}
+
+static void on_delivered(rcfd_delivery_t *d)
+{
+    kafka_src_t *k = d->owner;
+    kpart_t *p = d->part;
+    if (rcfd_ackq_done(&p->q, d->seq)) {
+        p->dirty = 1;
+        rcfd_state_delivered(k->s->rt->state, p->shard, p->q.watermark);
+    }
+    if (p->revoked && rcfd_ackq_pending(&p->q) == 0) {
+        free_part(k, p);
+    }
+    d->part = k->spare; /* kept for the next message: no malloc/free per record */
+    k->spare = d;
+    rcfd_runtime_inflight_done(k->s->rt, k->s);
+}
+
+static void seek_part(kafka_src_t *k, kpart_t *p, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = offset;
+    /* With a timeout, no record fetched before the seek is returned after it; the wait is for
+     * the fetcher's acknowledgement, not a broker round trip. */
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 5000);
+    const char *why = e != NULL         ? rd_kafka_error_string(e)
+                      : l->elems[0].err ? rd_kafka_err2str(l->elems[0].err)
+                                        : NULL;
+    if (why != NULL) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "%s[%d]: seek to %lld: %s", p->topic, (int)p->partition,
+                 (long long)offset, why);
+    }
+    if (e != NULL) {
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The first record after a restore must be the one the checkpoint resumes at. A seek issued
+ * while librdkafka is still looking up the committed offset can be overridden by that lookup
+ * (librdkafka issue #2256): records before the resume point are dropped (the checkpoint already
+ * holds them), and a jump past it is sought back, a few times (after that the gap is real: a
+ * compacted or transactional input topic). Returns 1 when the record may be routed. */
+static int check_resume(kafka_src_t *k, kpart_t *p, int64_t offset)
+{
+    if (offset < p->resume_at) {
+        return 0;
+    }
+    if (offset > p->resume_at && p->reseeks < 3) {
+        p->reseeks++;
+        RCFD_LOG(RCFD_LOG_DEBUG, k->comp, "%s[%d]: got offset %lld, expected %lld: seeking again",
+                 p->topic, (int)p->partition, (long long)offset, (long long)p->resume_at);
+        seek_part(k, p, p->resume_at);
+        return 0;
+    }
+    p->resume_at = -1;
+    return 1;
+}
+
+static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
+{
+    rcfd_source_t *s = k->s;
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            return;
+        }
+        on_error(k->rk, m->err, rd_kafka_message_errstr(m), k);
+        return;
+    }
+    if (k->stopping) {
+        return; /* not routed, not stored: read again after a restart */
+    }
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    kpart_t *p = k->last;
+    if (p == NULL || p->revoked || p->partition != m->partition || strcmp(p->topic, topic) != 0) {
+        p = find_part(k, topic, m->partition);
+    }
+    if (p == NULL && (p = add_part(k, topic, m->partition)) == NULL) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
+        rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
+        return;
+    }
+    k->last = p;
+    if (p->restoring) {
+        if (p->first_dropped < 0) {
+            p->first_dropped = m->offset; /* fetched before the pause took hold: read again */
+        }
+        return;
+    }
+    if (p->resume_at >= 0 && !check_resume(k, p, m->offset)) {
+        return;
+    }
+    rcfd_delivery_t *d = k->spare;
+    if (d != NULL) {
+        k->spare = d->part;
+        memset(d, 0, sizeof *d);
+    } else {
+        d = rcfd_calloc(1, sizeof *d);
+    }
+    if (d == NULL || rcfd_ackq_push(&p->q, m->offset, &d->seq) != 0) {
+        rcfd_free(d);
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
+        rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
+        return;
+    }
+    d->refs = 1;
+    d->done = on_delivered;
+    d->owner = k;
+    d->part = p;
+    rcfd_runtime_inflight_add(s->rt, s);
+    rcfd_origin_t origin = {.source = s->conf->name,
+                            .topic = topic,
+                            .partition = m->partition,
+                            .offset = m->offset,
+                            .shard = p->shard,
+                            .head = p->head.p,
+                            .head_len = p->head.len};
+    rcfd_state_routed(rcfd_state_shard_get(s->rt->state, p->shard), m->offset);
+    char reason[256];
+    int prc;
+    if (m->payload == NULL) {
+        prc = rcfd_errf(RCFD_EMALFORMED, reason, sizeof reason, "empty message (tombstone)");
+        rcfd_record_clear(&s->rt->rec);
+        s->rt->rec.data = "";
+        s->rt->rec.len = 0;
+    } else {
+        prc = rcfd_runtime_parse(s->rt, s, m->payload, m->len, reason, sizeof reason);
+    }
+    rcfd_runtime_route(s->rt, s, prc, reason, &origin, d);
+    rcfd_delivery_unref(d);
+}
+
+static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *parts)
+{
+    int coop = strcmp(rd_kafka_rebalance_protocol(k->rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_topic_partition_list_t *held = rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++) {
+            kpart_t *p = add_part(k, parts->elems[i].topic, parts->elems[i].partition);
+            if (p == NULL) {
+                RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
+                rcfd_runtime_fail(k->s->rt, RCFD_EXIT_SOFTWARE);
+                continue;
+            }
+            if (rcfd_state_assigned(k->s->rt->state, p->shard)) {
+                p->restoring = 1;
+                p->first_dropped = -1;
+                rd_kafka_topic_partition_list_add(held, p->topic, p->partition);
+            }
+        }
+        RCFD_LOG(RCFD_LOG_INFO, k->comp, "assigned %d partitions (%s)", parts->cnt,
+                 coop ? "cooperative" : "eager");
+        if (coop) {
+            e = rd_kafka_incremental_assign(k->rk, parts);
+        } else {
+            aerr = rd_kafka_assign(k->rk, parts);
+        }
+        if (k->paused || k->stopping) {
+            rd_kafka_pause_partitions(k->rk, parts);
+        } else if (held->cnt > 0) {
+            rd_kafka_pause_partitions(k->rk, held);
+        }
+        rd_kafka_topic_partition_list_destroy(held);
+    } else {
+        /* Store what is complete now, so the commit that accompanies the revoke includes it. */
+        for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+            if (!p->revoked && p->q.watermark >= 0) {
+                p->dirty = 1;
+            }
+        }
+        store_offsets(k);
+        for (int i = 0; i < parts->cnt; i++) {
+            kpart_t *p = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
+            if (p != NULL) {
+                rcfd_state_revoked(k->s->rt->state, p->shard);
+                p->revoked = 1;
+                if (rcfd_ackq_pending(&p->q) == 0) {
+                    free_part(k, p);
+                }
+            }
+        }
+        RCFD_LOG(err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? RCFD_LOG_INFO : RCFD_LOG_WARN,
+                 k->comp, "revoked %d partitions (%s)", parts->cnt, rd_kafka_err2str(err));
+        if (coop) {
+            e = rd_kafka_incremental_unassign(k->rk, parts);
+        } else {
+            aerr = rd_kafka_assign(k->rk, NULL);
+        }
+    }
+    if (e != NULL) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "incremental (un)assign: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    if (aerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "assign: %s", rd_kafka_err2str(aerr));
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    (void)rk;
+    set_assignment(opaque, err, parts);
+}
+
+static void finish_close(kafka_src_t *k)
+{
+    if (k->closed) {
+        return;
+    }
+    k->closed = 1;
+    rd_kafka_queue_t *q = k->closeq != NULL ? k->closeq : k->q;
+    rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+    uv_poll_stop(&k->poll);
+    uv_idle_stop(&k->idle);
+    uv_timer_stop(&k->safety);
+    uv_prepare_stop(&k->store);
+    uv_timer_stop(&k->close_timer);
+    RCFD_LOG(RCFD_LOG_INFO, k->comp, "consumer closed");
+    rcfd_runtime_source_closed(k->s->rt, k->s);
+}
+
+static void handle_close_event(kafka_src_t *k, rd_kafka_event_t *ev)
+{
+    switch (rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_REBALANCE:
+        set_assignment(k, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev));
+        break;
+    case RD_KAFKA_EVENT_LOG: {
+        const char *fac, *str;
+        int level;
+        if (rd_kafka_event_log(ev, &fac, &str, &level) == 0) {
+            on_log(k->rk, level, fac, str);
+        }
+        break;
+    }
+    case RD_KAFKA_EVENT_ERROR:
+        RCFD_LOG(RCFD_LOG_WARN, k->comp, "while closing: %s", rd_kafka_event_error_string(ev));
+        break;
+    default:
+        break; /* fetched messages after stop are not routed: they will be read again */
+    }
+    rd_kafka_event_destroy(ev);
+}
+
+static void on_idle(uv_idle_t *h);
+
+static void drain(kafka_src_t *k)
+{
+    if (k->closed) {
+        return;
+    }
+    const rcfd_source_conf_t *c = k->s->conf;
+    uint64_t t0 = uv_hrtime();
+    uint64_t limit_ns = (uint64_t)c->poll_budget_us * 1000u;
+    int empty = 0;
+    for (int64_t n = 0; n < c->poll_budget_messages; n++) {
+        if (k->closing) {
+            rd_kafka_event_t *ev = rd_kafka_queue_poll(k->closeq, 0);
+            if (ev == NULL) {
+                empty = 1;
+                break;
+            }
+            handle_close_event(k, ev);
+        } else {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+            if (m == NULL) {
+                empty = 1;
+                break;
+            }
+            handle_message(k, m);
+            rd_kafka_message_destroy(m);
+        }
+        if (uv_hrtime() - t0 >= limit_ns) {
+            break;
+        }
+    }
+    if (k->closing && rd_kafka_consumer_closed(k->rk)) {
+        finish_close(k);
+        return;
+    }
+    if (empty) {
+        uv_idle_stop(&k->idle);
+    } else {
+        uv_idle_start(&k->idle, on_idle);
+    }
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    drain(h->data);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    kafka_src_t *k = h->data;
+    if (status < 0) {
+        RCFD_LOG(RCFD_LOG_WARN, k->comp, "wake fd: %s", uv_strerror(status));
+    }
+    uint64_t v;
+    while (read(k->wakefd, &v, sizeof v) > 0) {
+    }
+    drain(k);
+}
+
+static void on_safety(uv_timer_t *t)
+{
+    drain(t->data);
+}
+
+static int kafka_init(rcfd_source_t *s, char *errstr, size_t es)
+{
+    kafka_src_t *k = rcfd_calloc(1, sizeof *k);
+    if (k == NULL) {
+        return RCFD_ENOMEM;
+    }
+    k->s = s;
+    k->wakefd = -1;
+    s->impl = k;
+    snprintf(k->comp, sizeof k->comp, "source:kafka:%s", s->conf->name);
+    char kerr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < s->conf->rdkafka.n; i++) {
+        if (rd_kafka_conf_set(conf, s->conf->rdkafka.keys[i], s->conf->rdkafka.vals[i], kerr,
+                              sizeof kerr) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "sources \"%s\".rdkafka.\"%s\": %s",
+                             s->conf->name, s->conf->rdkafka.keys[i], kerr);
+        }
+    }
+    if (rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", kerr, sizeof kerr) ||
+        rd_kafka_conf_set(conf, "log.queue", "true", kerr, sizeof kerr) ||
+        rd_kafka_conf_set(conf, "enable.partition.eof", "false", kerr, sizeof kerr)) {
+        rd_kafka_conf_destroy(conf);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "librdkafka: %s", kerr);
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, k);
+    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof kerr);
+    if (k->rk == NULL) {
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new owns conf only on success */
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "sources \"%s\": %s", s->conf->name, kerr);
+    }
+    conf = NULL;
+    /* Route logs through the main queue, which poll_set_consumer forwards to the consumer queue:
+     * log_cb then runs on the loop thread. */
+    rd_kafka_set_log_queue(k->rk, NULL);
+    rd_kafka_poll_set_consumer(k->rk);
+    k->q = rd_kafka_queue_get_consumer(k->rk);
+    k->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (k->wakefd < 0) {
+        return rcfd_errf(-errno, errstr, es, "eventfd: %s", strerror(errno));
+    }
+    uv_loop_t *loop = &s->rt->loop;
+    int rc = uv_poll_init(loop, &k->poll, k->wakefd);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "uv_poll_init: %s", uv_strerror(rc));
+    }
+    uv_idle_init(loop, &k->idle);
+    uv_timer_init(loop, &k->safety);
+    uv_prepare_init(loop, &k->store);
+    uv_timer_init(loop, &k->close_timer);
+    k->poll.data = k->idle.data = k->safety.data = k->store.data = k->close_timer.data = k;
+    return 0;
+}
+
+static int kafka_start(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new((int)s->conf->topics.n);
+    for (size_t i = 0; i < s->conf->topics.n; i++) {
+        rd_kafka_topic_partition_list_add(topics, s->conf->topics.v[i], RD_KAFKA_PARTITION_UA);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(k->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "subscribe: %s", rd_kafka_err2str(err));
+        return RCFD_EINVAL;
+    }
+    rd_kafka_queue_io_event_enable(k->q, k->wakefd, &wake_payload, sizeof wake_payload);
+    uv_poll_start(&k->poll, UV_READABLE, on_readable);
+    uv_timer_start(&k->safety, on_safety, (uint64_t)s->conf->safety_poll_ms,
+                   (uint64_t)s->conf->safety_poll_ms);
+    uv_prepare_start(&k->store, on_store);
+    RCFD_LOG(RCFD_LOG_INFO, k->comp, "subscribed to %zu topics", s->conf->topics.n);
+    drain(k); /* anything queued before the fd was attached */
+    return 0;
+}
+
+static void pause_all(kafka_src_t *k, int pause)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(k->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a != NULL) {
+        if (pause) {
+            rd_kafka_pause_partitions(k->rk, a);
+        } else {
+            /* Partitions still being restored stay held. */
+            for (int i = a->cnt - 1; i >= 0; i--) {
+                kpart_t *p = find_part(k, a->elems[i].topic, a->elems[i].partition);
+                if (p != NULL && p->restoring) {
+                    rd_kafka_topic_partition_list_del_by_idx(a, i);
+                }
+            }
+            rd_kafka_resume_partitions(k->rk, a);
+        }
+    }
+    if (a != NULL) {
+        rd_kafka_topic_partition_list_destroy(a);
+    }
+}
+
+static void kafka_pause(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    if (!k->paused && !k->closed) {
+        k->paused = 1;
+        pause_all(k, 1);
+    }
+}
+
+static void kafka_resume(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    if (k->paused && !k->stopping && !k->closed) {
+        k->paused = 0;
+        pause_all(k, 0);
+    }
+}
+
+static void kafka_stop(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    k->stopping = 1;
+    if (!k->closed && !k->fatal) {
+        pause_all(k, 1); /* the poll and the safety timer keep serving the group meanwhile */
+    }
+}
+
+/* The group leave and the final commit need a broker; with none reachable librdkafka would retry
+ * until session.timeout.ms and beyond, and a stop must not hang on that. */
+static void on_close_timeout(uv_timer_t *t)
+{
+    kafka_src_t *k = t->data;
+    if (k->closed) {
+        return;
+    }
+    RCFD_LOG(RCFD_LOG_WARN, k->comp,
+             "the consumer did not commit and leave its group within close_timeout_ms (%lld ms; "
+             "are the brokers reachable?): leaving without it; records whose offsets were not "
+             "committed will be read again",
+             (long long)k->s->conf->close_timeout_ms);
+    k->close_abandoned = 1;
+    finish_close(k);
+}
+
+static void kafka_close(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    if (k->closed || k->closing) {
+        return;
+    }
+    store_offsets(k);
+    if (k->fatal) {
+        finish_close(k);
+        return;
+    }
+    /* Close without blocking: the group leave and the final commit of the stored offsets happen
+     * in librdkafka's threads; its events come to closeq, served by the same fd. */
+    k->closeq = rd_kafka_queue_new(k->rk);
+    rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
+    rd_kafka_queue_io_event_enable(k->closeq, k->wakefd, &wake_payload, sizeof wake_payload);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, k->closeq);
+    if (e != NULL) {
+        RCFD_LOG(RCFD_LOG_ERROR, k->comp, "close: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        finish_close(k);
+        return;
+    }
+    k->closing = 1;
+    uv_timer_start(&k->close_timer, on_close_timeout, (uint64_t)k->s->conf->close_timeout_ms, 0);
+    drain(k);
+}
+
+static kpart_t *find_shard(kafka_src_t *k, uint32_t shard)
+{
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        if (!p->revoked && p->shard == shard) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void kafka_restored(rcfd_source_t *s, uint32_t shard, int64_t offset)
+{
+    kafka_src_t *k = s->impl;
+    kpart_t *p = find_shard(k, shard);
+    if (p == NULL || !p->restoring || k->closed || k->fatal) {
+        return;
+    }
+    p->restoring = 0;
+    int64_t from = offset >= 0 ? offset : p->first_dropped;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    if (from >= 0) {
+        p->resume_at = from;
+        p->reseeks = 0;
+        seek_part(k, p, from);
+        RCFD_LOG(RCFD_LOG_INFO, k->comp, "%s[%d]: resuming at offset %lld%s", p->topic,
+                 (int)p->partition, (long long)from, offset >= 0 ? " (checkpoint)" : "");
+    }
+    if (!k->paused && !k->stopping) {
+        rd_kafka_resume_partitions(k->rk, l);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    drain(k);
+}
+
+/* Consumer lag per partition: the high watermark librdkafka last saw minus the next offset to
+ * read. */
+static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
+{
+    kafka_src_t *k = s->impl;
+    for (kpart_t *p = k->parts; p != NULL && !k->closed; p = p->next) {
+        int64_t lo = -1, hi = -1;
+        const rcfd_shard_t *sh = rcfd_state_shard_get(s->rt->state, p->shard);
+        if (p->revoked ||
+            rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            continue;
+        }
+        int64_t next = sh != NULL && sh->next_offset >= 0 ? sh->next_offset : lo;
+        char part[16];
+        snprintf(part, sizeof part, "%d", (int)p->partition);
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_consumer_lag",
+                                           "Records in the partition not yet read (high "
+                                           "watermark minus the next offset).",
+                                           "source", s->conf->name, "topic", p->topic, "partition",
+                                           part, NULL),
+                        (double)(hi > next ? hi - next : 0));
+    }
+}
+
+/* Sources whose close was abandoned: rd_kafka_destroy would wait for the group coordinator until
+ * the session times out (session.timeout.ms, 45 s by default), so their handles stay alive,
+ * reachable from here, until the process exits a moment later. */
+static kafka_src_t *abandoned;
+
+static void kafka_destroy(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    if (k == NULL) {
+        return;
+    }
+    s->impl = NULL;
+    if (k->close_abandoned) {
+        k->next_abandoned = abandoned;
+        abandoned = k;
+        return;
+    }
+    if (k->closeq != NULL) {
+        rd_kafka_queue_destroy(k->closeq);
+    }
+    if (k->q != NULL) {
+        rd_kafka_queue_destroy(k->q);
+    }
+    if (k->rk != NULL) {
+        rd_kafka_destroy(k->rk);
+    }
+    if (k->wakefd >= 0) {
+        close(k->wakefd);
+    }
+    while (k->parts != NULL) {
+        free_part(k, k->parts);
+    }
+    while (k->spare != NULL) {
+        rcfd_delivery_t *d = k->spare;
+        k->spare = d->part;
+        rcfd_free(d);
+    }
+    rcfd_free(k);
+}
+
+const rcfd_source_ops_t rcfd_source_kafka_ops = {
+    .name = "kafka",
+    .init = kafka_init,
+    .start = kafka_start,
+    .pause = kafka_pause,
+    .resume = kafka_resume,
+    .stop = kafka_stop,
+    .close = kafka_close,
+    .destroy = kafka_destroy,
+    .restored = kafka_restored,
+    .collect = kafka_collect,
+};

@@ -1,0 +1,193 @@
+#include "train/input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/errstr.h"
+#include "rcfd/alloc.h"
+#include "rcfd/status.h"
+#include "stream/record.h"
+#include "config/schema.h"
+
+#define MAX_KEY 1024
+
+int rcfd_input_guess_format(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && strcmp(path + n - 4, ".csv") == 0 ? RCFD_FORMAT_CSV : RCFD_FORMAT_JSON;
+}
+
+static int read_all(const char *path, rcfd_buf_t *b, char *errstr, size_t es)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        return rcfd_errf(e == ENOENT ? RCFD_ENOENT : RCFD_EIO, errstr, es, "%s: %s", path,
+                         strerror(e));
+    }
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        rc = rcfd_buf_append(b, chunk, n);
+    }
+    if (rc == 0 && ferror(f)) {
+        rc = rcfd_errf(RCFD_EIO, errstr, es, "%s: read error", path);
+    } else if (rc != 0) {
+        rcfd_errf(rc, errstr, es, "%s: out of memory", path);
+    }
+    if (f != stdin) {
+        fclose(f);
+    }
+    return rc;
+}
+
+static int is_blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct fieldset {
+    rcfd_field_t *f;
+    size_t n;
+    rcfd_field_t key, ts, label;
+    int has_key, has_ts, has_label;
+} fieldset_t;
+
+static void fieldset_free(fieldset_t *fs)
+{
+    for (size_t i = 0; fs->f != NULL && i < fs->n; i++) {
+        rcfd_field_free(&fs->f[i]);
+    }
+    rcfd_free(fs->f);
+    if (fs->has_key) {
+        rcfd_field_free(&fs->key);
+    }
+    if (fs->has_ts) {
+        rcfd_field_free(&fs->ts);
+    }
+    if (fs->has_label) {
+        rcfd_field_free(&fs->label);
+    }
+}
+
+static int compile_opt(rcfd_field_t *f, int *has, const char *spec)
+{
+    *has = spec != NULL && spec[0] != '\0';
+    return *has ? rcfd_field_compile(f, spec) : 0;
+}
+
+static int resolve(fieldset_t *fs, const rcfd_strlist_t *cols, const rcfd_input_spec_t *s,
+                   char *errstr, size_t es)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        if (rcfd_field_resolve_csv(&fs->f[i], cols) != 0) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: field \"%s\" is not a CSV column",
+                             s->path, s->fields->v[i]);
+        }
+    }
+    if ((fs->has_key && rcfd_field_resolve_csv(&fs->key, cols) != 0) ||
+        (fs->has_ts && rcfd_field_resolve_csv(&fs->ts, cols) != 0) ||
+        (fs->has_label && rcfd_field_resolve_csv(&fs->label, cols) != 0)) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "%s: the key, timestamp or label column is not in the header", s->path);
+    }
+    return 0;
+}
+
+int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char *errstr,
+                    size_t es)
+{
+    rcfd_buf_t data = {0};
+    int rc = read_all(s->path, &data, errstr, es);
+    fieldset_t fs = {0};
+    fs.n = s->fields != NULL ? s->fields->n : 0;
+    double *values = rcfd_calloc(fs.n ? fs.n : 1, sizeof *values);
+    fs.f = rcfd_calloc(fs.n ? fs.n : 1, sizeof *fs.f);
+    if (rc == 0 && (values == NULL || fs.f == NULL)) {
+        rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (size_t i = 0; rc == 0 && i < fs.n; i++) {
+        if (rcfd_field_compile(&fs.f[i], s->fields->v[i]) != 0) {
+            fs.n = i;
+            rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+    }
+    if (rc == 0 && (compile_opt(&fs.key, &fs.has_key, s->key) != 0 ||
+                    compile_opt(&fs.ts, &fs.has_ts, s->timestamp) != 0 ||
+                    compile_opt(&fs.label, &fs.has_label, s->label) != 0)) {
+        rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    rcfd_strlist_t header = {0};
+    rcfd_record_t rec = {0};
+    int need_header = s->format == RCFD_FORMAT_CSV;
+    size_t index = 0, pos = 0;
+    while (rc == 0 && pos < data.len) {
+        const char *p = data.p + pos;
+        const char *nl = memchr(p, '\n', data.len - pos);
+        size_t n = nl != NULL ? (size_t)(nl - p) : data.len - pos;
+        pos += n + (nl != NULL);
+        if (need_header) {
+            rcfd_record_t hdr = {0};
+            char reason[256];
+            rc = rcfd_csv_split(&hdr, p, n, s->delim, reason, sizeof reason);
+            header.v = rc == 0 ? rcfd_calloc(hdr.n_cols + 1, sizeof *header.v) : NULL;
+            for (size_t i = 0; header.v != NULL && i < hdr.n_cols; i++) {
+                header.v[header.n++] = rcfd_strdup(hdr.cells.p + hdr.offs[i]);
+            }
+            rcfd_record_free(&hdr);
+            if (rc != 0 || header.v == NULL) {
+                rc = rcfd_errf(RCFD_EMALFORMED, errstr, es, "%s: bad CSV header", s->path);
+                break;
+            }
+            need_header = 0;
+            rc = resolve(&fs, &header, s, errstr, es);
+            continue;
+        }
+        if (is_blank(p, n)) {
+            continue;
+        }
+        char reason[256] = "";
+        char key[MAX_KEY] = "";
+        rcfd_input_row_t row = {.index = index++, .values = values, .key = key};
+        rcfd_record_clear(&rec);
+        int bad = rcfd_record_parse(&rec, s->format, p, n, s->delim,
+                                    header.n ? &header : NULL, reason, sizeof reason);
+        for (size_t i = 0; !bad && i < fs.n; i++) {
+            bad = rcfd_record_number(&rec, &fs.f[i], &values[i], reason, sizeof reason);
+        }
+        if (!bad && fs.has_key) {
+            bad = rcfd_record_text(&rec, &fs.key, key, sizeof key, &row.key_len, reason,
+                                   sizeof reason);
+        }
+        /* Timestamps and labels are the backtest's, not the pipeline's: a missing one is an
+         * error in the labelled file, not a dead letter. */
+        if (fs.has_ts) {
+            row.has_ts = rcfd_record_time_us(&rec, &fs.ts, RCFD_TS_MS, &row.ts_us, NULL, 0) == 0;
+        }
+        if (fs.has_label) {
+            double l;
+            char lr[128];
+            if (rcfd_record_number(&rec, &fs.label, &l, lr, sizeof lr) != 0) {
+                rc = rcfd_errf(RCFD_EMALFORMED, errstr, es, "%s: record %zu: label: %s", s->path,
+                               row.index + 1, lr);
+                break;
+            }
+            row.label = l != 0.0;
+        }
+        row.bad = bad ? reason : NULL;
+        rc = cb(ud, &row);
+    }
+    rcfd_record_free(&rec);
+    rcfd_strlist_free(&header);
+    fieldset_free(&fs);
+    rcfd_free(values);
+    rcfd_buf_free(&data);
+    return rc;
+}
