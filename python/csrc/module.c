@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "rcfd/version.h"
 
@@ -139,7 +140,20 @@ static PyObject *strerror_py(PyObject *self, PyObject *arg)
     return PyUnicode_FromString(rcfd_strerror((int)code));
 }
 
+static PyObject *alloc_stats_py(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    rcfd_alloc_stats_t st;
+    rcfd_alloc_stats(&st);
+    return Py_BuildValue("{s:K,s:K,s:K}", "calls", (unsigned long long)st.calls, "bytes_in_use",
+                         (unsigned long long)st.bytes_in_use, "bytes_reserved",
+                         (unsigned long long)st.bytes_reserved);
+}
+
 static PyMethodDef module_methods[] = {
+    {"alloc_stats", alloc_stats_py, METH_NOARGS,
+     "alloc_stats() -> dict\n\nrcfd's allocation counters (rcfd/alloc.h): calls (allocations "
+     "since start), bytes_in_use, bytes_reserved (address space for point stores)."},
     {"strerror", strerror_py, METH_O,
      "strerror(code: int) -> str\n\nrcfd's description of an error code (rcfd.Error.code)."},
     {NULL, NULL, 0, NULL},
