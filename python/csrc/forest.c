@@ -21,13 +21,12 @@
 #include "rcfd/status.h"
 
 typedef struct forest_object {
-    PyObject_HEAD
-    void *model;   /* rcfd_model_rcf instance; NULL until the dimension is known */
+    PyObject_HEAD void *model; /* rcfd_model_rcf instance; NULL until the dimension is known */
     void *conf;    /* the model's parameter struct (rcfd_model_rcf.conf_size bytes, owned) */
     size_t dim;    /* values per record; 0 until known */
     uint64_t seed; /* the forest's seed (the key's, with key=) */
     int explain;
-    PyObject *key; /* str or None */
+    PyObject *key;           /* str or None */
     PyThread_type_lock lock; /* held by whichever thread runs the model (GIL released) */
 } forest_object_t;
 
@@ -59,10 +58,10 @@ static PyStructSequence_Desc result_desc = {
 /* ---- parameters ---- */
 
 /* Forest's own names for the rcf model's parameters, in positional order. */
-static const char *const arg_names[] = {"trees", "sample", "shingle", "time_decay", "seed",
-                                        "explain"};
-static const char *const conf_keys[] = {"number_of_trees", "sub_sample_size", "shingle_size",
-                                        "time_decay", "seed", "explain"};
+static const char *const arg_names[] = {"trees",      "sample", "shingle",
+                                        "time_decay", "seed",   "explain"};
+static const char *const conf_keys[] = {
+    "number_of_trees", "sub_sample_size", "shingle_size", "time_decay", "seed", "explain"};
 #define N_ARGS 6
 
 /* A Python value as a JSON value of the parameter table (it checks types and ranges itself). */
@@ -183,8 +182,7 @@ static void forest_dealloc(forest_object_t *f)
 static void forest_lock(forest_object_t *f)
 {
     if (!PyThread_acquire_lock(f->lock, NOWAIT_LOCK)) {
-        Py_BEGIN_ALLOW_THREADS
-        PyThread_acquire_lock(f->lock, WAIT_LOCK);
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(f->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
     }
 }
@@ -269,7 +267,8 @@ static int forest_init(forest_object_t *f, PyObject *args, PyObject *kwds)
         bad = dim_v < 1 || dim_v > RCF_MAX_DIM ? "dim: expected None or a positive integer" : NULL;
     }
     if (bad == NULL && given[4] != NULL) { /* the table checked its range already */
-        seed = PyLong_Check(given[4]) ? PyLong_AsUnsignedLongLong(given[4]) : (unsigned long long)-1;
+        seed =
+            PyLong_Check(given[4]) ? PyLong_AsUnsignedLongLong(given[4]) : (unsigned long long)-1;
         bad = seed == (unsigned long long)-1 ? "seed: expected an integer" : NULL;
     }
     Py_ssize_t key_len = 0;
@@ -410,8 +409,8 @@ static PyObject *forest_process(forest_object_t *f, PyObject *x)
         double *strength = f->explain ? PyArray_DATA(out[6]) : NULL;
         npy_int8 *direction = f->explain ? PyArray_DATA(out[7]) : NULL;
         void *model = f->model;
-        Py_BEGIN_ALLOW_THREADS
-        for (; done < n; done++) {
+        Py_BEGIN_ALLOW_THREADS for (; done < n; done++)
+        {
             const void *rv;
             rc = rcfd_model_rcf.process(model, in + (size_t)done * d, d, &rv);
             if (rc != 0) {
@@ -469,15 +468,14 @@ static PyObject *forest_score(forest_object_t *f, PyObject *x)
     const double *in = PyArray_DATA(rows);
     double *score = PyArray_DATA(out);
     void *model = f->model;
-    Py_BEGIN_ALLOW_THREADS
-    for (; i < n; i++) {
+    Py_BEGIN_ALLOW_THREADS for (; i < n; i++)
+    {
         rc = rcfd_rcf_model_score(model, in + (size_t)i * d, d, &score[i]);
         if (rc != 0) {
             break;
         }
     }
-    Py_END_ALLOW_THREADS
-    PyThread_release_lock(f->lock);
+    Py_END_ALLOW_THREADS PyThread_release_lock(f->lock);
     Py_DECREF(rows);
     if (rc != 0) {
         Py_DECREF(out);
@@ -501,12 +499,10 @@ static PyObject *forest_save(forest_object_t *f, PyObject *unused)
     }
     rcfd_buf_t b = {0};
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = rcfd_model_rcf.save(f->model, &b);
-    Py_END_ALLOW_THREADS
-    PyThread_release_lock(f->lock);
-    PyObject *bytes = rc == 0 ? PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.len)
-                              : rcfd_py_raise(rc, NULL, -1);
+    Py_BEGIN_ALLOW_THREADS rc = rcfd_model_rcf.save(f->model, &b);
+    Py_END_ALLOW_THREADS PyThread_release_lock(f->lock);
+    PyObject *bytes =
+        rc == 0 ? PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.len) : rcfd_py_raise(rc, NULL, -1);
     rcfd_buf_free(&b);
     return bytes;
 }
@@ -537,9 +533,9 @@ static int snapshot_conf(const unsigned char *b, size_t len, cJSON **out, size_t
         char why[300];
         if (len - at >= 12 && b[at + 8] == RCFD_SNAP_KIND_RECENT_MEANS && b[at + 9] == 0 &&
             b[at + 10] == 0 && b[at + 11] == 0) {
-            int rc = rcfd_snap_open(b + at, section_len(b + at, len - at),
-                                    RCFD_SNAP_KIND_RECENT_MEANS, &payload, &plen, &version, why,
-                                    sizeof why);
+            int rc =
+                rcfd_snap_open(b + at, section_len(b + at, len - at), RCFD_SNAP_KIND_RECENT_MEANS,
+                               &payload, &plen, &version, why, sizeof why);
             if (rc != 0) {
                 snprintf(err, es, "the recent-means section at snapshot byte %zu: %s", at, why);
                 return rc;
@@ -590,8 +586,8 @@ static PyObject *forest_load(PyTypeObject *cls, PyObject *data)
     size_t n_fields = 0;
     uint64_t seed = 0;
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = snapshot_conf(view.buf, (size_t)view.len, &conf, &n_fields, &seed, err, sizeof err);
+    Py_BEGIN_ALLOW_THREADS rc =
+        snapshot_conf(view.buf, (size_t)view.len, &conf, &n_fields, &seed, err, sizeof err);
     if (rc == 0) {
         f->conf = parse_conf(conf, &rc, err, sizeof err);
     }
@@ -599,8 +595,7 @@ static PyObject *forest_load(PyTypeObject *cls, PyObject *data)
         rc = rcfd_model_rcf.load(f->conf, n_fields, view.buf, (size_t)view.len, &f->model, err,
                                  sizeof err);
     }
-    Py_END_ALLOW_THREADS
-    cJSON_Delete(conf);
+    Py_END_ALLOW_THREADS cJSON_Delete(conf);
     PyBuffer_Release(&view);
     if (rc != 0) {
         Py_DECREF(f);

@@ -11,11 +11,10 @@
 #include "rcfd/status.h"
 
 typedef struct hotspots_object {
-    PyObject_HEAD
-    hs_detector_t *det; /* NULL until the dimension is known */
-    hs_params_t params; /* what the detector is created with (dim 0 until known) */
-    hs_result_t last;   /* the latest report; valid while have_last and the lock is held */
-    int have_last;      /* 0 after load (hotspots/json recompute the window's then) */
+    PyObject_HEAD hs_detector_t *det; /* NULL until the dimension is known */
+    hs_params_t params;               /* what the detector is created with (dim 0 until known) */
+    hs_result_t last; /* the latest report; valid while have_last and the lock is held */
+    int have_last;    /* 0 after load (hotspots/json recompute the window's then) */
     PyThread_type_lock lock;
     int scale_given; /* scale= had as many values as dim must have */
 } hotspots_object_t;
@@ -55,8 +54,7 @@ static PyStructSequence_Desc hresult_desc = {
 static void hs_lock(hotspots_object_t *h)
 {
     if (!PyThread_acquire_lock(h->lock, NOWAIT_LOCK)) {
-        Py_BEGIN_ALLOW_THREADS
-        PyThread_acquire_lock(h->lock, WAIT_LOCK);
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(h->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
     }
 }
@@ -105,7 +103,7 @@ static int create_detector(hotspots_object_t *h, size_t dim)
 
 static int hs_init(hotspots_object_t *h, PyObject *args, PyObject *kwds)
 {
-    static char *kw[] = {"window", "radius", "min_points", "dim", "scale", "only_containing_new",
+    static char *kw[] = {"window",    "radius", "min_points", "dim", "scale", "only_containing_new",
                          "algorithm", NULL};
     Py_ssize_t window = 1000, min_points = 17;
     double radius = 0.2;
@@ -270,7 +268,7 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
         goto fail_locked;
     }
     PyArrayObject *out[5] = {
-        rcfd_py_vec(n, single, NPY_BOOL), rcfd_py_vec(n, single, NPY_DOUBLE),
+        rcfd_py_vec(n, single, NPY_BOOL),   rcfd_py_vec(n, single, NPY_DOUBLE),
         rcfd_py_vec(n, single, NPY_UINT32), rcfd_py_vec(n, single, NPY_UINT32),
         rcfd_py_vec(n, single, NPY_BOOL),
     };
@@ -287,8 +285,8 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
         npy_uint32 *count = PyArray_DATA(out[2]), *n_hot = PyArray_DATA(out[3]);
         hs_detector_t *det = h->det;
         hs_result_t r = h->last;
-        Py_BEGIN_ALLOW_THREADS
-        for (; done < n; done++) {
+        Py_BEGIN_ALLOW_THREADS for (; done < n; done++)
+        {
             rc = hs_process(det, in + (size_t)done * dim, dim, &r);
             if (rc != 0) {
                 break;
@@ -303,8 +301,8 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
                 }
             }
         }
-        Py_END_ALLOW_THREADS
-        if (done > 0) {
+        Py_END_ALLOW_THREADS if (done > 0)
+        {
             h->last = r;
             h->have_last = 1;
         }
@@ -365,7 +363,8 @@ static PyObject *hs_json(hotspots_object_t *h, PyObject *args, PyObject *kwds)
         hs_result_json(h->det, r, NULL, 0, &len, flags);
         char *buf = PyMem_Malloc(len + 1);
         int rc = buf == NULL ? RCFD_ENOMEM : hs_result_json(h->det, r, buf, len + 1, &len, flags);
-        s = rc == 0 ? PyUnicode_FromStringAndSize(buf, (Py_ssize_t)len) : rcfd_py_raise(rc, NULL, -1);
+        s = rc == 0 ? PyUnicode_FromStringAndSize(buf, (Py_ssize_t)len)
+                    : rcfd_py_raise(rc, NULL, -1);
         PyMem_Free(buf);
     }
     PyThread_release_lock(h->lock);
@@ -388,8 +387,7 @@ static PyObject *hs_save_py(hotspots_object_t *h, PyObject *unused)
     int rc = 0;
     if (bytes != NULL) {
         char *p = PyBytes_AS_STRING(bytes);
-        Py_BEGIN_ALLOW_THREADS
-        rc = hs_save(h->det, p, need, &len);
+        Py_BEGIN_ALLOW_THREADS rc = hs_save(h->det, p, need, &len);
         Py_END_ALLOW_THREADS
     }
     PyThread_release_lock(h->lock);
@@ -416,10 +414,8 @@ static PyObject *hs_load_py(PyTypeObject *cls, PyObject *data)
     }
     char err[512] = "";
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = hs_load(view.buf, (size_t)view.len, &h->det, err, sizeof err);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
+    Py_BEGIN_ALLOW_THREADS rc = hs_load(view.buf, (size_t)view.len, &h->det, err, sizeof err);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
     if (rc != 0) {
         Py_DECREF(h);
         return rcfd_py_raise(rc, err, -1);
@@ -457,9 +453,9 @@ static PyObject *hs_get_params(hotspots_object_t *h, void *closure)
         return NULL;
     }
     return Py_BuildValue("{s:s,s:I,s:d,s:I,s:O,s:N,s:s}", "type", "hotspots", "window_size",
-                         p->window_size, "scan_radius", p->scan_radius, "min_points",
-                         p->min_points, "only_containing_new",
-                         p->only_containing_new ? Py_True : Py_False, "scale", scale, "algorithm",
+                         p->window_size, "scan_radius", p->scan_radius, "min_points", p->min_points,
+                         "only_containing_new", p->only_containing_new ? Py_True : Py_False,
+                         "scale", scale, "algorithm",
                          p->algorithm == HS_ALGORITHM_BRUTE_FORCE ? "brute_force" : "incremental");
 }
 

@@ -45,8 +45,8 @@ PyArrayObject *rcfd_py_rows(PyObject *x, size_t *dim, npy_intp *n, int *single, 
     /* Real numbers only: a string that happens to parse, a complex or an object is a mistake. */
     char kind = PyArray_DESCR(a)->kind;
     if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {
-        PyErr_Format(PyExc_TypeError, "%s: records must be real numbers, got an array of %s",
-                     what, PyArray_DESCR(a)->typeobj->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s: records must be real numbers, got an array of %s", what,
+                     PyArray_DESCR(a)->typeobj->tp_name);
         Py_DECREF(a);
         return NULL;
     }
@@ -75,8 +75,8 @@ PyArrayObject *rcfd_py_rows(PyObject *x, size_t *dim, npy_intp *n, int *single, 
         Py_DECREF(a);
         return (PyArrayObject *)rcfd_py_raise(RCFD_EDIM, msg, -1);
     }
-    PyArrayObject *c = (PyArrayObject *)PyArray_FROM_OTF(
-        (PyObject *)a, NPY_DOUBLE, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+    PyArrayObject *c = (PyArrayObject *)PyArray_FROM_OTF((PyObject *)a, NPY_DOUBLE,
+                                                         NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
     Py_DECREF(a);
     if (c != NULL) {
         *dim = (size_t)cols;

@@ -399,7 +399,7 @@ int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *sc
 {
     rcf_model_t *m = model;
     if (m->probe == NULL || n != m->n_fields) {
-        /* without means (or with a wrong count, which the forest reports) the point is the values */
+        /* without means (or with a wrong count, the forest reports it) the point is the values */
         return rcf_forest_score(m->f, values, n, score, NULL, NULL);
     }
     /* the point process() would build, in a buffer of its own: the means stay as they are */
