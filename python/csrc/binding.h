@@ -23,6 +23,19 @@
 #endif
 #include <numpy/arrayobject.h>
 
+/* An object's lock: held by the thread running its model, which waits for it without the GIL. A
+ * call that re-enters on the thread holding it (from a finalizer the garbage collector runs, or
+ * a callback) gets RuntimeError instead of a deadlock. */
+typedef struct rcfd_py_lock {
+    PyThread_type_lock lock;
+    _Atomic unsigned long owner; /* the holding thread's PyThread_get_thread_ident(), or 0 */
+} rcfd_py_lock_t;
+
+int rcfd_py_lock_init(rcfd_py_lock_t *l); /* -1 with MemoryError */
+void rcfd_py_lock_free(rcfd_py_lock_t *l);
+int rcfd_py_lock(rcfd_py_lock_t *l, const char *what); /* -1 with RuntimeError (re-entry) */
+void rcfd_py_unlock(rcfd_py_lock_t *l);
+
 /* Raises rcfd.Error (a ValueError; MemoryError for RCFD_ENOMEM) with `code` (rcfd's negative
  * code), `name` ("EDIM") and `row` (the record's index in the call's input, or None when row < 0)
  * attributes; the message is `msg`, or rcfd_strerror(code) when msg is NULL or empty. Returns

@@ -26,8 +26,8 @@ typedef struct forest_object {
     size_t dim;    /* values per record; 0 until known */
     uint64_t seed; /* the forest's seed (the key's, with key=) */
     int explain;
-    PyObject *key;           /* str or None */
-    PyThread_type_lock lock; /* held by whichever thread runs the model (GIL released) */
+    PyObject *key;       /* str or None */
+    rcfd_py_lock_t lock; /* held by whichever thread runs the model (GIL released) */
 } forest_object_t;
 
 PyTypeObject *rcfd_py_ResultType;
@@ -157,10 +157,9 @@ static PyObject *forest_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     f->key = Py_NewRef(Py_None);
-    f->lock = PyThread_allocate_lock();
-    if (f->lock == NULL) {
+    if (rcfd_py_lock_init(&f->lock) != 0) {
         Py_DECREF(f);
-        return PyErr_NoMemory();
+        return NULL;
     }
     return (PyObject *)f;
 }
@@ -171,20 +170,9 @@ static void forest_dealloc(forest_object_t *f)
         rcfd_model_rcf.destroy(f->model);
     }
     free_conf(f->conf);
-    if (f->lock != NULL) {
-        PyThread_free_lock(f->lock);
-    }
+    rcfd_py_lock_free(&f->lock);
     Py_XDECREF(f->key);
     Py_TYPE(f)->tp_free((PyObject *)f);
-}
-
-/* Takes the forest's lock, waiting without the GIL if another thread holds it. */
-static void forest_lock(forest_object_t *f)
-{
-    if (!PyThread_acquire_lock(f->lock, NOWAIT_LOCK)) {
-        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(f->lock, WAIT_LOCK);
-        Py_END_ALLOW_THREADS
-    }
 }
 
 /* Forest's arguments as the rcf model's parameters (a JSON object in the daemon's names). */
@@ -298,14 +286,20 @@ static int forest_init(forest_object_t *f, PyObject *args, PyObject *kwds)
         return -1;
     }
     /* Swapped in under the lock: __init__ may run again on a forest another thread is using. */
-    forest_lock(f);
+    if (rcfd_py_lock(&f->lock, "Forest") != 0) {
+        if (model != NULL) {
+            rcfd_model_rcf.destroy(model);
+        }
+        free_conf(conf);
+        return -1;
+    }
     void *old_model = f->model, *old_conf = f->conf;
     f->model = model;
     f->conf = conf;
     f->dim = (size_t)dim_v;
     f->seed = forest_seed;
     f->explain = model != NULL ? model_explains(model) : 0;
-    PyThread_release_lock(f->lock);
+    rcfd_py_unlock(&f->lock);
     if (old_model != NULL) {
         rcfd_model_rcf.destroy(old_model);
     }
@@ -342,7 +336,9 @@ static PyArrayObject *forest_rows(forest_object_t *f, PyObject *x, size_t *dim, 
 /* Takes the lock for records of `dim` values; on failure the lock is not held. */
 static int forest_take(forest_object_t *f, size_t dim)
 {
-    forest_lock(f);
+    if (rcfd_py_lock(&f->lock, "Forest") != 0) {
+        return -1;
+    }
     if (f->conf == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Forest.__init__ was not called");
     } else if (f->model == NULL) {
@@ -357,7 +353,7 @@ static int forest_take(forest_object_t *f, size_t dim)
                  rcfd_strerror(RCFD_EDIM), dim, f->dim);
         rcfd_py_raise(RCFD_EDIM, msg, -1);
     }
-    PyThread_release_lock(f->lock);
+    rcfd_py_unlock(&f->lock);
     return -1;
 }
 
@@ -409,8 +405,8 @@ static PyObject *forest_process(forest_object_t *f, PyObject *x)
         double *strength = f->explain ? PyArray_DATA(out[6]) : NULL;
         npy_int8 *direction = f->explain ? PyArray_DATA(out[7]) : NULL;
         void *model = f->model;
-        Py_BEGIN_ALLOW_THREADS for (; done < n; done++)
-        {
+        Py_BEGIN_ALLOW_THREADS
+        for (; done < n; done++) {
             const void *rv;
             rc = rcfd_model_rcf.process(model, in + (size_t)done * d, d, &rv);
             if (rc != 0) {
@@ -432,7 +428,7 @@ static PyObject *forest_process(forest_object_t *f, PyObject *x)
         }
         Py_END_ALLOW_THREADS
     }
-    PyThread_release_lock(f->lock);
+    rcfd_py_unlock(&f->lock);
     Py_DECREF(rows);
     if (ok && rc == 0) {
         for (int i = 0; i < 8; i++) {
@@ -468,14 +464,15 @@ static PyObject *forest_score(forest_object_t *f, PyObject *x)
     const double *in = PyArray_DATA(rows);
     double *score = PyArray_DATA(out);
     void *model = f->model;
-    Py_BEGIN_ALLOW_THREADS for (; i < n; i++)
-    {
+    Py_BEGIN_ALLOW_THREADS
+    for (; i < n; i++) {
         rc = rcfd_rcf_model_score(model, in + (size_t)i * d, d, &score[i]);
         if (rc != 0) {
             break;
         }
     }
-    Py_END_ALLOW_THREADS PyThread_release_lock(f->lock);
+    Py_END_ALLOW_THREADS
+    rcfd_py_unlock(&f->lock);
     Py_DECREF(rows);
     if (rc != 0) {
         Py_DECREF(out);
@@ -489,9 +486,11 @@ static PyObject *forest_score(forest_object_t *f, PyObject *x)
 static PyObject *forest_save(forest_object_t *f, PyObject *unused)
 {
     (void)unused;
-    forest_lock(f);
+    if (rcfd_py_lock(&f->lock, "Forest") != 0) {
+        return NULL;
+    }
     if (f->model == NULL) {
-        PyThread_release_lock(f->lock);
+        rcfd_py_unlock(&f->lock);
         return rcfd_py_raise(RCFD_EINVAL,
                              "Forest.save: the forest has no dimension yet (give dim= or process "
                              "a record first)",
@@ -499,8 +498,10 @@ static PyObject *forest_save(forest_object_t *f, PyObject *unused)
     }
     rcfd_buf_t b = {0};
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = rcfd_model_rcf.save(f->model, &b);
-    Py_END_ALLOW_THREADS PyThread_release_lock(f->lock);
+    Py_BEGIN_ALLOW_THREADS
+    rc = rcfd_model_rcf.save(f->model, &b);
+    Py_END_ALLOW_THREADS
+    rcfd_py_unlock(&f->lock);
     PyObject *bytes =
         rc == 0 ? PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.len) : rcfd_py_raise(rc, NULL, -1);
     rcfd_buf_free(&b);
@@ -586,8 +587,8 @@ static PyObject *forest_load(PyTypeObject *cls, PyObject *data)
     size_t n_fields = 0;
     uint64_t seed = 0;
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc =
-        snapshot_conf(view.buf, (size_t)view.len, &conf, &n_fields, &seed, err, sizeof err);
+    Py_BEGIN_ALLOW_THREADS
+    rc = snapshot_conf(view.buf, (size_t)view.len, &conf, &n_fields, &seed, err, sizeof err);
     if (rc == 0) {
         f->conf = parse_conf(conf, &rc, err, sizeof err);
     }
@@ -595,7 +596,8 @@ static PyObject *forest_load(PyTypeObject *cls, PyObject *data)
         rc = rcfd_model_rcf.load(f->conf, n_fields, view.buf, (size_t)view.len, &f->model, err,
                                  sizeof err);
     }
-    Py_END_ALLOW_THREADS cJSON_Delete(conf);
+    Py_END_ALLOW_THREADS
+    cJSON_Delete(conf);
     PyBuffer_Release(&view);
     if (rc != 0) {
         Py_DECREF(f);
@@ -691,9 +693,11 @@ static PyObject *forest_get_records(forest_object_t *f, void *closure)
         return PyLong_FromLong(0);
     }
     rcf_stats_t st;
-    forest_lock(f);
+    if (rcfd_py_lock(&f->lock, "Forest") != 0) {
+        return NULL;
+    }
     rcf_forest_stats(rcfd_rcf_model_forest(f->model), &st);
-    PyThread_release_lock(f->lock);
+    rcfd_py_unlock(&f->lock);
     return PyLong_FromUnsignedLongLong(st.records);
 }
 

@@ -15,7 +15,7 @@ typedef struct hotspots_object {
     hs_params_t params;               /* what the detector is created with (dim 0 until known) */
     hs_result_t last; /* the latest report; valid while have_last and the lock is held */
     int have_last;    /* 0 after load (hotspots/json recompute the window's then) */
-    PyThread_type_lock lock;
+    rcfd_py_lock_t lock;
     int scale_given; /* scale= had as many values as dim must have */
 } hotspots_object_t;
 
@@ -51,14 +51,6 @@ static PyStructSequence_Desc hresult_desc = {
     "last record's hotspots.",
     hresult_fields, 6};
 
-static void hs_lock(hotspots_object_t *h)
-{
-    if (!PyThread_acquire_lock(h->lock, NOWAIT_LOCK)) {
-        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(h->lock, WAIT_LOCK);
-        Py_END_ALLOW_THREADS
-    }
-}
-
 static PyObject *hs_new_py(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     (void)args, (void)kwds;
@@ -66,10 +58,9 @@ static PyObject *hs_new_py(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (h == NULL) {
         return NULL;
     }
-    h->lock = PyThread_allocate_lock();
-    if (h->lock == NULL) {
+    if (rcfd_py_lock_init(&h->lock) != 0) {
         Py_DECREF(h);
-        return PyErr_NoMemory();
+        return NULL;
     }
     return (PyObject *)h;
 }
@@ -77,9 +68,7 @@ static PyObject *hs_new_py(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void hs_dealloc(hotspots_object_t *h)
 {
     hs_destroy(h->det);
-    if (h->lock != NULL) {
-        PyThread_free_lock(h->lock);
-    }
+    rcfd_py_lock_free(&h->lock);
     Py_TYPE(h)->tp_free((PyObject *)h);
 }
 
@@ -166,7 +155,10 @@ static int hs_init(hotspots_object_t *h, PyObject *args, PyObject *kwds)
         rcfd_py_raise(rc, err, -1);
         return -1;
     }
-    hs_lock(h); /* __init__ may run again on a detector another thread is using */
+    /* __init__ may run again on a detector another thread is using */
+    if (rcfd_py_lock(&h->lock, "Hotspots") != 0) {
+        return -1;
+    }
     hs_destroy(h->det);
     h->det = NULL;
     h->have_last = 0;
@@ -174,7 +166,7 @@ static int hs_init(hotspots_object_t *h, PyObject *args, PyObject *kwds)
     h->params.dim = 0;
     h->scale_given = scale_given;
     rc = dim_v > 0 ? create_detector(h, (size_t)dim_v) : 0;
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     return rc;
 }
 
@@ -252,7 +244,10 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
     if (rows == NULL) {
         return NULL;
     }
-    hs_lock(h);
+    if (rcfd_py_lock(&h->lock, "Hotspots") != 0) {
+        Py_DECREF(rows);
+        return NULL;
+    }
     if (h->det == NULL && create_detector(h, dim) != 0) {
         goto fail_locked;
     }
@@ -285,8 +280,8 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
         npy_uint32 *count = PyArray_DATA(out[2]), *n_hot = PyArray_DATA(out[3]);
         hs_detector_t *det = h->det;
         hs_result_t r = h->last;
-        Py_BEGIN_ALLOW_THREADS for (; done < n; done++)
-        {
+        Py_BEGIN_ALLOW_THREADS
+        for (; done < n; done++) {
             rc = hs_process(det, in + (size_t)done * dim, dim, &r);
             if (rc != 0) {
                 break;
@@ -301,14 +296,14 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
                 }
             }
         }
-        Py_END_ALLOW_THREADS if (done > 0)
-        {
+        Py_END_ALLOW_THREADS
+        if (done > 0) {
             h->last = r;
             h->have_last = 1;
         }
     }
     PyObject *list = ok && rc == 0 ? hotspot_list(current(h), dim) : NULL;
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     Py_DECREF(rows);
     if (list != NULL) {
         for (int i = 0; i < 5; i++) {
@@ -330,7 +325,7 @@ static PyObject *hs_process_py(hotspots_object_t *h, PyObject *x)
     return PyErr_Occurred() ? NULL : PyErr_NoMemory();
 
 fail_locked:
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     Py_DECREF(rows);
     return NULL;
 }
@@ -338,10 +333,12 @@ fail_locked:
 static PyObject *hs_get_hotspots(hotspots_object_t *h, void *closure)
 {
     (void)closure;
-    hs_lock(h);
+    if (rcfd_py_lock(&h->lock, "Hotspots") != 0) {
+        return NULL;
+    }
     const hs_result_t *r = current(h);
     PyObject *l = r != NULL ? hotspot_list(r, h->params.dim) : NULL;
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     return l;
 }
 
@@ -352,7 +349,9 @@ static PyObject *hs_json(hotspots_object_t *h, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$p:json", kw, &kda)) {
         return NULL;
     }
-    hs_lock(h);
+    if (rcfd_py_lock(&h->lock, "Hotspots") != 0) {
+        return NULL;
+    }
     const hs_result_t *r = current(h);
     PyObject *s = NULL;
     if (r != NULL && h->det == NULL) {
@@ -367,16 +366,18 @@ static PyObject *hs_json(hotspots_object_t *h, PyObject *args, PyObject *kwds)
                     : rcfd_py_raise(rc, NULL, -1);
         PyMem_Free(buf);
     }
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     return s;
 }
 
 static PyObject *hs_save_py(hotspots_object_t *h, PyObject *unused)
 {
     (void)unused;
-    hs_lock(h);
+    if (rcfd_py_lock(&h->lock, "Hotspots") != 0) {
+        return NULL;
+    }
     if (h->det == NULL) {
-        PyThread_release_lock(h->lock);
+        rcfd_py_unlock(&h->lock);
         return rcfd_py_raise(RCFD_EINVAL,
                              "Hotspots.save: the detector has no dimension yet (give dim= or "
                              "process a record first)",
@@ -387,10 +388,11 @@ static PyObject *hs_save_py(hotspots_object_t *h, PyObject *unused)
     int rc = 0;
     if (bytes != NULL) {
         char *p = PyBytes_AS_STRING(bytes);
-        Py_BEGIN_ALLOW_THREADS rc = hs_save(h->det, p, need, &len);
+        Py_BEGIN_ALLOW_THREADS
+        rc = hs_save(h->det, p, need, &len);
         Py_END_ALLOW_THREADS
     }
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     if (bytes != NULL && rc != 0) {
         Py_DECREF(bytes);
         return rcfd_py_raise(rc, NULL, -1);
@@ -414,8 +416,10 @@ static PyObject *hs_load_py(PyTypeObject *cls, PyObject *data)
     }
     char err[512] = "";
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = hs_load(view.buf, (size_t)view.len, &h->det, err, sizeof err);
-    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
+    Py_BEGIN_ALLOW_THREADS
+    rc = hs_load(view.buf, (size_t)view.len, &h->det, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
     if (rc != 0) {
         Py_DECREF(h);
         return rcfd_py_raise(rc, err, -1);
@@ -472,9 +476,11 @@ static PyObject *hs_get_records(hotspots_object_t *h, void *closure)
         return PyLong_FromLong(0);
     }
     hs_stats_t st;
-    hs_lock(h);
+    if (rcfd_py_lock(&h->lock, "Hotspots") != 0) {
+        return NULL;
+    }
     hs_stats(h->det, &st);
-    PyThread_release_lock(h->lock);
+    rcfd_py_unlock(&h->lock);
     return PyLong_FromUnsignedLongLong(st.records);
 }
 

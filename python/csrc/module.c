@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "rcfd/alloc.h"
@@ -34,6 +35,48 @@ PyObject *rcfd_py_raise(int code, const char *msg, Py_ssize_t row)
     Py_XDECREF(r);
     Py_DECREF(e);
     return NULL;
+}
+
+int rcfd_py_lock_init(rcfd_py_lock_t *l)
+{
+    l->lock = PyThread_allocate_lock();
+    atomic_store(&l->owner, 0ul);
+    if (l->lock == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+void rcfd_py_lock_free(rcfd_py_lock_t *l)
+{
+    if (l->lock != NULL) {
+        PyThread_free_lock(l->lock);
+        l->lock = NULL;
+    }
+}
+
+int rcfd_py_lock(rcfd_py_lock_t *l, const char *what)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (atomic_load(&l->owner) == me) {
+        PyErr_Format(PyExc_RuntimeError, "%s: called again while this thread is in a call on it",
+                     what);
+        return -1;
+    }
+    if (!PyThread_acquire_lock(l->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(l->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+    atomic_store(&l->owner, me);
+    return 0;
+}
+
+void rcfd_py_unlock(rcfd_py_lock_t *l)
+{
+    atomic_store(&l->owner, 0ul);
+    PyThread_release_lock(l->lock);
 }
 
 PyArrayObject *rcfd_py_rows(PyObject *x, size_t *dim, npy_intp *n, int *single, const char *what)

@@ -110,3 +110,43 @@ def test_two_threads_hotspots():
 
     run_threads(lambda: work(0), lambda: work(1))
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_reentry_from_a_finalizer_does_not_deadlock():
+    """A finalizer the garbage collector runs while this thread holds the forest's lock (here,
+    with collections forced at every allocation) must not wait for that lock forever: the
+    re-entrant call fails with RuntimeError, the outer call completes."""
+    import gc
+    import sys
+
+    f = rcfd.Forest(**P)
+    x = series(300)
+    seen = []
+
+    class Trap:
+        def __del__(self):
+            try:
+                f.score(x[:1])
+                seen.append("ok")
+            except RuntimeError as e:
+                seen.append(str(e))
+
+    def work():
+        old = gc.get_threshold()
+        gc.set_threshold(1, 1, 1)
+        try:
+            for _ in range(50):
+                a, b = Trap(), Trap()
+                a.other, b.other = b, a  # a cycle: only the collector frees it
+                del a, b
+                f.process(x[:5])
+        finally:
+            gc.set_threshold(*old)
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    t.join(timeout=60)
+    assert not t.is_alive(), "deadlocked"
+    assert f.records == 250 and seen
+    assert all(s == "ok" or "called again while this thread" in s for s in seen), set(seen)
+    sys.stdout.write("finalizer calls: %d ok, %d refused\n" % (seen.count("ok"), len(seen) - seen.count("ok")))
