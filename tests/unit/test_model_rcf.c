@@ -60,7 +60,7 @@ static void conf_free(void *conf)
 }
 
 static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=20"};
-/* recent_mean 0 (the default is not: model_rcf.c's schema) */
+/* recent_mean 0 (the default is not: src/models/rcf.c's schema) */
 static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=0"};
 
 static void test_matches_independent_loop(void **state)
