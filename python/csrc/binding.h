@@ -59,6 +59,10 @@ PyArrayObject *rcfd_py_mat(npy_intp n, npy_intp d, int single, int type);
 /* A 0-d array becomes its numpy scalar (np.float64, np.bool_); any other object is returned. */
 PyObject *rcfd_py_out(PyArrayObject *a);
 
+/* An integer argument (int, numpy integer, anything with __index__; not bool) into *out; 0, or -1
+ * with no exception set when v is none of those or out of long long's range. */
+int rcfd_py_as_int(PyObject *v, long long *out);
+
 /* The bytes of a buffer-protocol object (bytes, bytearray, memoryview); 0 or -1 with TypeError. */
 int rcfd_py_get_buffer(PyObject *o, Py_buffer *view);
 

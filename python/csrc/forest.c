@@ -67,11 +67,13 @@ static const char *const conf_keys[] = {
 /* A Python value as a JSON value of the parameter table (it checks types and ranges itself). */
 static cJSON *json_of(PyObject *v, const char *name)
 {
-    if (PyBool_Check(v)) {
-        return cJSON_CreateBool(v == Py_True);
+    if (PyBool_Check(v) || PyArray_IsScalar(v, Bool)) {
+        return cJSON_CreateBool(PyObject_IsTrue(v) == 1);
     }
-    if (PyLong_Check(v) || PyFloat_Check(v)) {
-        double d = PyFloat_AsDouble(v);
+    if (PyFloat_Check(v) || PyIndex_Check(v)) { /* numpy's numbers too */
+        PyObject *num = PyFloat_Check(v) ? Py_NewRef(v) : PyNumber_Index(v);
+        double d = num != NULL ? PyFloat_AsDouble(num) : -1.0;
+        Py_XDECREF(num);
         if (d == -1.0 && PyErr_Occurred()) {
             return NULL;
         }
@@ -251,13 +253,17 @@ static int forest_init(forest_object_t *f, PyObject *args, PyObject *kwds)
     unsigned long long seed = 42;
     const char *bad = NULL;
     if (dim != Py_None) {
-        dim_v = PyLong_Check(dim) ? PyLong_AsLongLong(dim) : -1;
-        bad = dim_v < 1 || dim_v > RCF_MAX_DIM ? "dim: expected None or a positive integer" : NULL;
+        bad = rcfd_py_as_int(dim, &dim_v) != 0 ? "dim: expected None or an integer" : NULL;
+        if (bad == NULL && (dim_v < 1 || dim_v > RCF_MAX_DIM)) {
+            free_conf(conf);
+            PyErr_Format(PyExc_ValueError, "dim: %lld is out of range [1, %u]", dim_v, RCF_MAX_DIM);
+            return -1;
+        }
     }
-    if (bad == NULL && given[4] != NULL) { /* the table checked its range already */
-        seed =
-            PyLong_Check(given[4]) ? PyLong_AsUnsignedLongLong(given[4]) : (unsigned long long)-1;
-        bad = seed == (unsigned long long)-1 ? "seed: expected an integer" : NULL;
+    if (bad == NULL && given[4] != NULL) { /* the table checked its range: 0 .. 2**53 - 1 */
+        long long s;
+        bad = rcfd_py_as_int(given[4], &s) != 0 ? "seed: expected an integer" : NULL;
+        seed = (unsigned long long)s;
     }
     Py_ssize_t key_len = 0;
     const char *key_s = NULL;

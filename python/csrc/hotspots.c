@@ -120,10 +120,12 @@ static int hs_init(hotspots_object_t *h, PyObject *args, PyObject *kwds)
     }
     long long dim_v = 0;
     if (dim != Py_None) {
-        dim_v = PyLong_Check(dim) ? PyLong_AsLongLong(dim) : -1;
-        if (dim_v < 1) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_TypeError, "dim: expected None or a positive integer");
+        if (rcfd_py_as_int(dim, &dim_v) != 0) {
+            PyErr_SetString(PyExc_TypeError, "dim: expected None or an integer");
+            return -1;
+        }
+        if (dim_v < 1 || dim_v > HS_MAX_DIM) {
+            PyErr_Format(PyExc_ValueError, "dim: %lld is out of range [1, %u]", dim_v, HS_MAX_DIM);
             return -1;
         }
     }

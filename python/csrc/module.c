@@ -163,6 +163,22 @@ PyObject *rcfd_py_out(PyArrayObject *a)
     return PyArray_Return(a);
 }
 
+int rcfd_py_as_int(PyObject *v, long long *out)
+{
+    if (PyBool_Check(v) || PyArray_IsScalar(v, Bool) || !PyIndex_Check(v)) {
+        return -1;
+    }
+    PyObject *i = PyNumber_Index(v);
+    long long x = i != NULL ? PyLong_AsLongLong(i) : -1;
+    Py_XDECREF(i);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
 int rcfd_py_get_buffer(PyObject *o, Py_buffer *view)
 {
     if (PyObject_GetBuffer(o, view, PyBUF_C_CONTIGUOUS) != 0) {

@@ -191,7 +191,7 @@ def test_bad_argument_types():
         rcfd.Forest(trees=[1])
     with pytest.raises(TypeError):
         rcfd.Forest(key=5)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError):
         rcfd.Forest(dim=0)
     with pytest.raises(ValueError):
         rcfd.Forest(trees=float("nan"))
@@ -247,6 +247,21 @@ def test_lazy_dimension():
     assert f.dim == 4
     with pytest.raises(rcfd.Error):
         f.process(np.zeros((3, 2)))
+
+
+def test_numpy_scalars_as_parameters():
+    a = rcfd.Forest(trees=np.int64(20), sample=np.int32(32), seed=np.uint8(5), explain=np.True_,
+                    dim=np.int64(1), recent_mean=np.int16(0))
+    b = rcfd.Forest(trees=20, sample=32, seed=5, explain=True, dim=1, recent_mean=0)
+    assert a.params == b.params and a.seed == b.seed and a.explain
+    with pytest.raises(ValueError):
+        rcfd.Forest(dim=20000)
+    with pytest.raises(TypeError):
+        rcfd.Forest(dim=True)
+    with pytest.raises(TypeError):
+        rcfd.Forest(seed=5.0)
+    h = rcfd.Hotspots(window=np.int64(100), min_points=np.int32(5), dim=np.int8(2))
+    assert h.dim == 2 and h.params["window_size"] == 100
 
 
 def test_strerror_and_repr():
