@@ -8,6 +8,7 @@ packages=(
     build-essential cmake pkg-config git ca-certificates
     librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcmocka-dev libcurl4-openssl-dev
     kcat python3 procps systemd
+    python3-dev python3-numpy python3-setuptools python3-pip python3-pytest   # python/ (rcfd for Python)
     clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
     nodejs                     # kinesalite, the Kinesis peer of the tests (from npm)
 )

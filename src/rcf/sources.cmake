@@ -4,4 +4,5 @@ target_sources(rcfd_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/sampler.c
   ${CMAKE_CURRENT_LIST_DIR}/state.c
   ${CMAKE_CURRENT_LIST_DIR}/threshold.c
-  ${CMAKE_CURRENT_LIST_DIR}/tree.c)
+  ${CMAKE_CURRENT_LIST_DIR}/tree.c
+  ${CMAKE_CURRENT_LIST_DIR}/box_avx.c)
