@@ -5,6 +5,7 @@ if(NOT TARGET rcfd_stream)
 endif()
 
 rcfd_add_test(test_expr SOURCES unit/test_expr.c LABELS unit LIBS rcfd_stream)
+rcfd_add_test(test_aws SOURCES unit/test_aws.c LABELS unit LIBS rcfd_stream)
 rcfd_add_test(test_kda SOURCES unit/test_kda.c LABELS unit LIBS rcfd_backtest)
 rcfd_add_fuzz(expr SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_expr.c
               CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/expr LIBS rcfd_stream)

@@ -370,6 +370,32 @@ static int substitute(ctx_t *c, const flow_t *f, const char *from, const char *a
     return rc;
 }
 
+/* The rcfd field path of an input column given by the options (the input schema's mapping), or
+ * NULL when the column is the record's member of its name. */
+static const char *mapped_path(const ctx_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->o->n_paths; i++) {
+        if (strcmp(c->o->path_names[i], name) == 0) {
+            return c->o->paths[i];
+        }
+    }
+    return NULL;
+}
+
+static int is_path_ident(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '.')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* An input column's name as an rcfd field path (a dot in a KDA name is not a path step). */
 static int field_path(rcfd_buf_t *b, const char *name)
 {
@@ -401,13 +427,24 @@ static int prec(kda_expr_kind_t k)
 }
 
 /* e in the syntax of common/expr.h, parenthesized only where precedence needs it. */
-static int render(rcfd_buf_t *b, const kda_expr_t *e, int parent_prec, int right)
+static int render(const ctx_t *c, rcfd_buf_t *b, const kda_expr_t *e, int parent_prec, int right)
 {
     int rc = 0;
     switch (e->kind) {
     case KX_NUM:
         return rcfd_buf_puts(b, e->text);
-    case KX_COL:
+    case KX_COL: {
+        const char *path = mapped_path(c, e->name);
+        if (path != NULL) {
+            if (is_path_ident(path)) {
+                return rcfd_buf_puts(b, path);
+            }
+            rc = rcfd_buf_putc(b, '"');
+            for (const char *p = path; rc == 0 && *p; p++) {
+                rc = *p == '"' ? rcfd_buf_puts(b, "\"\"") : rcfd_buf_putc(b, *p);
+            }
+            return rc ? rc : rcfd_buf_putc(b, '"');
+        }
         if (is_plain_ident(e->name)) {
             return rcfd_buf_puts(b, e->name);
         }
@@ -422,18 +459,19 @@ static int render(rcfd_buf_t *b, const kda_expr_t *e, int parent_prec, int right
             }
         }
         return rc ? rc : rcfd_buf_putc(b, '"');
+    }
     case KX_NEG:
         rc = rcfd_buf_putc(b, '-');
-        return rc ? rc : render(b, e->a, 3, 0);
+        return rc ? rc : render(c, b, e->a, 3, 0);
     default: {
         int p = prec(e->kind);
         /* a - (b - c), a / (b * c): the right operand of - and / keeps its parentheses */
         int paren = p < parent_prec || (right && p == parent_prec);
         static const char ops[] = {[KX_ADD] = '+', [KX_SUB] = '-', [KX_MUL] = '*', [KX_DIV] = '/'};
         rc = paren ? rcfd_buf_putc(b, '(') : 0;
-        rc = rc ? rc : render(b, e->a, p, 0);
+        rc = rc ? rc : render(c, b, e->a, p, 0);
         rc = rc ? rc : rcfd_buf_printf(b, " %c ", ops[e->kind]);
-        rc = rc ? rc : render(b, e->b, p, 1);
+        rc = rc ? rc : render(c, b, e->b, p, 1);
         return rc ? rc : paren ? rcfd_buf_putc(b, ')') : 0;
     }
     }
@@ -949,6 +987,10 @@ static int collect_streams(ctx_t *c)
         return cfail(c, app->stmts[0].pos, "no pump reads an input stream (one that no pump writes, "
                                            "such as SOURCE_SQL_STREAM_001)");
     }
+    if (c->o->input_name != NULL && strcmp(c->o->input_name, c->input->name) != 0) {
+        return cfail(c, c->input->first_use, "the application reads \"%s\", but its input is \"%s\"",
+                     c->input->name, c->o->input_name);
+    }
     return 0;
 }
 
@@ -1163,7 +1205,8 @@ static cJSON *endpoint(ctx_t *c, const char *name, const spec_t *sp, const char 
         }
         if (!output) {
             /* KDA's default starting position is NOW */
-            cJSON_AddStringToObject(o, "starting_position", "LATEST");
+            cJSON_AddStringToObject(o, "starting_position",
+                                    c->o->starting_position ? c->o->starting_position : "LATEST");
         }
     }
     return o;
@@ -1175,14 +1218,15 @@ static int add_fields(ctx_t *c, const pipe_t *pp, cJSON *arr)
         const fcol_t *f = &pp->fields[i];
         rcfd_buf_t b = {0};
         int rc;
-        if (f->def->kind == KX_COL && strcmp(f->def->name, f->name) == 0) {
+        if (f->def->kind == KX_COL && strcmp(f->def->name, f->name) == 0 &&
+            mapped_path(c, f->name) == NULL) {
             rc = field_path(&b, f->name);
             rc = rc ? rc : rcfd_buf_putc(&b, '\0');
             if (rc == 0) {
                 cJSON_AddItemToArray(arr, cJSON_CreateString(b.p));
             }
         } else {
-            rc = render(&b, f->def, 0, 0);
+            rc = render(c, &b, f->def, 0, 0);
             rc = rc ? rc : rcfd_buf_putc(&b, '\0');
             if (rc == 0) {
                 char err[256];
@@ -1354,6 +1398,9 @@ static int build(ctx_t *c, cJSON *root)
     cJSON_AddItemToArray(sources, so);
     if (o->csv) {
         cJSON_AddStringToObject(so, "format", "csv");
+        if (o->csv_delimiter != NULL && strcmp(o->csv_delimiter, ",") != 0) {
+            cJSON_AddStringToObject(so, "csv_delimiter", o->csv_delimiter);
+        }
         if (src.type == 0) {
             cJSON_AddBoolToObject(so, "csv_header", 0);
         }
@@ -1364,7 +1411,7 @@ static int build(ctx_t *c, cJSON *root)
     }
     rc = note(c, c->input->first_use, NOTE_MAPPED, "input \"%s\" -> sources[0] (%s \"%s\", %s); "
                                                    "its columns are the record's fields of the "
-                                                   "same name",
+                                                   "same name unless the input schema maps them",
               c->input->name, src.type == 0 ? "file" : src.type == 1 ? "kafka topic" : "kinesis stream",
               src.arg, o->csv ? "CSV" : "JSON");
     if (rc != 0) {
@@ -1377,11 +1424,18 @@ static int build(ctx_t *c, cJSON *root)
         if (s->output < 0) {
             continue;
         }
-        char *arg = expand_spec(c, out.arg, s->name);
+        spec_t os = out;
+        for (size_t k = 0; k < o->n_out; k++) {
+            if (strcmp(o->out_names[k], s->name) == 0 &&
+                (rc = parse_spec(c, "--output", o->out_specs[k], &os)) != 0) {
+                return rc;
+            }
+        }
+        char *arg = expand_spec(c, os.arg, s->name);
         if (arg == NULL) {
             return RCFD_ENOMEM;
         }
-        cJSON *oo = endpoint(c, s->name, &out, arg, 1);
+        cJSON *oo = endpoint(c, s->name, &os, arg, 1);
         cJSON_AddStringToObject(oo, "style", "kda");
         const flow_t *filt = NULL;
         for (size_t f = 0; f < s->n_flows; f++) {
@@ -1445,7 +1499,7 @@ static int build(ctx_t *c, cJSON *root)
                  hotspots ? "HOTSPOTS_RESULT" : "", "");
         rc = note(c, s->decl->pos, NOTE_MAPPED, "stream \"%s\" -> outputs[%ld] (%s \"%s\", style "
                                                 "kda)",
-                  s->name, s->output, out.type == 0 ? "file" : out.type == 1 ? "kafka topic" : "kinesis stream",
+                  s->name, s->output, os.type == 0 ? "file" : os.type == 1 ? "kafka topic" : "kinesis stream",
                   arg);
         rc = rc ? rc
                 : note(c, s->decl->pos, NOTE_UNMAPPED,
@@ -1507,7 +1561,11 @@ static int build(ctx_t *c, cJSON *root)
         size_t off = 0;
         for (size_t k = 0; k < pp->n_fields && off < sizeof fields - 80; k++) {
             const fcol_t *f = &pp->fields[k];
-            if (f->def->kind == KX_COL && strcmp(f->def->name, f->name) == 0) {
+            const char *mp = f->def->kind == KX_COL ? mapped_path(c, f->def->name) : NULL;
+            if (mp != NULL) {
+                off += (size_t)snprintf(fields + off, sizeof fields - off, "%s%s (from %s)",
+                                        k ? ", " : "", f->name, mp);
+            } else if (f->def->kind == KX_COL && strcmp(f->def->name, f->name) == 0) {
                 off += (size_t)snprintf(fields + off, sizeof fields - off, "%s%s", k ? ", " : "",
                                         f->name);
             } else {
@@ -1655,7 +1713,7 @@ static int validate(ctx_t *c, const cJSON *root)
         cJSON_ArrayForEach(it, arr)
         {
             const char *keep[] = {"name", "style", "min_score", "dead_letter", "format",
-                                  "csv_header", "csv_columns", NULL};
+                                  "csv_header", "csv_columns", "csv_delimiter", NULL};
             cJSON *x = cJSON_CreateObject();
             for (int k = 0; keep[k] != NULL; k++) {
                 cJSON *v = cJSON_GetObjectItemCaseSensitive(it, keep[k]);

@@ -32,6 +32,18 @@ typedef struct kda_import_opts {
      * inferred from how the application uses them (the report says so). */
     const char *columns;
     int csv;                     /* the input is CSV (needs columns) instead of JSON */
+    const char *csv_delimiter;   /* NULL: "," */
+    /* Where input columns are in a JSON record, as rcfd field paths (KDA's RecordColumns
+     * Mapping "$.a.b" is "a.b"): n_paths pairs; other columns are the member of their name. */
+    const char *const *path_names;
+    const char *const *paths;
+    size_t n_paths;
+    /* Specs for named output streams (before output_spec): n_out pairs. */
+    const char *const *out_names;
+    const char *const *out_specs;
+    size_t n_out;
+    const char *input_name;        /* the input stream the application must read; NULL: any */
+    const char *starting_position; /* kinesis sources: NULL: "LATEST" (KDA's NOW) */
     const char *kafka_bootstrap; /* NULL: "${KAFKA_BOOTSTRAP}" */
     const char *region;          /* kinesis: NULL: the daemon's $AWS_REGION */
 } kda_import_opts_t;

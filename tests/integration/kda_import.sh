@@ -111,6 +111,36 @@ assert a == b, "csv scores differ"
 PY
 grep -q 'assumed:' csv.report && fail "--columns still assumed: $(cat csv.report)"
 
+# --describe: describe-application's JSON gives the SQL, the columns and their JSON paths, the
+# Kinesis streams and the starting position; the command line overrides the endpoints. The
+# nested "payment.amount" scores as the flat "amount" does.
+"$RCFD" kda import --describe "$DATA/payments-describe.json" --out d.json 2> d.report
+python3 - <<'PY'
+import json
+c = json.load(open("d.json"))
+assert c["sources"] == [{"name": "SOURCE_SQL_STREAM_001", "type": "kinesis", "stream": "payments-in",
+                         "region": "us-east-1", "starting_position": "TRIM_HORIZON"}], c["sources"]
+assert c["outputs"] == [{"name": "DESTINATION_SQL_STREAM", "type": "kinesis", "stream": "payments-scored",
+                         "region": "us-east-1", "style": "kda"}], c["outputs"]
+assert c["pipelines"][0]["fields"] == [{"name": "amount", "expr": "payment.amount"}], c["pipelines"][0]
+PY
+grep -q 'fields amount (from payment.amount)' d.report || fail "describe report: $(cat d.report)"
+AWS_REGION=us-east-1 "$RCFD" --check-config -c d.json > /dev/null || fail "describe config rejected"
+python3 -c '
+import json
+with open("payments/in.jsonl") as f, open("nested.jsonl", "w") as o:
+    for l in f:
+        r = json.loads(l); o.write(json.dumps({"merchant": r["merchant"], "payment": {"amount": r["amount"]}}) + "\n")'
+"$RCFD" kda import --describe "$DATA/payments-describe.json" --source file:nested.jsonl \
+    --output file:nested.out --out dn.json 2> /dev/null
+"$RCFD" -c dn.json 2> dn.log
+python3 - <<'PY'
+import json
+a = [json.loads(l)["ANOMALY_SCORE"] for l in open("nested.out")]
+b = [json.loads(l)["ANOMALY_SCORE"] for l in open("payments/hand-DESTINATION_SQL_STREAM.jsonl")]
+assert a == b, "nested scores differ"
+PY
+
 # Kafka specs: ${KAFKA_BOOTSTRAP} by default, so the config checks where it is set.
 "$RCFD" kda import "$DATA/network.sql" --source kafka:flows --output 'kafka:rcfd-{stream}' --out k.json 2> /dev/null
 grep -q '"bootstrap.servers": "${KAFKA_BOOTSTRAP}", "group.id": "rcfd-network"' k.json || fail "kafka source: $(cat k.json)"
