@@ -33,10 +33,12 @@
 #include "net/curl_uv.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
+#include "admin/metrics.h"
 #include "stream/ackq.h"
 #include "stream/runtime_int.h"
 
 #define BEHIND_MS 200 /* Kinesis' 5 GetRecords calls a second per shard */
+#define SEQ_MAX 130   /* a sequence number: at most 129 digits (the API's pattern) */
 
 enum { S_WAIT_PARENTS, S_ITERATOR, S_READING, S_DONE };
 
@@ -56,7 +58,8 @@ struct kshard {
     int owned;
     int state;
     char *iterator;
-    char *last_seq;   /* of the last record routed (or restored); NULL none */
+    char last_seq[SEQ_MAX + 1]; /* of the last record routed (or restored); "" none. A buffer:
+                                 * the source allocates nothing per record */
     int from_checkpoint;
     int busy;
     uint64_t due;     /* uv_now() from which the next call may go */
@@ -168,9 +171,9 @@ static void apply_resume(kin_src_t *k)
     cJSON_ArrayForEach(it, seqs)
     {
         kshard_t *sh = find_shard(k, it->string);
-        if (sh != NULL && cJSON_IsString(it) && !sh->from_checkpoint) {
-            rcfd_free(sh->last_seq);
-            sh->last_seq = rcfd_strdup(it->valuestring);
+        if (sh != NULL && cJSON_IsString(it) && !sh->from_checkpoint &&
+            strlen(it->valuestring) <= SEQ_MAX) {
+            snprintf(sh->last_seq, sizeof sh->last_seq, "%s", it->valuestring);
             sh->from_checkpoint = 1;
         }
     }
@@ -305,7 +308,7 @@ static void start_iterator(kin_src_t *k, kshard_t *sh)
     rc = rc ? rc : rcfd_buf_puts(b, ",\"ShardId\":");
     rc = rc ? rc : rcfd_buf_json_string(b, sh->id, strlen(sh->id));
     const char *type;
-    if (sh->last_seq != NULL) {
+    if (sh->last_seq[0] != '\0') {
         type = "AFTER_SEQUENCE_NUMBER";
         rc = rc ? rc : rcfd_buf_puts(b, ",\"StartingSequenceNumber\":");
         rc = rc ? rc : rcfd_buf_json_string(b, sh->last_seq, strlen(sh->last_seq));
@@ -323,8 +326,7 @@ static void start_iterator(kin_src_t *k, kshard_t *sh)
         sh->due = uv_now(&k->s->rt->loop) + next_backoff(k, &sh->backoff);
         return;
     }
-    RCFD_LOG(RCFD_LOG_DEBUG, k->comp, "%s: iterator %s%s%s", sh->id, type,
-             sh->last_seq ? " " : "", sh->last_seq ? sh->last_seq : "");
+    RCFD_LOG(RCFD_LOG_DEBUG, k->comp, "%s: iterator %s %s", sh->id, type, sh->last_seq);
     sh->busy = 1;
 }
 
@@ -370,13 +372,13 @@ static void iterator_done(kin_src_t *k, kshard_t *sh, CURLcode res)
     } else {
         sh->errors++;
     }
-    if (cls == RCFD_AWS_PERMANENT && sh->last_seq != NULL && strcmp(type, "InvalidArgumentException") == 0) {
+    if (cls == RCFD_AWS_PERMANENT && sh->last_seq[0] != '\0' &&
+        strcmp(type, "InvalidArgumentException") == 0) {
         /* the checkpoint's sequence number is no longer in the stream (past its retention) */
         RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: cannot resume after %s (%s); reading from the oldest "
                                          "record kept",
                  sh->id, sh->last_seq, msg);
-        rcfd_free(sh->last_seq);
-        sh->last_seq = NULL;
+        sh->last_seq[0] = '\0';
     } else {
         RCFD_LOG(cls == RCFD_AWS_PERMANENT ? RCFD_LOG_ERROR : RCFD_LOG_WARN, k->comp,
                  "GetShardIterator %s: %s", sh->id, msg);
@@ -401,11 +403,11 @@ static int route(kin_src_t *k, kshard_t *sh, const cJSON *rec)
     rcfd_source_t *s = k->s;
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(rec, "SequenceNumber");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(rec, "Data");
-    if (!cJSON_IsString(seq)) {
-        RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: a record without a sequence number, skipped", sh->id);
+    if (!cJSON_IsString(seq) || strlen(seq->valuestring) > SEQ_MAX) {
+        RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: a record without a valid sequence number, skipped",
+                 sh->id);
         return 0;
     }
-    char *last = rcfd_strdup(seq->valuestring);
     rcfd_delivery_t *d = k->spare;
     if (d != NULL) {
         k->spare = d->part;
@@ -414,13 +416,11 @@ static int route(kin_src_t *k, kshard_t *sh, const cJSON *rec)
         d = rcfd_calloc(1, sizeof *d);
     }
     int64_t offset = k->next_offset;
-    if (last == NULL || d == NULL || rcfd_ackq_push(&k->q, offset, &d->seq) != 0) {
-        rcfd_free(last);
+    if (d == NULL || rcfd_ackq_push(&k->q, offset, &d->seq) != 0) {
         rcfd_free(d);
         return RCFD_ENOMEM;
     }
-    rcfd_free(sh->last_seq);
-    sh->last_seq = last;
+    snprintf(sh->last_seq, sizeof sh->last_seq, "%s", seq->valuestring);
     k->next_offset++;
     sh->records++;
     d->refs = 1;
@@ -672,7 +672,7 @@ static int kin_position(rcfd_source_t *s, uint32_t shard, int64_t next_offset, r
     int rc = rcfd_buf_puts(out, "{\"seq\":{");
     int first = 1;
     for (kshard_t *sh = k->shards; rc == 0 && sh != NULL; sh = sh->next) {
-        if (!sh->owned || sh->last_seq == NULL) {
+        if (!sh->owned || sh->last_seq[0] == '\0') {
             continue;
         }
         rc = first ? 0 : rcfd_buf_putc(out, ',');
@@ -761,7 +761,6 @@ static void kin_destroy(rcfd_source_t *s)
         rcfd_aws_req_free(&sh->gr_req.r);
         rcfd_buf_free(&sh->head);
         rcfd_free(sh->iterator);
-        rcfd_free(sh->last_seq);
         rcfd_free(sh->parent);
         rcfd_free(sh->adjacent);
         rcfd_free(sh->id);
@@ -783,6 +782,39 @@ static void kin_destroy(rcfd_source_t *s)
     s->impl = NULL;
 }
 
+/* Per shard read here: how far behind the stream's tip its last GetRecords was, and the throttled
+ * and failed calls. */
+static void kin_collect(rcfd_source_t *s, rcfd_metrics_t *m)
+{
+    kin_src_t *k = s->impl;
+    for (kshard_t *sh = k->shards; sh != NULL && !k->closed; sh = sh->next) {
+        if (!sh->owned) {
+            continue;
+        }
+        const char *name = s->conf->name, *stream = s->conf->stream;
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_kinesis_millis_behind_latest",
+                                           "MillisBehindLatest of the shard's last GetRecords "
+                                           "(0 when caught up).",
+                                           "source", name, "stream", stream, "shard", sh->id, NULL),
+                        (double)sh->behind_ms);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_kinesis_throttled_total",
+                                             "Calls for the shard answered "
+                                             "ProvisionedThroughputExceeded or LimitExceeded.",
+                                             "source", name, "stream", stream, "shard", sh->id,
+                                             NULL),
+                        (double)sh->throttled);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_kinesis_errors_total",
+                                             "Calls for the shard that failed otherwise (retried).",
+                                             "source", name, "stream", stream, "shard", sh->id,
+                                             NULL),
+                        (double)sh->errors);
+        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_kinesis_shard_closed",
+                                           "1 once the shard is closed and read to its end.",
+                                           "source", name, "stream", stream, "shard", sh->id, NULL),
+                        sh->state == S_DONE ? 1 : 0);
+    }
+}
+
 const rcfd_source_ops_t rcfd_source_kinesis_ops = {
     .name = "kinesis",
     .init = kin_init,
@@ -792,6 +824,7 @@ const rcfd_source_ops_t rcfd_source_kinesis_ops = {
     .stop = kin_stop,
     .close = kin_close,
     .destroy = kin_destroy,
+    .collect = kin_collect,
     .position = kin_position,
     .restored_position = kin_restored,
 };

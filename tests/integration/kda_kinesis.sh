@@ -22,9 +22,10 @@ for i in range(a, b):
     print(json.dumps({"seq": i, "key": "k%d" % k, "v": round(10 * math.sin(i / 7.0) + k, 4)}))' "$1" "$2" > "$3"
 }
 
-config() { # config FILE INSTANCE INSTANCES OUT STATE STREAM
+APORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+config() { # config FILE INSTANCE INSTANCES OUT STATE STREAM [ADMIN]
     cat > "$1" <<JSON
-{"state": {"dir": "$PWD/$5", "interval_ms": 300},
+{"state": {"dir": "$PWD/$5", "interval_ms": 300}, "runtime": {"admin_listen": "${7:-}"},
  "sources": [{"name": "kin", "type": "kinesis", "stream": "$6", "endpoint": "http://127.0.0.1:$KPORT",
               "region": "us-east-1", "starting_position": "TRIM_HORIZON", "poll_interval_ms": 200,
               "list_shards_interval_ms": 500, "instance": $2, "instances": $3}],
@@ -38,7 +39,7 @@ config() { # config FILE INSTANCE INSTANCES OUT STATE STREAM
 JSON
 }
 mkdir state
-config run.json 0 1 out.jsonl state in
+config run.json 0 1 out.jsonl state in "127.0.0.1:$APORT"
 "$RCFD" --check-config -c run.json > /dev/null
 
 # 1. produce, consume across both shards
@@ -47,6 +48,9 @@ kin put in a.jsonl key
 start_rcfd run1 -c run.json
 wait_unique 2000 60 out.jsonl
 grep -q '"partition":0' out.jsonl && grep -q '"partition":1' out.jsonl || fail "not both shards read"
+curl -sf "http://127.0.0.1:$APORT/metrics" > metrics.txt || fail "no /metrics"
+grep -q 'rcfd_kinesis_millis_behind_latest{source="kin",stream="in",shard="shardId-000000000001"} 0' metrics.txt ||
+    fail "metrics: $(grep kinesis metrics.txt)"
 
 # 2. SIGKILL while records arrive, then resume from the checkpoint
 gen 2000 4000 b.jsonl
