@@ -9,6 +9,10 @@ rcfd_add_test(test_aws SOURCES unit/test_aws.c LABELS unit LIBS rcfd_stream)
 rcfd_add_test(test_kda SOURCES unit/test_kda.c LABELS unit LIBS rcfd_backtest)
 rcfd_add_fuzz(expr SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_expr.c
               CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/expr LIBS rcfd_stream)
+if(TARGET rcfd_backtest)
+  rcfd_add_fuzz(kda SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_kda.c
+                CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/kda LIBS rcfd_backtest)
+endif()
 
 # rcfd_kda_it(NAME [TIMEOUT s]): tests/integration/kda_NAME.sh against the real binary.
 function(rcfd_kda_it name)
