@@ -27,5 +27,6 @@ bash guide.sh > guide.out 2> guide.log || { cat guide.out; tail -20 guide.log; f
 n=$(grep -c -- '--- block' guide.out)
 grep -q "network.json: OK" guide.out || fail "no --check-config OK: $(cat guide.out)"
 grep -q "kinesis.json: OK" guide.out || fail "kinesis config: $(cat guide.out)"
+grep -q "described.json: OK" guide.out || fail "described config: $(cat guide.out)"
 grep -Eq "Spearman rank correlation 0\.[0-9]+, top 1% overlap [0-9]+/17" guide.out || fail "comparison: $(tail -3 guide.out)"
 echo "kda_guide: $n blocks ran; $(tail -1 guide.out)"
