@@ -253,10 +253,15 @@ rcfd_aws_class_t rcfd_aws_class_of(const char *code)
     static const char *const throttled[] = {"ProvisionedThroughputExceededException",
                                             "LimitExceededException", "ThrottlingException",
                                             "KMSThrottlingException", NULL};
+    /* Credentials refused are retried, not given up: records stay unacknowledged until they are
+     * fixed (a restart re-reads them), rather than going to a dead letter output. */
     static const char *const retry[] = {"InternalFailure", "InternalFailureException",
                                         "ServiceUnavailable", "ServiceUnavailableException",
                                         "ExpiredIteratorException", "ExpiredTokenException",
-                                        "RequestExpired", NULL};
+                                        "RequestExpired", "UnrecognizedClientException",
+                                        "InvalidSignatureException", "AccessDeniedException",
+                                        "IncompleteSignatureException", "MissingAuthenticationToken",
+                                        "MissingAuthenticationTokenException", NULL};
     for (int i = 0; throttled[i] != NULL; i++) {
         if (strcmp(code, throttled[i]) == 0) {
             return RCFD_AWS_THROTTLED;

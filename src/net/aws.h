@@ -55,7 +55,8 @@ void rcfd_aws_req_free(rcfd_aws_req_t *r);
 typedef enum rcfd_aws_class {
     RCFD_AWS_OK = 0,
     RCFD_AWS_THROTTLED, /* ProvisionedThroughputExceeded, LimitExceeded, 429, KMS throttling */
-    RCFD_AWS_RETRY,     /* transport errors, timeouts, 5xx, InternalFailure, expired iterators */
+    RCFD_AWS_RETRY,     /* transport errors, timeouts, 5xx, InternalFailure, expired iterators,
+                         * credentials refused (fixed by an operator, not by giving up) */
     RCFD_AWS_PERMANENT  /* any other 4xx: the stream or the request is wrong */
 } rcfd_aws_class_t;
 

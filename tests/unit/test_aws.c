@@ -150,6 +150,8 @@ static void test_classes(void **state)
     assert_int_equal(rcfd_aws_class_of("KMSThrottlingException"), RCFD_AWS_THROTTLED);
     assert_int_equal(rcfd_aws_class_of("InternalFailure"), RCFD_AWS_RETRY);
     assert_int_equal(rcfd_aws_class_of("ExpiredIteratorException"), RCFD_AWS_RETRY);
+    assert_int_equal(rcfd_aws_class_of("UnrecognizedClientException"), RCFD_AWS_RETRY);
+    assert_int_equal(rcfd_aws_class_of("AccessDeniedException"), RCFD_AWS_RETRY);
     assert_int_equal(rcfd_aws_class_of("ResourceNotFoundException"), RCFD_AWS_PERMANENT);
     assert_int_equal(rcfd_aws_class_of("KMSAccessDeniedException"), RCFD_AWS_PERMANENT);
     assert_int_equal(rcfd_aws_class_of("ValidationException"), RCFD_AWS_PERMANENT);
