@@ -52,8 +52,8 @@ static int perr(parser_t *p, size_t at, const char *what)
 
 static void skip_ws(parser_t *p)
 {
-    while (p->i < p->len && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                             p->s[p->i] == '\r')) {
+    while (p->i < p->len &&
+           (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r')) {
         p->i++;
     }
 }
@@ -221,8 +221,9 @@ static int parse_primary(parser_t *p)
                 k++;
             }
             if (k < p->len && p->s[k] == '(') {
-                return perr(p, at, "functions are not supported (only numbers, fields, + - * / "
-                                   "and parentheses)");
+                return perr(p, at,
+                            "functions are not supported (only numbers, fields, + - * / "
+                            "and parentheses)");
             }
             p->i = j;
         }
@@ -336,10 +337,18 @@ static int fold(parser_t *p, int idx, int *bad)
     if (l->is_const && r->is_const) {
         n->is_const = 1;
         switch (n->op) {
-        case OP_ADD: n->value = l->value + r->value; break;
-        case OP_SUB: n->value = l->value - r->value; break;
-        case OP_MUL: n->value = l->value * r->value; break;
-        default: n->value = r->value != 0 ? l->value / r->value : NAN; break;
+        case OP_ADD:
+            n->value = l->value + r->value;
+            break;
+        case OP_SUB:
+            n->value = l->value - r->value;
+            break;
+        case OP_MUL:
+            n->value = l->value * r->value;
+            break;
+        default:
+            n->value = r->value != 0 ? l->value / r->value : NAN;
+            break;
         }
         *bad |= !isfinite(n->value);
     }
@@ -414,8 +423,7 @@ int rcfd_expr_compile(const char *src, rcfd_expr_t **out, char *errstr, size_t e
     int bad = 0;
     int depth = fold(p, root, &bad);
     if (bad) {
-        rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
-                       "a constant part divides by 0 or overflows");
+        rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "a constant part divides by 0 or overflows");
         goto done;
     }
     if (p->nodes[root].is_const) {
@@ -438,7 +446,8 @@ int rcfd_expr_compile(const char *src, rcfd_expr_t **out, char *errstr, size_t e
     e->args = rcfd_calloc(p->n_nodes, sizeof *e->args);
     e->consts = rcfd_calloc(p->n_nodes, sizeof *e->consts);
     e->refs = rcfd_calloc(p->n_refs, sizeof *e->refs);
-    if (e->src == NULL || e->ops == NULL || e->args == NULL || e->consts == NULL || e->refs == NULL) {
+    if (e->src == NULL || e->ops == NULL || e->args == NULL || e->consts == NULL ||
+        e->refs == NULL) {
         rc = RCFD_ENOMEM;
         goto done;
     }
@@ -483,13 +492,31 @@ int rcfd_expr_eval(const rcfd_expr_t *e, const double *refs, double *out)
     size_t sp = 0;
     for (size_t i = 0; i < e->n_ops; i++) {
         switch (e->ops[i]) {
-        case OP_CONST: st[sp++] = e->consts[e->args[i]]; break;
-        case OP_REF: st[sp++] = refs[e->args[i]]; break;
-        case OP_NEG: st[sp - 1] = -st[sp - 1]; break;
-        case OP_ADD: sp--; st[sp - 1] += st[sp]; break;
-        case OP_SUB: sp--; st[sp - 1] -= st[sp]; break;
-        case OP_MUL: sp--; st[sp - 1] *= st[sp]; break;
-        default: sp--; st[sp - 1] /= st[sp]; break;
+        case OP_CONST:
+            st[sp++] = e->consts[e->args[i]];
+            break;
+        case OP_REF:
+            st[sp++] = refs[e->args[i]];
+            break;
+        case OP_NEG:
+            st[sp - 1] = -st[sp - 1];
+            break;
+        case OP_ADD:
+            sp--;
+            st[sp - 1] += st[sp];
+            break;
+        case OP_SUB:
+            sp--;
+            st[sp - 1] -= st[sp];
+            break;
+        case OP_MUL:
+            sp--;
+            st[sp - 1] *= st[sp];
+            break;
+        default:
+            sp--;
+            st[sp - 1] /= st[sp];
+            break;
         }
     }
     *out = st[0];

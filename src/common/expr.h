@@ -20,10 +20,10 @@
 
 #include <stddef.h>
 
-#define RCFD_EXPR_MAX_LEN 1024  /* bytes of source text */
-#define RCFD_EXPR_MAX_OPS 256   /* postfix instructions */
-#define RCFD_EXPR_MAX_DEPTH 32  /* evaluation stack, and nesting of parentheses and minus signs */
-#define RCFD_EXPR_MAX_REFS 64   /* distinct fields */
+#define RCFD_EXPR_MAX_LEN 1024 /* bytes of source text */
+#define RCFD_EXPR_MAX_OPS 256  /* postfix instructions */
+#define RCFD_EXPR_MAX_DEPTH 32 /* evaluation stack, and nesting of parentheses and minus signs */
+#define RCFD_EXPR_MAX_REFS 64  /* distinct fields */
 
 typedef struct rcfd_expr rcfd_expr_t;
 

@@ -18,30 +18,31 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: rcfd kda import APP.sql [options]\n"
-            "       rcfd kda import --describe APP.json [APP.sql] [options]\n"
-            "  Turns a Kinesis Data Analytics SQL application into an rcfd config (stdout or --out)\n"
-            "  and prints what was mapped, assumed and not mapped (stderr or --report).\n"
-            "  --describe FILE      the output of `aws kinesisanalytics describe-application`: the\n"
-            "                       SQL (unless APP.sql is given), the input's columns, their JSON\n"
-            "                       mappings and format, the Kinesis streams in and out, the\n"
-            "                       starting position; options given as well take precedence\n"
-            "  --out FILE           write the config here\n"
-            "  --report FILE        write the report here (\"-\": stdout)\n"
-            "  --source SPEC        the input: file:PATH (default file:-, stdin), kafka:TOPIC,\n"
-            "                       kinesis:STREAM\n"
-            "  --output SPEC        each stream nothing reads, {stream} for its name: file:PATH,\n"
-            "                       kafka:TOPIC, kinesis:STREAM (default file:- for one output,\n"
-            "                       else file:{stream}.jsonl)\n"
-            "  --dead-letter SPEC   where records that cannot be scored go (default: counted)\n"
-            "  --columns COLS       the input's columns as in CREATE STREAM, e.g.\n"
-            "                       '\"heartRate\" INTEGER, \"rateType\" VARCHAR(20)' (KDA keeps them\n"
-            "                       in the input schema, not in the SQL)\n"
-            "  --format json|csv    the input's records (csv needs --columns; default json)\n"
-            "  --kafka-bootstrap B  bootstrap.servers for kafka: specs (default ${KAFKA_BOOTSTRAP})\n"
-            "  --region R           AWS region for kinesis: specs (default: $AWS_REGION when rcfd\n"
-            "                       runs)\n");
+    fprintf(
+        out,
+        "usage: rcfd kda import APP.sql [options]\n"
+        "       rcfd kda import --describe APP.json [APP.sql] [options]\n"
+        "  Turns a Kinesis Data Analytics SQL application into an rcfd config (stdout or --out)\n"
+        "  and prints what was mapped, assumed and not mapped (stderr or --report).\n"
+        "  --describe FILE      the output of `aws kinesisanalytics describe-application`: the\n"
+        "                       SQL (unless APP.sql is given), the input's columns, their JSON\n"
+        "                       mappings and format, the Kinesis streams in and out, the\n"
+        "                       starting position; options given as well take precedence\n"
+        "  --out FILE           write the config here\n"
+        "  --report FILE        write the report here (\"-\": stdout)\n"
+        "  --source SPEC        the input: file:PATH (default file:-, stdin), kafka:TOPIC,\n"
+        "                       kinesis:STREAM\n"
+        "  --output SPEC        each stream nothing reads, {stream} for its name: file:PATH,\n"
+        "                       kafka:TOPIC, kinesis:STREAM (default file:- for one output,\n"
+        "                       else file:{stream}.jsonl)\n"
+        "  --dead-letter SPEC   where records that cannot be scored go (default: counted)\n"
+        "  --columns COLS       the input's columns as in CREATE STREAM, e.g.\n"
+        "                       '\"heartRate\" INTEGER, \"rateType\" VARCHAR(20)' (KDA keeps them\n"
+        "                       in the input schema, not in the SQL)\n"
+        "  --format json|csv    the input's records (csv needs --columns; default json)\n"
+        "  --kafka-bootstrap B  bootstrap.servers for kafka: specs (default ${KAFKA_BOOTSTRAP})\n"
+        "  --region R           AWS region for kinesis: specs (default: $AWS_REGION when rcfd\n"
+        "                       runs)\n");
 }
 
 static int read_file(const char *path, rcfd_buf_t *b)
@@ -234,10 +235,13 @@ static int load_describe(const char *path, describe_t *d, char *err, size_t es)
         a = root;
     }
     int rc = 0;
-    if (!cJSON_IsObject(a) || (jget(a, "ApplicationCode") == NULL && jget(a, "InputDescriptions") == NULL)) {
+    if (!cJSON_IsObject(a) ||
+        (jget(a, "ApplicationCode") == NULL && jget(a, "InputDescriptions") == NULL)) {
         cJSON_Delete(root);
-        return rcfd_errf(RCFD_EINVAL, err, es, "%s: not the JSON of describe-application "
-                                               "(no ApplicationDetail)", path);
+        return rcfd_errf(RCFD_EINVAL, err, es,
+                         "%s: not the JSON of describe-application "
+                         "(no ApplicationDetail)",
+                         path);
     }
     const char *code = jstr(a, "ApplicationCode");
     const char *app = jstr(a, "ApplicationName");
@@ -270,14 +274,17 @@ static int load_describe(const char *path, describe_t *d, char *err, size_t es)
         } else {
             const char *row = jstr(jget(mp, "JSONMappingParameters"), "RecordRowPath");
             if (row != NULL && strcmp(row, "$") != 0) {
-                rc = rcfd_errf(RCFD_EINVAL, err, es, "%s: RecordRowPath \"%s\": rcfd reads one "
-                                                     "record per message ($)", path, row);
+                rc = rcfd_errf(RCFD_EINVAL, err, es,
+                               "%s: RecordRowPath \"%s\": rcfd reads one "
+                               "record per message ($)",
+                               path, row);
             }
         }
         const cJSON *col;
         cJSON_ArrayForEach(col, jget(schema, "RecordColumns"))
         {
-            const char *cn = jstr(col, "Name"), *ct = jstr(col, "SqlType"), *cm = jstr(col, "Mapping");
+            const char *cn = jstr(col, "Name"), *ct = jstr(col, "SqlType"),
+                       *cm = jstr(col, "Mapping");
             if (rc != 0 || cn == NULL || ct == NULL) {
                 continue;
             }
@@ -291,8 +298,10 @@ static int load_describe(const char *path, describe_t *d, char *err, size_t es)
             if (rc == 0 && !d->csv && cm != NULL) {
                 char *fp = jsonpath_to_field(cm);
                 if (fp == NULL) {
-                    rc = rcfd_errf(RCFD_EINVAL, err, es, "%s: column \"%s\": mapping %s is not a "
-                                                         "plain JSON path", path, cn, cm);
+                    rc = rcfd_errf(RCFD_EINVAL, err, es,
+                                   "%s: column \"%s\": mapping %s is not a "
+                                   "plain JSON path",
+                                   path, cn, cm);
                 } else if (strcmp(fp, cn) != 0) {
                     rc = list_add(&d->names, cn);
                     rc = rc ? rc : list_add(&d->paths, fp);
@@ -302,21 +311,25 @@ static int load_describe(const char *path, describe_t *d, char *err, size_t es)
         }
         char region[64], sname[256];
         const char *arn = jstr(jget(in, "KinesisStreamsInputDescription"), "ResourceARN");
-        if (rc == 0 && arn != NULL && kinesis_arn(arn, region, sizeof region, sname, sizeof sname) == 0) {
+        if (rc == 0 && arn != NULL &&
+            kinesis_arn(arn, region, sizeof region, sname, sizeof sname) == 0) {
             char spec[300];
             snprintf(spec, sizeof spec, "kinesis:%s", sname);
             d->source = rcfd_strdup(spec);
             d->region = rcfd_strdup(region);
         } else if (rc == 0 && jget(in, "KinesisFirehoseInputDescription") != NULL) {
-            rcfd_buf_puts(&d->notes, "  the input is a Firehose delivery stream, which rcfd does not "
-                                     "read: pass --source\n");
+            rcfd_buf_puts(&d->notes,
+                          "  the input is a Firehose delivery stream, which rcfd does not "
+                          "read: pass --source\n");
         }
-        const char *start = jstr(jget(in, "InputStartingPositionConfiguration"), "InputStartingPosition");
+        const char *start =
+            jstr(jget(in, "InputStartingPositionConfiguration"), "InputStartingPosition");
         if (start != NULL && strcmp(start, "TRIM_HORIZON") == 0) {
             d->start = rcfd_strdup("TRIM_HORIZON");
         } else if (start != NULL && strcmp(start, "LAST_STOPPED_POINT") == 0) {
-            rcfd_buf_puts(&d->notes, "  InputStartingPosition LAST_STOPPED_POINT: rcfd resumes from its "
-                                     "own checkpoints; its first start reads from LATEST\n");
+            rcfd_buf_puts(&d->notes,
+                          "  InputStartingPosition LAST_STOPPED_POINT: rcfd resumes from its "
+                          "own checkpoints; its first start reads from LATEST\n");
         }
     }
     const cJSON *o;
@@ -337,13 +350,17 @@ static int load_describe(const char *path, describe_t *d, char *err, size_t es)
                 d->region = rcfd_strdup(region);
             }
         } else {
-            rcfd_buf_printf(&d->notes, "  output %s goes to a %s, which rcfd does not write: it takes "
-                                       "--output\n",
-                            on, jget(o, "LambdaOutputDescription") ? "Lambda function" : "Firehose delivery stream");
+            rcfd_buf_printf(&d->notes,
+                            "  output %s goes to a %s, which rcfd does not write: it takes "
+                            "--output\n",
+                            on,
+                            jget(o, "LambdaOutputDescription") ? "Lambda function"
+                                                               : "Firehose delivery stream");
         }
         const char *df = jstr(jget(o, "DestinationSchema"), "RecordFormatType");
         if (df != NULL && strcmp(df, "CSV") == 0) {
-            rcfd_buf_printf(&d->notes, "  output %s is CSV in KDA; rcfd writes JSON lines there\n", on);
+            rcfd_buf_printf(&d->notes, "  output %s is CSV in KDA; rcfd writes JSON lines there\n",
+                            on);
         }
     }
     cJSON_Delete(root);
@@ -358,8 +375,8 @@ static void app_name(const char *path, char *out, size_t size)
     size_t n = 0;
     for (const char *p = base; *p && *p != '.' && n + 1 < size; p++) {
         char ch = *p;
-        out[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                           ch == '-' || ch == '_'
+        out[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                           (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
                        ? ch
                        : '_';
     }
@@ -396,7 +413,8 @@ static int kda_import_main(int argc, char **argv)
         } else if (strcmp(a, "--describe") == 0) {
             slot = &describe_path;
         } else if (strcmp(a, "--format") == 0) {
-            if (i + 1 >= argc || (strcmp(argv[i + 1], "json") != 0 && strcmp(argv[i + 1], "csv") != 0)) {
+            if (i + 1 >= argc ||
+                (strcmp(argv[i + 1], "json") != 0 && strcmp(argv[i + 1], "csv") != 0)) {
                 fprintf(stderr, "rcfd kda import: --format takes json or csv\n");
                 return RCFD_EXIT_USAGE;
             }
@@ -457,7 +475,10 @@ static int kda_import_main(int argc, char **argv)
     }
     const char *shown = sql_path != NULL ? sql_path : describe_path;
     char name[128];
-    app_name(sql_path != NULL ? sql_path : d.app != NULL ? d.app : describe_path, name, sizeof name);
+    app_name(sql_path != NULL ? sql_path
+             : d.app != NULL  ? d.app
+                              : describe_path,
+             name, sizeof name);
     o.app_name = name;
     rcfd_buf_t sql = {0}, config = {0}, report = {0};
     int rc = sql_path != NULL ? read_file(sql_path, &sql) : rcfd_buf_puts(&sql, d.code);
@@ -490,8 +511,8 @@ static int kda_import_main(int argc, char **argv)
                             out_path != NULL ? out_path : "stdout");
             rcfd_buf_append(&head, report.p, report.len);
             if (d.notes.len > 0) {
-                rcfd_buf_printf(&head, "from %s, not mapped:\n%.*s", describe_path, (int)d.notes.len,
-                                d.notes.p);
+                rcfd_buf_printf(&head, "from %s, not mapped:\n%.*s", describe_path,
+                                (int)d.notes.len, d.notes.p);
             }
             FILE *rf = report_path == NULL ? stderr : strcmp(report_path, "-") == 0 ? stdout : NULL;
             if (rf != NULL) {

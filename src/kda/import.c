@@ -39,7 +39,7 @@ typedef struct fcol {
     col_kind_t kind;
     const kda_expr_t *def; /* CK_EXPR: KX_COL leaves name input columns */
     int type;
-    int explicit_item;     /* selected by name in a CURSOR, not by "*" */
+    int explicit_item; /* selected by name in a CURSOR, not by "*" */
 } fcol_t;
 
 /* Rows on one path through the chain. */
@@ -52,7 +52,7 @@ typedef struct flow {
     double min_score;
     const char *min_text;
     kda_pos_t filter_pos;
-    int strict; /* the filter was ">" */
+    int strict;      /* the filter was ">" */
     const char *via; /* the pumps so far, for the report */
 } flow_t;
 
@@ -108,7 +108,8 @@ typedef struct ctx {
     const char *construct;
 } ctx_t;
 
-static int cfail(ctx_t *c, kda_pos_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int cfail(ctx_t *c, kda_pos_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int cfail(ctx_t *c, kda_pos_t pos, const char *fmt, ...)
 {
@@ -300,7 +301,8 @@ static int resolve_col(ctx_t *c, const flow_t *f, const char *from, const char *
                      from, list[0] ? list : "none");
     }
     if (special_name(ref->name) >= 0) {
-        return cfail(c, ref->pos, "%s is not a column of the input (a function adds it)", ref->name);
+        return cfail(c, ref->pos, "%s is not a column of the input (a function adds it)",
+                     ref->name);
     }
     in_col_t *ic = find_in_col(c, ref->name);
     if (ic == NULL && add_in_col(c, ref->name, CT_UNKNOWN, NULL, &ic) != 0) {
@@ -337,8 +339,9 @@ static int substitute(ctx_t *c, const flow_t *f, const char *from, const char *a
             return rc;
         }
         if (fc->kind != CK_EXPR) {
-            return cfail(c, e->pos, "arithmetic on %s is not supported (it is not a column of the "
-                                    "input)",
+            return cfail(c, e->pos,
+                         "arithmetic on %s is not supported (it is not a column of the "
+                         "input)",
                          fc->name);
         }
         if (fc->type == CT_OTHER) {
@@ -525,8 +528,9 @@ static int select_items(ctx_t *c, const kda_query_t *q, const flow_t *f, const c
             col.explicit_item = 1;
             col.name = it->alias != NULL ? it->alias : it->expr->name;
             if (fc->kind == CK_ROWTIME && is_cursor) {
-                return cfail(c, it->pos, "ROWTIME in a CURSOR is not supported (rcfd scores the "
-                                         "record's numeric fields; use a timestamp field)");
+                return cfail(c, it->pos,
+                             "ROWTIME in a CURSOR is not supported (rcfd scores the "
+                             "record's numeric fields; use a timestamp field)");
             }
         } else {
             const kda_expr_t *def;
@@ -552,8 +556,7 @@ static int select_items(ctx_t *c, const kda_query_t *q, const flow_t *f, const c
 }
 
 /* WHERE on the rows of f (before the select list): a lower bound on ANOMALY_SCORE. */
-static int apply_where(ctx_t *c, const kda_query_t *q, const flow_t *f, const char *from,
-                       flow_t *r)
+static int apply_where(ctx_t *c, const kda_query_t *q, const flow_t *f, const char *from, flow_t *r)
 {
     for (size_t i = 0; i < q->n_where; i++) {
         const kda_pred_t *pr = &q->where[i];
@@ -568,16 +571,18 @@ static int apply_where(ctx_t *c, const kda_query_t *q, const flow_t *f, const ch
             return rc;
         }
         if (fc->kind != CK_SCORE) {
-            return cfail(c, pr->pos, "WHERE on \"%s\" is not supported (rcfd filters outputs on "
-                                     "ANOMALY_SCORE; %s)",
+            return cfail(c, pr->pos,
+                         "WHERE on \"%s\" is not supported (rcfd filters outputs on "
+                         "ANOMALY_SCORE; %s)",
                          pr->col,
                          f->pipeline < 0 ? "it scores every record of its input, so filter the "
                                            "input before rcfd"
                                          : "other columns pass through unfiltered");
         }
         if (pr->op != KDA_GT && pr->op != KDA_GE) {
-            return cfail(c, pr->pos, "only ANOMALY_SCORE > c or ANOMALY_SCORE >= c maps to an "
-                                     "output filter (min_score)");
+            return cfail(c, pr->pos,
+                         "only ANOMALY_SCORE > c or ANOMALY_SCORE >= c maps to an "
+                         "output filter (min_score)");
         }
         if (pr->value < 0) {
             return cfail(c, pr->pos, "ANOMALY_SCORE is never negative: drop the filter");
@@ -595,8 +600,7 @@ static int apply_where(ctx_t *c, const kda_query_t *q, const flow_t *f, const ch
 }
 
 /* INSERT INTO target: the rows take the target's column names and declared types. */
-static int insert_into(ctx_t *c, const kda_stmt_t *pump, const flow_t *r, stream_t *t,
-                       flow_t **out)
+static int insert_into(ctx_t *c, const kda_stmt_t *pump, const flow_t *r, stream_t *t, flow_t **out)
 {
     const kda_stmt_t *d = t->decl;
     flow_t *w = new_flow(c, d->n_cols);
@@ -656,8 +660,9 @@ static int insert_into(ctx_t *c, const kda_stmt_t *pump, const flow_t *r, stream
                     ic->typed_by = t->name;
                 }
             } else if (type == CT_OTHER) {
-                return cfail(c, tc->pos, "column \"%s\" of \"%s\" is %s, but the pump writes an "
-                                         "arithmetic expression into it",
+                return cfail(c, tc->pos,
+                             "column \"%s\" of \"%s\" is %s, but the pump writes an "
+                             "arithmetic expression into it",
                              tc->name, t->name, tc->type);
             }
             col.type = type;
@@ -669,8 +674,8 @@ static int insert_into(ctx_t *c, const kda_stmt_t *pump, const flow_t *r, stream
         }
         if (col.kind != CK_EXPR && col.kind != CK_ROWTIME && strcmp(tc->name, src->name) != 0) {
             int rc = note(c, tc->pos, NOTE_UNMAPPED,
-                          "%s written into column \"%s\" of \"%s\": rcfd writes it as %s", src->name,
-                          tc->name, t->name, src->name);
+                          "%s written into column \"%s\" of \"%s\": rcfd writes it as %s",
+                          src->name, tc->name, t->name, src->name);
             if (rc != 0) {
                 return rc;
             }
@@ -706,8 +711,9 @@ static int int_arg(ctx_t *c, const kda_query_t *q, size_t i, const char *name, l
     }
     const kda_arg_t *a = &q->args[i];
     if (a->is_bool || a->num != floor(a->num) || a->num < (double)lo || a->num > (double)hi) {
-        return cfail(c, a->pos, "%s (argument %zu of %s) is %s; it must be an integer in [%ld, %ld]",
-                     name, i + 2, q->func_name, a->text, lo, hi);
+        return cfail(c, a->pos,
+                     "%s (argument %zu of %s) is %s; it must be an integer in [%ld, %ld]", name,
+                     i + 2, q->func_name, a->text, lo, hi);
     }
     *out = (long)a->num;
     return 0;
@@ -717,9 +723,10 @@ static int function_args(ctx_t *c, const kda_query_t *q, pipe_t *pp)
 {
     if (q->func == KF_HOTSPOTS) {
         if (q->n_args != 3) {
-            return cfail(c, q->func_pos, "HOTSPOTS takes CURSOR(...), windowSize, scanRadius and "
-                                         "minimumNumberOfPointsInAHotspot (%zu arguments after the "
-                                         "cursor, expected 3)",
+            return cfail(c, q->func_pos,
+                         "HOTSPOTS takes CURSOR(...), windowSize, scanRadius and "
+                         "minimumNumberOfPointsInAHotspot (%zu arguments after the "
+                         "cursor, expected 3)",
                          q->n_args);
         }
         int rc = int_arg(c, q, 0, "windowSize", 100, 1000, 0, &pp->window);
@@ -728,8 +735,9 @@ static int function_args(ctx_t *c, const kda_query_t *q, pipe_t *pp)
         }
         const kda_arg_t *r = &q->args[1];
         if (r->is_bool || !(r->num > 0)) {
-            return cfail(c, r->pos, "scanRadius (argument 3 of HOTSPOTS) is %s; it must be a "
-                                    "number above 0",
+            return cfail(c, r->pos,
+                         "scanRadius (argument 3 of HOTSPOTS) is %s; it must be a "
+                         "number above 0",
                          r->text);
         }
         pp->radius = r->num;
@@ -757,8 +765,9 @@ static int function_args(ctx_t *c, const kda_query_t *q, pipe_t *pp)
     if (q->func == KF_RCFX && q->n_args > 4) {
         const kda_arg_t *a = &q->args[4];
         if (!a->is_bool) {
-            return cfail(c, a->pos, "withDirectionality (argument 6) is %s; it must be TRUE or "
-                                    "FALSE",
+            return cfail(c, a->pos,
+                         "withDirectionality (argument 6) is %s; it must be TRUE or "
+                         "FALSE",
                          a->text);
         }
         pp->direction = a->bval;
@@ -797,8 +806,9 @@ static int process_pump(ctx_t *c, const kda_stmt_t *pump)
                 return rc;
             }
         }
-        return note(c, pump->pos, NOTE_MAPPED, "pump \"%s\": \"%s\" -> \"%s\" (the chain between "
-                                              "streams)",
+        return note(c, pump->pos, NOTE_MAPPED,
+                    "pump \"%s\": \"%s\" -> \"%s\" (the chain between "
+                    "streams)",
                     pump->name, q->from, pump->target);
     }
     /* FROM TABLE(function(CURSOR(SELECT ... FROM s), args)) */
@@ -809,8 +819,9 @@ static int process_pump(ctx_t *c, const kda_stmt_t *pump)
     }
     stream_t *s = find_stream(c, cur->from);
     if (s->n_flows != 1) {
-        return cfail(c, cur->from_pos, "\"%s\" is written by %zu pumps; a function reading it "
-                                       "would score their rows together, which rcfd cannot",
+        return cfail(c, cur->from_pos,
+                     "\"%s\" is written by %zu pumps; a function reading it "
+                     "would score their rows together, which rcfd cannot",
                      s->name, s->n_flows);
     }
     const flow_t *in = s->flows[0];
@@ -819,12 +830,14 @@ static int process_pump(ctx_t *c, const kda_stmt_t *pump)
                      q->func_name, c->pipes[in->pipeline].pump->name);
     }
     if (cur->n_where > 0) {
-        return cfail(c, cur->where[0].pos, "WHERE in a CURSOR is not supported (rcfd scores every "
-                                           "record of its input; filter the input before rcfd)");
+        return cfail(c, cur->where[0].pos,
+                     "WHERE in a CURSOR is not supported (rcfd scores every "
+                     "record of its input; filter the input before rcfd)");
     }
     if (cur->order_by) {
-        rc = note(c, cur->order_pos, NOTE_UNMAPPED, "ORDER BY in the CURSOR of \"%s\": rcfd "
-                                                    "scores records in arrival order",
+        rc = note(c, cur->order_pos, NOTE_UNMAPPED,
+                  "ORDER BY in the CURSOR of \"%s\": rcfd "
+                  "scores records in arrival order",
                   pump->name);
         if (rc != 0) {
             return rc;
@@ -950,8 +963,9 @@ static int collect_streams(ctx_t *c)
         c->construct = sprintf_arena(c, "CREATE PUMP \"%s\"", st->name);
         stream_t *t = find_stream(c, st->target);
         if (t == NULL) {
-            return cfail(c, st->target_pos, "stream \"%s\" is not created (CREATE OR REPLACE STREAM "
-                                            "\"%s\" (...) before the pump)",
+            return cfail(c, st->target_pos,
+                         "stream \"%s\" is not created (CREATE OR REPLACE STREAM "
+                         "\"%s\" (...) before the pump)",
                          st->target, st->target);
         }
         t->writers++;
@@ -975,21 +989,24 @@ static int collect_streams(ctx_t *c)
         stream_t *s = &c->streams[i];
         if (s->readers > 0 && s->writers == 0) {
             if (c->input != NULL) {
-                return cfail(c, s->first_use, "the application reads two input streams, \"%s\" "
-                                              "and \"%s\"; rcfd imports one (KDA's streaming "
-                                              "source; reference tables are not supported)",
+                return cfail(c, s->first_use,
+                             "the application reads two input streams, \"%s\" "
+                             "and \"%s\"; rcfd imports one (KDA's streaming "
+                             "source; reference tables are not supported)",
                              c->input->name, s->name);
             }
             c->input = s;
         }
     }
     if (c->input == NULL) {
-        return cfail(c, app->stmts[0].pos, "no pump reads an input stream (one that no pump writes, "
-                                           "such as SOURCE_SQL_STREAM_001)");
+        return cfail(c, app->stmts[0].pos,
+                     "no pump reads an input stream (one that no pump writes, "
+                     "such as SOURCE_SQL_STREAM_001)");
     }
     if (c->o->input_name != NULL && strcmp(c->o->input_name, c->input->name) != 0) {
-        return cfail(c, c->input->first_use, "the application reads \"%s\", but its input is \"%s\"",
-                     c->input->name, c->o->input_name);
+        return cfail(c, c->input->first_use,
+                     "the application reads \"%s\", but its input is \"%s\"", c->input->name,
+                     c->o->input_name);
     }
     return 0;
 }
@@ -1027,7 +1044,8 @@ static int declare_input(ctx_t *c)
             if (in != NULL) {
                 *in = '\0';
             }
-            if (sscanf(err, "%u:%u:", &line, &col) == 2 && (msg = strchr(strchr(err, ':') + 1, ':'))) {
+            if (sscanf(err, "%u:%u:", &line, &col) == 2 &&
+                (msg = strchr(strchr(err, ':') + 1, ':'))) {
                 return rcfd_errf(RCFD_EINVAL, c->errstr, c->es, "--columns, character %u:%s",
                                  col > 19 ? col - 19 : 1, msg + 1);
             }
@@ -1235,8 +1253,9 @@ static int add_fields(ctx_t *c, const pipe_t *pp, cJSON *arr)
                 rcfd_expr_free(e);
                 if (rc == RCFD_ECONFIG) {
                     rcfd_buf_free(&b);
-                    return cfail(c, f->def->pos, "column \"%s\" of the CURSOR of \"%s\" cannot be "
-                                                 "a derived field: %s",
+                    return cfail(c, f->def->pos,
+                                 "column \"%s\" of the CURSOR of \"%s\" cannot be "
+                                 "a derived field: %s",
                                  f->name, pp->pump->name, err);
                 }
                 if (rc == 0) {
@@ -1325,18 +1344,19 @@ static int resolve_star_fields(ctx_t *c, pipe_t *pp)
         nf[n].type = ic->type;
         n++;
         if (off < sizeof names - 100) {
-            off += (size_t)snprintf(names + off, sizeof names - off, "%s\"%s\" (%s%s%s)",
-                                    off ? ", " : "", ic->name,
-                                    ic->type_name ? ic->type_name : "type unknown, taken as a number",
-                                    ic->typed_by ? " in " : "", ic->typed_by ? ic->typed_by : "");
+            off += (size_t)snprintf(
+                names + off, sizeof names - off, "%s\"%s\" (%s%s%s)", off ? ", " : "", ic->name,
+                ic->type_name ? ic->type_name : "type unknown, taken as a number",
+                ic->typed_by ? " in " : "", ic->typed_by ? ic->typed_by : "");
         }
     }
     pp->fields = nf;
     pp->n_fields = n;
     if (n == 0) {
-        return cfail(c, *pp->star_pos, "CURSOR(SELECT STREAM * FROM \"%s\") reads every numeric "
-                                       "column of the input, whose columns the SQL does not say: "
-                                       "name them with --columns",
+        return cfail(c, *pp->star_pos,
+                     "CURSOR(SELECT STREAM * FROM \"%s\") reads every numeric "
+                     "column of the input, whose columns the SQL does not say: "
+                     "name them with --columns",
                      c->input->name);
     }
     return note(c, *pp->star_pos, NOTE_ASSUMED,
@@ -1363,7 +1383,8 @@ static int build(ctx_t *c, cJSON *root)
         }
         if (s->writers == 0 && s->readers == 0) {
             if ((rc = note(c, s->decl->pos, NOTE_UNMAPPED,
-                           "stream \"%s\" is created but no pump writes or reads it", s->name)) != 0) {
+                           "stream \"%s\" is created but no pump writes or reads it", s->name)) !=
+                0) {
                 return rc;
             }
             continue;
@@ -1380,12 +1401,14 @@ static int build(ctx_t *c, cJSON *root)
         }
     }
     if (n_out == 0) {
-        return cfail(c, c->app->stmts[0].pos, "no RANDOM_CUT_FOREST, "
-                                              "RANDOM_CUT_FOREST_WITH_EXPLANATION or HOTSPOTS "
-                                              "result reaches a stream that nothing reads");
+        return cfail(c, c->app->stmts[0].pos,
+                     "no RANDOM_CUT_FOREST, "
+                     "RANDOM_CUT_FOREST_WITH_EXPLANATION or HOTSPOTS "
+                     "result reaches a stream that nothing reads");
     }
     const char *out_default = n_out == 1 ? "file:-" : "file:{stream}.jsonl";
-    if ((rc = parse_spec(c, "--output", o->output_spec ? o->output_spec : out_default, &out)) != 0) {
+    if ((rc = parse_spec(c, "--output", o->output_spec ? o->output_spec : out_default, &out)) !=
+        0) {
         return rc;
     }
     if (o->dead_letter_spec != NULL &&
@@ -1409,10 +1432,14 @@ static int build(ctx_t *c, cJSON *root)
             cJSON_AddItemToArray(cols, cJSON_CreateString(c->in_cols[i].name));
         }
     }
-    rc = note(c, c->input->first_use, NOTE_MAPPED, "input \"%s\" -> sources[0] (%s \"%s\", %s); "
-                                                   "its columns are the record's fields of the "
-                                                   "same name unless the input schema maps them",
-              c->input->name, src.type == 0 ? "file" : src.type == 1 ? "kafka topic" : "kinesis stream",
+    rc = note(c, c->input->first_use, NOTE_MAPPED,
+              "input \"%s\" -> sources[0] (%s \"%s\", %s); "
+              "its columns are the record's fields of the "
+              "same name unless the input schema maps them",
+              c->input->name,
+              src.type == 0   ? "file"
+              : src.type == 1 ? "kafka topic"
+                              : "kinesis stream",
               src.arg, o->csv ? "CSV" : "JSON");
     if (rc != 0) {
         return rc;
@@ -1471,9 +1498,10 @@ static int build(ctx_t *c, cJSON *root)
         if (filt->has_filter) {
             cJSON_AddNumberToObject(oo, "min_score", filt->min_score);
             rc = note(c, filt->filter_pos, NOTE_MAPPED,
-                      "WHERE ANOMALY_SCORE %s %s -> outputs[%ld].min_score %s%s", filt->strict ? ">" : ">=",
-                      filt->min_text, s->output, filt->min_text,
-                      filt->strict ? " (rcfd keeps scores >= it: a score exactly equal is kept)" : "");
+                      "WHERE ANOMALY_SCORE %s %s -> outputs[%ld].min_score %s%s",
+                      filt->strict ? ">" : ">=", filt->min_text, s->output, filt->min_text,
+                      filt->strict ? " (rcfd keeps scores >= it: a score exactly equal is kept)"
+                                   : "");
             if (rc != 0) {
                 cJSON_Delete(oo);
                 return rc;
@@ -1497,9 +1525,13 @@ static int build(ctx_t *c, cJSON *root)
         snprintf(adds, sizeof adds, "%s%s%s%s%s", scored ? "ANOMALY_SCORE" : "",
                  expl ? ", ANOMALY_EXPLANATION" : "", scored && hotspots ? ", " : "",
                  hotspots ? "HOTSPOTS_RESULT" : "", "");
-        rc = note(c, s->decl->pos, NOTE_MAPPED, "stream \"%s\" -> outputs[%ld] (%s \"%s\", style "
-                                                "kda)",
-                  s->name, s->output, os.type == 0 ? "file" : os.type == 1 ? "kafka topic" : "kinesis stream",
+        rc = note(c, s->decl->pos, NOTE_MAPPED,
+                  "stream \"%s\" -> outputs[%ld] (%s \"%s\", style "
+                  "kda)",
+                  s->name, s->output,
+                  os.type == 0   ? "file"
+                  : os.type == 1 ? "kafka topic"
+                                 : "kinesis stream",
                   arg);
         rc = rc ? rc
                 : note(c, s->decl->pos, NOTE_UNMAPPED,
@@ -1531,8 +1563,9 @@ static int build(ctx_t *c, cJSON *root)
                          pp->n_fields, pp->q->func_name);
         }
         if (pp->n_outputs == 0) {
-            return cfail(c, pp->pump->pos, "the rows \"%s\" scores reach no stream that nothing "
-                                           "reads",
+            return cfail(c, pp->pump->pos,
+                         "the rows \"%s\" scores reach no stream that nothing "
+                         "reads",
                          pp->pump->name);
         }
         cJSON *po = cJSON_CreateObject();
@@ -1578,11 +1611,12 @@ static int build(ctx_t *c, cJSON *root)
             cJSON_AddNumberToObject(m, "window_size", (double)pp->window);
             cJSON_AddNumberToObject(m, "scan_radius", pp->radius);
             cJSON_AddNumberToObject(m, "min_points", (double)pp->min_points);
-            rc = note(c, pp->q->func_pos, NOTE_MAPPED,
-                      "HOTSPOTS(windowSize %ld, scanRadius %s, minimumNumberOfPointsInAHotspot %ld) "
-                      "of \"%s\" -> pipelines[%zu], model hotspots (window_size, scan_radius, "
-                      "min_points); fields %s",
-                      pp->window, pp->radius_text, pp->min_points, pp->pump->name, i, fields);
+            rc =
+                note(c, pp->q->func_pos, NOTE_MAPPED,
+                     "HOTSPOTS(windowSize %ld, scanRadius %s, minimumNumberOfPointsInAHotspot %ld) "
+                     "of \"%s\" -> pipelines[%zu], model hotspots (window_size, scan_radius, "
+                     "min_points); fields %s",
+                     pp->window, pp->radius_text, pp->min_points, pp->pump->name, i, fields);
         } else {
             cJSON_AddStringToObject(m, "type", "rcf");
             cJSON_AddNumberToObject(m, "number_of_trees", (double)pp->trees);
@@ -1712,8 +1746,9 @@ static int validate(ctx_t *c, const cJSON *root)
         cJSON *arr = cJSON_GetObjectItemCaseSensitive(copy, lists[l]), *it;
         cJSON_ArrayForEach(it, arr)
         {
-            const char *keep[] = {"name", "style", "min_score", "dead_letter", "format",
-                                  "csv_header", "csv_columns", "csv_delimiter", NULL};
+            const char *keep[] = {"name",        "style",         "min_score",
+                                  "dead_letter", "format",        "csv_header",
+                                  "csv_columns", "csv_delimiter", NULL};
             cJSON *x = cJSON_CreateObject();
             for (int k = 0; keep[k] != NULL; k++) {
                 cJSON *v = cJSON_GetObjectItemCaseSensitive(it, keep[k]);
@@ -1756,7 +1791,8 @@ static int write_report(ctx_t *c, rcfd_buf_t *r, size_t n_sources, size_t n_outp
     int rc = rcfd_buf_printf(r, "%zu statements -> %zu source, %zu pipeline%s, %zu output%s\n",
                              c->app->n_stmts, n_sources, c->n_pipes, c->n_pipes == 1 ? "" : "s",
                              n_outputs, n_outputs == 1 ? "" : "s");
-    static const char *const heads[] = {"mapped:", "assumed:", "not mapped (scores are unchanged):"};
+    static const char *const heads[] = {
+        "mapped:", "assumed:", "not mapped (scores are unchanged):"};
     for (int kind = 0; rc == 0 && kind < 3; kind++) {
         int any = 0;
         for (size_t i = 0; rc == 0 && i < c->n_notes; i++) {
@@ -1782,8 +1818,9 @@ static void sort_notes(ctx_t *c)
     for (size_t i = 1; i < c->n_notes; i++) {
         note_t n = c->notes[i];
         size_t j = i;
-        while (j > 0 && (c->notes[j - 1].pos.line > n.pos.line ||
-                         (c->notes[j - 1].pos.line == n.pos.line && c->notes[j - 1].pos.col > n.pos.col))) {
+        while (j > 0 &&
+               (c->notes[j - 1].pos.line > n.pos.line ||
+                (c->notes[j - 1].pos.line == n.pos.line && c->notes[j - 1].pos.col > n.pos.col))) {
             c->notes[j] = c->notes[j - 1];
             j--;
         }

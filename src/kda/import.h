@@ -21,18 +21,19 @@
 #include "common/buf.h"
 
 typedef struct kda_import_opts {
-    const char *app_name;        /* names the Kafka consumer group ("rcfd-APP"); not NULL */
+    const char *app_name; /* names the Kafka consumer group ("rcfd-APP"); not NULL */
     /* Where the input and outputs live: "file:PATH" ("-": stdin, stdout), "kafka:TOPIC",
      * "kinesis:STREAM". In output_spec, "{stream}" is the in-application stream's name. NULL:
-     * "file:-" for the input; for outputs "file:-" when there is one, else "file:{stream}.jsonl". */
+     * "file:-" for the input; for outputs "file:-" when there is one, else "file:{stream}.jsonl".
+     */
     const char *source_spec;
     const char *output_spec;
     const char *dead_letter_spec; /* NULL: none */
     /* The input stream's columns, as in CREATE STREAM: "\"x\" DOUBLE, \"name\" VARCHAR(8)"; NULL:
      * inferred from how the application uses them (the report says so). */
     const char *columns;
-    int csv;                     /* the input is CSV (needs columns) instead of JSON */
-    const char *csv_delimiter;   /* NULL: "," */
+    int csv;                   /* the input is CSV (needs columns) instead of JSON */
+    const char *csv_delimiter; /* NULL: "," */
     /* Where input columns are in a JSON record, as rcfd field paths (KDA's RecordColumns
      * Mapping "$.a.b" is "a.b"): n_paths pairs; other columns are the member of their name. */
     const char *const *path_names;
@@ -44,8 +45,8 @@ typedef struct kda_import_opts {
     size_t n_out;
     const char *input_name;        /* the input stream the application must read; NULL: any */
     const char *starting_position; /* kinesis sources: NULL: "LATEST" (KDA's NOW) */
-    const char *kafka_bootstrap; /* NULL: "${KAFKA_BOOTSTRAP}" */
-    const char *region;          /* kinesis: NULL: the daemon's $AWS_REGION */
+    const char *kafka_bootstrap;   /* NULL: "${KAFKA_BOOTSTRAP}" */
+    const char *region;            /* kinesis: NULL: the daemon's $AWS_REGION */
 } kda_import_opts_t;
 
 /* Imports sql[0..len). On success appends the config (JSON) to `config` and the report (text,

@@ -105,8 +105,8 @@ static int fail_at(parser_t *p, kda_pos_t pos, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (p->construct != NULL) {
-        return rcfd_errf(RCFD_EMALFORMED, p->errstr, p->es, "%u:%u: %s (in %s)", pos.line,
-                         pos.col, msg, p->construct);
+        return rcfd_errf(RCFD_EMALFORMED, p->errstr, p->es, "%u:%u: %s (in %s)", pos.line, pos.col,
+                         msg, p->construct);
     }
     return rcfd_errf(RCFD_EMALFORMED, p->errstr, p->es, "%u:%u: %s", pos.line, pos.col, msg);
 }
@@ -145,15 +145,15 @@ static int tokenize(parser_t *p)
     const char *s = p->s;
     size_t n = p->len, i = 0;
     kda_pos_t pos = {1, 1};
-#define ADVANCE()                                                                                 \
-    do {                                                                                          \
-        if (s[i] == '\n') {                                                                       \
-            pos.line++;                                                                           \
-            pos.col = 1;                                                                          \
-        } else if (((unsigned char)s[i] & 0xc0) != 0x80) {                                        \
-            pos.col++;                                                                            \
-        }                                                                                         \
-        i++;                                                                                      \
+#define ADVANCE()                                                                                  \
+    do {                                                                                           \
+        if (s[i] == '\n') {                                                                        \
+            pos.line++;                                                                            \
+            pos.col = 1;                                                                           \
+        } else if (((unsigned char)s[i] & 0xc0) != 0x80) {                                         \
+            pos.col++;                                                                             \
+        }                                                                                          \
+        i++;                                                                                       \
     } while (0)
     while (i < n) {
         char c = s[i];
@@ -291,8 +291,7 @@ static int tokenize(parser_t *p)
             if (w == 0) {
                 unsigned long cp = utf8_at((const unsigned char *)s + i, n - i);
                 if (cp >= 0x80) {
-                    return fail_at(p, pos,
-                                   "unexpected character U+%04lX%s", cp,
+                    return fail_at(p, pos, "unexpected character U+%04lX%s", cp,
                                    cp == 0x2013 || cp == 0x2014 || cp == 0x2212
                                        ? " (a dash pasted from a document? comments start with --)"
                                        : "");
@@ -405,12 +404,11 @@ static int expect_punct(parser_t *p, const char *pu, const char *where)
 /* SQL keywords that cannot be unquoted names here (so "FROM x WHERE" is not an alias WHERE). */
 static int reserved(const char *w)
 {
-    static const char *const kw[] = {"SELECT", "STREAM", "FROM",   "WHERE",   "AND",    "OR",
-                                     "NOT",    "AS",     "ORDER",  "GROUP",   "BY",     "JOIN",
-                                     "INNER",  "LEFT",   "RIGHT",  "FULL",    "CROSS",  "ON",
-                                     "UNION",  "WINDOW", "HAVING", "INSERT",  "INTO",   "CREATE",
-                                     "PUMP",   "TABLE",  "CURSOR", "PARTITION", "OVER", "LIMIT",
-                                     "VALUES", "CAST",   NULL};
+    static const char *const kw[] = {
+        "SELECT",    "STREAM", "FROM",   "WHERE",  "AND",  "OR",     "NOT",  "AS",    "ORDER",
+        "GROUP",     "BY",     "JOIN",   "INNER",  "LEFT", "RIGHT",  "FULL", "CROSS", "ON",
+        "UNION",     "WINDOW", "HAVING", "INSERT", "INTO", "CREATE", "PUMP", "TABLE", "CURSOR",
+        "PARTITION", "OVER",   "LIMIT",  "VALUES", "CAST", NULL};
     for (int i = 0; kw[i] != NULL; i++) {
         if (strcmp(kw[i], w) == 0) {
             return 1;
@@ -437,8 +435,8 @@ static int parse_name(parser_t *p, const char **out, kda_pos_t *pos, const char 
 
 int kda_type_numeric(const char *type)
 {
-    static const char *const num[] = {"DOUBLE", "INTEGER", "INT", "FLOAT", "TINYINT",
-                                      "SMALLINT", "REAL", "BIGINT", NULL};
+    static const char *const num[] = {"DOUBLE",   "INTEGER", "INT",    "FLOAT", "TINYINT",
+                                      "SMALLINT", "REAL",    "BIGINT", NULL};
     for (int i = 0; num[i] != NULL; i++) {
         if (strcmp(num[i], type) == 0) {
             return 1;
@@ -450,10 +448,14 @@ int kda_type_numeric(const char *type)
 const char *kda_func_sql_name(kda_func_t f)
 {
     switch (f) {
-    case KF_RCF: return "RANDOM_CUT_FOREST";
-    case KF_RCFX: return "RANDOM_CUT_FOREST_WITH_EXPLANATION";
-    case KF_HOTSPOTS: return "HOTSPOTS";
-    default: return "";
+    case KF_RCF:
+        return "RANDOM_CUT_FOREST";
+    case KF_RCFX:
+        return "RANDOM_CUT_FOREST_WITH_EXPLANATION";
+    case KF_HOTSPOTS:
+        return "HOTSPOTS";
+    default:
+        return "";
     }
 }
 
@@ -497,7 +499,8 @@ static int parse_stream(parser_t *p, kda_stmt_t *st)
             for (int k = 0;; k++) {
                 const tok_t *d = peek(p);
                 if (d->type != T_NUMBER || k > 1) {
-                    return fail_at(p, d->pos, "expected the length or precision of type %s, found %s",
+                    return fail_at(p, d->pos,
+                                   "expected the length or precision of type %s, found %s",
                                    col.type, shown(p, d));
                 }
                 next(p);
@@ -603,8 +606,9 @@ static int parse_primary(parser_t *p, kda_expr_t **out, int depth)
         }
         const tok_t *ty = peek(p);
         if (ty->type != T_IDENT || !kda_type_numeric(ty->text)) {
-            return fail_at(p, ty->pos, "CAST to %s is not supported (only to the numeric types "
-                                       "RANDOM_CUT_FOREST reads)",
+            return fail_at(p, ty->pos,
+                           "CAST to %s is not supported (only to the numeric types "
+                           "RANDOM_CUT_FOREST reads)",
                            shown(p, ty));
         }
         next(p);
@@ -618,8 +622,9 @@ static int parse_primary(parser_t *p, kda_expr_t **out, int depth)
                        shown(p, t));
     }
     if (t->type == T_IDENT && is_punct(peek_at(p, 1), "(")) {
-        return fail_at(p, t->pos, "function %s() is not supported in an expression (only + - * "
-                                  "/ and CAST over numeric columns)",
+        return fail_at(p, t->pos,
+                       "function %s() is not supported in an expression (only + - * "
+                       "/ and CAST over numeric columns)",
                        t->text);
     }
     if (t->type == T_IDENT && strcmp(t->text, "CASE") == 0) {
@@ -764,8 +769,9 @@ static int parse_operand(parser_t *p, const char **qual, const char **col, doubl
             return fail_at(p, t->pos, "expected a column or a number, found %s", shown(p, t));
         }
         if (is_punct(peek_at(p, 1), "(")) {
-            return fail_at(p, t->pos, "function %s() in WHERE is not supported (rcfd filters on "
-                                      "ANOMALY_SCORE against a number)",
+            return fail_at(p, t->pos,
+                           "function %s() in WHERE is not supported (rcfd filters on "
+                           "ANOMALY_SCORE against a number)",
                            t->text);
         }
         next(p);
@@ -790,8 +796,9 @@ static int parse_operand(parser_t *p, const char **qual, const char **col, doubl
         return 0;
     }
     if (t->type == T_STRING) {
-        return fail_at(p, t->pos, "comparison with the string %s in WHERE is not supported (rcfd "
-                                  "filters on ANOMALY_SCORE against a number)",
+        return fail_at(p, t->pos,
+                       "comparison with the string %s in WHERE is not supported (rcfd "
+                       "filters on ANOMALY_SCORE against a number)",
                        shown(p, t));
     }
     return fail_at(p, t->pos, "expected a column or a number in WHERE, found %s", shown(p, t));
@@ -842,9 +849,10 @@ static int parse_where(parser_t *p, kda_query_t *q)
             return rc;
         }
         if (lnum == rnum) {
-            return fail_at(p, pr.pos, lnum ? "WHERE compares two numbers"
-                                           : "WHERE compares two columns (rcfd filters a column "
-                                             "against a number)");
+            return fail_at(p, pr.pos,
+                           lnum ? "WHERE compares two numbers"
+                                : "WHERE compares two columns (rcfd filters a column "
+                                  "against a number)");
         }
         if (lnum) { /* 3 < ANOMALY_SCORE is ANOMALY_SCORE > 3 */
             static const int flip[] = {KDA_LT, KDA_LE, KDA_GT, KDA_GE, KDA_EQ, KDA_NE};
@@ -875,8 +883,9 @@ static int parse_where(parser_t *p, kda_query_t *q)
         }
         q->where[q->n_where++] = pr;
         if (is_kw(peek(p), "OR")) {
-            return fail_at(p, peek(p)->pos, "OR in WHERE is not supported (an output filter is one "
-                                            "lower bound on ANOMALY_SCORE)");
+            return fail_at(p, peek(p)->pos,
+                           "OR in WHERE is not supported (an output filter is one "
+                           "lower bound on ANOMALY_SCORE)");
         }
         if (!is_kw(peek(p), "AND")) {
             break;
@@ -913,8 +922,9 @@ static int parse_args(parser_t *p, kda_query_t *q)
             a.bval = is_kw(t, "TRUE");
             a.text = t->text;
         } else {
-            return fail_at(p, t->pos, "expected a number or TRUE/FALSE as argument %zu of %s, found "
-                                      "%s",
+            return fail_at(p, t->pos,
+                           "expected a number or TRUE/FALSE as argument %zu of %s, found "
+                           "%s",
                            q->n_args + 2, q->func_name, shown(p, t));
         }
         next(p);
@@ -949,9 +959,10 @@ static int parse_from(parser_t *p, kda_query_t *q, int depth)
         } else if (strcmp(f->text, "HOTSPOTS") == 0) {
             q->func = KF_HOTSPOTS;
         } else {
-            return fail_at(p, f->pos, "table function %s is not supported (rcfd imports "
-                                      "RANDOM_CUT_FOREST, RANDOM_CUT_FOREST_WITH_EXPLANATION and "
-                                      "HOTSPOTS)",
+            return fail_at(p, f->pos,
+                           "table function %s is not supported (rcfd imports "
+                           "RANDOM_CUT_FOREST, RANDOM_CUT_FOREST_WITH_EXPLANATION and "
+                           "HOTSPOTS)",
                            f->text);
         }
         next(p);
@@ -1001,7 +1012,8 @@ static int parse_query(parser_t *p, kda_query_t **out, int depth)
     if (is_kw(peek(p), "DISTINCT") || is_kw(peek(p), "ALL")) {
         return fail_at(p, peek(p)->pos, "SELECT %s is not supported", peek(p)->text);
     }
-    if ((rc = parse_items(p, q, depth)) != 0 || (rc = expect_kw(p, "FROM", "after the columns")) != 0 ||
+    if ((rc = parse_items(p, q, depth)) != 0 ||
+        (rc = expect_kw(p, "FROM", "after the columns")) != 0 ||
         (rc = parse_from(p, q, depth)) != 0) {
         return rc;
     }
@@ -1018,8 +1030,9 @@ static int parse_query(parser_t *p, kda_query_t **out, int depth)
         t = peek(p);
     }
     if (is_kw(t, "GROUP")) {
-        return fail_at(p, t->pos, "GROUP BY is not supported (windowed aggregation has no rcfd "
-                                  "equivalent; aggregate before rcfd)");
+        return fail_at(p, t->pos,
+                       "GROUP BY is not supported (windowed aggregation has no rcfd "
+                       "equivalent; aggregate before rcfd)");
     }
     if (is_kw(t, "WINDOW") || is_kw(t, "HAVING") || is_kw(t, "UNION") || is_kw(t, "LIMIT")) {
         return fail_at(p, t->pos, "%s is not supported", t->text);
@@ -1104,9 +1117,11 @@ static int parse_stmt(parser_t *p, kda_stmt_t *st)
     st->pos = t->pos;
     p->construct = NULL;
     if (!is_kw(t, "CREATE")) {
-        if (t->type == T_IDENT && (strcmp(t->text, "SELECT") == 0 || strcmp(t->text, "INSERT") == 0)) {
-            return fail_at(p, t->pos, "a %s outside a pump is not supported (put it in CREATE PUMP "
-                                      "... AS INSERT INTO ...)",
+        if (t->type == T_IDENT &&
+            (strcmp(t->text, "SELECT") == 0 || strcmp(t->text, "INSERT") == 0)) {
+            return fail_at(p, t->pos,
+                           "a %s outside a pump is not supported (put it in CREATE PUMP "
+                           "... AS INSERT INTO ...)",
                            t->text);
         }
         return fail_at(p, t->pos, "expected CREATE STREAM or CREATE PUMP, found %s", shown(p, t));
@@ -1131,8 +1146,9 @@ static int parse_stmt(parser_t *p, kda_stmt_t *st)
         return parse_pump(p, st);
     }
     if (k->type == T_IDENT) {
-        return fail_at(p, k->pos, "CREATE %s is not supported (rcfd imports streams and pumps; "
-                                  "reference tables and views have no rcfd equivalent)",
+        return fail_at(p, k->pos,
+                       "CREATE %s is not supported (rcfd imports streams and pumps; "
+                       "reference tables and views have no rcfd equivalent)",
                        k->text);
     }
     return fail_at(p, k->pos, "expected STREAM or PUMP after CREATE, found %s", shown(p, k));

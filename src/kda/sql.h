@@ -3,16 +3,14 @@
  *
  *   app     := { stmt ";" }
  *   stmt    := CREATE [OR REPLACE] STREAM name "(" column { "," column } ")"
- *            | CREATE [OR REPLACE] PUMP name AS INSERT INTO name [ "(" name { "," name } ")" ] query
- *   column  := name type [ "(" NUMBER [ "," NUMBER ] ")" ] [ NOT NULL ]
- *   query   := SELECT [STREAM] items FROM source [ WHERE cond ] [ ORDER BY ... ]
- *   items   := "*" | item { "," item };   item := [name "."] "*" | expr [ [AS] name ]
- *   source  := name [ [AS] alias ]
- *            | TABLE "(" FUNC "(" CURSOR "(" query ")" { "," literal } ")" ")" [ [AS] alias ]
- *   FUNC    := RANDOM_CUT_FOREST | RANDOM_CUT_FOREST_WITH_EXPLANATION | HOTSPOTS
- *   expr    := arithmetic (+ - * /, unary minus, parentheses) over numbers and [name "."] name,
- *              and CAST "(" expr AS type ")"
- *   cond    := pred { AND pred };   pred := operand ( > | >= | < | <= | = | <> ) operand
+ *            | CREATE [OR REPLACE] PUMP name AS INSERT INTO name [ "(" name { "," name } ")" ]
+ * query column  := name type [ "(" NUMBER [ "," NUMBER ] ")" ] [ NOT NULL ] query   := SELECT
+ * [STREAM] items FROM source [ WHERE cond ] [ ORDER BY ... ] items   := "*" | item { "," item };
+ * item := [name "."] "*" | expr [ [AS] name ] source  := name [ [AS] alias ] | TABLE "(" FUNC "("
+ * CURSOR "(" query ")" { "," literal } ")" ")" [ [AS] alias ] FUNC    := RANDOM_CUT_FOREST |
+ * RANDOM_CUT_FOREST_WITH_EXPLANATION | HOTSPOTS expr    := arithmetic (+ - * /, unary minus,
+ * parentheses) over numbers and [name "."] name, and CAST "(" expr AS type ")" cond    := pred {
+ * AND pred };   pred := operand ( > | >= | < | <= | = | <> ) operand
  *
  * Identifiers are SQL's: unquoted ones are case-insensitive (kept upper case), "quoted" ones keep
  * their case ("" is a quote). Comments are -- to the end of the line and slash-star blocks.
@@ -31,7 +29,15 @@ typedef struct kda_pos {
     unsigned line, col; /* 1-based; columns count characters */
 } kda_pos_t;
 
-typedef enum kda_expr_kind { KX_NUM, KX_COL, KX_NEG, KX_ADD, KX_SUB, KX_MUL, KX_DIV } kda_expr_kind_t;
+typedef enum kda_expr_kind {
+    KX_NUM,
+    KX_COL,
+    KX_NEG,
+    KX_ADD,
+    KX_SUB,
+    KX_MUL,
+    KX_DIV
+} kda_expr_kind_t;
 
 typedef struct kda_expr {
     kda_expr_kind_t kind;
@@ -45,10 +51,10 @@ typedef struct kda_expr {
 
 typedef struct kda_item {
     kda_pos_t pos;
-    int star;           /* "*" or qual.* */
-    const char *qual;   /* qual.* */
-    kda_expr_t *expr;   /* when not a star */
-    const char *alias;  /* AS name, or NULL */
+    int star;          /* "*" or qual.* */
+    const char *qual;  /* qual.* */
+    kda_expr_t *expr;  /* when not a star */
+    const char *alias; /* AS name, or NULL */
 } kda_item_t;
 
 typedef enum kda_func { KF_NONE, KF_RCF, KF_RCFX, KF_HOTSPOTS } kda_func_t;
@@ -63,7 +69,8 @@ typedef struct kda_arg {
 
 enum { KDA_GT, KDA_GE, KDA_LT, KDA_LE, KDA_EQ, KDA_NE };
 
-/* One comparison: a column against a number (written either way round; normalized to col OP num). */
+/* One comparison: a column against a number (written either way round; normalized to col OP num).
+ */
 typedef struct kda_pred {
     kda_pos_t pos;
     const char *qual, *col;
@@ -133,7 +140,8 @@ void kda_app_free(kda_app_t *app);
 int kda_type_numeric(const char *type);
 const char *kda_func_sql_name(kda_func_t f);
 
-/* Arena strings for the importer: a copy of s[0..n) in the app's arena (NULL when out of memory). */
+/* Arena strings for the importer: a copy of s[0..n) in the app's arena (NULL when out of memory).
+ */
 char *kda_strdup(kda_app_t *app, const char *s, size_t n);
 void *kda_alloc(kda_app_t *app, size_t size);
 

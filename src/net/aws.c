@@ -144,8 +144,8 @@ int rcfd_aws_init(rcfd_aws_t *a, const char *service, const char *region, const 
         } else {
             path[0] = '\0';
         }
-        rc = path[0] ? read_credentials(path, prof, &key, &secret, &token, errstr, es)
-                     : RCFD_ENOENT;
+        rc =
+            path[0] ? read_credentials(path, prof, &key, &secret, &token, errstr, es) : RCFD_ENOENT;
         if (rc == 0 && (key == NULL || secret == NULL)) {
             rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
                            "profile [%s] of %s lacks aws_access_key_id or aws_secret_access_key",
@@ -255,13 +255,20 @@ rcfd_aws_class_t rcfd_aws_class_of(const char *code)
                                             "KMSThrottlingException", NULL};
     /* Credentials refused are retried, not given up: records stay unacknowledged until they are
      * fixed (a restart re-reads them), rather than going to a dead letter output. */
-    static const char *const retry[] = {"InternalFailure", "InternalFailureException",
-                                        "ServiceUnavailable", "ServiceUnavailableException",
-                                        "ExpiredIteratorException", "ExpiredTokenException",
-                                        "RequestExpired", "UnrecognizedClientException",
-                                        "InvalidSignatureException", "AccessDeniedException",
-                                        "IncompleteSignatureException", "MissingAuthenticationToken",
-                                        "MissingAuthenticationTokenException", NULL};
+    static const char *const retry[] = {"InternalFailure",
+                                        "InternalFailureException",
+                                        "ServiceUnavailable",
+                                        "ServiceUnavailableException",
+                                        "ExpiredIteratorException",
+                                        "ExpiredTokenException",
+                                        "RequestExpired",
+                                        "UnrecognizedClientException",
+                                        "InvalidSignatureException",
+                                        "AccessDeniedException",
+                                        "IncompleteSignatureException",
+                                        "MissingAuthenticationToken",
+                                        "MissingAuthenticationTokenException",
+                                        NULL};
     for (int i = 0; throttled[i] != NULL; i++) {
         if (strcmp(code, throttled[i]) == 0) {
             return RCFD_AWS_THROTTLED;
@@ -377,7 +384,8 @@ int rcfd_base64_decode(rcfd_buf_t *out, const char *s, size_t len)
                 return RCFD_EMALFORMED;
             }
         }
-        unsigned x = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        unsigned x =
+            (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         *o++ = (unsigned char)(x >> 16);
         if (pad < 2) {
             *o++ = (unsigned char)(x >> 8);

@@ -45,8 +45,7 @@ typedef struct rcfd_aws_req {
 } rcfd_aws_req_t;
 
 /* Prepares the easy handle for `target` ("Kinesis_20131202.GetRecords"); timeout in ms. */
-int rcfd_aws_req_init(rcfd_aws_req_t *r, const rcfd_aws_t *a, const char *target,
-                      long timeout_ms);
+int rcfd_aws_req_init(rcfd_aws_req_t *r, const rcfd_aws_t *a, const char *target, long timeout_ms);
 /* Points the handle at r->body and clears the response: call after filling the body, before
  * rcfd_curl_uv_add(). */
 void rcfd_aws_req_ready(rcfd_aws_req_t *r);

@@ -36,11 +36,11 @@ typedef struct kin_sink {
     rcfd_aws_req_t req;
     uv_timer_t answer; /* answers a batch that needed no call, from the loop */
     int in_flight;
-    size_t next;       /* first record of the batch not yet in a call */
-    size_t *call;      /* the batch indexes of the call in flight */
+    size_t next;  /* first record of the batch not yet in a call */
+    size_t *call; /* the batch indexes of the call in flight */
     size_t n_call;
-    int any_retry;     /* a record of this batch must be sent again */
-    uint64_t counter;  /* partition keys of records without a key */
+    int any_retry;    /* a record of this batch must be sent again */
+    uint64_t counter; /* partition keys of records without a key */
     uint64_t calls, records_ok, records_retried, records_dead, calls_failed;
 } kin_sink_t;
 
@@ -180,8 +180,9 @@ static void on_done(CURL *easy, CURLcode res, void *ud)
     const cJSON *recs = cJSON_GetObjectItemCaseSensitive(j, "Records");
     if (!cJSON_IsArray(recs) || (size_t)cJSON_GetArraySize(recs) != k->n_call) {
         cJSON_Delete(j);
-        RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "PutRecords: an answer without one result per "
-                                              "record; retrying");
+        RCFD_LOG(RCFD_LOG_WARN, o->conf->name,
+                 "PutRecords: an answer without one result per "
+                 "record; retrying");
         rcfd_output_sent(o, RCFD_SINK_RETRY);
         return;
     }

@@ -27,13 +27,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "admin/metrics.h"
 #include "common/errstr.h"
 #include "common/log.h"
 #include "net/aws.h"
 #include "net/curl_uv.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "admin/metrics.h"
 #include "stream/ackq.h"
 #include "stream/runtime_int.h"
 
@@ -62,7 +62,7 @@ struct kshard {
                                  * the source allocates nothing per record */
     int from_checkpoint;
     int busy;
-    uint64_t due;     /* uv_now() from which the next call may go */
+    uint64_t due; /* uv_now() from which the next call may go */
     uint64_t backoff;
     uint64_t records, behind_ms, throttled, errors;
     kreq_t it_req, gr_req;
@@ -80,12 +80,12 @@ typedef struct kin_src {
     uint64_t list_due;
     uint64_t list_backoff;
     kshard_t *shards;
-    uint32_t shard;  /* the state manager's shard */
+    uint32_t shard; /* the state manager's shard */
     rcfd_ackq_t q;
     int64_t next_offset;
     int restoring, restored, have_checkpoint, listed;
     int paused, stopping, closed;
-    cJSON *resume;   /* the checkpoint's position until every shard it names is known */
+    cJSON *resume; /* the checkpoint's position until every shard it names is known */
     rcfd_delivery_t *spare;
     rcfd_buf_t data;
     uint64_t rnd;
@@ -212,9 +212,8 @@ static kshard_t *add_shard(kin_src_t *k, const cJSON *j)
     sh->number = dash != NULL ? strtol(dash + 1, NULL, 10) : 0;
     sh->state = S_WAIT_PARENTS;
     sh->it_req.shard = sh->gr_req.shard = sh;
-    rcfd_origin_t o = {.source = k->s->conf->name,
-                       .topic = k->s->conf->stream,
-                       .partition = (int32_t)sh->number};
+    rcfd_origin_t o = {
+        .source = k->s->conf->name, .topic = k->s->conf->stream, .partition = (int32_t)sh->number};
     if (rcfd_encode_origin_head(&sh->head, &o) != 0) {
         rcfd_buf_free(&sh->head);
         rcfd_free(sh->parent);
@@ -237,7 +236,8 @@ static void list_done(kin_src_t *k, CURLcode res)
     k->list_busy = 0;
     uint64_t now = uv_now(&k->s->rt->loop);
     char type[96], msg[512];
-    rcfd_aws_class_t cls = rcfd_aws_classify(&k->list_req.r, res, type, sizeof type, msg, sizeof msg);
+    rcfd_aws_class_t cls =
+        rcfd_aws_classify(&k->list_req.r, res, type, sizeof type, msg, sizeof msg);
     if (cls != RCFD_AWS_OK) {
         RCFD_LOG(cls == RCFD_AWS_PERMANENT ? RCFD_LOG_ERROR : RCFD_LOG_WARN, k->comp,
                  "ListShards on %s: %s", k->s->conf->stream, msg);
@@ -256,7 +256,8 @@ static void list_done(kin_src_t *k, CURLcode res)
         }
         kshard_t *sh = add_shard(k, it);
         if (sh == NULL) {
-            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "ListShards: a shard without an id, or out of memory");
+            RCFD_LOG(RCFD_LOG_ERROR, k->comp,
+                     "ListShards: a shard without an id, or out of memory");
             continue;
         }
         sh->owned = owner_of(k, sh, 0);
@@ -351,7 +352,8 @@ static void iterator_done(kin_src_t *k, kshard_t *sh, CURLcode res)
     sh->busy = 0;
     uint64_t now = uv_now(&k->s->rt->loop);
     char type[96], msg[512];
-    rcfd_aws_class_t cls = rcfd_aws_classify(&sh->it_req.r, res, type, sizeof type, msg, sizeof msg);
+    rcfd_aws_class_t cls =
+        rcfd_aws_classify(&sh->it_req.r, res, type, sizeof type, msg, sizeof msg);
     if (cls == RCFD_AWS_OK) {
         cJSON *j = cJSON_ParseWithLength(sh->it_req.r.resp.p, sh->it_req.r.resp.len);
         const cJSON *it = cJSON_GetObjectItemCaseSensitive(j, "ShardIterator");
@@ -375,8 +377,9 @@ static void iterator_done(kin_src_t *k, kshard_t *sh, CURLcode res)
     if (cls == RCFD_AWS_PERMANENT && sh->last_seq[0] != '\0' &&
         strcmp(type, "InvalidArgumentException") == 0) {
         /* the checkpoint's sequence number is no longer in the stream (past its retention) */
-        RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: cannot resume after %s (%s); reading from the oldest "
-                                         "record kept",
+        RCFD_LOG(RCFD_LOG_WARN, k->comp,
+                 "%s: cannot resume after %s (%s); reading from the oldest "
+                 "record kept",
                  sh->id, sh->last_seq, msg);
         sh->last_seq[0] = '\0';
     } else {
@@ -459,7 +462,8 @@ static void records_done(kin_src_t *k, kshard_t *sh, CURLcode res)
     sh->busy = 0;
     uint64_t now = uv_now(&k->s->rt->loop);
     char type[96], msg[512];
-    rcfd_aws_class_t cls = rcfd_aws_classify(&sh->gr_req.r, res, type, sizeof type, msg, sizeof msg);
+    rcfd_aws_class_t cls =
+        rcfd_aws_classify(&sh->gr_req.r, res, type, sizeof type, msg, sizeof msg);
     if (cls != RCFD_AWS_OK) {
         if (strcmp(type, "ExpiredIteratorException") == 0) {
             RCFD_LOG(RCFD_LOG_INFO, k->comp, "%s: iterator expired; renewing it", sh->id);
@@ -502,7 +506,8 @@ static void records_done(kin_src_t *k, kshard_t *sh, CURLcode res)
     }
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(j, "NextShardIterator");
     const cJSON *behind = cJSON_GetObjectItemCaseSensitive(j, "MillisBehindLatest");
-    sh->behind_ms = cJSON_IsNumber(behind) && behind->valuedouble > 0 ? (uint64_t)behind->valuedouble : 0;
+    sh->behind_ms =
+        cJSON_IsNumber(behind) && behind->valuedouble > 0 ? (uint64_t)behind->valuedouble : 0;
     rcfd_free(sh->iterator);
     sh->iterator = cJSON_IsString(next) ? rcfd_strdup(next->valuestring) : NULL;
     cJSON_Delete(j);
@@ -621,8 +626,9 @@ static int kin_init(rcfd_source_t *s, char *errstr, size_t es)
                                &k->shard)) != 0) {
         return rcfd_errf(rc, errstr, es, "out of memory");
     }
-    RCFD_LOG(RCFD_LOG_INFO, k->comp, "kinesis stream %s at %s (instance %lld of %lld), credentials "
-                                     "from %s",
+    RCFD_LOG(RCFD_LOG_INFO, k->comp,
+             "kinesis stream %s at %s (instance %lld of %lld), credentials "
+             "from %s",
              c->stream, k->aws.endpoint, (long long)c->instance, (long long)c->instances,
              k->aws.creds_from);
     return 0;
@@ -651,13 +657,15 @@ static void kin_restored(rcfd_source_t *s, uint32_t shard, int64_t offset, const
     if (pos != NULL) {
         k->resume = cJSON_ParseWithLength(pos, len);
         if (k->resume == NULL) {
-            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "the checkpoint's position is not JSON: shards start "
-                                              "at TRIM_HORIZON");
+            RCFD_LOG(RCFD_LOG_ERROR, k->comp,
+                     "the checkpoint's position is not JSON: shards start "
+                     "at TRIM_HORIZON");
         }
         apply_resume(k);
     } else if (offset >= 0) {
-        RCFD_LOG(RCFD_LOG_WARN, k->comp, "the checkpoint holds no position: shards start at "
-                                         "TRIM_HORIZON");
+        RCFD_LOG(RCFD_LOG_WARN, k->comp,
+                 "the checkpoint holds no position: shards start at "
+                 "TRIM_HORIZON");
     }
     schedule(k);
 }

@@ -86,7 +86,8 @@ static double ref_atom(ref_eval_t *r)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
         char name[2048];
         size_t n = 0;
-        while ((r->s[r->i] >= 'a' && r->s[r->i] <= 'z') || (r->s[r->i] >= 'A' && r->s[r->i] <= 'Z') ||
+        while ((r->s[r->i] >= 'a' && r->s[r->i] <= 'z') ||
+               (r->s[r->i] >= 'A' && r->s[r->i] <= 'Z') ||
                (r->s[r->i] >= '0' && r->s[r->i] <= '9') || r->s[r->i] == '_' || r->s[r->i] == '.') {
             name[n++] = r->s[r->i++];
         }

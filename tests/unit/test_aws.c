@@ -20,8 +20,12 @@
 static void test_base64(void **state)
 {
     (void)state;
-    static const char *const vec[][2] = {{"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},
-                                         {"foo", "Zm9v"},    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    static const char *const vec[][2] = {{"", ""},
+                                         {"f", "Zg=="},
+                                         {"fo", "Zm8="},
+                                         {"foo", "Zm9v"},
+                                         {"foob", "Zm9vYg=="},
+                                         {"fooba", "Zm9vYmE="},
                                          {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
         rcfd_buf_t b = {0}, d = {0};
@@ -89,14 +93,17 @@ static void test_credentials(void **state)
     rcfd_aws_free(&a);
     setenv("AWS_REGION", "us-east-2", 1); /* AWS_REGION before AWS_DEFAULT_REGION */
     setenv("AWS_SESSION_TOKEN", "TOK", 1);
-    assert_int_equal(rcfd_aws_init(&a, "kinesis", "", "http://127.0.0.1:4567//", "", err, sizeof err), 0);
+    assert_int_equal(
+        rcfd_aws_init(&a, "kinesis", "", "http://127.0.0.1:4567//", "", err, sizeof err), 0);
     assert_string_equal(a.region, "us-east-2");
     assert_string_equal(a.endpoint, "http://127.0.0.1:4567");
     assert_string_equal(a.token, "X-Amz-Security-Token: TOK");
     rcfd_aws_free(&a);
-    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us east", "", "", err, sizeof err), RCFD_ECONFIG);
+    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us east", "", "", err, sizeof err),
+                     RCFD_ECONFIG);
     assert_non_null(strstr(err, "\"us east\" is not a region name"));
-    assert_int_equal(rcfd_aws_init(&a, "kinesis", "", "ftp://x", "", err, sizeof err), RCFD_ECONFIG);
+    assert_int_equal(rcfd_aws_init(&a, "kinesis", "", "ftp://x", "", err, sizeof err),
+                     RCFD_ECONFIG);
     assert_non_null(strstr(err, "must start with http:// or https://"));
 
     /* the shared credentials file */
@@ -105,9 +112,11 @@ static void test_credentials(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    fprintf(f, "# comment\n[default]\naws_access_key_id = DEFKEY\naws_secret_access_key=DEFSECRET\n\n"
-               "[ops]\n  aws_access_key_id\t=  OPSKEY  \r\n; another comment\naws_secret_access_key = "
-               "OPSSECRET\naws_session_token = OPSTOKEN\nregion = ignored\n[half]\naws_access_key_id = X\n");
+    fprintf(f,
+            "# comment\n[default]\naws_access_key_id = DEFKEY\naws_secret_access_key=DEFSECRET\n\n"
+            "[ops]\n  aws_access_key_id\t=  OPSKEY  \r\n; another comment\naws_secret_access_key = "
+            "OPSSECRET\naws_session_token = OPSTOKEN\nregion = ignored\n[half]\naws_access_key_id "
+            "= X\n");
     fclose(f);
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
     assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "", err, sizeof err), 0);
@@ -123,10 +132,12 @@ static void test_credentials(void **state)
     assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "default", err, sizeof err), 0);
     assert_string_equal(a.userpwd, "DEFKEY:DEFSECRET");
     rcfd_aws_free(&a);
-    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "half", err, sizeof err), RCFD_ECONFIG);
+    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "half", err, sizeof err),
+                     RCFD_ECONFIG);
     assert_non_null(strstr(err, "profile [half] of"));
     assert_non_null(strstr(err, "lacks aws_access_key_id or aws_secret_access_key"));
-    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "nope", err, sizeof err), RCFD_ECONFIG);
+    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "nope", err, sizeof err),
+                     RCFD_ECONFIG);
     assert_non_null(strstr(err, "has no profile [nope]"));
     /* environment keys win over the file */
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
@@ -137,15 +148,18 @@ static void test_credentials(void **state)
     unlink(path);
     clear_env();
     setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1); /* gone now */
-    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "", err, sizeof err), RCFD_ECONFIG);
-    assert_non_null(strstr(err, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"));
+    assert_int_equal(rcfd_aws_init(&a, "kinesis", "us-east-1", "", "", err, sizeof err),
+                     RCFD_ECONFIG);
+    assert_non_null(
+        strstr(err, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"));
     clear_env();
 }
 
 static void test_classes(void **state)
 {
     (void)state;
-    assert_int_equal(rcfd_aws_class_of("ProvisionedThroughputExceededException"), RCFD_AWS_THROTTLED);
+    assert_int_equal(rcfd_aws_class_of("ProvisionedThroughputExceededException"),
+                     RCFD_AWS_THROTTLED);
     assert_int_equal(rcfd_aws_class_of("LimitExceededException"), RCFD_AWS_THROTTLED);
     assert_int_equal(rcfd_aws_class_of("KMSThrottlingException"), RCFD_AWS_THROTTLED);
     assert_int_equal(rcfd_aws_class_of("InternalFailure"), RCFD_AWS_RETRY);

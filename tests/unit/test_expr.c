@@ -69,10 +69,10 @@ static void test_names(void **state)
 {
     (void)state;
     const double v[] = {10, 4, 1};
-    assert_true(eval("net.rx_bytes + net.tx_bytes", (const char *[]){"net.rx_bytes", "net.tx_bytes", NULL},
-                     v) == 14);
-    assert_true(eval("\"heart rate\" / 2 - \"a\"\"b\"", (const char *[]){"heart rate", "a\"b", NULL}, v) ==
-                1);
+    assert_true(eval("net.rx_bytes + net.tx_bytes",
+                     (const char *[]){"net.rx_bytes", "net.tx_bytes", NULL}, v) == 14);
+    assert_true(eval("\"heart rate\" / 2 - \"a\"\"b\"",
+                     (const char *[]){"heart rate", "a\"b", NULL}, v) == 1);
     assert_true(eval("arr.0 * _x9", (const char *[]){"arr.0", "_x9", NULL}, v) == 40);
 }
 
@@ -213,9 +213,9 @@ static void test_no_allocation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arithmetic),  cmocka_unit_test(test_names),
-        cmocka_unit_test(test_errors),      cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_nonfinite),   cmocka_unit_test(test_no_allocation),
+        cmocka_unit_test(test_arithmetic), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_errors),     cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_nonfinite),  cmocka_unit_test(test_no_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,9 @@ static int check_mismatches(void **state)
 }
 
 #define PUMP "CREATE PUMP \"P\" AS INSERT INTO \"OUT\"\n"
-#define RCF_OF(args) "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM \"x\", \"y\" FROM S)" args "));"
+#define RCF_OF(args)                                                                               \
+    "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM \"x\", \"y\" FROM S)" args  \
+    "));"
 
 static void test_unsupported(void **state)
 {
@@ -77,8 +79,9 @@ static void test_unsupported(void **state)
     fails(PUMP "SELECT STREAM * FROM S JOIN T ON S.a = T.a;", "3:24: joins are not supported");
     fails(PUMP "SELECT STREAM * FROM TABLE(STDDEV(CURSOR(SELECT STREAM * FROM S)));",
           "3:28: table function STDDEV is not supported");
-    fails(PUMP "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM FLOOR(\"x\") FROM "
-               "S)));",
+    fails(PUMP
+          "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM FLOOR(\"x\") FROM "
+          "S)));",
           "3:67: function FLOOR() is not supported in an expression");
     fails("CREATE TABLE \"R\" (\"a\" INTEGER);", "2:8: CREATE TABLE is not supported");
     fails("SELECT STREAM * FROM S;", "2:1: a SELECT outside a pump is not supported");
@@ -96,15 +99,18 @@ static void test_lexical(void **state)
     fails("CREATE STREAM \"A (\"x\" DOUBLE);", "unterminated quoted identifier");
     fails(PUMP "SELECT STREAM * FROM S WHERE \"x\" = 'open;", "3:36: unterminated string");
     fails(PUMP "SELECT STREAM * FROM S \xe2\x80\x93\xe2\x80\x93 comment\n;",
-          "3:24: unexpected character U+2013 (a dash pasted from a document? comments start with --)");
-    fails(PUMP "SELECT STREAM * FROM S WHERE \"x\" > 1e;", "3:38: expected digits after the exponent");
+          "3:24: unexpected character U+2013 (a dash pasted from a document? comments start with "
+          "--)");
+    fails(PUMP "SELECT STREAM * FROM S WHERE \"x\" > 1e;",
+          "3:38: expected digits after the exponent");
     fails(PUMP "SELECT STREAM \"x\" # \"y\" FROM S;", "3:19: unexpected character '#'");
     fails("CREATE STREAM \"\" (\"x\" DOUBLE);", "2:15: empty quoted identifier");
     fails("CREATE STREAM \"A\" (\"x\" DOUBLE, \"y\" DOUBLE, ANOMALY_SCORE DOUBLE);\n"
           "CREATE STREAM \"B\" (\"x\" DOUBLE, \"y\" DOUBLE, ANOMALY_SCORE DOUBLE);\n"
-          "CREATE PUMP \"P0\" AS INSERT INTO \"A\" " RCF_OF("") "\n"
-          "CREATE PUMP \"P1\" AS INSERT INTO \"B\" SELECT STREAM * FROM \"A\";\n"
-          "CREATE PUMP \"P2\" AS INSERT INTO \"A\" SELECT STREAM * FROM \"B\";\n",
+          "CREATE PUMP \"P0\" AS INSERT INTO \"A\" " RCF_OF(
+              "") "\n"
+                  "CREATE PUMP \"P1\" AS INSERT INTO \"B\" SELECT STREAM * FROM \"A\";\n"
+                  "CREATE PUMP \"P2\" AS INSERT INTO \"A\" SELECT STREAM * FROM \"B\";\n",
           "5:1: pump \"P1\" is part of a cycle of streams");
 }
 
@@ -121,7 +127,8 @@ static void test_grammar(void **state)
           "3:46: expected CURSOR as the function's first argument, found \"\"S\"\"");
     fails(PUMP "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM S), "
                "'ten'));",
-          "3:78: expected a number or TRUE/FALSE as argument 2 of RANDOM_CUT_FOREST, found \"'ten'\"");
+          "3:78: expected a number or TRUE/FALSE as argument 2 of RANDOM_CUT_FOREST, found "
+          "\"'ten'\"");
     fails(PUMP "SELECT STREAM * FROM S WHERE \"x\" > \"y\";", "3:30: WHERE compares two columns");
 }
 
@@ -131,34 +138,40 @@ static void test_parameters(void **state)
     fails(PUMP RCF_OF(", 0"), "3:85: numberOfTrees (argument 2 of RANDOM_CUT_FOREST) is 0; it must "
                               "be an integer in [1, 1000]");
     fails(PUMP RCF_OF(", 100, 5"), "3:90: subSampleSize (argument 3 of RANDOM_CUT_FOREST) is 5");
-    fails(PUMP RCF_OF(", 100, 256, 256"), "3:95: timeDecay (256) must be larger than subSampleSize (256)");
-    fails(PUMP RCF_OF(", 100, 256, 1000, 31"), "3:101: shingleSize (argument 5 of RANDOM_CUT_FOREST) is 31");
+    fails(PUMP RCF_OF(", 100, 256, 256"),
+          "3:95: timeDecay (256) must be larger than subSampleSize (256)");
+    fails(PUMP RCF_OF(", 100, 256, 1000, 31"),
+          "3:101: shingleSize (argument 5 of RANDOM_CUT_FOREST) is 31");
     fails(PUMP RCF_OF(", 10.5"), "numberOfTrees (argument 2 of RANDOM_CUT_FOREST) is 10.5");
     fails(PUMP RCF_OF(", 1, 10, 100, 1, TRUE"),
           "RANDOM_CUT_FOREST takes at most 4 arguments after the cursor");
     fails(PUMP "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(CURSOR(SELECT STREAM "
                "\"x\" FROM S), 10, 20, 30, 1, 7));",
           "withDirectionality (argument 6) is 7; it must be TRUE or FALSE");
-    fails("CREATE STREAM \"H\" (\"x\" DOUBLE, HOTSPOTS_RESULT VARCHAR(100));\n"
-          "CREATE PUMP \"P\" AS INSERT INTO \"H\" SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT "
-          "STREAM \"x\" FROM S), 100, 0.5));",
-          "HOTSPOTS takes CURSOR(...), windowSize, scanRadius and minimumNumberOfPointsInAHotspot");
-    fails("CREATE STREAM \"H\" (\"x\" DOUBLE, HOTSPOTS_RESULT VARCHAR(100));\n"
-          "CREATE PUMP \"P\" AS INSERT INTO \"H\" SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT "
-          "STREAM \"x\" FROM S), 100, 0.5, 101));",
-          "3:116: minimumNumberOfPointsInAHotspot (argument 4 of HOTSPOTS) is 101; it must be an "
-          "integer in [2, 100]");
-    fails("CREATE STREAM \"H\" (\"x\" DOUBLE, HOTSPOTS_RESULT VARCHAR(100));\n"
-          "CREATE PUMP \"P\" AS INSERT INTO \"H\" SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT "
-          "STREAM \"x\" FROM S), 100, -0.5, 10));",
-          "scanRadius (argument 3 of HOTSPOTS) is -0.5; it must be a number above 0");
+    fails(
+        "CREATE STREAM \"H\" (\"x\" DOUBLE, HOTSPOTS_RESULT VARCHAR(100));\n"
+        "CREATE PUMP \"P\" AS INSERT INTO \"H\" SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT "
+        "STREAM \"x\" FROM S), 100, 0.5));",
+        "HOTSPOTS takes CURSOR(...), windowSize, scanRadius and minimumNumberOfPointsInAHotspot");
+    fails(
+        "CREATE STREAM \"H\" (\"x\" DOUBLE, HOTSPOTS_RESULT VARCHAR(100));\n"
+        "CREATE PUMP \"P\" AS INSERT INTO \"H\" SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT "
+        "STREAM \"x\" FROM S), 100, 0.5, 101));",
+        "3:116: minimumNumberOfPointsInAHotspot (argument 4 of HOTSPOTS) is 101; it must be an "
+        "integer in [2, 100]");
+    fails(
+        "CREATE STREAM \"H\" (\"x\" DOUBLE, HOTSPOTS_RESULT VARCHAR(100));\n"
+        "CREATE PUMP \"P\" AS INSERT INTO \"H\" SELECT STREAM * FROM TABLE(HOTSPOTS(CURSOR(SELECT "
+        "STREAM \"x\" FROM S), 100, -0.5, 10));",
+        "scanRadius (argument 3 of HOTSPOTS) is -0.5; it must be a number above 0");
 }
 
 static void test_semantics(void **state)
 {
     (void)state;
-    fails(PUMP "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM \"x\", \"y\" FROM "
-               "S))) WHERE ANOMALY_SCORE < 3;",
+    fails(PUMP
+          "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM \"x\", \"y\" FROM "
+          "S))) WHERE ANOMALY_SCORE < 3;",
           "3:92: only ANOMALY_SCORE > c or ANOMALY_SCORE >= c maps to an output filter");
     fails(PUMP "SELECT STREAM \"x\", \"y\", 0 FROM S WHERE \"x\" > 3;",
           "3:40: WHERE on \"x\" is not supported (rcfd filters outputs on ANOMALY_SCORE; it scores "
@@ -172,27 +185,34 @@ static void test_semantics(void **state)
           "2:32: the query has 2 columns but \"OUT\" has 3 (columns are matched by position)");
     fails(PUMP "SELECT STREAM \"x\", \"y\", ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR("
                "SELECT STREAM \"x\" FROM S)));",
-          "3:20: column \"y\" is not in \"RANDOM_CUT_FOREST\" (its columns: \"x\", \"ANOMALY_SCORE\")");
-    fails(PUMP RCF_OF("") "\nCREATE STREAM \"B\" (\"x\" DOUBLE, \"y\" DOUBLE, ANOMALY_SCORE DOUBLE);\n"
-               "CREATE PUMP \"Q\" AS INSERT INTO \"B\" SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST("
-               "CURSOR(SELECT STREAM \"x\", \"y\" FROM T)));",
+          "3:20: column \"y\" is not in \"RANDOM_CUT_FOREST\" (its columns: \"x\", "
+          "\"ANOMALY_SCORE\")");
+    fails(PUMP RCF_OF(
+              "") "\nCREATE STREAM \"B\" (\"x\" DOUBLE, \"y\" DOUBLE, ANOMALY_SCORE DOUBLE);\n"
+                  "CREATE PUMP \"Q\" AS INSERT INTO \"B\" SELECT STREAM * FROM "
+                  "TABLE(RANDOM_CUT_FOREST("
+                  "CURSOR(SELECT STREAM \"x\", \"y\" FROM T)));",
           "the application reads two input streams, \"S\" and \"T\"");
     fails(PUMP "SELECT STREAM \"x\", \"y\", 0 FROM S;",
           "no RANDOM_CUT_FOREST, RANDOM_CUT_FOREST_WITH_EXPLANATION or HOTSPOTS result reaches");
     fails("CREATE STREAM \"OUT\" (\"x\" DOUBLE);", "2:15: stream \"OUT\" is created twice");
-    fails("CREATE STREAM \"M\" (\"x\" DOUBLE, \"y\" DOUBLE);\n"
-          "CREATE PUMP \"A\" AS INSERT INTO \"M\" SELECT STREAM \"x\", \"y\" FROM S;\n"
-          "CREATE PUMP \"B\" AS INSERT INTO \"M\" SELECT STREAM \"y\", \"x\" FROM S;\n" PUMP
-          "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM \"M\")));",
-          "6:74: \"M\" is written by 2 pumps; a function reading it would score their rows together");
-    fails(PUMP "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM \"x\" * ANOMALY_SCORE, "
-               "\"y\" FROM S)));",
-          "ANOMALY_SCORE is not a column of the input");
+    fails(
+        "CREATE STREAM \"M\" (\"x\" DOUBLE, \"y\" DOUBLE);\n"
+        "CREATE PUMP \"A\" AS INSERT INTO \"M\" SELECT STREAM \"x\", \"y\" FROM S;\n"
+        "CREATE PUMP \"B\" AS INSERT INTO \"M\" SELECT STREAM \"y\", \"x\" FROM S;\n" PUMP
+        "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM \"M\")));",
+        "6:74: \"M\" is written by 2 pumps; a function reading it would score their rows together");
+    fails(
+        PUMP
+        "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM \"x\" * ANOMALY_SCORE, "
+        "\"y\" FROM S)));",
+        "ANOMALY_SCORE is not a column of the input");
     fails(PUMP "SELECT STREAM \"x\" + 1, \"y\", ANOMALY_SCORE FROM TABLE(RANDOM_CUT_FOREST(CURSOR("
                "SELECT STREAM \"x\", \"y\" FROM S))) AS R WHERE Q.ANOMALY_SCORE > 1;",
           "\"Q\" is not the stream or alias this query reads (\"R\")");
-    fails(PUMP "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM 3 AS \"x\", \"y\" "
-               "FROM S)));",
+    fails(PUMP
+          "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM 3 AS \"x\", \"y\" "
+          "FROM S)));",
           "column \"x\" of the CURSOR of \"P\" cannot be a derived field: the expression reads no "
           "field");
 }
@@ -247,14 +267,14 @@ static void test_mapping(void **state)
     assert_true(cJSON_GetObjectItem(o, "min_score")->valuedouble == 2.5);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cfg, "outputs")), 1);
     assert_non_null(strstr(rep, "WHERE ANOMALY_SCORE >= 2.5 -> outputs[0].min_score 2.5"));
-    assert_non_null(strstr(rep, "column \"w\" of the input has no declared type") == NULL
-                        ? rep
-                        : NULL);
+    assert_non_null(strstr(rep, "column \"w\" of the input has no declared type") == NULL ? rep
+                                                                                          : NULL);
     cJSON_Delete(cfg);
 
     /* RCFX with the defaults of the arguments it omits; the output of one pump read twice */
     const char *rcfx =
-        "CREATE STREAM \"O\" (\"v\" INTEGER, ANOMALY_SCORE DOUBLE, ANOMALY_EXPLANATION VARCHAR(512));\n"
+        "CREATE STREAM \"O\" (\"v\" INTEGER, ANOMALY_SCORE DOUBLE, ANOMALY_EXPLANATION "
+        "VARCHAR(512));\n"
         "CREATE PUMP \"X\" AS INSERT INTO \"O\" SELECT STREAM \"v\", ANOMALY_SCORE, "
         "ANOMALY_EXPLANATION FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(CURSOR(SELECT STREAM "
         "\"v\" FROM \"SOURCE_SQL_STREAM_001\"), 30));";
@@ -270,8 +290,9 @@ static void test_mapping(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(m, "explain")));
     assert_non_null(strstr(rep, "withDirectionality FALSE: rcfd's ANOMALY_EXPLANATION always has "
                                 "DIRECTION and STRENGTH"));
-    assert_non_null(strstr(rep, "omitted arguments of RANDOM_CUT_FOREST_WITH_EXPLANATION take KDA's "
-                                "defaults"));
+    assert_non_null(strstr(rep,
+                           "omitted arguments of RANDOM_CUT_FOREST_WITH_EXPLANATION take KDA's "
+                           "defaults"));
     cJSON_Delete(cfg);
 }
 
@@ -285,7 +306,8 @@ static void test_options(void **state)
     char err[1024], rep[4096];
     kda_import_opts_t o = {.app_name = "t", .source_spec = "ftp:x"};
     assert_int_equal(import(sql, &o, &cfg, rep, sizeof rep, err, sizeof err), RCFD_EINVAL);
-    assert_non_null(strstr(err, "--source \"ftp:x\": expected file:PATH, kafka:TOPIC or kinesis:STREAM"));
+    assert_non_null(
+        strstr(err, "--source \"ftp:x\": expected file:PATH, kafka:TOPIC or kinesis:STREAM"));
     o.source_spec = NULL;
     o.columns = "\"v\" INTEGER, \"w\" DOUBLE,";
     assert_int_equal(import(sql, &o, &cfg, rep, sizeof rep, err, sizeof err), RCFD_EINVAL);
@@ -311,7 +333,8 @@ static void test_options(void **state)
     o.columns = NULL;
     o.csv = 0;
     assert_int_equal(import(sql, &o, &cfg, rep, sizeof rep, err, sizeof err), 0);
-    assert_non_null(strstr(rep, "took the numeric ones the application passes on: \"v\" (INTEGER in O)"));
+    assert_non_null(
+        strstr(rep, "took the numeric ones the application passes on: \"v\" (INTEGER in O)"));
     cJSON_Delete(cfg);
 }
 
