@@ -27,7 +27,7 @@ function(rcfd_kda_it name)
 endfunction()
 
 rcfd_kda_it(derived_fields)
-rcfd_kda_it(import)
+rcfd_kda_it(import TIMEOUT 150)
 
 # Kinesis Data Streams against kinesalite (npm), installed once into the build tree; skipped (77)
 # when npm cannot reach its registry.
