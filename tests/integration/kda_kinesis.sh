@@ -132,4 +132,29 @@ start_rcfd miss -c miss.json
 wait_lines dead-m.jsonl 10 30
 stop_rcfd TERM
 grep -q 'ResourceNotFoundException' dead-m.jsonl || fail "dead letter: $(head -1 dead-m.jsonl)"
+# 6. the Kafka state store (librdkafka's mock cluster) keeps the position too: a graceful stop
+# checkpoints, and the restart reads on from there, nothing twice
+start_mock rcfd-state:1
+kin create one 1
+gen 0 500 e.jsonl
+kin put one e.jsonl key
+config ks.json 0 1 ks.jsonl unused one
+python3 - "$BOOT" <<'PY'
+import json, sys
+c = json.load(open("ks.json"))
+c["state"] = {"store": "kafka", "topic": "rcfd-state", "interval_ms": 300,
+              "rdkafka": {"bootstrap.servers": sys.argv[1]}}
+json.dump(c, open("ks.json", "w"))
+PY
+start_rcfd ks1 -c ks.json
+wait_unique 500 60 ks.jsonl
+stop_rcfd TERM
+gen 500 1000 f.jsonl
+kin put one f.jsonl key
+start_rcfd ks2 -c ks.json
+wait_unique 1000 60 ks.jsonl
+wait_log ks2.log "restored 10 keys at offset 500" 10
+stop_rcfd TERM
+[ "$(wc -l < ks.jsonl)" -eq 1000 ] || fail "kafka store: $(wc -l < ks.jsonl) lines for 1000 records"
+
 echo "kda_kinesis: OK"
