@@ -86,6 +86,12 @@ int rcfd_demo_offline_main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
             top_k = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: rcfd demo --offline [--records N] [--seed S] [--top K]\n"
+                   "  the forest library alone on a generated sensor stream (no Kafka, no loop);\n"
+                   "  --records N (default 20000, at least 1000), --top K (default 8, 1..%d)\n",
+                   MAX_TOP);
+            return 0;
         } else {
             fprintf(stderr, "rcfd demo: unknown option '%s'\n"
                             "usage: rcfd demo --offline [--records N] [--seed S] [--top K]\n",

@@ -5,10 +5,12 @@
  * daemon's own runtime then consumes both topics with two pipelines, RCF with explanation per
  * machine and HOTSPOTS over the sessions, writes every scored record to a JSONL file and this
  * prints the top anomalies with KDA's ANOMALY_EXPLANATION and the hotspots found. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
@@ -20,6 +22,7 @@
 #include "common/log.h"
 #include "stream/runtime.h"
 #include "config/schema.h"
+#include "models/rcf.h"
 
 #define MACHINES 4
 #define MAX_TOP 20
@@ -41,6 +44,7 @@ static const fault_t faults[] = {
 #define N_FAULTS (sizeof faults / sizeof faults[0])
 
 typedef struct top {
+    double novelty; /* the rank: anomaly_novelty, what docs/daemon.md says to alert on */
     double score;
     char key[32];
     double values[3];
@@ -64,6 +68,28 @@ static double gaussian(uint64_t *rng)
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
+void rcfd_demo_reading(int machine, int i, int per_machine, uint64_t *rng, double v[3],
+                       const char **fault)
+{
+    double day = 2.0 * M_PI * (double)i / 288.0 + machine; /* five-minute readings */
+    v[0] = 21.0 + 4.0 * sin(day) + 0.3 * gaussian(rng);
+    v[1] = 101.3 + 0.8 * sin(day + 1.0) + 0.05 * gaussian(rng);
+    v[2] = 0.5 + 0.1 * fabs(sin(3.0 * day)) + 0.02 * gaussian(rng);
+    *fault = NULL;
+    for (size_t f = 0; per_machine > 0 && f < N_FAULTS; f++) {
+        if (faults[f].machine == machine % MACHINES && per_machine * faults[f].at / 10 == i) {
+            v[faults[f].column] += faults[f].delta;
+            *fault = faults[f].what;
+        }
+    }
+}
+
+/* Ranks by anomaly_novelty, then by score: the order an alert on novelty would page in. */
+static int ranks_above(const top_t *a, const top_t *b)
+{
+    return a->novelty > b->novelty || (a->novelty == b->novelty && a->score > b->score);
+}
+
 static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, size_t key_len,
                       const double *values, const rcfd_model_type_t *const *types,
                       const void *const *results, size_t n_models)
@@ -73,9 +99,9 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
     d->seen++;
     if (strcmp(p->name, "sensor-rcf") == 0) {
         d->scored_sensors++;
-        double score = types[0]->score(results[0]);
-        if (d->n_top < d->k || score > d->top[d->n_top - 1].score) {
-            top_t t = {.score = score};
+        const rcfd_rcf_result_t *r = results[0];
+        top_t t = {.novelty = r->novelty, .score = r->r.score};
+        if (d->n_top < d->k || ranks_above(&t, &d->top[d->n_top - 1])) {
             snprintf(t.key, sizeof t.key, "%s", key);
             memcpy(t.values, values, sizeof t.values);
             /* The KDA column, exactly as the kda output style writes it. */
@@ -94,7 +120,7 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
             rcfd_buf_free(&b);
             int i = d->n_top < d->k ? d->n_top++ : d->k - 1;
             d->top[i] = t;
-            for (; i > 0 && d->top[i].score > d->top[i - 1].score; i--) {
+            for (; i > 0 && ranks_above(&d->top[i], &d->top[i - 1]); i--) {
                 top_t x = d->top[i];
                 d->top[i] = d->top[i - 1];
                 d->top[i - 1] = x;
@@ -157,11 +183,75 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key, const cha
     return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
+static void demo_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rcfd demo [options]             mock Kafka cluster -> the daemon's pipelines "
+            "-> a file\n"
+            "  --records N    readings per machine (default 3000, at least 1000)\n"
+            "  --sessions N   clickstream sessions (default 6000, at least 1000)\n"
+            "  --seed S       generator and forest seed (default 42)\n"
+            "  --top K        anomalies to print, ranked by anomaly_novelty (default 8, 1..%d)\n"
+            "  --out FILE     scored records (default: scored.jsonl in a new directory under "
+            "$TMPDIR or /tmp)\n"
+            "       rcfd demo --csv FILE [--records N] [--seed S]\n"
+            "                 write the generated sensor readings as a labelled CSV (timestamp,\n"
+            "                 machine, temperature, pressure, vibration, is_anomaly) and exit:\n"
+            "                 sample data for rcfd backtest and rcfd train\n"
+            "       rcfd demo --offline [--records N] [--seed S] [--top K]\n"
+            "                 the forest library alone on a generated stream, no Kafka\n",
+            MAX_TOP);
+}
+
+/* The sensor sample as CSV, the injected faults labelled 1: what `rcfd backtest --label` and
+ * `rcfd train` read in the README's examples. */
+static int write_csv(const char *path, int per_machine, uint64_t seed)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "rcfd demo: %s: %s\n", path, strerror(errno));
+        return RCFD_EXIT_CANTCREAT;
+    }
+    fprintf(f, "timestamp,machine,temperature,pressure,vibration,is_anomaly\n");
+    uint64_t rng = seed;
+    const time_t t0 = 1767225600; /* 2026-01-01T00:00:00Z */
+    for (int i = 0; i < per_machine; i++) {
+        time_t t = t0 + (time_t)i * 300;
+        struct tm tm;
+        char ts[32];
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        for (int m = 0; m < MACHINES; m++) {
+            double v[3];
+            const char *fault;
+            rcfd_demo_reading(m, i, per_machine, &rng, v, &fault);
+            fprintf(f, "%s,machine-%d,%.3f,%.3f,%.4f,%d\n", ts, m + 1, v[0], v[1], v[2],
+                    fault != NULL);
+        }
+    }
+    int bad = ferror(f) != 0;
+    if (f != stdout) {
+        bad |= fclose(f) != 0;
+    } else {
+        bad |= fflush(f) != 0;
+    }
+    if (bad) {
+        fprintf(stderr, "rcfd demo: %s: write error\n", path);
+        return RCFD_EXIT_CANTCREAT;
+    }
+    if (f != stdout) {
+        fprintf(stderr, "rcfd demo: %d readings x %d machines (%zu injected faults labelled "
+                        "is_anomaly=1) written to %s\n",
+                per_machine, MACHINES, N_FAULTS, path);
+    }
+    return RCFD_EXIT_OK;
+}
+
 int rcfd_demo_main(int argc, char **argv)
 {
     int per_machine = 3000, sessions = 6000, top_k = 8;
     uint64_t seed = 42;
-    const char *out = "rcfd-demo-scored.jsonl";
+    const char *out = NULL, *csv = NULL;
     if (argc > 0 && strcmp(argv[0], "--offline") == 0) {
         return rcfd_demo_offline_main(argc - 1, argv + 1);
     }
@@ -176,11 +266,14 @@ int rcfd_demo_main(int argc, char **argv)
             top_k = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
+            csv = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            demo_usage(stdout);
+            return RCFD_EXIT_OK;
         } else {
-            fprintf(stderr,
-                    "usage: rcfd demo [--records N per machine] [--sessions N] [--seed S] "
-                    "[--top K] [--out FILE]\n"
-                    "       rcfd demo --offline [--records N] [--seed S] [--top K]\n");
+            fprintf(stderr, "rcfd demo: unknown or incomplete option '%s'\n", argv[i]);
+            demo_usage(stderr);
             return RCFD_EXIT_USAGE;
         }
     }
@@ -188,6 +281,22 @@ int rcfd_demo_main(int argc, char **argv)
         fprintf(stderr, "rcfd demo: --records and --sessions at least 1000, --top 1..%d\n",
                 MAX_TOP);
         return RCFD_EXIT_USAGE;
+    }
+    if (csv != NULL) {
+        return write_csv(csv, per_machine, seed);
+    }
+    /* Nothing lands in the working directory (often a source tree) unless asked for. */
+    char outbuf[4096];
+    if (out == NULL) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(outbuf, sizeof outbuf, "%s/rcfd-demo.XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
+        if (mkdtemp(outbuf) == NULL) {
+            fprintf(stderr, "rcfd demo: cannot create a directory %s: %s (use --out FILE)\n",
+                    outbuf, strerror(errno));
+            return RCFD_EXIT_CANTCREAT;
+        }
+        strncat(outbuf, "/scored.jsonl", sizeof outbuf - strlen(outbuf) - 1);
+        out = outbuf;
     }
     rcfd_log_set_level(RCFD_LOG_WARN);
 
@@ -222,15 +331,9 @@ int rcfd_demo_main(int argc, char **argv)
     }
     for (int i = 0; i < per_machine; i++) {
         for (int m = 0; m < MACHINES; m++) {
-            double day = 2.0 * M_PI * (double)i / 288.0 + m; /* five-minute readings */
-            double v[3] = {21.0 + 4.0 * sin(day) + 0.3 * gaussian(&rng),
-                           101.3 + 0.8 * sin(day + 1.0) + 0.05 * gaussian(&rng),
-                           0.5 + 0.1 * fabs(sin(3.0 * day)) + 0.02 * gaussian(&rng)};
-            for (size_t f = 0; f < N_FAULTS; f++) {
-                if (faults[f].machine == m && fault_at[f] == i) {
-                    v[faults[f].column] += faults[f].delta;
-                }
-            }
+            double v[3];
+            const char *fault;
+            rcfd_demo_reading(m, i, per_machine, &rng, v, &fault);
             char key[24];
             snprintf(key, sizeof key, "machine-%d", m + 1);
             snprintf(msg, sizeof msg,
@@ -328,14 +431,16 @@ int rcfd_demo_main(int argc, char **argv)
            "(%s)\n  scored records: %s\n\n",
            (unsigned long long)d.scored_sensors, (unsigned long long)d.scored_clicks,
            (unsigned long long)d.dead, dead_path, out);
-    printf("top %d sensor anomalies (RANDOM_CUT_FOREST_WITH_EXPLANATION, 100 trees, sample 256):\n",
+    printf("top %d sensor anomalies by anomaly_novelty, the field to alert on (docs/daemon.md)\n"
+           "(RANDOM_CUT_FOREST_WITH_EXPLANATION, 100 trees, sample 256):\n",
            d.n_top);
     int found = 0;
     for (int i = 0; i < d.n_top; i++) {
-        printf("  %-10s score %.4f  temperature %.2f pressure %.2f vibration %.3f\n"
+        printf("  %-10s novelty %.3f  score %.4f  temperature %.2f pressure %.2f vibration "
+               "%.3f\n"
                "             ANOMALY_EXPLANATION %s\n",
-               d.top[i].key, d.top[i].score, d.top[i].values[0], d.top[i].values[1],
-               d.top[i].values[2], d.top[i].explanation);
+               d.top[i].key, d.top[i].novelty, d.top[i].score, d.top[i].values[0],
+               d.top[i].values[1], d.top[i].values[2], d.top[i].explanation);
     }
     /* A fault counts as found when its machine has a top entry whose faulted column is off its
      * baseline by more than half the injected change. */

@@ -844,7 +844,9 @@ int rcfd_config_reference(rcfd_buf_t *out)
         "src/models/; do not edit by hand.\n\n"
         "The config is one JSON file. Unknown keys, wrong types and out-of-range values are "
         "errors that name the JSON path (`pipelines[0].models[0].shingle_size`) and exit with "
-        "code 78. String values may use `${NAME}` to read an environment variable. Keys marked "
+        "code 78. String values may use `${NAME}` to read an environment variable (unset is an "
+        "error) or `${NAME:-default}` (the default when it is unset or empty: the examples write "
+        "`${STATE_DIRECTORY:-.}/scored.jsonl`). Keys marked "
         "`SIGHUP` are applied by `kill -HUP`; the others need a restart. `rcfd --print-config -c "
         "FILE` shows the effective config with every default filled in. See docs/daemon.md for "
         "how the pieces fit together, and conf/*.json for examples.\n");

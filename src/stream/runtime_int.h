@@ -31,7 +31,16 @@ typedef struct rcfd_source_ops {
     void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
     /* /metrics series of the source (optional): consumer lag per partition. */
     void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
+    /* For /health and /ready (optional; without it the source counts as up): one of
+     * rcfd_source_health_t, with a short reason in `why`. */
+    int (*health)(rcfd_source_t *s, char *why, size_t why_size);
 } rcfd_source_ops_t;
+
+typedef enum rcfd_source_health {
+    RCFD_SOURCE_UP = 0,  /* consuming, or able to */
+    RCFD_SOURCE_WAITING, /* not consuming yet (no partition assignment yet) */
+    RCFD_SOURCE_DOWN     /* cannot make progress: no broker reachable, a fatal error */
+} rcfd_source_health_t;
 
 extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
 

@@ -131,6 +131,20 @@ static void test_env_and_hot_reload(void **state)
     expect_error("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\","
                  "\"path\":\"${RCFD_TEST_UNSET_VAR}\"}]," PIPE("", "") "}",
                  "outputs[0].path: environment variable RCFD_TEST_UNSET_VAR is not set");
+    /* ${NAME:-default}: the default when unset or empty, the value otherwise. */
+    rcfd_config_t *c;
+    unsetenv("RCFD_TEST_UNSET_VAR");
+    setenv("RCFD_TEST_EMPTY", "", 1);
+    assert_int_equal(parse("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\","
+                           "\"path\":\"${RCFD_TEST_UNSET_VAR:-./d}/${RCFD_TEST_EMPTY:-e}-"
+                           "${RCFD_TEST_OUT:-x}${RCFD_TEST_UNSET_VAR:-}\"}]," PIPE("", "") "}",
+                           &c),
+                     0);
+    assert_string_equal(c->outputs[0].path, "./d/e-from-env.jsonl");
+    rcfd_config_free(c);
+    expect_error("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\","
+                 "\"path\":\"${:-x}\"}]," PIPE("", "") "}",
+                 "outputs[0].path: bad environment reference");
     int restart = -1;
     assert_int_equal(parse("{\"log\":{\"level\":\"debug\"}," OK_SOURCES ",\"outputs\":[{\"name\":"
                            "\"out\",\"type\":\"file\",\"path\":\"${RCFD_TEST_OUT}\","
