@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "backtest/backtest.h"
+#include "common/build.h"
 #include "cli/demo.h"
 #include "train/command.h"
 #include "rcfd/alloc.h"
@@ -153,7 +154,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--config-reference") == 0) {
             reference = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("rcfd %s\n", rcfd_version());
+            printf("rcfd %s (commit %s)\n", rcfd_version(), rcfd_build_commit());
             return RCFD_EXIT_OK;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
