@@ -29,6 +29,8 @@ typedef struct collect {
     rcfd_keytab_t *keys; /* key -> index + 1 */
     size_t cap, key_cap;
     int oom;
+    size_t scored;
+    char first_dead[256]; /* why the first dead-lettered record was */
     rcfd_progress_t *progress;
 } collect_t;
 
@@ -131,14 +133,25 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
     if (n_models > 0) {
         c->trainer->figures(results[0], &s, &g, &t, &nv);
     }
+    c->scored++;
     push(c, key != NULL ? key : "", key != NULL ? key_len : 0, values, s, g, t, nv);
 }
 
 static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
 {
     (void)p;
-    (void)reason;
-    push(ud, NULL, 0, NULL, NAN, NAN, NAN, NAN);
+    collect_t *c = ud;
+    if (c->first_dead[0] == '\0') {
+        snprintf(c->first_dead, sizeof c->first_dead, "%s", reason != NULL ? reason : "?");
+    }
+    push(c, NULL, 0, NULL, NAN, NAN, NAN, NAN);
+}
+
+static int count_row(void *ud, const rcfd_input_row_t *row)
+{
+    (void)ud;
+    (void)row;
+    return 0;
 }
 
 /* The daemon config a backtest runs: the file as a file source, one pipeline, output discarded. */
@@ -268,10 +281,27 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
         rcfd_bt_file_free(f);
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
+    if (code == RCFD_EXIT_DATAERR && format == RCFD_FORMAT_CSV) {
+        /* The CSV header lacks a field or the key: the reader's message lists the header. */
+        rcfd_input_spec_t hs = {.path = path, .format = format, .delim = o->delim,
+                                .fields = &o->fields, .key = o->key};
+        rcfd_bt_file_free(f);
+        if (rcfd_input_read(&hs, count_row, NULL, errstr, es) != 0) {
+            return RCFD_ECONFIG;
+        }
+    }
     if (code != RCFD_EXIT_OK) {
         rcfd_bt_file_free(f);
         return rcfd_errf(RCFD_EIO, errstr, es, "%s: the pipeline stopped with exit code %d", path,
                          code);
+    }
+    if (c.scored == 0 && f->n > 0) {
+        int n = (int)f->n;
+        rcfd_bt_file_free(f);
+        return rcfd_errf(RCFD_EMALFORMED, errstr, es,
+                         "%s: none of its %d records could be scored (the first: %s); check "
+                         "--fields%s and --format",
+                         path, n, c.first_dead, o->key != NULL ? ", --key" : "");
     }
     /* Timestamps and labels, read beside the pipeline with the same decoding. */
     f->ts = rcfd_calloc(f->n ? f->n : 1, sizeof *f->ts);

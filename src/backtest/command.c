@@ -390,11 +390,21 @@ int rcfd_backtest_main(int argc, char **argv)
         if (want == NULL || cJSON_GetObjectItemCaseSensitive(wj, want) == NULL) {
             char alt[1024];
             same_basename(wj, want != NULL ? want : file, alt, sizeof alt);
-            fprintf(stderr,
-                    "rcfd backtest: %s has no entry %s%s%s%s; its entries are paths inside the "
-                    "corpus (\"realKnownCause/nyc_taxi.csv\")%s%s; give the file's with --name\n",
-                    windows, want != NULL ? "\"" : "whose name ", want != NULL ? want : file,
-                    want != NULL ? "\"" : " ends with", "", alt[0] ? ", such as " : "", alt);
+            const cJSON *first = wj->child;
+            if (want != NULL) {
+                fprintf(stderr, "rcfd backtest: %s has no entry \"%s\"", windows, want);
+            } else {
+                fprintf(stderr, "rcfd backtest: no entry of %s is the end of the path %s",
+                        windows, file);
+            }
+            if (alt[0] != '\0') {
+                fprintf(stderr, ": its entries are paths inside the corpus; did you mean --name "
+                                "%s?\n", alt);
+            } else {
+                fprintf(stderr, ": its entries are paths inside the corpus (%s%s%s); name FILE's "
+                                "with --name\n", first != NULL ? "\"" : "",
+                        first != NULL ? first->string : "it is empty", first != NULL ? "\"" : "");
+            }
             code = RCFD_EXIT_USAGE;
             goto out;
         }

@@ -74,7 +74,7 @@
     var common = {
       customBars: true, labelsUTC: true, legend: "always", height: 200,
       interactionModel: Dygraph.defaultInteractionModel,
-      axes: { y: { axisLabelWidth: 64 } }
+      axes: { x: { axisLabelWidth: 80 }, y: { axisLabelWidth: 64 } }
     };
     function make(title, labels, columns, opts) {
       var div = document.createElement("div");
