@@ -1,0 +1,10 @@
+# The command line and what a new user reads: the man page against every --help, the commands of
+# README.md and docs/*.md run as typed, and the Debian package.
+if(NOT TARGET rcfd)
+  return()
+endif()
+
+add_test(NAME cli_manpage
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_manpage.sh $<TARGET_FILE:rcfd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli_manpage PROPERTIES LABELS unit TIMEOUT 30)
