@@ -8,3 +8,10 @@ add_test(NAME cli_manpage
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_manpage.sh $<TARGET_FILE:rcfd>
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli_manpage PROPERTIES LABELS unit TIMEOUT 30)
+
+# dpkg-buildpackage -b of a copy of the tree, the packages unpacked into a fresh root, the
+# installed rcfd run and its unit verified (about a minute on 2 cores).
+add_test(NAME cli_debian_package
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_deb.sh ${PROJECT_SOURCE_DIR})
+math(EXPR timeout "600 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+set_tests_properties(cli_debian_package PROPERTIES LABELS slow TIMEOUT ${timeout})
