@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/build.h"
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
+#include "rcfd/version.h"
 #include "admin/http.h"
 #include "common/log.h"
 #include "admin/metrics.h"
@@ -105,6 +107,7 @@ int rcfd_runtime_columns_known(rcfd_runtime_t *rt, rcfd_source_t *s)
 int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
                        char *reason, size_t rs)
 {
+    s->bytes_in += len;
     rcfd_record_clear(&rt->rec);
     if (len > (size_t)s->conf->max_record_bytes) {
         return rcfd_errf(RCFD_EMALFORMED, reason, rs, "record is larger than %lld bytes",
@@ -308,11 +311,21 @@ static void log_stats(rcfd_runtime_t *rt, int level)
 static void collect_metrics(rcfd_metrics_t *m, void *arg)
 {
     rcfd_runtime_t *rt = arg;
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_build_info",
+                                       "1, labelled with the running rcfd's version and the git "
+                                       "commit it was built from.",
+                                       "version", rcfd_version(), "commit", rcfd_build_commit(),
+                                       NULL),
+                    1.0);
     for (size_t i = 0; i < rt->n_sources; i++) {
         const char *name = rt->sources[i].conf->name;
         rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_read_total",
                                              "Records read by the source.", "source", name, NULL),
                         (double)rt->sources[i].records_in);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_source_bytes_total",
+                                             "Bytes of the records read by the source.", "source",
+                                             name, NULL),
+                        (double)rt->sources[i].bytes_in);
     }
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
@@ -384,6 +397,8 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
              offsetof(rcfd_output_stats_t, dead_lettered)},
             {"rcfd_output_retries_total", "Retried sends.", offsetof(rcfd_output_stats_t, retries)},
             {"rcfd_output_batches_total", "Batches sent.", offsetof(rcfd_output_stats_t, batches)},
+            {"rcfd_output_bytes_total", "Bytes of the records the output accepted.",
+             offsetof(rcfd_output_stats_t, bytes)},
         };
         for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
             uint64_t v;

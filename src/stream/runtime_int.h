@@ -58,6 +58,7 @@ struct rcfd_source {
     int closed;
     uint32_t shard; /* file sources: their one shard */
     uint64_t records_in;
+    uint64_t bytes_in; /* of the records read (as parsed, before any dead-lettering) */
     uint64_t inflight;
 };
 

@@ -65,6 +65,18 @@ assert h["outputs"] == [{"name": "out", "state": "ok"}], h
 PY
 IFS=$'\t' read -r status _ body < <(http GET /ready)
 [ "$status" = 200 ] || fail "/ready $status: $body"
+http GET /metrics > metrics.txt
+version=$("$RCFD" --version | sed 's/^rcfd \([^ ]*\) (commit \(.*\))$/\1 \2/')
+grep -q "^rcfd_build_info{version=\"${version% *}\",commit=\"${version#* }\"} 1$" metrics.txt ||
+    fail "no rcfd_build_info for $version: $(grep build_info metrics.txt)"
+python3 - <<'PY' || fail "bytes counters"
+import re
+t = open("metrics.txt").read()
+src = float(re.search(r'^rcfd_source_bytes_total\{source="sensors"\} (\S+)$', t, re.M).group(1))
+out = float(re.search(r'^rcfd_output_bytes_total\{output="out"\} (\S+)$', t, re.M).group(1))
+# every record read was written, larger by its scores: the output has more bytes than the input
+assert 400 * 80 < src < out, (src, out)
+PY
 IFS=$'\t' read -r status len body < <(http HEAD /metrics)
 [ "$status" = 200 ] && [ "$len" -gt 1000 ] && [ -z "$body" ] ||
     fail "HEAD /metrics: status $status, Content-Length $len, body '$body'"
