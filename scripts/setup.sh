@@ -11,7 +11,7 @@ build=(
     librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcurl4-openssl-dev
     libcmocka-dev              # the default build configures the tests too
     libjs-dygraphs             # the backtest report's charts, inlined into the binary
-    kcat python3 procps systemd
+    kcat python3 procps systemd curl
 )
 # The tests (scripts/test.sh) as well.
 tests=(

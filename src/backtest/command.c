@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "                      profile's best threshold; without labels novelty 1)\n"
             "  --format csv|json   default: from the file name\n"
             "  --html PATH         report (default backtest.html)\n"
-            "  --json PATH         summary (default backtest.json)\n"
+            "  --json PATH         summary (default: the report's path with .json)\n"
             "  --scores PATH       every record's value, score, grade, novelty and window (CSV)\n"
             "  --plot-points N     chart buckets per key (default 2000; min and max kept)\n"
             "  --progress          a progress line on stderr even when it is not a terminal\n"
@@ -244,7 +244,7 @@ int rcfd_backtest_main(int argc, char **argv)
                         .alert_threshold = NAN,
                         .plot_points = 2000};
     const char *file = NULL, *corpus = NULL, *windows = NULL, *name = NULL;
-    const char *html = "backtest.html", *json = "backtest.json", *fields = "value";
+    const char *html = "backtest.html", *json = NULL, *fields = "value";
     const char *scores = NULL;
     const char *params[256];
     size_t n_params = 0;
@@ -312,6 +312,17 @@ int rcfd_backtest_main(int argc, char **argv)
             return RCFD_EXIT_USAGE;
         }
         i += takes;
+    }
+    /* The summary goes beside the report unless told otherwise: X.html -> X.json. */
+    char json_buf[4096];
+    if (json == NULL) {
+        size_t hl = strlen(html);
+        if (hl > 5 && strcmp(html + hl - 5, ".html") == 0 && hl < sizeof json_buf) {
+            snprintf(json_buf, sizeof json_buf, "%.*s.json", (int)(hl - 5), html);
+        } else {
+            snprintf(json_buf, sizeof json_buf, "%s.json", html);
+        }
+        json = json_buf;
     }
     if ((file == NULL) == (corpus == NULL)) {
         fprintf(stderr, "rcfd backtest: give one FILE, or --corpus DIR\n");
@@ -491,7 +502,7 @@ int rcfd_backtest_main(int argc, char **argv)
             goto out;
         }
         nf++;
-        if (want > 1 && progress.mode != RCFD_PROGRESS_TTY) {
+        if (want > 1 && !quiet && progress.mode != RCFD_PROGRESS_TTY) {
             fprintf(stderr, "rcfd backtest: %s: %zu records\n", names[i], files[nf - 1].n);
         }
     }

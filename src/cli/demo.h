@@ -24,4 +24,7 @@ int rcfd_devbroker_main(int argc, char **argv);
 void rcfd_demo_reading(int machine, int i, int per_machine, uint64_t *rng, double v[3],
                        const char **fault);
 
+/* mkdir -p: creates dir and its missing parents with `mode`; 0, or -1 with errno. */
+int rcfd_cli_mkdirs(const char *dir, int mode);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -198,6 +199,9 @@ static void demo_usage(FILE *out)
             "                 write the generated sensor readings as a labelled CSV (timestamp,\n"
             "                 machine, temperature, pressure, vibration, is_anomaly) and exit:\n"
             "                 sample data for rcfd backtest and rcfd train\n"
+            "       rcfd demo --nab DIR [--records N] [--seed S]\n"
+            "                 write it as a small corpus in NAB's layout (DIR/data/sensors/*.csv,\n"
+            "                 DIR/labels/combined_windows.json) for rcfd backtest --corpus\n"
             "       rcfd demo --offline [--records N] [--seed S] [--top K]\n"
             "                 the forest library alone on a generated stream, no Kafka\n",
             MAX_TOP);
@@ -247,11 +251,107 @@ static int write_csv(const char *path, int per_machine, uint64_t seed)
     return RCFD_EXIT_OK;
 }
 
+int rcfd_cli_mkdirs(const char *dir, int mode)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *c = p + 1; *c; c++) {
+        if (*c == '/') {
+            *c = '\0';
+            if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *c = '/';
+        }
+    }
+    return mkdir(p, (mode_t)mode) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The sample as a small corpus in NAB's layout (DIR/data/<name>, DIR/labels/combined_windows.json):
+ * per machine one file of the column its fault is in, labelled with a window around the fault
+ * (30 readings either side, as NAB's windows surround their anomaly), for rcfd backtest
+ * --corpus and --windows. */
+static int write_nab(const char *dir, int per_machine, uint64_t seed)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/labels", dir);
+    if (rcfd_cli_mkdirs(path, 0777) != 0 || (snprintf(path, sizeof path, "%s/data/sensors", dir), rcfd_cli_mkdirs(path, 0777)) != 0) {
+        fprintf(stderr, "rcfd demo: %s: %s\n", path, strerror(errno));
+        return RCFD_EXIT_CANTCREAT;
+    }
+    FILE *out[MACHINES] = {0};
+    int column[MACHINES] = {0, 1, 2, 0};
+    for (size_t f = 0; f < N_FAULTS; f++) {
+        column[faults[f].machine] = faults[f].column;
+    }
+    int bad = 0;
+    for (int m = 0; m < MACHINES; m++) {
+        snprintf(path, sizeof path, "%s/data/sensors/machine-%d.csv", dir, m + 1);
+        out[m] = fopen(path, "w");
+        bad |= out[m] == NULL || fprintf(out[m], "timestamp,value\n") < 0;
+    }
+    uint64_t rng = seed;
+    const time_t t0 = 1767225600; /* 2026-01-01T00:00:00Z */
+    for (int i = 0; !bad && i < per_machine; i++) {
+        time_t t = t0 + (time_t)i * 300;
+        struct tm tm;
+        char ts[32];
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+        for (int m = 0; m < MACHINES; m++) {
+            double v[3];
+            const char *fault;
+            rcfd_demo_reading(m, i, per_machine, &rng, v, &fault);
+            bad |= fprintf(out[m], "%s,%.4f\n", ts, v[column[m]]) < 0;
+        }
+    }
+    for (int m = 0; m < MACHINES; m++) {
+        bad |= out[m] == NULL || fclose(out[m]) != 0;
+    }
+    snprintf(path, sizeof path, "%s/labels/combined_windows.json", dir);
+    FILE *w = bad ? NULL : fopen(path, "w");
+    bad |= w == NULL;
+    for (int m = 0; !bad && m < MACHINES; m++) {
+        fprintf(w, "%s\"sensors/machine-%d.csv\": [", m ? ",\n " : "{", m + 1);
+        for (size_t f = 0, k = 0; f < N_FAULTS; f++) {
+            if (faults[f].machine != m) {
+                continue;
+            }
+            int at = per_machine * faults[f].at / 10;
+            char a[32], b[32];
+            struct tm tm;
+            time_t ta = t0 + (time_t)(at - 30) * 300, tb = t0 + (time_t)(at + 30) * 300;
+            gmtime_r(&ta, &tm);
+            strftime(a, sizeof a, "%Y-%m-%d %H:%M:%S", &tm);
+            gmtime_r(&tb, &tm);
+            strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+            fprintf(w, "%s[\"%s.000000\", \"%s.000000\"]", k++ ? ", " : "", a, b);
+        }
+        fprintf(w, "]");
+    }
+    if (w != NULL) {
+        fprintf(w, "}\n");
+        bad |= fclose(w) != 0;
+    }
+    if (bad) {
+        fprintf(stderr, "rcfd demo: cannot write the corpus under %s: %s\n", dir,
+                strerror(errno));
+        return RCFD_EXIT_CANTCREAT;
+    }
+    fprintf(stderr, "rcfd demo: a NAB-style corpus of %d files (%d readings each, one labelled "
+                    "window per fault) in %s\n",
+            MACHINES, per_machine, dir);
+    return RCFD_EXIT_OK;
+}
+
 int rcfd_demo_main(int argc, char **argv)
 {
     int per_machine = 3000, sessions = 6000, top_k = 8;
     uint64_t seed = 42;
-    const char *out = NULL, *csv = NULL;
+    const char *out = NULL, *csv = NULL, *nab = NULL;
     if (argc > 0 && strcmp(argv[0], "--offline") == 0) {
         return rcfd_demo_offline_main(argc - 1, argv + 1);
     }
@@ -268,6 +368,8 @@ int rcfd_demo_main(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv = argv[++i];
+        } else if (strcmp(argv[i], "--nab") == 0 && i + 1 < argc) {
+            nab = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             demo_usage(stdout);
             return RCFD_EXIT_OK;
@@ -284,6 +386,9 @@ int rcfd_demo_main(int argc, char **argv)
     }
     if (csv != NULL) {
         return write_csv(csv, per_machine, seed);
+    }
+    if (nab != NULL) {
+        return write_nab(nab, per_machine, seed);
     }
     /* Nothing lands in the working directory (often a source tree) unless asked for. */
     char outbuf[4096];

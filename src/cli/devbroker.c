@@ -336,8 +336,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: rcfd dev-broker [options]   a Kafka broker to try rcfd against (librdkafka's\n"
             "                                   mock cluster in this process; data in memory)\n"
-            "  --listen HOST:PORT  the bootstrap address (default 127.0.0.1:9092, what the\n"
-            "                      example configs default KAFKA_BOOTSTRAP to); \"\" for none\n"
+            "  --listen HOST:PORT  the bootstrap address (default $KAFKA_BOOTSTRAP, else\n"
+            "                      127.0.0.1:9092: where the example configs look); \"\" for none\n"
             "  --brokers N         brokers in the cluster (default 1)\n"
             "  --topic NAME[:P]    create a topic with P partitions (default 4); repeatable;\n"
             "                      default: sensors:4 and clicks:4\n"
@@ -352,7 +352,13 @@ static void usage(FILE *out)
 
 int rcfd_devbroker_main(int argc, char **argv)
 {
-    const char *listen_at = "127.0.0.1:9092", *bootstrap_file = NULL;
+    /* Where the daemon will look: the example configs read ${KAFKA_BOOTSTRAP:-127.0.0.1:9092}. */
+    char from_env[256] = "127.0.0.1:9092";
+    const char *kb = getenv("KAFKA_BOOTSTRAP");
+    if (kb != NULL && kb[0] != '\0') {
+        snprintf(from_env, sizeof from_env, "%.*s", (int)strcspn(kb, ","), kb);
+    }
+    const char *listen_at = from_env, *bootstrap_file = NULL;
     int brokers = 1;
     const char *topics[MAX_TOPICS];
     size_t n_topics = 0;
@@ -478,7 +484,8 @@ int rcfd_devbroker_main(int argc, char **argv)
            "(data in memory, gone when it stops)\n"
            "  bootstrap:  %s%s%s%s\n"
            "  topics:     %s (others are created on first use)\n"
-           "  run rcfd:   KAFKA_BOOTSTRAP=%s build/bin/rcfd -c conf/sensors-kda.json\n"
+           "  run rcfd:   KAFKA_BOOTSTRAP=%s build/bin/rcfd -c conf/sensors-kda.json --state-dir "
+           "/tmp/rcfd\n"
            "  produce:    echo '{\"machine\":\"machine-1\",\"temperature\":21.5,"
            "\"pressure\":101.2,\"vibration\":0.52}' | kcat -P -b %s -t sensors -k machine-1\n"
            "  consume:    kcat -C -b %s -t sensors -o beginning -e\n",

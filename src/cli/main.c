@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -45,26 +44,6 @@ static void usage(FILE *out)
             "is on\n"
             "                    there when state.dir is empty; systemd's StateDirectory= sets it "
             "too\n");
-}
-
-/* mkdir -p with mode 0700 for the parts it creates. */
-static int make_dirs(const char *path)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *c = p + 1; *c; c++) {
-        if (*c == '/') {
-            *c = '\0';
-            if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-                return -1;
-            }
-            *c = '/';
-        }
-    }
-    return mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int cmd_run(const char *path, int check, int print, int show_secrets)
@@ -181,7 +160,7 @@ int main(int argc, char **argv)
     }
     if (state_dir != NULL) {
         /* Before the config is read: ${STATE_DIRECTORY} in it expands to this. */
-        if (state_dir[0] == '\0' || make_dirs(state_dir) != 0) {
+        if (state_dir[0] == '\0' || rcfd_cli_mkdirs(state_dir, 0700) != 0) {
             fprintf(stderr, "rcfd: --state-dir %s: %s\n", state_dir,
                     state_dir[0] ? strerror(errno) : "empty");
             return state_dir[0] ? RCFD_EXIT_CANTCREAT : RCFD_EXIT_USAGE;
