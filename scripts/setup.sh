@@ -15,6 +15,7 @@ build=(
 )
 # The tests (scripts/test.sh) as well.
 tests=(
+    python3-dev python3-numpy python3-setuptools python3-pip python3-pytest   # python/ (rcfd for Python)
     clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
     chromium                   # the report, drawn in a headless browser (bt_report_browser)
     dpkg-dev debhelper fakeroot  # the Debian package (cli_debian_package)

@@ -215,7 +215,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: rcfd train [options] --out DIR FILE\n"
                  "  --fields A,B      numeric fields of the point (default value)\n"
                  "  --key F           one model per value of F\n"
-                 "  --model TYPE      rcf (default) or hotspots\n"
+                 "  --model TYPE      rcf (default), hotspots or forecast\n"
                  "  -p NAME=VALUE     model parameter; KDA names (numberOfTrees, subSampleSize,\n"
                  "                    timeDecay, shingleSize, windowSize, scanRadius, ...) and\n"
                  "                    SageMaker's (num_trees, num_samples_per_tree, feature_dim)\n"

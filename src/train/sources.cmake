@@ -7,5 +7,6 @@ target_sources(rcfd_backtest PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/trainer.c
   ${CMAKE_CURRENT_LIST_DIR}/rcf.c
   ${CMAKE_CURRENT_LIST_DIR}/hotspots.c
+  ${CMAKE_CURRENT_LIST_DIR}/forecast.c
   ${CMAKE_CURRENT_LIST_DIR}/suggest.c
   ${CMAKE_CURRENT_LIST_DIR}/command.c)

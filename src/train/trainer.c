@@ -13,7 +13,8 @@
 #include "common/keytab.h"
 #include "config/schema.h"
 
-const rcfd_trainer_t *const rcfd_trainers[] = {&rcfd_trainer_rcf, &rcfd_trainer_hotspots, NULL};
+const rcfd_trainer_t *const rcfd_trainers[] = {&rcfd_trainer_rcf, &rcfd_trainer_hotspots,
+                                                &rcfd_trainer_forecast, NULL};
 
 const rcfd_trainer_t *rcfd_trainer_find(const char *name)
 {
