@@ -15,3 +15,14 @@ add_test(NAME cli_debian_package
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_deb.sh ${PROJECT_SOURCE_DIR})
 math(EXPR timeout "600 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
 set_tests_properties(cli_debian_package PROPERTIES LABELS slow TIMEOUT ${timeout})
+
+# The ```sh blocks of the README and the docs, run as written (tests/check_docs.sh), one test each.
+foreach(doc README.md docs/daemon.md docs/backtest.md docs/operations.md)
+  get_filename_component(name ${doc} NAME_WE)
+  string(TOLOWER ${name} name)
+  add_test(NAME cli_docs_${name}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_docs.sh ${PROJECT_BINARY_DIR}
+                   ${PROJECT_SOURCE_DIR} ${doc})
+  math(EXPR timeout "180 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  set_tests_properties(cli_docs_${name} PROPERTIES LABELS integration TIMEOUT ${timeout})
+endforeach()
