@@ -686,14 +686,25 @@ static void on_watch(uv_timer_t *t)
     if (k->behind >= 0 && now < k->next_rate_log_ms) {
         return;
     }
-    if (k->behind >= 0 && now > k->rate_ms) {
-        /* the rate over the last log interval */
-        double rate = (double)(records - k->rate_records) / ((double)(now - k->rate_ms) / 1000.0);
-        if (lag > BEHIND_RECORDS && rate > 0.5) {
+    if (k->behind < 0 && lag > BEHIND_RECORDS) {
+        RCFD_LOG(RCFD_LOG_INFO, k->comp, "%lld records behind over %zu partitions; catching up",
+                 (long long)lag, parts);
+    } else if (k->behind >= 0 && now > k->rate_ms) {
+        /* over the last log interval: records read, and how fast the lag shrank (the topic
+         * grows meanwhile, so the time left comes from the lag, not from the read rate) */
+        double secs = (double)(now - k->rate_ms) / 1000.0;
+        double rate = (double)(records - k->rate_records) / secs;
+        double gain = (double)(k->behind - lag) / secs;
+        if (lag > BEHIND_RECORDS && rate > 0.5 && gain > 0.5) {
             RCFD_LOG(RCFD_LOG_INFO, k->comp,
                      "catching up: %lld records behind over %zu partitions, reading %.0f "
-                     "records/s: caught up in about %.0f s at this rate",
-                     (long long)lag, parts, rate, (double)lag / rate);
+                     "records/s, %.0f/s more than arrive: caught up in about %.0f s",
+                     (long long)lag, parts, rate, gain, (double)lag / gain);
+        } else if (lag > BEHIND_RECORDS && rate > 0.5) {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp,
+                     "%lld records behind over %zu partitions, reading %.0f records/s: not "
+                     "gaining (records arrive as fast or faster)",
+                     (long long)lag, parts, rate);
         } else if (lag > BEHIND_RECORDS) {
             RCFD_LOG(RCFD_LOG_INFO, k->comp, "%lld records behind over %zu partitions, reading "
                      "none%s", (long long)lag, parts,

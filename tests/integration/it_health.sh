@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The daemon against `rcfd dev-broker` (the mock cluster behind its bootstrap relay, producing the
 # sensor sample), as docs/daemon.md runs it, and what an operator sees: the wait for the partition
-# assignment is logged, /health and /ready report the source's state (503 "down" once every broker
+# assignment is logged, so are a backlog and its catching up, /health and /ready report the source's state (503 "down" once every broker
 # is gone), HEAD /metrics has GET's Content-Length, a busy admin port exits 71 naming the key, and a
 # connection failure is one log line, not two.
 set -euo pipefail
@@ -45,12 +45,22 @@ cat > c.json <<'JSON'
                 "fields": ["temperature", "pressure", "vibration"], "outputs": ["out"],
                 "models": [{"type": "rcf", "number_of_trees": 20, "sub_sample_size": 64}]}]}
 JSON
+# A backlog before the daemon starts: it logs how far behind it is, then that it caught up.
+python3 -c '
+import json
+for i in range(100000):
+    print("machine-%d\t%s" % (i % 4, json.dumps({"machine": "machine-%d" % (i % 4),
+          "temperature": 20 + i % 7, "pressure": 101, "vibration": 0.5})))' > backlog.kafka
+kcat -P -b "127.0.0.1:$PORT" -t sensors -K $'\t' -z none -X log_level=3 < backlog.kafka ||
+    fail "kcat could not produce the backlog"
 KAFKA_BOOTSTRAP=127.0.0.1:$PORT start_rcfd d -c c.json --state-dir st/nested
 wait_log d.log 'as group "it-health"; waiting for the group coordinator to assign partitions' 10
 wait_log d.log "admin listener on 127.0.0.1:" 10
 ADMIN=$(sed -n 's/.*admin listener on 127.0.0.1:\([0-9]*\).*/\1/p' d.log | head -1)
 wait_log d.log "assigned 4 partitions (eager), [0-9.]* s after subscribing" 30
-wait_lines st/nested/out.jsonl 400 60
+wait_lines st/nested/out.jsonl 100400 90
+grep -q "records behind over 4 partitions; catching up" d.log || fail "the backlog was not logged"
+wait_log d.log "caught up" 30
 grep -q '"machine":"machine-9"' st/nested/out.jsonl || fail "the kcat record was not scored"
 
 IFS=$'\t' read -r status _ body < <(http GET /health)
@@ -75,7 +85,7 @@ t = open("metrics.txt").read()
 src = float(re.search(r'^rcfd_source_bytes_total\{source="sensors"\} (\S+)$', t, re.M).group(1))
 out = float(re.search(r'^rcfd_output_bytes_total\{output="out"\} (\S+)$', t, re.M).group(1))
 # every record read was written, larger by its scores: the output has more bytes than the input
-assert 400 * 80 < src < out, (src, out)
+assert 100400 * 80 < src < out, (src, out)
 PY
 IFS=$'\t' read -r status len body < <(http HEAD /metrics)
 [ "$status" = 200 ] && [ "$len" -gt 1000 ] && [ -z "$body" ] ||
