@@ -35,7 +35,7 @@ typedef struct rcfd_bt_opts {
     struct rcfd_progress *progress; /* NULL: none */
     /* For the report's record of how it was made (may be NULL/0). */
     int argc;
-    char *const *argv;
+    const char *const *argv;
     const void *effective;  /* cJSON: the daemon config the first file ran with, defaults in */
     const char *reproduce;  /* the command line that reruns it with every effective parameter */
 } rcfd_bt_opts_t;

@@ -118,6 +118,18 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A finite number and nothing else; 1 on success. */
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v)) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
 /* The windows entry FILE's path ends with (".../data/realKnownCause/x.csv" ends with
  * "realKnownCause/x.csv"), so --name is only needed for a file stored under another name. */
 static const char *match_windows(const cJSON *wj, const char *file)
@@ -252,7 +264,6 @@ int rcfd_backtest_main(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
-        char *end = NULL;
         if (strcmp(a, "--fields") == 0 && v) {
             fields = v;
         } else if (strcmp(a, "--key") == 0 && v) {
@@ -271,9 +282,11 @@ int rcfd_backtest_main(int argc, char **argv)
             o.model = v;
         } else if (strcmp(a, "-p") == 0 && v && n_params < 256) {
             params[n_params++] = v;
-        } else if (strcmp(a, "--grade-cutoff") == 0 && v && (o.grade_cutoff = strtod(v, &end), *end == '\0')) {
+        } else if (strcmp(a, "--grade-cutoff") == 0 && v && parse_number(v, &o.grade_cutoff)) {
+            /* parsed */
         } else if (strcmp(a, "--alert-threshold") == 0 && v &&
-                   (o.alert_threshold = strtod(v, &end), *end == '\0' && isfinite(o.alert_threshold))) {
+                   parse_number(v, &o.alert_threshold)) {
+            /* parsed */
         } else if (strcmp(a, "--plot-points") == 0 && v && atoi(v) >= 10 && atoi(v) <= 1000000) {
             o.plot_points = (size_t)atoi(v);
         } else if (strcmp(a, "--nab-input") == 0 && v &&
@@ -340,8 +353,7 @@ int rcfd_backtest_main(int argc, char **argv)
         return RCFD_EXIT_USAGE;
     }
     o.labelled = o.label != NULL || windows != NULL || corpus != NULL;
-    o.argc = argc + 2;
-    char *full_argv[600];
+    const char *full_argv[600]; /* for the report: the command as given */
     full_argv[0] = "rcfd";
     full_argv[1] = "backtest";
     for (int i = 0; i < argc && i < 590; i++) {

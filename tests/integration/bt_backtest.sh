@@ -76,3 +76,20 @@ assert max(float(r["novelty"]) for r in rows[900:910]) >= 1   # the +40 jump is 
 print("ok")
 PY
 grep -q "NAB standard" out.txt
+
+# --progress prints the progress line when stderr is not a terminal; --quiet prints nothing.
+"$RCFD" backtest --label label -p numberOfTrees=20 --html p.html --progress in.csv > /dev/null 2> p.err
+grep -q "^rcfd backtest: 1,200 / 1,200 records (100%), [0-9]* records/s" p.err || { cat p.err; exit 1; }
+[ -s p.json ] || { echo "no summary beside the report (p.json)"; exit 1; }
+"$RCFD" backtest --label label -p numberOfTrees=20 --html q.html --quiet in.csv > /dev/null 2> q.err
+[ ! -s q.err ] || { echo "--quiet printed:"; cat q.err; exit 1; }
+# Errors name what is missing.
+set +e
+"$RCFD" backtest --label lab in.csv > /dev/null 2> e1.err; rc1=$?
+"$RCFD" backtest --fields nope --label label in.csv > /dev/null 2> e2.err; rc2=$?
+set -e
+[ "$rc1" -eq 65 ] && grep -q 'the label column "lab" (--label) is not in the CSV header, which has: timestamp, value, label' e1.err ||
+    { echo "label error ($rc1):"; cat e1.err; exit 1; }
+[ "$rc2" -eq 65 ] && grep -q 'field "nope" is not a CSV column (the header has: timestamp, value, label)' e2.err ||
+    { echo "field error ($rc2):"; cat e2.err; exit 1; }
+echo "bt_backtest: OK"
