@@ -8,14 +8,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "common/keytab.h"
-#include "train/input.h"
-#include "train/progress.h"
 #include "common/errstr.h"
+#include "common/keytab.h"
+#include "config/schema.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "stream/runtime.h"
-#include "config/schema.h"
+#include "train/input.h"
+#include "train/progress.h"
 #include "train/trainer.h"
 
 /* ---- scoring through the runtime ---- */
@@ -94,8 +94,8 @@ static uint32_t key_index(collect_t *c, const char *key, size_t len)
     return (uint32_t)f->n_keys++;
 }
 
-static void push(collect_t *c, const char *key, size_t key_len, const double *values,
-                 double score, double grade, double threshold, double novelty)
+static void push(collect_t *c, const char *key, size_t key_len, const double *values, double score,
+                 double grade, double threshold, double novelty)
 {
     if (c->oom || grow(c) != 0) {
         c->oom = 1;
@@ -283,8 +283,8 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
     }
     if (code == RCFD_EXIT_DATAERR && format == RCFD_FORMAT_CSV) {
         /* The CSV header lacks a field or the key: the reader's message lists the header. */
-        rcfd_input_spec_t hs = {.path = path, .format = format, .delim = o->delim,
-                                .fields = &o->fields, .key = o->key};
+        rcfd_input_spec_t hs = {
+            .path = path, .format = format, .delim = o->delim, .fields = &o->fields, .key = o->key};
         rcfd_bt_file_free(f);
         if (rcfd_input_read(&hs, count_row, NULL, errstr, es) != 0) {
             return RCFD_ECONFIG;
@@ -320,12 +320,11 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
     side_t side = {.f = f};
     rc = rcfd_input_read(&spec, on_row, &side, errstr, es);
     if (rc == 0 && side.n != f->n) {
-        rc = rcfd_errf(RCFD_EMALFORMED, errstr, es,
-                       "%s: the pipeline saw %zu records, the label reader %zu", path, f->n,
-                       side.n);
+        rc =
+            rcfd_errf(RCFD_EMALFORMED, errstr, es,
+                      "%s: the pipeline saw %zu records, the label reader %zu", path, f->n, side.n);
     } else if (rc == RCFD_ERANGE) {
-        rcfd_errf(rc, errstr, es, "%s: the label reader saw more records than the pipeline",
-                  path);
+        rcfd_errf(rc, errstr, es, "%s: the label reader saw more records than the pipeline", path);
     }
     if (rc == 0 && limits != NULL) {
         /* A timestamp going backwards (NAB's machine_temperature file has one) is tolerated:
@@ -349,8 +348,7 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
             }
         }
         for (size_t j = 0; rc == 0 && j < n_win; j++) {
-            memset(f->label + f->windows[j].first, 1,
-                   f->windows[j].last - f->windows[j].first + 1);
+            memset(f->label + f->windows[j].first, 1, f->windows[j].last - f->windows[j].first + 1);
         }
     } else if (rc == 0) {
         /* Label runs become windows, so NAB scores a label column too. */
@@ -398,8 +396,7 @@ const char *rcfd_bt_input_label(int in)
                                           : "anomaly grade";
 }
 
-void *rcfd_bt_effective_config(const rcfd_bt_opts_t *o, const char *path, char *errstr,
-                               size_t es)
+void *rcfd_bt_effective_config(const rcfd_bt_opts_t *o, const char *path, char *errstr, size_t es)
 {
     int format = o->format >= 0 ? o->format : rcfd_input_guess_format(path);
     cJSON *doc = bt_config(o, path, format);
@@ -468,10 +465,14 @@ static int file_input(const rcfd_bt_opts_t *o, rcfd_bt_file_t *f)
 static double default_alert(const rcfd_bt_opts_t *o)
 {
     switch (o->nab_input) {
-    case RCFD_BT_NAB_NOVELTY: return 1.0;
-    case RCFD_BT_NAB_GRADE: return o->grade_cutoff;
-    case RCFD_BT_NAB_RATIO: return 1.0;
-    default: return NAN;
+    case RCFD_BT_NAB_NOVELTY:
+        return 1.0;
+    case RCFD_BT_NAB_GRADE:
+        return o->grade_cutoff;
+    case RCFD_BT_NAB_RATIO:
+        return 1.0;
+    default:
+        return NAN;
     }
 }
 
@@ -510,9 +511,9 @@ static int nab_summary(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf
         for (size_t i = 0; rc == 0 && i < nf; i++) {
             size_t n = off[i + 1] - off[i];
             rc = rcfd_nab_score(pts + off[i], n, nw, prof, s->nab[p].threshold, &files[i].nab[p]);
-            rc = rc ? rc
-                    : rcfd_nab_score(fix + off[i], n, nw, prof, o->grade_cutoff,
-                                     &files[i].fixed[p]);
+            rc =
+                rc ? rc
+                   : rcfd_nab_score(fix + off[i], n, nw, prof, o->grade_cutoff, &files[i].fixed[p]);
         }
     }
     rcfd_free(pts);
@@ -533,8 +534,7 @@ int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
         total += files[i].n;
         memset(&files[i].metrics, 0, sizeof files[i].metrics);
         for (size_t r = 0; r < files[i].n; r++) {
-            rcfd_metrics_add(&files[i].metrics, files[i].label[r],
-                             flagged(o, files[i].grade[r]));
+            rcfd_metrics_add(&files[i].metrics, files[i].label[r], flagged(o, files[i].grade[r]));
         }
         rcfd_metrics_finish(&files[i].metrics);
         rcfd_metrics_merge(&s->metrics, &files[i].metrics);
@@ -572,4 +572,3 @@ int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
     }
     return rc;
 }
-

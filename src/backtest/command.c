@@ -7,13 +7,13 @@
 #include <cjson/cJSON.h>
 
 #include "backtest/backtest.h"
+#include "backtest/report.h"
 #include "common/errstr.h"
+#include "config/schema.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "backtest/report.h"
 #include "stream/record.h"
 #include "stream/runtime.h"
-#include "config/schema.h"
 #include "train/input.h"
 #include "train/progress.h"
 #include "train/trainer.h"
@@ -74,8 +74,8 @@ static cJSON *load_json(const char *path, char *errstr, size_t es)
 }
 
 /* [[start, end], ...] as microseconds. */
-static int window_limits(const cJSON *arr, const char *name, int64_t **out, size_t *n,
-                         char *errstr, size_t es)
+static int window_limits(const cJSON *arr, const char *name, int64_t **out, size_t *n, char *errstr,
+                         size_t es)
 {
     if (!cJSON_IsArray(arr)) {
         return rcfd_errf(RCFD_EINVAL, errstr, es, "windows of \"%s\": not found or not an array",
@@ -92,7 +92,8 @@ static int window_limits(const cJSON *arr, const char *name, int64_t **out, size
     {
         for (int k = 0; k < 2; k++) {
             const cJSON *t = cJSON_GetArrayItem(w, k);
-            if (!cJSON_IsString(t) || rcfd_parse_iso8601_us(t->valuestring, &(*out)[2 * j + (size_t)k]) != 0) {
+            if (!cJSON_IsString(t) ||
+                rcfd_parse_iso8601_us(t->valuestring, &(*out)[2 * j + (size_t)k]) != 0) {
                 return rcfd_errf(RCFD_EINVAL, errstr, es,
                                  "windows of \"%s\": window %zu is not [start, end] timestamps",
                                  name, j);
@@ -290,14 +291,13 @@ int rcfd_backtest_main(int argc, char **argv)
         } else if (strcmp(a, "--plot-points") == 0 && v && atoi(v) >= 10 && atoi(v) <= 1000000) {
             o.plot_points = (size_t)atoi(v);
         } else if (strcmp(a, "--nab-input") == 0 && v &&
-                   (strcmp(v, "grade") == 0 || strcmp(v, "score") == 0 ||
-                    strcmp(v, "ratio") == 0 || strcmp(v, "likelihood") == 0 ||
-                    strcmp(v, "novelty") == 0)) {
+                   (strcmp(v, "grade") == 0 || strcmp(v, "score") == 0 || strcmp(v, "ratio") == 0 ||
+                    strcmp(v, "likelihood") == 0 || strcmp(v, "novelty") == 0)) {
             o.nab_input = strcmp(v, "score") == 0        ? RCFD_BT_NAB_SCORE
                           : strcmp(v, "novelty") == 0    ? RCFD_BT_NAB_NOVELTY
                           : strcmp(v, "likelihood") == 0 ? RCFD_BT_NAB_LIKELIHOOD
-                          : strcmp(v, "ratio") == 0 ? RCFD_BT_NAB_RATIO
-                                                    : RCFD_BT_NAB_GRADE;
+                          : strcmp(v, "ratio") == 0      ? RCFD_BT_NAB_RATIO
+                                                         : RCFD_BT_NAB_GRADE;
         } else if (strcmp(a, "--format") == 0 && v &&
                    (strcmp(v, "csv") == 0 || strcmp(v, "json") == 0)) {
             o.format = strcmp(v, "csv") == 0 ? RCFD_FORMAT_CSV : RCFD_FORMAT_JSON;
@@ -403,8 +403,7 @@ int rcfd_backtest_main(int argc, char **argv)
         goto out;
     }
     if (windows != NULL && !cJSON_IsObject(wj)) {
-        fprintf(stderr, "rcfd backtest: %s: expected an object of file name -> windows\n",
-                windows);
+        fprintf(stderr, "rcfd backtest: %s: expected an object of file name -> windows\n", windows);
         code = RCFD_EXIT_DATAERR;
         goto out;
     }
@@ -417,16 +416,20 @@ int rcfd_backtest_main(int argc, char **argv)
             if (want != NULL) {
                 fprintf(stderr, "rcfd backtest: %s has no entry \"%s\"", windows, want);
             } else {
-                fprintf(stderr, "rcfd backtest: no entry of %s is the end of the path %s",
-                        windows, file);
+                fprintf(stderr, "rcfd backtest: no entry of %s is the end of the path %s", windows,
+                        file);
             }
             if (alt[0] != '\0') {
-                fprintf(stderr, ": its entries are paths inside the corpus; did you mean --name "
-                                "%s?\n", alt);
+                fprintf(stderr,
+                        ": its entries are paths inside the corpus; did you mean --name "
+                        "%s?\n",
+                        alt);
             } else {
-                fprintf(stderr, ": its entries are paths inside the corpus (%s%s%s); name FILE's "
-                                "with --name\n", first != NULL ? "\"" : "",
-                        first != NULL ? first->string : "it is empty", first != NULL ? "\"" : "");
+                fprintf(stderr,
+                        ": its entries are paths inside the corpus (%s%s%s); name FILE's "
+                        "with --name\n",
+                        first != NULL ? "\"" : "", first != NULL ? first->string : "it is empty",
+                        first != NULL ? "\"" : "");
             }
             code = RCFD_EXIT_USAGE;
             goto out;
@@ -504,8 +507,8 @@ int rcfd_backtest_main(int argc, char **argv)
                                &nw, err, sizeof err);
         }
         rc = rc ? rc
-                : rcfd_bt_run_file(&o, fpath, names[i], wj != NULL ? limits : NULL, nw,
-                                   &files[nf], err, sizeof err);
+                : rcfd_bt_run_file(&o, fpath, names[i], wj != NULL ? limits : NULL, nw, &files[nf],
+                                   err, sizeof err);
         rcfd_free(limits);
         if (rc != 0) {
             rcfd_progress_finish(&progress);
@@ -549,8 +552,8 @@ int rcfd_backtest_main(int argc, char **argv)
     } else {
         printf("files %zu  records %zu  (no labels: scores only)  %zu alerts at %s >= %g\n"
                "report %s, summary %s\n",
-               nf, s.records, s.alerts, rcfd_bt_input_label(o.nab_input), s.alert_threshold,
-               html, json);
+               nf, s.records, s.alerts, rcfd_bt_input_label(o.nab_input), s.alert_threshold, html,
+               json);
     }
     rcfd_buf_free(&hb);
     rcfd_buf_free(&jb);

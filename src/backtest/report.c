@@ -15,7 +15,7 @@
 #include "rcfd/status.h"
 #include "rcfd/version.h"
 
-#define MAX_PLOT_KEYS 200 /* keys charted per file (the most alerting first); the rest listed */
+#define MAX_PLOT_KEYS 200   /* keys charted per file (the most alerting first); the rest listed */
 #define MAX_DETECTIONS 5000 /* detection marks per key */
 
 static int esc(rcfd_buf_t *b, const char *s)
@@ -23,11 +23,20 @@ static int esc(rcfd_buf_t *b, const char *s)
     int rc = 0;
     for (; rc == 0 && *s; s++) {
         switch (*s) {
-        case '<': rc = rcfd_buf_puts(b, "&lt;"); break;
-        case '>': rc = rcfd_buf_puts(b, "&gt;"); break;
-        case '&': rc = rcfd_buf_puts(b, "&amp;"); break;
-        case '"': rc = rcfd_buf_puts(b, "&quot;"); break;
-        default: rc = rcfd_buf_putc(b, *s);
+        case '<':
+            rc = rcfd_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = rcfd_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            rc = rcfd_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            rc = rcfd_buf_puts(b, "&quot;");
+            break;
+        default:
+            rc = rcfd_buf_putc(b, *s);
         }
     }
     return rc;
@@ -199,8 +208,8 @@ static int key_data(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t
     }
     int rc = rcfd_buf_puts(b, "{\"name\":");
     rc = rc ? rc : jstr(b, f->keys[ki->key]);
-    rc = rc ? rc
-            : rcfd_buf_printf(b, ",\"rows\":%zu,\"alerts\":%zu,\"max\":", ki->rows, ki->alerts);
+    rc =
+        rc ? rc : rcfd_buf_printf(b, ",\"rows\":%zu,\"alerts\":%zu,\"max\":", ki->rows, ki->alerts);
     rc = rc ? rc : num(b, ki->max);
     static const char *const names[] = {"sl", "sh", "t", "il", "ih"};
     /* x */
@@ -320,9 +329,10 @@ static int header(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-    int rc = rcfd_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                              "<meta name=\"viewport\" content=\"width=device-width\"/>\n"
-                              "<title>rcfd backtest: ");
+    int rc =
+        rcfd_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+                         "<meta name=\"viewport\" content=\"width=device-width\"/>\n"
+                         "<title>rcfd backtest: ");
     rc = rc ? rc : (nf == 1 ? esc(b, files[0].name) : rcfd_buf_printf(b, "%zu files", nf));
     rc = rc ? rc : rcfd_buf_puts(b, "</title>\n<style>\n");
     rc = rc ? rc : rcfd_buf_append(b, rcfd_dygraphs_css, rcfd_dygraphs_css_len);
@@ -351,19 +361,21 @@ static int header(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *
                                "to maximum of the records it stands for (one point per bucket of "
                                "records), so no spike is lost.");
     if (rc == 0 && o->labelled) {
-        rc = rcfd_buf_puts(b, " <span class=\"legend-key\" style=\"background:rgba(244,160,60,.3)\">"
-                              "</span>labelled window <span class=\"legend-key\" "
-                              "style=\"background:rgba(128,128,128,.15)\"></span>NAB probation "
-                              "(not scored) <span class=\"legend-key\" "
-                              "style=\"background:rgb(20,140,40)\"></span>detection in a window "
-                              "<span class=\"legend-key\" style=\"background:rgb(200,30,30)\">"
-                              "</span>false positive");
+        rc =
+            rcfd_buf_puts(b, " <span class=\"legend-key\" style=\"background:rgba(244,160,60,.3)\">"
+                             "</span>labelled window <span class=\"legend-key\" "
+                             "style=\"background:rgba(128,128,128,.15)\"></span>NAB probation "
+                             "(not scored) <span class=\"legend-key\" "
+                             "style=\"background:rgb(20,140,40)\"></span>detection in a window "
+                             "<span class=\"legend-key\" style=\"background:rgb(200,30,30)\">"
+                             "</span>false positive");
     } else if (rc == 0) {
         rc = rcfd_buf_puts(b, " <span class=\"legend-key\" style=\"background:rgb(230,120,0)\">"
                               "</span>alert");
     }
-    rc = rc ? rc : rcfd_buf_puts(b, "</p>\n<details><summary>Reproduce: the command and every "
-                                    "effective parameter</summary>\n<pre>");
+    rc = rc ? rc
+            : rcfd_buf_puts(b, "</p>\n<details><summary>Reproduce: the command and every "
+                               "effective parameter</summary>\n<pre>");
     rc = rc ? rc : esc(b, o->reproduce != NULL ? o->reproduce : "");
     rc = rc ? rc : rcfd_buf_puts(b, "</pre>\n");
     const cJSON *params = effective_params(o);
@@ -372,7 +384,8 @@ static int header(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *
     }
     if (rc == 0 && o->effective != NULL) {
         char *cfg = cJSON_Print(o->effective);
-        rc = rcfd_buf_puts(b, "<p>The daemon config each file ran with (the first file's):</p>\n<pre>");
+        rc = rcfd_buf_puts(
+            b, "<p>The daemon config each file ran with (the first file's):</p>\n<pre>");
         rc = rc ? rc : esc(b, cfg != NULL ? cfg : "");
         rc = rc ? rc : rcfd_buf_puts(b, "</pre>\n");
         cJSON_free(cfg);
@@ -383,9 +396,10 @@ static int header(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *
 static int summary(rcfd_buf_t *b, const rcfd_bt_opts_t *o, size_t nf, const rcfd_bt_summary_t *s)
 {
     if (!o->labelled) {
-        return rcfd_buf_printf(b, "<h2>Summary</h2>\n<p>No labels (give --label, --windows or "
-                                  "--corpus for precision, recall and the NAB score): %zu "
-                                  "file(s), %zu records scored.</p>\n",
+        return rcfd_buf_printf(b,
+                               "<h2>Summary</h2>\n<p>No labels (give --label, --windows or "
+                               "--corpus for precision, recall and the NAB score): %zu "
+                               "file(s), %zu records scored.</p>\n",
                                nf, s->records);
     }
     int rc = rcfd_buf_printf(
@@ -395,8 +409,8 @@ static int summary(rcfd_buf_t *b, const rcfd_bt_opts_t *o, size_t nf, const rcfd
         "<td>%zu</td><td>%zu</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>\n"
         "</table>\n<p class=\"note\">precision, recall, F1 and accuracy count records flagged "
         "with grade &ge; %g; the NAB score sweeps %s over the corpus.</p>\n",
-        nf, s->records, s->labelled_windows, s->metrics.precision, s->metrics.recall,
-        s->metrics.f1, s->metrics.accuracy, o->grade_cutoff, rcfd_bt_input_label(o->nab_input));
+        nf, s->records, s->labelled_windows, s->metrics.precision, s->metrics.recall, s->metrics.f1,
+        s->metrics.accuracy, o->grade_cutoff, rcfd_bt_input_label(o->nab_input));
     rc = rc ? rc
             : rcfd_buf_puts(b, "<table>\n<tr><th class=\"n\">NAB profile</th><th>score (best "
                                "threshold)</th><th>threshold</th><th>windows hit</th><th>false "
@@ -425,11 +439,12 @@ static int td_num(rcfd_buf_t *b, double v, int decimals)
 static int index_table(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *files,
                        size_t nf)
 {
-    int rc = rcfd_buf_printf(b, "<h2>Files</h2>\n<p class=\"note\">Click a column to sort, a "
-                                "name to go to its charts.</p>\n<table class=\"sortable\" "
-                                "id=\"index\">\n<thead><tr><th class=\"n\">file</th>"
-                                "<th>records</th><th>keys</th>%s<th>alerts</th><th>max %s</th>"
-                                "</tr></thead>\n<tbody>\n",
+    int rc = rcfd_buf_printf(b,
+                             "<h2>Files</h2>\n<p class=\"note\">Click a column to sort, a "
+                             "name to go to its charts.</p>\n<table class=\"sortable\" "
+                             "id=\"index\">\n<thead><tr><th class=\"n\">file</th>"
+                             "<th>records</th><th>keys</th>%s<th>alerts</th><th>max %s</th>"
+                             "</tr></thead>\n<tbody>\n",
                              o->labelled ? "<th>windows</th><th>windows hit</th><th>false "
                                            "positives</th><th>NAB raw (standard)</th>"
                                            "<th>precision</th><th>recall</th><th>F1</th>"
@@ -458,11 +473,11 @@ static int index_table(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_fil
     return rc ? rc : rcfd_buf_puts(b, "</tbody>\n</table>\n");
 }
 
-static int file_section(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *f,
-                        size_t i, const keyinfo_t *ki)
+static int file_section(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_file_t *f, size_t i,
+                        const keyinfo_t *ki)
 {
-    int rc = rcfd_buf_printf(b, "<section class=\"file\" id=\"f%zu\" data-file=\"%zu\">\n<h3>", i,
-                             i);
+    int rc =
+        rcfd_buf_printf(b, "<section class=\"file\" id=\"f%zu\" data-file=\"%zu\">\n<h3>", i, i);
     rc = rc ? rc : esc(b, f->name);
     rc = rc ? rc : rcfd_buf_printf(b, "</h3>\n<p>%zu records", f->n);
     if (rc == 0 && f->n_keys > 1) {
@@ -473,13 +488,14 @@ static int file_section(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_fi
                              ", %zu windows; NAB (standard) %zu of %zu windows hit, %zu false "
                              "positives, raw %.3f; precision %.3f, recall %.3f, F1 %.3f",
                              f->n_windows, f->nab[0].windows_hit, f->nab[0].windows_total,
-                             f->nab[0].fp, f->nab[0].raw, f->metrics.precision,
-                             f->metrics.recall, f->metrics.f1);
+                             f->nab[0].fp, f->nab[0].raw, f->metrics.precision, f->metrics.recall,
+                             f->metrics.f1);
     }
     rc = rc ? rc : rcfd_buf_printf(b, "; %zu alerts.", f->alerts);
     if (rc == 0 && !f->has_ts) {
-        rc = rcfd_buf_printf(b, " The x axis is the record number (no timestamp field \"%s\" on "
-                                "every record).",
+        rc = rcfd_buf_printf(b,
+                             " The x axis is the record number (no timestamp field \"%s\" on "
+                             "every record).",
                              o->timestamp != NULL ? o->timestamp : "");
     }
     rc = rc ? rc : rcfd_buf_puts(b, "</p>\n");
@@ -498,8 +514,9 @@ static int file_section(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const rcfd_bt_fi
         }
         rc = rc ? rc : rcfd_buf_puts(b, "</select>");
         if (rc == 0 && f->n_keys > nk) {
-            rc = rcfd_buf_printf(b, " <span class=\"note\">the %zu most alerting of %zu keys"
-                                    "</span>",
+            rc = rcfd_buf_printf(b,
+                                 " <span class=\"note\">the %zu most alerting of %zu keys"
+                                 "</span>",
                                  nk, f->n_keys);
         }
         rc = rc ? rc : rcfd_buf_puts(b, "</p>\n");
@@ -526,11 +543,13 @@ int rcfd_report_html(const rcfd_bt_opts_t *o, const rcfd_bt_file_t *files, size_
     for (size_t i = 0; rc == 0 && i < nf; i++) {
         rc = file_section(b, o, &files[i], i, ki[i]);
     }
-    rc = rc ? rc : rcfd_buf_puts(b, "<script type=\"application/json\" id=\"rcfd-data\">{\"input\":");
+    rc = rc ? rc
+            : rcfd_buf_puts(b, "<script type=\"application/json\" id=\"rcfd-data\">{\"input\":");
     rc = rc ? rc : jstr(b, rcfd_bt_input_label(o->nab_input));
     rc = rc ? rc : rcfd_buf_puts(b, ",\"threshold\":");
     rc = rc ? rc : num(b, s->alert_threshold);
-    rc = rc ? rc : rcfd_buf_printf(b, ",\"labelled\":%s,\"files\":[", o->labelled ? "true" : "false");
+    rc = rc ? rc
+            : rcfd_buf_printf(b, ",\"labelled\":%s,\"files\":[", o->labelled ? "true" : "false");
     for (size_t i = 0; rc == 0 && i < nf; i++) {
         rc = i ? rcfd_buf_puts(b, ",\n") : 0;
         rc = rc ? rc : file_data(b, o, &files[i], s, ki[i]);

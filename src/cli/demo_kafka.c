@@ -17,13 +17,13 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "common/rng.h"
 #include "cli/demo.h"
-#include "rcfd/version.h"
 #include "common/log.h"
-#include "stream/runtime.h"
+#include "common/rng.h"
 #include "config/schema.h"
 #include "models/rcf.h"
+#include "rcfd/version.h"
+#include "stream/runtime.h"
 
 #define MACHINES 4
 #define MAX_TOP 20
@@ -111,8 +111,8 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
                 char *obj = NULL;
                 if (asprintf(&obj, "{%s}", b.p + 1) > 0) {
                     cJSON *j = cJSON_Parse(obj);
-                    const char *e = cJSON_GetStringValue(
-                        cJSON_GetObjectItem(j, "ANOMALY_EXPLANATION"));
+                    const char *e =
+                        cJSON_GetStringValue(cJSON_GetObjectItem(j, "ANOMALY_EXPLANATION"));
                     snprintf(t.explanation, sizeof t.explanation, "%s", e ? e : "");
                     cJSON_Delete(j);
                     free(obj);
@@ -173,10 +173,10 @@ static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
 
 static int produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value)
 {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE((void *)(uintptr_t)value, strlen(value)),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                          RD_KAFKA_V_VALUE((void *)(uintptr_t)value, strlen(value)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk, 100); /* setup phase, before any loop exists: waiting is fine */
         return produce(rk, topic, key, value);
@@ -244,8 +244,9 @@ static int write_csv(const char *path, int per_machine, uint64_t seed)
         return RCFD_EXIT_CANTCREAT;
     }
     if (f != stdout) {
-        fprintf(stderr, "rcfd demo: %d readings x %d machines (%zu injected faults labelled "
-                        "is_anomaly=1) written to %s\n",
+        fprintf(stderr,
+                "rcfd demo: %d readings x %d machines (%zu injected faults labelled "
+                "is_anomaly=1) written to %s\n",
                 per_machine, MACHINES, N_FAULTS, path);
     }
     return RCFD_EXIT_OK;
@@ -278,7 +279,8 @@ static int write_nab(const char *dir, int per_machine, uint64_t seed)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/labels", dir);
-    if (rcfd_cli_mkdirs(path, 0777) != 0 || (snprintf(path, sizeof path, "%s/data/sensors", dir), rcfd_cli_mkdirs(path, 0777)) != 0) {
+    if (rcfd_cli_mkdirs(path, 0777) != 0 ||
+        (snprintf(path, sizeof path, "%s/data/sensors", dir), rcfd_cli_mkdirs(path, 0777)) != 0) {
         fprintf(stderr, "rcfd demo: %s: %s\n", path, strerror(errno));
         return RCFD_EXIT_CANTCREAT;
     }
@@ -337,12 +339,12 @@ static int write_nab(const char *dir, int per_machine, uint64_t seed)
         bad |= fclose(w) != 0;
     }
     if (bad) {
-        fprintf(stderr, "rcfd demo: cannot write the corpus under %s: %s\n", dir,
-                strerror(errno));
+        fprintf(stderr, "rcfd demo: cannot write the corpus under %s: %s\n", dir, strerror(errno));
         return RCFD_EXIT_CANTCREAT;
     }
-    fprintf(stderr, "rcfd demo: a NAB-style corpus of %d files (%d readings each, one labelled "
-                    "window per fault) in %s\n",
+    fprintf(stderr,
+            "rcfd demo: a NAB-style corpus of %d files (%d readings each, one labelled "
+            "window per fault) in %s\n",
             MACHINES, per_machine, dir);
     return RCFD_EXIT_OK;
 }
@@ -394,7 +396,8 @@ int rcfd_demo_main(int argc, char **argv)
     char outbuf[4096];
     if (out == NULL) {
         const char *tmp = getenv("TMPDIR");
-        snprintf(outbuf, sizeof outbuf, "%s/rcfd-demo.XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
+        snprintf(outbuf, sizeof outbuf, "%s/rcfd-demo.XXXXXX",
+                 tmp != NULL && tmp[0] ? tmp : "/tmp");
         if (mkdtemp(outbuf) == NULL) {
             fprintf(stderr, "rcfd demo: cannot create a directory %s: %s (use --out FILE)\n",
                     outbuf, strerror(errno));
@@ -550,14 +553,15 @@ int rcfd_demo_main(int argc, char **argv)
     /* A fault counts as found when its machine has a top entry whose faulted column is off its
      * baseline by more than half the injected change. */
     for (size_t f = 0; f < N_FAULTS; f++) {
-        printf("%s  injected: machine-%d reading %d, %s", f == 0 ? "\n" : "",
-               faults[f].machine + 1, fault_at[f], faults[f].what);
+        printf("%s  injected: machine-%d reading %d, %s", f == 0 ? "\n" : "", faults[f].machine + 1,
+               fault_at[f], faults[f].what);
         for (int i = 0; i < d.n_top; i++) {
             char key[24];
             snprintf(key, sizeof key, "machine-%d", faults[f].machine + 1);
             if (strcmp(key, d.top[i].key) == 0 &&
-                fabs(d.top[i].values[faults[f].column] -
-                     (faults[f].column == 0 ? 21.0 : faults[f].column == 1 ? 101.3 : 0.5)) >
+                fabs(d.top[i].values[faults[f].column] - (faults[f].column == 0   ? 21.0
+                                                          : faults[f].column == 1 ? 101.3
+                                                                                  : 0.5)) >
                     fabs(faults[f].delta) / 2) {
                 printf(" -> found (rank %d)", i + 1);
                 found++;

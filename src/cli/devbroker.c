@@ -1,10 +1,10 @@
 /* `rcfd dev-broker`: a Kafka broker to try the daemon against, in the foreground. librdkafka's mock
  * cluster (real Kafka protocol on loopback, data in memory) lives in this process until SIGINT or
  * SIGTERM. Its brokers listen on ports the kernel picks, so a small TCP relay on a fixed address
- * (127.0.0.1:9092 by default, what the example configs default to) forwards bootstrap connections to the
- * first broker: clients read the brokers' real addresses from its metadata and connect to them
- * directly. With --sample it also produces the demo's generated sensor readings, with a fault now
- * and then, into the "sensors" topic. Everything runs on one libuv loop. */
+ * (127.0.0.1:9092 by default, what the example configs default to) forwards bootstrap connections
+ * to the first broker: clients read the brokers' real addresses from its metadata and connect to
+ * them directly. With --sample it also produces the demo's generated sensor readings, with a fault
+ * now and then, into the "sensors" topic. Everything runs on one libuv loop. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -36,7 +36,7 @@ typedef struct conn {
     uv_connect_t connect;
     int up_open, closing, handles;
     int stopped_down, stopped_up; /* reading paused: the other side's queue is full */
-    char *early; /* bytes the client sent before the broker connection was up */
+    char *early;                  /* bytes the client sent before the broker connection was up */
     size_t early_len;
 } conn_t;
 
@@ -121,8 +121,8 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    uv_stream_t *to = from == (uv_stream_t *)&c->down ? (uv_stream_t *)&c->up
-                                                     : (uv_stream_t *)&c->down;
+    uv_stream_t *to =
+        from == (uv_stream_t *)&c->down ? (uv_stream_t *)&c->up : (uv_stream_t *)&c->down;
     int *stopped = stopped_flag(c, from);
     if (!c->closing && *stopped && uv_stream_get_write_queue_size(to) < HIGH_WATER / 2) {
         *stopped = 0;
@@ -170,8 +170,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         rcfd_free(w);
         return;
     }
-    uv_stream_t *to = s == (uv_stream_t *)&c->down ? (uv_stream_t *)&c->up
-                                                  : (uv_stream_t *)&c->down;
+    uv_stream_t *to =
+        s == (uv_stream_t *)&c->down ? (uv_stream_t *)&c->up : (uv_stream_t *)&c->down;
     forward(c, s, to, w, (size_t)n);
 }
 
@@ -225,8 +225,8 @@ static void on_client(uv_stream_t *server, int status)
     }
     r->conns = c;
     if (uv_accept(server, (uv_stream_t *)&c->down) != 0 ||
-        uv_tcp_connect(&c->connect, &c->up, (const struct sockaddr *)&r->broker,
-                       on_up_connected) != 0) {
+        uv_tcp_connect(&c->connect, &c->up, (const struct sockaddr *)&r->broker, on_up_connected) !=
+            0) {
         conn_close(c);
         return;
     }
@@ -274,8 +274,10 @@ static void produce_reading(devbroker_t *d)
             int column;
             double delta;
             const char *what;
-        } kinds[] = {{0, 9.0, "temperature spike"}, {1, -4.0, "pressure drop"},
-                     {2, 1.5, "vibration burst"}, {0, -8.0, "temperature dip"}};
+        } kinds[] = {{0, 9.0, "temperature spike"},
+                     {1, -4.0, "pressure drop"},
+                     {2, 1.5, "vibration burst"},
+                     {0, -8.0, "temperature dip"}};
         uint64_t k = rcfd_rng_next(&d->rng) % 4;
         v[kinds[k].column] += kinds[k].delta;
         what = kinds[k].what;
@@ -289,10 +291,10 @@ static void produce_reading(devbroker_t *d)
              "{\"machine\":\"%s\",\"reading\":%d,\"temperature\":%.3f,\"pressure\":%.3f,"
              "\"vibration\":%.4f}",
              key, i, v[0], v[1], v[2]);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        d->prod, RD_KAFKA_V_TOPIC("sensors"), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE(msg, strlen(msg)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(d->prod, RD_KAFKA_V_TOPIC("sensors"), RD_KAFKA_V_KEY(key, strlen(key)),
+                          RD_KAFKA_V_VALUE(msg, strlen(msg)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     d->readings++;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         d->failed++;
@@ -461,8 +463,8 @@ int rcfd_devbroker_main(int argc, char **argv)
         rc = uv_tcp_bind(&d.relay.listener, (const struct sockaddr *)&la, 0);
         rc = rc ? rc : uv_listen((uv_stream_t *)&d.relay.listener, 64, on_client);
         if (rc != 0) {
-            fprintf(stderr,
-                    "rcfd dev-broker: cannot listen on %s: %s%s\n", listen_at, uv_strerror(rc),
+            fprintf(stderr, "rcfd dev-broker: cannot listen on %s: %s%s\n", listen_at,
+                    uv_strerror(rc),
                     rc == UV_EADDRINUSE ? " (a Kafka broker or another dev-broker runs there: "
                                           "pick another with --listen 127.0.0.1:PORT and "
                                           "set KAFKA_BOOTSTRAP to it)"
@@ -491,8 +493,8 @@ int rcfd_devbroker_main(int argc, char **argv)
            "  consume:    kcat -C -b %s -t sensors -o beginning -e\n",
            rcfd_version(), brokers, brokers == 1 ? "" : "s", bootstrap,
            bootstrap != brokers_at ? " (relayed to the brokers at " : "",
-           bootstrap != brokers_at ? brokers_at : "", bootstrap != brokers_at ? ")" : "",
-           created, bootstrap, bootstrap, bootstrap);
+           bootstrap != brokers_at ? brokers_at : "", bootstrap != brokers_at ? ")" : "", created,
+           bootstrap, bootstrap, bootstrap);
     if (d.rate > 0) {
         printf("  sample:     %g sensor readings/s into \"sensors\" (key machine-1..4)", d.rate);
         if (d.fault_every > 0) {

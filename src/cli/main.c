@@ -8,15 +8,15 @@
 #include <curl/curl.h>
 
 #include "backtest/backtest.h"
-#include "common/build.h"
 #include "cli/demo.h"
-#include "train/command.h"
-#include "rcfd/alloc.h"
-#include "rcfd/version.h"
+#include "common/build.h"
 #include "common/log.h"
 #include "config/redact.h"
-#include "stream/runtime.h"
 #include "config/schema.h"
+#include "rcfd/alloc.h"
+#include "rcfd/version.h"
+#include "stream/runtime.h"
+#include "train/command.h"
 
 static void usage(FILE *out)
 {

@@ -10,20 +10,20 @@
 
 typedef enum rcfd_progress_mode {
     RCFD_PROGRESS_OFF = 0,
-    RCFD_PROGRESS_TTY,   /* one line rewritten in place */
-    RCFD_PROGRESS_LINES  /* a line every 5 s */
+    RCFD_PROGRESS_TTY,  /* one line rewritten in place */
+    RCFD_PROGRESS_LINES /* a line every 5 s */
 } rcfd_progress_mode_t;
 
 typedef struct rcfd_progress {
     FILE *out;
     int mode;
-    const char *what;  /* "backtest", "train" */
-    uint64_t total;    /* records expected, 0 when unknown */
-    uint64_t done;     /* records so far */
+    const char *what; /* "backtest", "train" */
+    uint64_t total;   /* records expected, 0 when unknown */
+    uint64_t done;    /* records so far */
     uint64_t next_check;
     double t0, last, every;
-    int drawn;         /* a TTY line is on screen */
-    char note[160];    /* e.g. "file 3/58 realKnownCause/nyc_taxi.csv" */
+    int drawn;      /* a TTY line is on screen */
+    char note[160]; /* e.g. "file 3/58 realKnownCause/nyc_taxi.csv" */
 } rcfd_progress_t;
 
 /* quiet (--quiet) turns it off, force (--progress) on even when stderr is not a terminal. */
