@@ -386,6 +386,10 @@ int rcfd_demo_main(int argc, char **argv)
                 MAX_TOP);
         return RCFD_EXIT_USAGE;
     }
+    if (out != NULL && strlen(out) > 4000) {
+        fprintf(stderr, "rcfd demo: --out: the path is too long\n");
+        return RCFD_EXIT_USAGE;
+    }
     if (csv != NULL) {
         return write_csv(csv, per_machine, seed);
     }
@@ -477,7 +481,7 @@ int rcfd_demo_main(int argc, char **argv)
     rd_kafka_flush(prod, 30000); /* setup phase: the loop does not exist yet */
 
     /* 3. The daemon's runtime with two pipelines. */
-    char json[4096];
+    char json[16384]; /* the config below with two paths of up to 4 kB */
     snprintf(json, sizeof json,
              "{\"log\":{\"level\":\"warn\"},\"runtime\":{\"stats_interval_ms\":0},"
              "\"sources\":["
@@ -507,7 +511,7 @@ int rcfd_demo_main(int argc, char **argv)
              "]}",
              bootstrap, bootstrap, out, out, (unsigned long long)seed);
     remove(out);
-    char dead_path[1024];
+    char dead_path[4200];
     snprintf(dead_path, sizeof dead_path, "%s.dead", out);
     remove(dead_path);
     rcfd_config_t *cfg;
