@@ -103,7 +103,7 @@ def corpus_nab(root):
 
 def corpus_ucr(root):
     labels = json.load(open(os.path.join(root, "labels.json")))
-    for e in labels:
+    for e in labels["series"] if isinstance(labels, dict) else labels:
         with open(os.path.join(root, "data", e["file"])) as f:
             vals = [float(l) for l in f if l.strip()]
         yield e["file"], vals, e["train"]

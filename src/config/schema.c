@@ -566,6 +566,91 @@ static long find_output(const rcfd_config_t *cfg, const char *name)
     return -1;
 }
 
+/* KDA's SQL argument names (RANDOM_CUT_FOREST, HOTSPOTS) and Random Cut Forest's camelCase, as
+ * the config accepts them beside rcfd's names; `rcfd train -p` and `rcfd backtest -p` too. */
+static const struct {
+    const char *type, *alias, *key;
+} model_aliases[] = {
+    {"rcf", "numberOfTrees", "number_of_trees"},
+    {"rcf", "subSampleSize", "sub_sample_size"},
+    {"rcf", "timeDecay", "time_decay"},
+    {"rcf", "shingleSize", "shingle_size"},
+    {"rcf", "outputAfter", "output_after"},
+    {"rcf", "randomSeed", "seed"},
+    {"hotspots", "windowSize", "window_size"},
+    {"hotspots", "scanRadius", "scan_radius"},
+    {"hotspots", "minimumNumberOfPointsInAHotspot", "min_points"},
+};
+
+const char *rcfd_config_model_alias(const char *type, const char *name)
+{
+    for (size_t i = 0; type != NULL && name != NULL &&
+                       i < sizeof model_aliases / sizeof model_aliases[0];
+         i++) {
+        if (strcmp(model_aliases[i].type, type) == 0 &&
+            strcmp(model_aliases[i].alias, name) == 0) {
+            return model_aliases[i].key;
+        }
+    }
+    return NULL;
+}
+
+/* A copy of the model object with KDA's names renamed to rcfd's (*out NULL when it has none).
+ * Both spellings of one parameter is an error naming both. */
+static int rename_aliases(const char *type, const cJSON *obj, cJSON **out, const char *path,
+                          char *errstr, size_t es)
+{
+    *out = NULL;
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        const char *key = rcfd_config_model_alias(type, c->string);
+        if (key == NULL) {
+            continue;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "%s: \"%s\" and \"%s\" are the same parameter (%s is KDA's name "
+                             "for %s); give one",
+                             path, c->string, key, c->string, key);
+        }
+        if (*out == NULL && (*out = cJSON_Duplicate(obj, 1)) == NULL) {
+            return RCFD_ENOMEM;
+        }
+    }
+    for (cJSON *c = *out != NULL ? (*out)->child : NULL; c != NULL; c = c->next) {
+        const char *key = rcfd_config_model_alias(type, c->string);
+        char *copy = key != NULL ? cJSON_malloc(strlen(key) + 1) : NULL;
+        if (key != NULL && copy == NULL) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            return RCFD_ENOMEM;
+        }
+        if (copy != NULL) {
+            memcpy(copy, key, strlen(key) + 1);
+            cJSON_free(c->string);
+            c->string = copy;
+        }
+    }
+    return 0;
+}
+
+/* After an error in a renamed object: the message names rcfd's key; say how the file spelled it. */
+static void note_alias(const char *type, const cJSON *obj, char *errstr, size_t es)
+{
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        const char *key = rcfd_config_model_alias(type, c->string);
+        char pat[96];
+        snprintf(pat, sizeof pat, ".%s:", key != NULL ? key : "");
+        if (key != NULL && strstr(errstr, pat) != NULL) {
+            size_t len = strlen(errstr);
+            snprintf(errstr + len, es > len ? es - len : 0, " (written %s, KDA's name for %s)",
+                     c->string, key);
+            return;
+        }
+    }
+}
+
 static int parse_models(rcfd_pipeline_conf_t *p, const cJSON *arr, const char *ppath,
                         char *errstr, size_t es)
 {
@@ -605,8 +690,15 @@ static int parse_models(rcfd_pipeline_conf_t *p, const cJSON *arr, const char *p
             return RCFD_ENOMEM;
         }
         rcfd_conf_section_t secs[] = {{rcfd_model_desc, m}, {m->type->conf, m->params}};
-        int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
+        cJSON *renamed;
+        int rc = rename_aliases(m->type->name, it, &renamed, path, errstr, es);
         if (rc != 0) {
+            return rc;
+        }
+        rc = rcfd_conf_parse(secs, 2, renamed != NULL ? renamed : it, path, errstr, es);
+        cJSON_Delete(renamed);
+        if (rc != 0) {
+            note_alias(m->type->name, it, errstr, es);
             return rc;
         }
         for (size_t j = 0; j < i; j++) {
@@ -1029,7 +1121,11 @@ int rcfd_config_reference(rcfd_buf_t *out)
         "src/models/; do not edit by hand.\n\n"
         "The config is one JSON file. Unknown keys, wrong types and out-of-range values are "
         "errors that name the JSON path (`pipelines[0].models[0].shingle_size`) and exit with "
-        "code 78. String values may use `${NAME}` to read an environment variable. Keys marked "
+        "code 78. String values may use `${NAME}` to read an environment variable (unset is an "
+        "error) or `${NAME:-default}` (the default when it is unset or empty: the examples write "
+        "`${STATE_DIRECTORY:-.}/scored.jsonl`). Model parameters may also be written with KDA's "
+        "names (`numberOfTrees`, `subSampleSize`, `timeDecay`, `shingleSize`, `windowSize`, "
+        "`scanRadius`, `minimumNumberOfPointsInAHotspot`); they are read as rcfd's. Keys marked "
         "`SIGHUP` are applied by `kill -HUP`; the others need a restart. `rcfd --print-config -c "
         "FILE` shows the effective config with every default filled in. See docs/daemon.md for "
         "how the pieces fit together, and conf/*.json for examples.\n");

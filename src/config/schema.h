@@ -182,4 +182,9 @@ int rcfd_config_apply_hot(rcfd_config_t *to, const rcfd_config_t *from, int *res
 /* conf/README.md: every table as markdown. */
 int rcfd_config_reference(rcfd_buf_t *out);
 
+/* rcfd's name for KDA's spelling of a model parameter ("numberOfTrees" of type "rcf" is
+ * "number_of_trees"), or NULL when `name` is not one. The config file, `-p` of rcfd train and
+ * rcfd backtest accept these beside rcfd's names. */
+const char *rcfd_config_model_alias(const char *type, const char *name);
+
 #endif

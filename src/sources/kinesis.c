@@ -79,6 +79,7 @@ typedef struct kin_src {
     int list_busy;
     uint64_t list_due;
     uint64_t list_backoff;
+    char list_error[544]; /* the last ListShards failure, "" after a success: /health */
     kshard_t *shards;
     uint32_t shard; /* the state manager's shard */
     rcfd_ackq_t q;
@@ -241,10 +242,12 @@ static void list_done(kin_src_t *k, CURLcode res)
     if (cls != RCFD_AWS_OK) {
         RCFD_LOG(cls == RCFD_AWS_PERMANENT ? RCFD_LOG_ERROR : RCFD_LOG_WARN, k->comp,
                  "ListShards on %s: %s", k->s->conf->stream, msg);
+        snprintf(k->list_error, sizeof k->list_error, "ListShards: %s", msg);
         k->list_due = now + next_backoff(k, &k->list_backoff);
         return;
     }
     k->list_backoff = 0;
+    k->list_error[0] = '\0';
     cJSON *j = cJSON_ParseWithLength(k->list_req.r.resp.p, k->list_req.r.resp.len);
     const cJSON *shards = cJSON_GetObjectItemCaseSensitive(j, "Shards"), *it;
     size_t added = 0;
@@ -790,6 +793,28 @@ static void kin_destroy(rcfd_source_t *s)
     s->impl = NULL;
 }
 
+/* /health: down while ListShards fails (no endpoint, no stream, credentials refused), waiting
+ * until shards are known and the checkpoint is restored. */
+static int kin_health(rcfd_source_t *s, char *why, size_t n)
+{
+    kin_src_t *k = s->impl;
+    if (k->list_error[0] != '\0') {
+        snprintf(why, n, "%s", k->list_error);
+        return RCFD_SOURCE_DOWN;
+    }
+    if (!k->listed || k->restoring) {
+        snprintf(why, n, "%s", k->restoring ? "restoring the checkpoint" : "listing the shards");
+        return RCFD_SOURCE_WAITING;
+    }
+    size_t owned = 0, open = 0;
+    for (kshard_t *sh = k->shards; sh != NULL; sh = sh->next) {
+        owned += sh->owned;
+        open += sh->owned && sh->state != S_DONE;
+    }
+    snprintf(why, n, "%zu shards read here, %zu open", owned, open);
+    return RCFD_SOURCE_UP;
+}
+
 /* Per shard read here: how far behind the stream's tip its last GetRecords was, and the throttled
  * and failed calls. */
 static void kin_collect(rcfd_source_t *s, rcfd_metrics_t *m)
@@ -833,6 +858,7 @@ const rcfd_source_ops_t rcfd_source_kinesis_ops = {
     .close = kin_close,
     .destroy = kin_destroy,
     .collect = kin_collect,
+    .health = kin_health,
     .position = kin_position,
     .restored_position = kin_restored,
 };

@@ -31,6 +31,9 @@ typedef struct rcfd_source_ops {
     void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
     /* /metrics series of the source (optional): consumer lag per partition. */
     void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
+    /* For /health and /ready (optional; without it the source counts as up): one of
+     * rcfd_source_health_t, with a short reason in `why`. */
+    int (*health)(rcfd_source_t *s, char *why, size_t why_size);
     /* Optional, for sources whose position is not an offset (Kinesis sequence numbers): the
      * position to resume from after the records before next_offset, appended to `out`; it is
      * stored in the shard's checkpoint. With it, restored_position() replaces restored(), with
@@ -40,7 +43,14 @@ typedef struct rcfd_source_ops {
                               size_t pos_len);
 } rcfd_source_ops_t;
 
-extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops, rcfd_source_kinesis_ops;
+typedef enum rcfd_source_health {
+    RCFD_SOURCE_UP = 0,  /* consuming, or able to */
+    RCFD_SOURCE_WAITING, /* not consuming yet (no partition assignment yet) */
+    RCFD_SOURCE_DOWN     /* cannot make progress: no broker reachable, a fatal error */
+} rcfd_source_health_t;
+
+extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops,
+    rcfd_source_kinesis_ops;
 
 struct rcfd_source {
     rcfd_runtime_t *rt;
@@ -56,6 +66,7 @@ struct rcfd_source {
     int closed;
     uint32_t shard; /* file sources: their one shard */
     uint64_t records_in;
+    uint64_t bytes_in; /* of the records read (as parsed, before any dead-lettering) */
     uint64_t inflight;
 };
 

@@ -48,6 +48,8 @@ kin put in a.jsonl key
 start_rcfd run1 -c run.json
 wait_unique 2000 60 out.jsonl
 grep -q '"partition":0' out.jsonl && grep -q '"partition":1' out.jsonl || fail "not both shards read"
+curl -sf "http://127.0.0.1:$APORT/health" > health.txt || fail "/health: $(cat health.txt)"
+grep -q '2 shards read here, 2 open' health.txt || fail "/health: $(cat health.txt)"
 curl -sf "http://127.0.0.1:$APORT/metrics" > metrics.txt || fail "no /metrics"
 grep -q 'rcfd_kinesis_millis_behind_latest{source="kin",stream="in",shard="shardId-000000000001"} 0' metrics.txt ||
     fail "metrics: $(grep kinesis metrics.txt)"
