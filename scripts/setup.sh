@@ -22,10 +22,10 @@ tests=(
     groff-base man-db          # the man page's lint
     nodejs                     # kinesalite, the Kinesis peer of the tests (from npm)
 )
-# Debian's npm; a nodejs that brings its own npm (NodeSource's) conflicts with it.
-command -v npm > /dev/null 2>&1 || tests+=(npm)
 packages=("${build[@]}")
 [ "${1:-}" = "--run" ] || packages+=("${tests[@]}")
+# Debian's npm for the tests; a nodejs that brings its own npm (NodeSource's) conflicts with it.
+[ "${1:-}" = "--run" ] || command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
