@@ -106,9 +106,21 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
                        char *reason, size_t rs)
 {
     rcfd_record_clear(&rt->rec);
+    /* A refused record's dead letter carries these bytes, whatever step refused it. */
+    rt->rec.data = data;
+    rt->rec.len = len;
     if (len > (size_t)s->conf->max_record_bytes) {
         return rcfd_errf(RCFD_EMALFORMED, reason, rs, "record is larger than %lld bytes",
                          (long long)s->conf->max_record_bytes);
+    }
+    if (len == 0 || (len == 1 && data[0] == '\r')) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "empty record");
+    }
+    /* JSON is UTF-8 (RFC 8259 section 8.1), and every output is JSON: bytes that are not would
+     * make the scored record unreadable downstream. */
+    size_t valid = rcfd_utf8_valid_prefix(data, len);
+    if (valid < len) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "invalid UTF-8 at byte %zu", valid);
     }
     return rcfd_record_parse(&rt->rec, s->conf->format, data, len, s->conf->csv_delimiter[0],
                              s->columns, reason, rs);
@@ -685,6 +697,34 @@ static void on_flush(uv_prepare_t *h)
 
 /* ---- lifecycle ---- */
 
+/* An output without a dead_letter of its own hands the records its sink permanently refuses
+ * (HTTP 400, MSG_SIZE_TOO_LARGE) to the dead_letter of the first pipeline writing to it, so a
+ * refusal is never silently dropped while a dead-letter output exists. Only an output without a
+ * dead_letter of its own may take them (no chains, no loops). */
+static void default_dead_letters(rcfd_runtime_t *rt)
+{
+    const rcfd_config_t *cfg = rt->cfg;
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_t *o = &rt->outputs[i];
+        for (size_t k = 0; o->dead == NULL && k < cfg->n_pipelines; k++) {
+            const rcfd_pipeline_conf_t *p = &cfg->pipelines[k];
+            long d = p->dead_letter_index;
+            if (d < 0 || (size_t)d == i || rt->outputs[d].dead != NULL) {
+                continue;
+            }
+            for (size_t j = 0; j < p->outputs.n; j++) {
+                if (p->output_index[j] == i) {
+                    o->dead = &rt->outputs[d];
+                    RCFD_LOG(RCFD_LOG_DEBUG, COMP,
+                             "output %s: records it refuses go to %s (pipeline %s's dead_letter)",
+                             o->conf->name, o->dead->conf->name, p->name);
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /* An output whose sink can never deliver again (a fatal producer error): stop like a fatal
  * consumer error does. */
 static void output_fatal(void *ud)
@@ -733,6 +773,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->outputs[i].on_fatal = output_fatal;
         rt->outputs[i].ud = rt;
     }
+    default_dead_letters(rt);
     if ((rc = rcfd_state_new(rt, &rt->state, errstr, es)) != 0) {
         *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
         goto fail;
