@@ -82,6 +82,10 @@ const rcfd_conf_desc_t rcfd_state_desc[] = {
      "defaults to the first Kafka source's"},
     {"kafka_timeout_ms", RCFD_CT_INT, O(kafka_timeout_ms), "30000", 100, 3600000, NULL, 0,
      "store \"kafka\": how long one checkpoint write or restore may take before it is retried"},
+    {"max_checkpoint_bytes", RCFD_CT_INT, O(max_checkpoint_bytes), "4294967296", 4096, 1e15,
+     NULL, 0,
+     "a restore refuses a partition's checkpoint larger than this (a damaged or foreign file "
+     "must not exhaust memory); it must hold the partition's keys times their snapshot size"},
     {NULL},
 };
 #undef O

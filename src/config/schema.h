@@ -43,6 +43,7 @@ typedef struct rcfd_state_conf {
     char *topic;         /* store "kafka": the compacted topic */
     rcfd_kv_t rdkafka;   /* store "kafka": librdkafka settings of its producer and reader */
     int64_t kafka_timeout_ms;
+    int64_t max_checkpoint_bytes; /* a restore reads at most this much of a partition's state */
 } rcfd_state_conf_t;
 
 typedef struct rcfd_source_conf {

@@ -63,6 +63,7 @@ typedef struct kafka_src {
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
     int close_abandoned; /* the close missed its deadline: the handle is never destroyed */
+    char cluster[128];   /* the cluster id, once known (state jobs only) */
     struct kafka_src *next_abandoned;
 } kafka_src_t;
 
@@ -728,6 +729,30 @@ static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
     }
 }
 
+/* Threadpool (the state manager's jobs, one at a time): librdkafka calls are thread-safe, and the
+ * cached id is touched only from those jobs. */
+static void kafka_cluster_id(rcfd_source_t *s, char *out, size_t size, int timeout_ms)
+{
+    kafka_src_t *k = s->impl;
+    if (k->cluster[0] == '\0') {
+        char *id = rd_kafka_clusterid(k->rk, timeout_ms);
+        if (id != NULL) {
+            snprintf(k->cluster, sizeof k->cluster, "%s", id);
+            rd_kafka_mem_free(k->rk, id);
+        }
+    }
+    snprintf(out, size, "%s", k->cluster);
+}
+
+static int kafka_bounds(rcfd_source_t *s, const char *topic, int32_t partition, int64_t *lo,
+                        int64_t *hi, int timeout_ms)
+{
+    kafka_src_t *k = s->impl;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(k->rk, topic, partition, lo, hi, timeout_ms);
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : RCFD_EAGAIN;
+}
+
 /* Sources whose close was abandoned: rd_kafka_destroy would wait for the group coordinator until
  * the session times out (session.timeout.ms, 45 s by default), so their handles stay alive,
  * reachable from here, until the process exits a moment later. */
@@ -779,4 +804,6 @@ const rcfd_source_ops_t rcfd_source_kafka_ops = {
     .destroy = kafka_destroy,
     .restored = kafka_restored,
     .collect = kafka_collect,
+    .cluster_id = kafka_cluster_id,
+    .bounds = kafka_bounds,
 };

@@ -56,7 +56,7 @@ static int dir_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t next
         return rcfd_errf(RCFD_ERANGE, errstr, es, "checkpoint name too long");
     }
     rcfd_buf_t image = {0};
-    int rc = rcfd_ckpt_encode(next_offset, entries, n, &image);
+    int rc = rcfd_ckpt_encode(id, next_offset, entries, n, &image);
     if (rc == 0) {
         rc = rcfd_ckpt_write(st->dir, name, image.p, image.len, errstr, es);
     } else {
@@ -66,15 +66,15 @@ static int dir_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t next
     return rc;
 }
 
-static int dir_read(rcfd_store_t *base, const rcfd_ckpt_id_t *id, rcfd_ckpt_t *out, char *warning,
-                    size_t ws, char *errstr, size_t es)
+static int dir_read(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t max_bytes,
+                    rcfd_ckpt_t *out, char *warning, size_t ws, char *errstr, size_t es)
 {
     dir_store_t *st = (dir_store_t *)base;
     char name[768];
     if (rcfd_ckpt_id_name(id, name, sizeof name) != 0) {
         return rcfd_errf(RCFD_ERANGE, errstr, es, "checkpoint name too long");
     }
-    return rcfd_ckpt_read(st->dir, name, out, warning, ws, errstr, es);
+    return rcfd_ckpt_read(st->dir, name, id, max_bytes, out, warning, ws, errstr, es);
 }
 
 static void dir_destroy(rcfd_store_t *base)

@@ -17,12 +17,6 @@
 #include "state/checkpoint.h"
 #include "config/schema.h"
 
-typedef struct rcfd_ckpt_id {
-    const char *source;
-    const char *topic;
-    int32_t partition;
-} rcfd_ckpt_id_t;
-
 typedef struct rcfd_store rcfd_store_t;
 struct rcfd_store {
     const char *kind;  /* "dir" or "kafka" */
@@ -30,11 +24,12 @@ struct rcfd_store {
     /* Replaces the partition's checkpoint; durable when it returns 0. */
     int (*write)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, uint64_t next_offset,
                  const rcfd_ckpt_entry_t *entries, size_t n, char *errstr, size_t errstr_size);
-    /* The latest good checkpoint: RCFD_ENOENT when there is none; `warning` is non-empty when
-     * a damaged latest one was refused and the previous one is returned. RCFD_EAGAIN: the
-     * store could not be reached (try again). */
-    int (*read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, rcfd_ckpt_t *out, char *warning,
-                size_t warning_size, char *errstr, size_t errstr_size);
+    /* The latest good checkpoint of `id` (a damaged one, one of another identity
+     * (rcfd_ckpt_check_id) or one larger than max_bytes is refused): RCFD_ENOENT when there is
+     * none; `warning` is non-empty when the latest one was refused and the previous one is
+     * returned. RCFD_EAGAIN: the store could not be reached (try again). */
+    int (*read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, uint64_t max_bytes, rcfd_ckpt_t *out,
+                char *warning, size_t warning_size, char *errstr, size_t errstr_size);
     void (*destroy)(rcfd_store_t *st);
 };
 

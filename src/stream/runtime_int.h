@@ -31,6 +31,12 @@ typedef struct rcfd_source_ops {
     void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
     /* /metrics series of the source (optional): consumer lag per partition. */
     void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
+    /* For the state manager's jobs, on the threadpool (optional; may block up to timeout_ms):
+     * the Kafka cluster's id ("" when unknown), and a partition's low and high watermarks (a
+     * checkpoint whose offset lies outside them is refused). */
+    void (*cluster_id)(rcfd_source_t *s, char *out, size_t size, int timeout_ms);
+    int (*bounds)(rcfd_source_t *s, const char *topic, int32_t partition, int64_t *lo,
+                  int64_t *hi, int timeout_ms);
 } rcfd_source_ops_t;
 
 extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/errstr.h"
+#include "common/keytab.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "stream/keymodels.h"
@@ -27,12 +30,14 @@ typedef struct state_job {
     rcfd_ckpt_builder_t b;     /* write: the snapshots */
     rcfd_ckpt_t ck;            /* read: what the store returned */
     int rc;
-    char err[512], warn[512];
+    int refused;               /* read: checkpoints refused (damaged, foreign, out of range) */
+    char err[1024], warn[1024];
 } state_job_t;
 
 struct rcfd_state {
     rcfd_runtime_t *rt;
     rcfd_store_t *store;
+    uint64_t *config_hash; /* per source: what its checkpoints' identity carries */
     rcfd_shard_t **shards;
     size_t n_shards, cap_shards;
     state_job_t *head, *tail; /* queued jobs; head runs when `running` */
@@ -107,13 +112,45 @@ static void job_free(state_job_t *j)
     rcfd_free(j);
 }
 
+/* A restored checkpoint must resume inside its partition: an offset past the end (another
+ * cluster's state, a forged file) would skip records, one before the start names records that
+ * are gone. The checkpoint is then refused and the partition replayed from the committed offset. */
+static void check_bounds(state_job_t *j, rcfd_source_t *src, const rcfd_shard_t *sh, int timeout)
+{
+    int64_t lo = -1, hi = -1;
+    if (src->ops->bounds(src, sh->topic, sh->partition, &lo, &hi, timeout) != 0) {
+        rcfd_ckpt_free(&j->ck);
+        j->rc = rcfd_errf(RCFD_EAGAIN, j->err, sizeof j->err,
+                          "cannot read the partition's offsets to check the checkpoint against");
+        return;
+    }
+    uint64_t at = j->ck.next_offset;
+    if (lo < 0 || hi < 0 || at < (uint64_t)lo || at > (uint64_t)hi) {
+        j->rc = rcfd_errf(RCFD_EBADSTATE, j->err, sizeof j->err,
+                          "%sthe checkpoint resumes at offset %llu, outside the partition's "
+                          "offsets [%lld, %lld]",
+                          j->ck.from_previous ? "the latest is refused and " : "",
+                          (unsigned long long)at, (long long)lo, (long long)hi);
+        rcfd_ckpt_free(&j->ck);
+        j->refused++;
+    }
+}
+
 static void run_job(uv_work_t *w)
 {
     state_job_t *j = w->data;
     rcfd_state_t *st = j->st;
     rcfd_shard_t *sh = st->shards[j->shard];
-    rcfd_ckpt_id_t id = {source_name(st, sh), sh->topic, sh->partition};
+    rcfd_source_t *src = &st->rt->sources[sh->source];
+    int timeout = (int)st->rt->cfg->state.kafka_timeout_ms;
+    char cluster[128] = "";
+    if (src->ops->cluster_id != NULL) {
+        src->ops->cluster_id(src, cluster, sizeof cluster, timeout);
+    }
+    rcfd_ckpt_id_t id = {source_name(st, sh), sh->topic, sh->partition,
+                         st->config_hash[sh->source], cluster};
     j->err[0] = j->warn[0] = '\0';
+    j->refused = 0;
     if (j->kind == JOB_WRITE) {
         rcfd_ckpt_entry_t *entries = NULL;
         j->rc = rcfd_ckpt_builder_entries(&j->b, &entries);
@@ -123,8 +160,15 @@ static void run_job(uv_work_t *w)
         }
         rcfd_free(entries);
     } else {
-        j->rc = st->store->read(st->store, &id, &j->ck, j->warn, sizeof j->warn, j->err,
-                                sizeof j->err);
+        j->rc = st->store->read(st->store, &id, (uint64_t)st->rt->cfg->state.max_checkpoint_bytes,
+                                &j->ck, j->warn, sizeof j->warn, j->err, sizeof j->err);
+        j->refused = j->warn[0] != '\0';
+        if (j->rc != 0 && j->rc != RCFD_ENOENT && j->rc != RCFD_EAGAIN && j->rc != RCFD_ENOMEM) {
+            j->refused++;
+        }
+        if (j->rc == 0 && src->ops->bounds != NULL) {
+            check_bounds(j, src, sh, timeout);
+        }
     }
 }
 
@@ -268,6 +312,7 @@ static void job_done(uv_work_t *w, int status)
         }
     } else {
         sh->restoring = 0;
+        sh->refused += (uint64_t)j->refused;
         int64_t resume = -1;
         if (!sh->owned || st->closed) {
             /* revoked while restoring, or stopping: nothing to install */
@@ -295,7 +340,7 @@ static void job_done(uv_work_t *w, int status)
         } else {
             RCFD_LOG(RCFD_LOG_ERROR, COMP,
                      "%s %s[%d]: no usable checkpoint in %s (%s): models start fresh from the "
-                     "committed offset",
+                     "committed offset (rcfd_checkpoints_refused_total counts it)",
                      source_name(st, sh), sh->topic, (int)sh->partition, st->store->where,
                      j->err);
         }
@@ -451,6 +496,39 @@ static const char *first_bootstrap(const rcfd_config_t *cfg)
     return NULL;
 }
 
+/* What a source's checkpoints are valid for: every pipeline reading it, with its fields, key and
+ * models' parameters (FNV-1a of their canonical text). */
+static uint64_t config_hash(const rcfd_config_t *cfg, size_t source)
+{
+    rcfd_buf_t b = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cfg->n_pipelines; i++) {
+        const rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
+        if (p->source_index != source) {
+            continue;
+        }
+        rc = rcfd_buf_printf(&b, "pipeline %s\nkey %s\n", p->name, p->key);
+        for (size_t f = 0; rc == 0 && f < p->fields.n; f++) {
+            rc = rcfd_buf_printf(&b, "field %s\n", p->fields.v[f]);
+        }
+        for (size_t m = 0; rc == 0 && m < p->n_models; m++) {
+            cJSON *o = cJSON_CreateObject();
+            char *txt = NULL;
+            if (o == NULL || rcfd_conf_emit(p->models[m].type->conf, p->models[m].params, o) != 0 ||
+                (txt = cJSON_PrintUnformatted(o)) == NULL) {
+                rc = RCFD_ENOMEM;
+            } else {
+                rc = rcfd_buf_printf(&b, "model %s %s\n", p->models[m].type->name, txt);
+            }
+            cJSON_free(txt);
+            cJSON_Delete(o);
+        }
+    }
+    uint64_t h = rc == 0 ? rcfd_hash(b.p != NULL ? b.p : "", b.len) : 0;
+    rcfd_buf_free(&b);
+    return h;
+}
+
 int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t es)
 {
     *out = NULL;
@@ -461,6 +539,14 @@ int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t 
     st->rt = rt;
     const rcfd_config_t *cfg = rt->cfg;
     const rcfd_state_conf_t *c = &cfg->state;
+    st->config_hash = rcfd_calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *st->config_hash);
+    if (st->config_hash == NULL) {
+        rcfd_free(st);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        st->config_hash[i] = config_hash(cfg, i);
+    }
     int has_kafka = 0;
     for (size_t i = 0; i < cfg->n_sources; i++) {
         has_kafka |= cfg->sources[i].type == RCFD_SOURCE_KAFKA;
@@ -489,6 +575,7 @@ int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t 
         }
     }
     if (rc != 0) {
+        rcfd_free(st->config_hash);
         rcfd_free(st);
         return rc;
     }
@@ -540,6 +627,7 @@ void rcfd_state_destroy(rcfd_state_t *st)
     }
     rcfd_free(st->shards);
     rcfd_store_destroy(st->store);
+    rcfd_free(st->config_hash);
     rcfd_free(st);
 }
 
@@ -572,6 +660,12 @@ void rcfd_state_collect(rcfd_state_t *st, rcfd_metrics_t *m)
         rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_restores_total",
                                              "Checkpoints restored on assignment.", LABELS),
                         (double)sh->restores);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_checkpoints_refused_total",
+                                             "Checkpoints refused at a restore: damaged, of "
+                                             "another partition, configuration or cluster, too "
+                                             "large, or resuming outside the partition.",
+                                             LABELS),
+                        (double)sh->refused);
         rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_checkpoint_bytes",
                                            "Size of the partition's last checkpoint.", LABELS),
                         (double)sh->last_bytes);

@@ -43,7 +43,7 @@ typedef struct rcfd_shard {
     struct state_job *pending; /* snapshot taken, waiting for `delivered` to reach its offset */
     uint64_t saved_at_ms;  /* uv_now of the last checkpoint written or restored; 0 never */
     int64_t saved_offset;  /* its offset; -1 none */
-    uint64_t checkpoints, failures, restores;
+    uint64_t checkpoints, failures, restores, refused;
     uint64_t last_bytes;
 } rcfd_shard_t;
 
