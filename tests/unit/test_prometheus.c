@@ -255,7 +255,7 @@ static void test_listener_serves_requests(void **state)
     assert_non_null(strstr(c.health, "HTTP/1.1 200 OK\r\n"));
     assert_non_null(strstr(c.health, "{\"status\":\"ok\",\"ready\":true}"));
     assert_non_null(strstr(c.missing, "HTTP/1.1 404"));
-    assert_non_null(strstr(c.oversized, "HTTP/1.1 400"));
+    assert_non_null(strstr(c.oversized, "HTTP/1.1 431"));
     rcfd_metrics_destroy(m);
 }
 
