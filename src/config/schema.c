@@ -238,6 +238,11 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      "field naming the entity: one model per distinct value; empty: one model for all records"},
     {"max_keys", RCFD_CT_INT, O(max_keys), "10000", 1, 10000000, NULL, 0,
      "models kept at once; beyond it the least recently used key's model is evicted (counted)"},
+    {"memory_limit", RCFD_CT_INT, O(memory_limit), "0", 0, 1e15, NULL, 0,
+     "bytes the pipeline's models may hold: live instances plus evicted keys' snapshots; over it "
+     "snapshots are spilled to the state directory (store \"dir\") and read back when their key "
+     "returns, or dropped (the key restarts cold, counted) without one; 0: only max_keys bounds "
+     "them"},
     {"models", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
      "array of models (see models[]); at most one of each type"},
     {"outputs", RCFD_CT_STRLIST, O(outputs), NULL, 1, 64, NULL,

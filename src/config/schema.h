@@ -114,6 +114,7 @@ typedef struct rcfd_pipeline_conf {
     rcfd_strlist_t fields;
     char *key;
     int64_t max_keys;
+    int64_t memory_limit; /* bytes of live models + kept snapshots; 0 = none */
     rcfd_strlist_t outputs;
     char *dead_letter;
     char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */

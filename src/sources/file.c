@@ -38,6 +38,7 @@ typedef struct file_src {
     int need_header;
     int discarding;  /* skipping the rest of an oversized line */
     int eof, reading, paused, stopping, waiting;
+    int held; /* waiting for rcfd_runtime_ready (not for pacing) */
     uv_idle_t idle;
     uv_timer_t pace;
     int have_first;
@@ -243,6 +244,10 @@ static int handle_line(file_src_t *f, const char *p, size_t n)
      * outputs account for every line number. */
     char reason[256];
     int prc = rcfd_runtime_parse(rt, s, p, n, reason, sizeof reason);
+    if (!rcfd_runtime_ready(rt, s, prc, s->shard)) {
+        f->waiting = f->held = 1; /* the line is read again after wake() */
+        return 1;
+    }
     if (prc == 0 && s->has_ts && s->conf->replay_speed > 0) {
         int64_t ts;
         if (rcfd_record_time_us(&rt->rec, &s->ts, s->conf->timestamp_unit, &ts, NULL, 0) == 0) {
@@ -361,6 +366,15 @@ static void file_resume(rcfd_source_t *s)
     }
 }
 
+static void file_wake(rcfd_source_t *s)
+{
+    file_src_t *f = s->impl;
+    if (f != NULL && f->held) {
+        f->held = f->waiting = 0;
+        uv_idle_start(&f->idle, on_continue);
+    }
+}
+
 static void file_stop(rcfd_source_t *s)
 {
     file_src_t *f = s->impl;
@@ -411,4 +425,5 @@ const rcfd_source_ops_t rcfd_source_file_ops = {
     .stop = file_stop,
     .close = file_close,
     .destroy = file_destroy,
+    .wake = file_wake,
 };

@@ -449,8 +449,8 @@ static int read_file(const char *path, uint64_t max_bytes, void **data, size_t *
     return 0;
 }
 
-static int read_one(const char *path, const rcfd_ckpt_id_t *want, uint64_t max_bytes,
-                    rcfd_ckpt_t *out, char *errstr, size_t errstr_size)
+int rcfd_ckpt_read_path(const char *path, const rcfd_ckpt_id_t *want, uint64_t max_bytes,
+                        rcfd_ckpt_t *out, char *errstr, size_t errstr_size)
 {
     void *data = NULL;
     size_t len = 0;
@@ -486,12 +486,12 @@ int rcfd_ckpt_read(const char *dir, const char *name, const rcfd_ckpt_id_t *want
                          name);
     }
     char why[1024];
-    int rc = read_one(cur, want, max_bytes, out, why, sizeof why);
+    int rc = rcfd_ckpt_read_path(cur, want, max_bytes, out, why, sizeof why);
     if (rc == 0) {
         return 0;
     }
     int latest_missing = rc == RCFD_ENOENT;
-    rc = read_one(prev, want, max_bytes, out, errstr, errstr_size);
+    rc = rcfd_ckpt_read_path(prev, want, max_bytes, out, errstr, errstr_size);
     if (rc == 0) {
         out->from_previous = 1;
         rcfd_errf(0, warning, warning_size, "%s; using the previous checkpoint %s", why, prev);

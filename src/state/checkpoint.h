@@ -89,6 +89,10 @@ int rcfd_ckpt_read(const char *dir, const char *name, const rcfd_ckpt_id_t *want
                    uint64_t max_bytes, rcfd_ckpt_t *out, char *warning, size_t warning_size,
                    char *errstr, size_t errstr_size);
 
+/* Reads one checkpoint file as rcfd_ckpt_read does each candidate (no fallback). Blocking. */
+int rcfd_ckpt_read_path(const char *path, const rcfd_ckpt_id_t *want, uint64_t max_bytes,
+                        rcfd_ckpt_t *out, char *errstr, size_t errstr_size);
+
 void rcfd_ckpt_free(rcfd_ckpt_t *c);
 
 /* Collects the entries of a checkpoint being taken: keys and snapshots are appended to one buffer

@@ -1,7 +1,8 @@
 /* Checkpoint stores: where the checkpoint of one partition (every pipeline's models of a source's
  * topic partition, and the offset they reflect) is written and read back.
  *
- *   dir    DIR/<source>.<topic>.<partition>.ckpt (+ .prev), see checkpoint.h
+ *   dir    DIR/<source>.<topic>.<partition>.ckpt (+ .prev), see checkpoint.h; spilled keys in
+ *          DIR/spill/<source>.<topic>.<partition>/<xx>/<hash of pipeline and key>
  *   kafka  a compacted topic: one message per (source, partition, pipeline, key) holding that
  *          key's snapshots, then a commit message listing the keys; see docs/operations.md
  *
@@ -31,6 +32,19 @@ struct rcfd_store {
     int (*read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, uint64_t max_bytes, rcfd_ckpt_t *out,
                 char *warning, size_t warning_size, char *errstr, size_t errstr_size);
     void (*destroy)(rcfd_store_t *st);
+    /* Optional (the directory store): one key's snapshots beside the checkpoints, for a
+     * pipeline's memory budget (keymodels.h). spill_write replaces the key's file atomically
+     * (entries: one per model; their keys are ignored); spill_read returns it, refused like a
+     * checkpoint when damaged or someone else's (RCFD_ENOENT: none); spill_sync makes every
+     * spill written so far durable (before a checkpoint that names them). Thread-safe: any
+     * number may run at once, beside write and read. */
+    int (*spill_write)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, const char *pipeline,
+                       const char *key, size_t key_len, const rcfd_ckpt_entry_t *entries,
+                       size_t n, char *errstr, size_t errstr_size);
+    int (*spill_read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, const char *pipeline,
+                      const char *key, size_t key_len, rcfd_ckpt_t *out, char *errstr,
+                      size_t errstr_size);
+    int (*spill_sync)(rcfd_store_t *st, char *errstr, size_t errstr_size);
 };
 
 /* Checks that dir is a writable directory (creating it if its parent exists). */

@@ -226,6 +226,39 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     }
 }
 
+int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard)
+{
+    if (parse_rc != 0) {
+        return 1;
+    }
+    int ready = 1;
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        if (p->conf->source_index != s->index) {
+            continue;
+        }
+        char key[MAX_KEY_BYTES];
+        size_t key_len = 0;
+        /* A record without its key is dead-lettered by run_pipeline: nothing to wait for. */
+        if (p->has_key &&
+            rcfd_record_text(&rt->rec, &p->key, key, sizeof key, &key_len, NULL, 0) != 0) {
+            continue;
+        }
+        /* Every pipeline's read starts now, not one after the other. */
+        ready &= rcfd_keymodels_ready(p->models, shard, key, key_len);
+    }
+    return ready;
+}
+
+void rcfd_runtime_wake(rcfd_runtime_t *rt)
+{
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        if (rt->sources[i].ops->wake != NULL) {
+            rt->sources[i].ops->wake(&rt->sources[i]);
+        }
+    }
+}
+
 void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, const char *reason,
                         const rcfd_origin_t *origin, rcfd_delivery_t *d)
 {
@@ -298,10 +331,14 @@ static void log_stats(rcfd_runtime_t *rt, int level)
         rcfd_keymodels_stats(p->models, &ks);
         RCFD_LOG(level, COMP,
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
-                 "%llu restored, %llu evicted",
+                 "%llu restored, %llu evicted, %llu dropped, %llu spilled, %llu MB live, "
+                 "%llu MB kept",
                  p->conf->name, (unsigned long long)p->scored, (unsigned long long)p->dead,
                  (size_t)ks.live, (unsigned long long)(ks.created + ks.warm),
-                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted);
+                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted,
+                 (unsigned long long)ks.dropped, (unsigned long long)ks.spilled,
+                 (unsigned long long)(ks.live_bytes >> 20),
+                 (unsigned long long)(ks.kept_bytes >> 20));
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
@@ -365,6 +402,20 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
             {"rcfd_models_load_failed_total",
              "Checkpointed models that no longer fit the config (started fresh).", 0,
              KS(load_failed)},
+            {"rcfd_models_bytes", "Bytes of the per-key model instances in memory (measured).", 1,
+             KS(live_bytes)},
+            {"rcfd_models_spilled", "Keys whose snapshots are only in the state directory.", 1,
+             KS(spilled)},
+            {"rcfd_models_spills_total",
+             "Snapshots written to the state directory by the memory budget.", 0, KS(spills)},
+            {"rcfd_models_spill_reads_total",
+             "Spilled snapshots read back when their key returned.", 0, KS(spill_reads)},
+            {"rcfd_models_dropped_total",
+             "Evicted keys whose state nothing could keep (no store, or over the memory budget "
+             "without a state directory): they restart cold.",
+             0, KS(dropped)},
+            {"rcfd_models_spill_failed_total",
+             "Spill writes or reads that failed: those keys restart cold.", 0, KS(spill_failed)},
 #undef KS
         };
         for (size_t k = 0; k < sizeof model_series / sizeof model_series[0]; k++) {
@@ -787,6 +838,15 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                                      &rt->pipelines[i].models)) != 0) {
             rcfd_errf(rc, errstr, es, "out of memory");
             goto fail;
+        }
+        rcfd_spill_hooks_t spill;
+        if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
+            rcfd_keymodels_set_spill(rt->pipelines[i].models, &spill);
+        } else if (cfg->pipelines[i].memory_limit > 0) {
+            RCFD_LOG(RCFD_LOG_INFO, COMP,
+                     "pipeline %s: memory_limit %lld bytes without a state directory to spill "
+                     "to: keys evicted over it restart cold (rcfd_models_dropped_total)",
+                     cfg->pipelines[i].name, (long long)cfg->pipelines[i].memory_limit);
         }
         /* Warm start: the snapshot files are read here, before the loop runs. */
         char werr[768];

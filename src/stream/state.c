@@ -27,6 +27,7 @@ typedef struct state_job {
     uint32_t shard;
     int kind;
     int64_t offset;            /* write: the checkpoint's offset */
+    int sync_spills;           /* write: it names spilled keys, whose files must be durable */
     rcfd_ckpt_builder_t b;     /* write: the snapshots */
     rcfd_ckpt_t ck;            /* read: what the store returned */
     int rc;
@@ -154,6 +155,9 @@ static void run_job(uv_work_t *w)
     if (j->kind == JOB_WRITE) {
         rcfd_ckpt_entry_t *entries = NULL;
         j->rc = rcfd_ckpt_builder_entries(&j->b, &entries);
+        if (j->rc == 0 && j->sync_spills && st->store->spill_sync != NULL) {
+            j->rc = st->store->spill_sync(st->store, j->err, sizeof j->err);
+        }
         if (j->rc == 0) {
             j->rc = st->store->write(st->store, &id, (uint64_t)j->offset, entries, j->b.n, j->err,
                                      sizeof j->err);
@@ -257,6 +261,11 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
             continue;
         }
         kept++;
+    }
+    for (size_t k = 0; k < rt->n_pipelines; k++) {
+        if (rt->pipelines[k].conf->source_index == sh->source) {
+            rcfd_keymodels_enforce(rt->pipelines[k].models); /* a restore may be over budget */
+        }
     }
     RCFD_LOG(RCFD_LOG_INFO, COMP,
              "%s %s[%d]: restored %zu keys at offset %llu%s%s", source_name(st, sh), sh->topic,
@@ -399,6 +408,9 @@ static void snapshot(rcfd_state_t *st, rcfd_shard_t *sh)
         return;
     }
     sh->dirty = 0;
+    for (size_t i = 0; i < j->b.n && !j->sync_spills; i++) {
+        j->sync_spills = strcmp(j->b.v[i].type, RCFD_SPILL_TYPE) == 0;
+    }
     if (sh->delivered >= j->offset) {
         enqueue(st, j);
     } else {
@@ -477,6 +489,129 @@ int rcfd_state_flush(rcfd_state_t *st, void (*done)(rcfd_runtime_t *rt))
         return 0;
     }
     st->flush_done = done;
+    return 1;
+}
+
+/* ---- spills: a pipeline's evicted snapshots over its memory budget ---- */
+
+/* Spill jobs run on the threadpool beside the checkpoint queue, several at once (the dir store's
+ * spill calls are thread-safe); keymodels.c never starts two for one key. */
+typedef struct spill_job {
+    uv_work_t work;
+    rcfd_state_t *st;
+    rcfd_keymodels_t *km;
+    uint32_t shard;
+    int write;
+    uint64_t token;
+    char *key;
+    size_t key_len;
+    rcfd_ckpt_entry_t *entries; /* write: a copy of the array; the snapshots are borrowed */
+    size_t n;
+    rcfd_ckpt_t ck; /* read */
+    int rc;
+    char err[512];
+} spill_job_t;
+
+static void spill_run(uv_work_t *w)
+{
+    spill_job_t *j = w->data;
+    rcfd_state_t *st = j->st;
+    rcfd_shard_t *sh = st->shards[j->shard];
+    /* No cluster id: the source caches it for the checkpoint queue, one job at a time. */
+    rcfd_ckpt_id_t id = {source_name(st, sh), sh->topic, sh->partition,
+                         st->config_hash[sh->source], ""};
+    const char *pipeline = rcfd_keymodels_conf(j->km)->name;
+    j->err[0] = '\0';
+    if (j->write) {
+        j->rc = st->store->spill_write(st->store, &id, pipeline, j->key, j->key_len, j->entries,
+                                       j->n, j->err, sizeof j->err);
+    } else {
+        j->rc = st->store->spill_read(st->store, &id, pipeline, j->key, j->key_len, &j->ck,
+                                      j->err, sizeof j->err);
+    }
+}
+
+static void spill_done(uv_work_t *w, int status)
+{
+    spill_job_t *j = w->data;
+    rcfd_state_t *st = j->st;
+    if (status != 0 && j->rc == 0) {
+        j->rc = status;
+    }
+    if (j->rc != 0 && j->err[0] != '\0') {
+        RCFD_LOG(RCFD_LOG_WARN, COMP, "spill %s: %s", j->write ? "write" : "read", j->err);
+    }
+    if (j->write) {
+        rcfd_keymodels_spill_written(j->km, j->shard, j->key, j->key_len, j->token, j->rc);
+    } else {
+        rcfd_keymodels_spill_read(j->km, j->shard, j->key, j->key_len, j->token, j->rc,
+                                  j->ck.entries, j->ck.n_entries);
+    }
+    rcfd_ckpt_free(&j->ck);
+    rcfd_free(j->entries);
+    rcfd_free(j->key);
+    rcfd_free(j);
+    if (!st->closed) {
+        rcfd_runtime_wake(st->rt); /* records waiting for a read, or for room, go on */
+    }
+}
+
+static int spill_start(rcfd_state_t *st, rcfd_keymodels_t *km, uint32_t shard, const char *key,
+                       size_t key_len, const rcfd_ckpt_entry_t *entries, size_t n, int write,
+                       uint64_t token)
+{
+    if (st->closed) {
+        return RCFD_ECLOSED;
+    }
+    spill_job_t *j = rcfd_calloc(1, sizeof *j);
+    if (j == NULL || (j->key = rcfd_malloc(key_len ? key_len : 1)) == NULL ||
+        (write && (j->entries = rcfd_calloc(n ? n : 1, sizeof *j->entries)) == NULL)) {
+        if (j != NULL) {
+            rcfd_free(j->key);
+        }
+        rcfd_free(j);
+        return RCFD_ENOMEM;
+    }
+    memcpy(j->key, key, key_len);
+    j->key_len = key_len;
+    if (write) {
+        memcpy(j->entries, entries, n * sizeof *entries);
+    }
+    j->st = st;
+    j->km = km;
+    j->shard = shard;
+    j->write = write;
+    j->n = n;
+    j->token = token;
+    j->work.data = j;
+    int rc = uv_queue_work(&st->rt->loop, &j->work, spill_run, spill_done);
+    if (rc != 0) {
+        rcfd_free(j->entries);
+        rcfd_free(j->key);
+        rcfd_free(j);
+    }
+    return rc;
+}
+
+static int hook_write(void *ud, rcfd_keymodels_t *km, uint32_t shard, const char *key,
+                      size_t key_len, const rcfd_ckpt_entry_t *entries, size_t n, uint64_t token)
+{
+    return spill_start(ud, km, shard, key, key_len, entries, n, 1, token);
+}
+
+static int hook_read(void *ud, rcfd_keymodels_t *km, uint32_t shard, const char *key,
+                     size_t key_len, uint64_t token)
+{
+    return spill_start(ud, km, shard, key, key_len, NULL, 0, 0, token);
+}
+
+int rcfd_state_spill_hooks(rcfd_state_t *st, rcfd_spill_hooks_t *out)
+{
+    if (st->store == NULL || st->store->spill_write == NULL) {
+        return 0;
+    }
+    /* Half the threadpool at most, so checkpoints and file outputs keep theirs. */
+    *out = (rcfd_spill_hooks_t){.ud = st, .write = hook_write, .read = hook_read, .max_writes = 2};
     return 1;
 }
 

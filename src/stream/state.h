@@ -80,6 +80,11 @@ int rcfd_state_flush(rcfd_state_t *st, void (*done)(rcfd_runtime_t *rt));
 /* Stops the timer (before the loop's handles are closed). */
 void rcfd_state_close(rcfd_state_t *st);
 
+/* The spill hooks of the state store for a pipeline's memory budget (keymodels.h); 0 when the
+ * store cannot take spills (none, or the Kafka store). Completions wake the sources. */
+struct rcfd_spill_hooks;
+int rcfd_state_spill_hooks(rcfd_state_t *st, struct rcfd_spill_hooks *out);
+
 /* /metrics: checkpoint age, counts and sizes per partition. */
 void rcfd_state_collect(rcfd_state_t *st, rcfd_metrics_t *m);
 
