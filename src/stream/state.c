@@ -323,13 +323,13 @@ static void job_done(uv_work_t *w, int status)
         sh->restoring = 0;
         sh->refused += (uint64_t)j->refused;
         int64_t resume = -1;
+        if (j->warn[0] != '\0' && sh->owned && !st->closed) {
+            RCFD_LOG(RCFD_LOG_WARN, COMP, "%s %s[%d]: %s", source_name(st, sh), sh->topic,
+                     (int)sh->partition, j->warn);
+        }
         if (!sh->owned || st->closed) {
             /* revoked while restoring, or stopping: nothing to install */
         } else if (j->rc == 0) {
-            if (j->warn[0] != '\0') {
-                RCFD_LOG(RCFD_LOG_WARN, COMP, "%s %s[%d]: %s", source_name(st, sh), sh->topic,
-                         (int)sh->partition, j->warn);
-            }
             rcfd_keymodels_t *km;
             for (size_t k = 0; k < rt->n_pipelines; k++) {
                 if (rt->pipelines[k].conf->source_index == sh->source &&

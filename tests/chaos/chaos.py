@@ -14,8 +14,11 @@ count [--quiet] --inputs FILE --out NAME=FILE... [--dead FILE...] [--min-dups N]
     from any output or something unknown was written. A writer killed with SIGKILL may leave a
     torn last line: lines that are not JSON are counted and skipped. --quiet prints nothing (a
     wait loop's test of whether everything arrived).
+forge FILE OFFSET
+    rewrites a checkpoint file's next_offset and seals it again with a correct CRC-32C: a forged
+    checkpoint that only its offset gives away
 """
-import json, random, sys
+import json, random, struct, sys
 
 sys.setrecursionlimit(20000)  # records nested 999 deep are valid and scored
 
@@ -136,11 +139,42 @@ def count(args):
     sys.exit(bad)
 
 
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    table = crc32c.table
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _crc_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+crc32c.table = _crc_table()
+
+
+def forge(path, offset):
+    b = bytearray(open(path, "rb").read())
+    assert b[:8] == b"RCFDSNAP", "not a checkpoint"
+    struct.pack_into("<Q", b, 32, offset)  # next_offset: the payload's first field
+    struct.pack_into("<I", b, 24, crc32c(bytes(b[32:])))
+    open(path, "wb").write(bytes(b))
+
+
 if __name__ == "__main__":
     a = sys.argv
     if a[1] == "gen":
         gen(int(a[2]), int(a[3]), int(a[4]), a[5], *(int(x) for x in a[6:8]))
     elif a[1] == "count":
         count(a[2:])
+    elif a[1] == "forge":
+        forge(a[2], int(a[3]))
     else:
         sys.exit("unknown command %s" % a[1])
