@@ -14,7 +14,7 @@ rcfd_add_test(test_admin_caps SOURCES unit/test_admin_caps.c LABELS unit LIBS rc
 # (rcfd_mock_cluster comes from daemon.cmake, included after this file.)
 if(TARGET rcfd)
   set(chaos_env "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
-  foreach(ch malformed stdin kill sink_refuse file_deleted admin state)
+  foreach(ch malformed stdin kill sink_refuse file_deleted admin state memory group)
     add_test(NAME ch_${ch} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/chaos/ch_${ch}.sh)
     math(EXPR timeout "120 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
     set_tests_properties(ch_${ch} PROPERTIES TIMEOUT ${timeout} LABELS chaos
