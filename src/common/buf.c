@@ -225,19 +225,31 @@ int rcfd_buf_base64(rcfd_buf_t *b, const void *data, size_t len)
     return 0;
 }
 
+/* Bytes a JSON string spends on c (rcfd_buf_json_string's escapes). */
+static size_t escaped_len(unsigned char c)
+{
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+        return 2;
+    }
+    return c < 0x20 ? 6 : 1;
+}
+
 int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max)
 {
-    size_t keep = len > max ? max : len;
-    size_t valid = rcfd_utf8_valid_prefix(data, keep);
-    if (valid < keep && keep < len && keep - valid < 4 &&
-        rcfd_utf8_valid_prefix(data + valid, len - valid < 4 ? len - valid : 4) > keep - valid) {
-        keep = valid; /* the cut fell inside a character */
+    /* The cap is on what is written: escapes and base64 grow the bytes. */
+    size_t keep = 0, out = 0;
+    while (keep < len && out + escaped_len((unsigned char)data[keep]) <= max) {
+        out += escaped_len((unsigned char)data[keep++]);
+    }
+    while (keep < len && keep > 0 && ((unsigned char)data[keep] & 0xC0) == 0x80) {
+        keep--; /* the cut fell inside a character: leave all of it out */
     }
     int rc;
-    if (valid >= keep) {
+    if (rcfd_utf8_valid_prefix(data, keep) == keep) {
         rc = rcfd_buf_puts(b, ",\"record\":");
         rc = rc ? rc : rcfd_buf_json_string(b, data != NULL ? data : "", keep);
     } else {
+        keep = len < max / 4 * 3 ? len : max / 4 * 3;
         rc = rcfd_buf_puts(b, ",\"record_base64\":\"");
         rc = rc ? rc : rcfd_buf_base64(b, data, keep);
         rc = rc ? rc : rcfd_buf_putc(b, '"');

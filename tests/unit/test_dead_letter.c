@@ -72,9 +72,13 @@ static void test_record_member(void **state)
     assert_int_equal(rcfd_buf_json_record(&b, "abc\xe2\x82\xac", 6, 4), 0);
     assert_string_equal(b.p, ",\"record\":\"abc\",\"record_bytes\":6,\"truncated\":true");
     rcfd_buf_reset(&b);
-    /* A cut record that is not UTF-8 before the cut is base64 of the kept bytes. */
-    assert_int_equal(rcfd_buf_json_record(&b, "\xff\xfe\xfd\xfc", 4, 3), 0);
+    /* A cut record that is not UTF-8 before the cut is base64 of as many bytes as fit. */
+    assert_int_equal(rcfd_buf_json_record(&b, "\xff\xfe\xfd\xfc", 4, 4), 0);
     assert_string_equal(b.p, ",\"record_base64\":\"//79\",\"record_bytes\":4,\"truncated\":true");
+    rcfd_buf_reset(&b);
+    /* Escapes count: ten quotes are twenty bytes written, control characters six each. */
+    assert_int_equal(rcfd_buf_json_record(&b, "\"\"\"\"\"\x01\x01", 7, 10), 0);
+    assert_string_equal(b.p, ",\"record\":\"\\\"\\\"\\\"\\\"\\\"\",\"record_bytes\":7,\"truncated\":true");
     rcfd_buf_free(&b);
 }
 
@@ -90,6 +94,13 @@ static void test_dead_letter_capped(void **state)
     assert_int_equal(rcfd_encode_dead_letter(&b, &o, "p", "record is larger than 1048576 bytes",
                                              raw, n),
                      0);
+    assert_true(b.len < RCFD_DEAD_RECORD_MAX + 512);
+    /* The same size of quotes and control bytes: escaped, still capped. */
+    for (size_t i = 0; i < n; i++) {
+        raw[i] = i % 3 == 0 ? '"' : i % 3 == 1 ? '\x02' : 'y';
+    }
+    rcfd_buf_reset(&b);
+    assert_int_equal(rcfd_encode_dead_letter(&b, &o, "p", "x", raw, n), 0);
     assert_true(b.len < RCFD_DEAD_RECORD_MAX + 512);
     assert_non_null(strstr(b.p, "\"line\":9,"));
     assert_non_null(strstr(b.p, ",\"record_bytes\":3145728,\"truncated\":true}"));
