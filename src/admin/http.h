@@ -1,7 +1,9 @@
 /* A tiny HTTP/1.1 listener on the loop for operators: GET /metrics (Prometheus text), GET /health
  * (can the daemon make progress) and GET /ready (is everything up), both JSON. HEAD answers the
  * same headers (Content-Length included) without the body. One request per connection; anything
- * else is 404, a request over 8 KB or malformed is 400. Meant for a localhost address.
+ * else is 404, a malformed request is 400, a request head over 8 KB is 431. Bounded whatever the
+ * clients do: 64 connections are served at once, 64 more get a 503, further ones are closed at
+ * once, and every connection is closed 5 s after it was accepted. Meant for a localhost address.
  *
  * Ownership: rcfd_admin_start() gives the caller a listener that rcfd_admin_close() shuts down; its
  * memory is freed once every handle's close callback has run, so close it while the loop still runs

@@ -1,8 +1,10 @@
 /* rcfd command line: the daemon (-c FILE), config tools, and the offline subcommands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -94,8 +96,24 @@ static int cmd_run(const char *path, int check, int print, int show_secrets)
     return code;
 }
 
+/* A daemon started with stdin, stdout or stderr closed would hand those numbers to the next files
+ * and sockets it opens (libuv refuses to close fds 0-2, and a log line would land in a socket):
+ * park /dev/null on them first. */
+static void hold_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (n >= 0 && n != fd) {
+                close(n); /* fds are allocated lowest first: only a race could get here */
+            }
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
+    hold_std_fds();
     cJSON_Hooks hooks = {.malloc_fn = rcfd_malloc, .free_fn = rcfd_free};
     cJSON_InitHooks(&hooks);
     /* Before any thread starts (libcurl's global state is not thread-safe to set up). */

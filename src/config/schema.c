@@ -83,6 +83,10 @@ const rcfd_conf_desc_t rcfd_state_desc[] = {
      "defaults to the first Kafka source's"},
     {"kafka_timeout_ms", RCFD_CT_INT, O(kafka_timeout_ms), "30000", 100, 3600000, NULL, 0,
      "store \"kafka\": how long one checkpoint write or restore may take before it is retried"},
+    {"max_checkpoint_bytes", RCFD_CT_INT, O(max_checkpoint_bytes), "4294967296", 4096, 1e15,
+     NULL, 0,
+     "a restore refuses a partition's checkpoint larger than this (a damaged or foreign file "
+     "must not exhaust memory); it must hold the partition's keys times their snapshot size"},
     {NULL},
 };
 #undef O
@@ -286,6 +290,11 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      "field naming the entity: one model per distinct value; empty: one model for all records"},
     {"max_keys", RCFD_CT_INT, O(max_keys), "10000", 1, 10000000, NULL, 0,
      "models kept at once; beyond it the least recently used key's model is evicted (counted)"},
+    {"memory_limit", RCFD_CT_INT, O(memory_limit), "0", 0, 1e15, NULL, 0,
+     "bytes the pipeline's models may hold: live instances plus evicted keys' snapshots; over it "
+     "snapshots are spilled to the state directory (store \"dir\") and read back when their key "
+     "returns, or dropped (the key restarts cold, counted) without one; 0: only max_keys bounds "
+     "them"},
     {"models", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, RCFD_CONF_REQUIRED,
      "array of models (see models[]); at most one of each type"},
     {"outputs", RCFD_CT_STRLIST, O(outputs), NULL, 1, 64, NULL,

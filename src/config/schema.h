@@ -45,6 +45,7 @@ typedef struct rcfd_state_conf {
     char *topic;         /* store "kafka": the compacted topic */
     rcfd_kv_t rdkafka;   /* store "kafka": librdkafka settings of its producer and reader */
     int64_t kafka_timeout_ms;
+    int64_t max_checkpoint_bytes; /* a restore reads at most this much of a partition's state */
 } rcfd_state_conf_t;
 
 typedef struct rcfd_source_conf {
@@ -133,6 +134,7 @@ typedef struct rcfd_pipeline_conf {
     rcfd_strlist_t fields; /* the point's columns: a field path, or a derived field's name */
     char *key;
     int64_t max_keys;
+    int64_t memory_limit; /* bytes of live models + kept snapshots; 0 = none */
     rcfd_strlist_t outputs;
     char *dead_letter;
     char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */

@@ -52,6 +52,10 @@ typedef struct kpart {
     rcfd_buf_t head; /* the records' origin up to the offset, encoded once (encode.h) */
 } kpart_t;
 
+/* Messages read past one that waits for its key's spilled models, so that the spill reads of the
+ * keys behind it run at once instead of one by one. */
+#define LOOKAHEAD 32
+
 typedef struct kafka_src {
     rcfd_source_t *s;
     char comp[96];
@@ -74,9 +78,16 @@ typedef struct kafka_src {
     uint64_t next_rate_log_ms;
     kpart_t *parts;
     kpart_t *last; /* the partition of the previous message (or NULL): runs come from one */
+    /* Messages taken from the consumer but not routed yet, in order: the first waits for its
+     * key's spilled models (rcfd_runtime_ready); the ones behind it were read ahead so that
+     * their keys' reads run meanwhile. */
+    rd_kafka_message_t *ahead[LOOKAHEAD];
+    size_t ahead_head, n_ahead;
+    int head_waiting; /* the first one was refused; until wake() */
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
     int close_abandoned; /* the close missed its deadline: the handle is never destroyed */
+    char cluster[128];   /* the cluster id, once known (state jobs only) */
     struct kafka_src *next_abandoned;
 } kafka_src_t;
 
@@ -285,19 +296,21 @@ static int check_resume(kafka_src_t *k, kpart_t *p, int64_t offset)
     return 1;
 }
 
-static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
+/* Returns 1 when the message must be held (rcfd_runtime_ready said so): the caller keeps it and
+ * offers it again after the source's wake(); else 0 (the caller destroys it). */
+static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
 {
     rcfd_source_t *s = k->s;
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            return;
+            return 0;
         }
         on_error(k->rk, m->err, rd_kafka_message_errstr(m), k);
-        return;
+        return 0;
     }
     k->brokers_down = 0; /* a fetch succeeded */
     if (k->stopping) {
-        return; /* not routed, not stored: read again after a restart */
+        return 0; /* not routed, not stored: read again after a restart */
     }
     const char *topic = rd_kafka_topic_name(m->rkt);
     kpart_t *p = k->last;
@@ -307,17 +320,30 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
     if (p == NULL && (p = add_part(k, topic, m->partition)) == NULL) {
         RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
         rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
-        return;
+        return 0;
     }
     k->last = p;
     if (p->restoring) {
         if (p->first_dropped < 0) {
             p->first_dropped = m->offset; /* fetched before the pause took hold: read again */
         }
-        return;
+        return 0;
     }
     if (p->resume_at >= 0 && !check_resume(k, p, m->offset)) {
-        return;
+        return 0;
+    }
+    char reason[256];
+    int prc;
+    if (m->payload == NULL) {
+        prc = rcfd_errf(RCFD_EMALFORMED, reason, sizeof reason, "empty message (tombstone)");
+        rcfd_record_clear(&s->rt->rec);
+        s->rt->rec.data = "";
+        s->rt->rec.len = 0;
+    } else {
+        prc = rcfd_runtime_parse(s->rt, s, m->payload, m->len, reason, sizeof reason);
+    }
+    if (!rcfd_runtime_ready(s->rt, s, prc, p->shard)) {
+        return 1; /* its key's models are being read back from the spill store */
     }
     rcfd_delivery_t *d = k->spare;
     if (d != NULL) {
@@ -330,7 +356,7 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         rcfd_free(d);
         RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
         rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
-        return;
+        return 0;
     }
     d->refs = 1;
     d->done = on_delivered;
@@ -345,18 +371,45 @@ static void handle_message(kafka_src_t *k, rd_kafka_message_t *m)
                             .head = p->head.p,
                             .head_len = p->head.len};
     rcfd_state_routed(rcfd_state_shard_get(s->rt->state, p->shard), m->offset);
-    char reason[256];
-    int prc;
-    if (m->payload == NULL) {
-        prc = rcfd_errf(RCFD_EMALFORMED, reason, sizeof reason, "empty message (tombstone)");
-        rcfd_record_clear(&s->rt->rec);
-        s->rt->rec.data = "";
-        s->rt->rec.len = 0;
-    } else {
-        prc = rcfd_runtime_parse(s->rt, s, m->payload, m->len, reason, sizeof reason);
-    }
     rcfd_runtime_route(s->rt, s, prc, reason, &origin, d);
     rcfd_delivery_unref(d);
+    return 0;
+}
+
+/* Drops the messages read ahead of a partition (NULL topic: all); the order of the rest stays.
+ * They were neither routed nor stored: their partition's next owner reads them. */
+static void drop_ahead(kafka_src_t *k, const char *topic, int32_t partition)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < k->n_ahead; i++) {
+        rd_kafka_message_t *m = k->ahead[(k->ahead_head + i) % LOOKAHEAD];
+        if (topic == NULL ||
+            (m->partition == partition && strcmp(rd_kafka_topic_name(m->rkt), topic) == 0)) {
+            rd_kafka_message_destroy(m);
+            if (i == 0) {
+                k->head_waiting = 0;
+            }
+        } else {
+            k->ahead[(k->ahead_head + kept++) % LOOKAHEAD] = m;
+        }
+    }
+    k->n_ahead = kept;
+}
+
+/* A message behind a waiting one: parse it and let its pipelines start reading its keys' spilled
+ * models; it is routed in its turn. */
+static void prefetch(kafka_src_t *k, const rd_kafka_message_t *m)
+{
+    if (m->err || m->payload == NULL) {
+        return;
+    }
+    kpart_t *p = find_part(k, rd_kafka_topic_name(m->rkt), m->partition);
+    if (p == NULL || p->restoring) {
+        return;
+    }
+    char reason[256];
+    int prc = rcfd_runtime_parse(k->s->rt, k->s, m->payload, m->len, reason, sizeof reason);
+    (void)rcfd_runtime_ready(k->s->rt, k->s, prc, p->shard);
 }
 
 static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
@@ -409,6 +462,7 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
         }
         store_offsets(k);
         for (int i = 0; i < parts->cnt; i++) {
+            drop_ahead(k, parts->elems[i].topic, parts->elems[i].partition);
             kpart_t *p = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
             if (p != NULL) {
                 rcfd_state_revoked(k->s->rt->state, p->shard);
@@ -502,13 +556,45 @@ static void drain(kafka_src_t *k)
                 break;
             }
             handle_close_event(k, ev);
+        } else if (k->n_ahead > 0 && !k->head_waiting) {
+            /* Messages read ahead go first, in order. */
+            rd_kafka_message_t *m = k->ahead[k->ahead_head];
+            if (handle_message(k, m)) {
+                k->head_waiting = 1;
+                continue;
+            }
+            k->ahead_head = (k->ahead_head + 1) % LOOKAHEAD;
+            k->n_ahead--;
+            rd_kafka_message_destroy(m);
+        } else if (k->n_ahead > 0) {
+            /* The first waits for its key's models: read ahead while the reads run. */
+            if (k->n_ahead == LOOKAHEAD) {
+                empty = 1;
+                break;
+            }
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+            if (m == NULL) {
+                empty = 1;
+                break;
+            }
+            if (k->n_ahead == 0) { /* a revoke in the poll dropped the waiting one */
+                k->ahead_head = 0;
+            }
+            k->ahead[(k->ahead_head + k->n_ahead++) % LOOKAHEAD] = m;
+            prefetch(k, m);
         } else {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
             if (m == NULL) {
                 empty = 1;
                 break;
             }
-            handle_message(k, m);
+            if (handle_message(k, m)) {
+                k->ahead_head = 0;
+                k->ahead[0] = m; /* until wake() */
+                k->n_ahead = 1;
+                k->head_waiting = 1;
+                continue;
+            }
             rd_kafka_message_destroy(m);
         }
         if (uv_hrtime() - t0 >= limit_ns) {
@@ -793,6 +879,7 @@ static void kafka_stop(rcfd_source_t *s)
 {
     kafka_src_t *k = s->impl;
     k->stopping = 1;
+    drop_ahead(k, NULL, 0); /* not routed, not stored: read again */
     if (!k->closed && !k->fatal) {
         pause_all(k, 1); /* the poll and the safety timer keep serving the group meanwhile */
     }
@@ -927,6 +1014,39 @@ static int kafka_health(rcfd_source_t *s, char *why, size_t n)
     return RCFD_SOURCE_UP;
 }
 
+static void kafka_wake(rcfd_source_t *s)
+{
+    kafka_src_t *k = s->impl;
+    if (k != NULL && k->n_ahead > 0 && !k->closed) {
+        k->head_waiting = 0;
+        uv_idle_start(&k->idle, on_idle); /* drains from the waiting message on */
+    }
+}
+
+/* Threadpool (the state manager's jobs, one at a time): librdkafka calls are thread-safe, and the
+ * cached id is touched only from those jobs. */
+static void kafka_cluster_id(rcfd_source_t *s, char *out, size_t size, int timeout_ms)
+{
+    kafka_src_t *k = s->impl;
+    if (k->cluster[0] == '\0') {
+        char *id = rd_kafka_clusterid(k->rk, timeout_ms);
+        if (id != NULL) {
+            snprintf(k->cluster, sizeof k->cluster, "%s", id);
+            rd_kafka_mem_free(k->rk, id);
+        }
+    }
+    snprintf(out, size, "%s", k->cluster);
+}
+
+static int kafka_bounds(rcfd_source_t *s, const char *topic, int32_t partition, int64_t *lo,
+                        int64_t *hi, int timeout_ms)
+{
+    kafka_src_t *k = s->impl;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(k->rk, topic, partition, lo, hi, timeout_ms);
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : RCFD_EAGAIN;
+}
+
 /* Sources whose close was abandoned: rd_kafka_destroy would wait for the group coordinator until
  * the session times out (session.timeout.ms, 45 s by default), so their handles stay alive,
  * reachable from here, until the process exits a moment later. */
@@ -950,6 +1070,7 @@ static void kafka_destroy(rcfd_source_t *s)
     if (k->q != NULL) {
         rd_kafka_queue_destroy(k->q);
     }
+    drop_ahead(k, NULL, 0);
     if (k->rk != NULL) {
         rd_kafka_destroy(k->rk);
     }
@@ -979,4 +1100,7 @@ const rcfd_source_ops_t rcfd_source_kafka_ops = {
     .restored = kafka_restored,
     .collect = kafka_collect,
     .health = kafka_health,
+    .wake = kafka_wake,
+    .cluster_id = kafka_cluster_id,
+    .bounds = kafka_bounds,
 };

@@ -145,9 +145,21 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
 {
     s->bytes_in += len;
     rcfd_record_clear(&rt->rec);
+    /* A refused record's dead letter carries these bytes, whatever step refused it. */
+    rt->rec.data = data;
+    rt->rec.len = len;
     if (len > (size_t)s->conf->max_record_bytes) {
         return rcfd_errf(RCFD_EMALFORMED, reason, rs, "record is larger than %lld bytes",
                          (long long)s->conf->max_record_bytes);
+    }
+    if (len == 0 || (len == 1 && data[0] == '\r')) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "empty record");
+    }
+    /* JSON is UTF-8 (RFC 8259 section 8.1), and every output is JSON: bytes that are not would
+     * make the scored record unreadable downstream. */
+    size_t valid = rcfd_utf8_valid_prefix(data, len);
+    if (valid < len) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "invalid UTF-8 at byte %zu", valid);
     }
     return rcfd_record_parse(&rt->rec, s->conf->format, data, len, s->conf->csv_delimiter[0],
                              s->columns, reason, rs);
@@ -271,6 +283,39 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     }
 }
 
+int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard)
+{
+    if (parse_rc != 0) {
+        return 1;
+    }
+    int ready = 1;
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        if (p->conf->source_index != s->index) {
+            continue;
+        }
+        char key[MAX_KEY_BYTES];
+        size_t key_len = 0;
+        /* A record without its key is dead-lettered by run_pipeline: nothing to wait for. */
+        if (p->has_key &&
+            rcfd_record_text(&rt->rec, &p->key, key, sizeof key, &key_len, NULL, 0) != 0) {
+            continue;
+        }
+        /* Every pipeline's read starts now, not one after the other. */
+        ready &= rcfd_keymodels_ready(p->models, shard, key, key_len);
+    }
+    return ready;
+}
+
+void rcfd_runtime_wake(rcfd_runtime_t *rt)
+{
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        if (rt->sources[i].ops->wake != NULL) {
+            rt->sources[i].ops->wake(&rt->sources[i]);
+        }
+    }
+}
+
 void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, const char *reason,
                         const rcfd_origin_t *origin, rcfd_delivery_t *d)
 {
@@ -343,10 +388,14 @@ static void log_stats(rcfd_runtime_t *rt, int level)
         rcfd_keymodels_stats(p->models, &ks);
         RCFD_LOG(level, COMP,
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
-                 "%llu restored, %llu evicted",
+                 "%llu restored, %llu evicted, %llu dropped, %llu spilled, %llu MB live, "
+                 "%llu MB kept",
                  p->conf->name, (unsigned long long)p->scored, (unsigned long long)p->dead,
                  (size_t)ks.live, (unsigned long long)(ks.created + ks.warm),
-                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted);
+                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted,
+                 (unsigned long long)ks.dropped, (unsigned long long)ks.spilled,
+                 (unsigned long long)(ks.live_bytes >> 20),
+                 (unsigned long long)(ks.kept_bytes >> 20));
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
@@ -420,6 +469,20 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
             {"rcfd_models_load_failed_total",
              "Checkpointed models that no longer fit the config (started fresh).", 0,
              KS(load_failed)},
+            {"rcfd_models_bytes", "Bytes of the per-key model instances in memory (measured).", 1,
+             KS(live_bytes)},
+            {"rcfd_models_spilled", "Keys whose snapshots are only in the state directory.", 1,
+             KS(spilled)},
+            {"rcfd_models_spills_total",
+             "Snapshots written to the state directory by the memory budget.", 0, KS(spills)},
+            {"rcfd_models_spill_reads_total",
+             "Spilled snapshots read back when their key returned.", 0, KS(spill_reads)},
+            {"rcfd_models_dropped_total",
+             "Evicted keys whose state nothing could keep (no store, or over the memory budget "
+             "without a state directory): they restart cold.",
+             0, KS(dropped)},
+            {"rcfd_models_spill_failed_total",
+             "Spill writes or reads that failed: those keys restart cold.", 0, KS(spill_failed)},
 #undef KS
         };
         for (size_t k = 0; k < sizeof model_series / sizeof model_series[0]; k++) {
@@ -823,6 +886,34 @@ static void on_flush(uv_prepare_t *h)
 
 /* ---- lifecycle ---- */
 
+/* An output without a dead_letter of its own hands the records its sink permanently refuses
+ * (HTTP 400, MSG_SIZE_TOO_LARGE) to the dead_letter of the first pipeline writing to it, so a
+ * refusal is never silently dropped while a dead-letter output exists. Only an output without a
+ * dead_letter of its own may take them (no chains, no loops). */
+static void default_dead_letters(rcfd_runtime_t *rt)
+{
+    const rcfd_config_t *cfg = rt->cfg;
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_t *o = &rt->outputs[i];
+        for (size_t k = 0; o->dead == NULL && k < cfg->n_pipelines; k++) {
+            const rcfd_pipeline_conf_t *p = &cfg->pipelines[k];
+            long d = p->dead_letter_index;
+            if (d < 0 || (size_t)d == i || rt->outputs[d].dead != NULL) {
+                continue;
+            }
+            for (size_t j = 0; j < p->outputs.n; j++) {
+                if (p->output_index[j] == i) {
+                    o->dead = &rt->outputs[d];
+                    RCFD_LOG(RCFD_LOG_DEBUG, COMP,
+                             "output %s: records it refuses go to %s (pipeline %s's dead_letter)",
+                             o->conf->name, o->dead->conf->name, p->name);
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /* An output whose sink can never deliver again (a fatal producer error): stop like a fatal
  * consumer error does. */
 static void output_fatal(void *ud)
@@ -871,6 +962,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->outputs[i].on_fatal = output_fatal;
         rt->outputs[i].ud = rt;
     }
+    default_dead_letters(rt);
     if ((rc = rcfd_state_new(rt, &rt->state, errstr, es)) != 0) {
         *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
         goto fail;
@@ -884,6 +976,15 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                                      &rt->pipelines[i].models)) != 0) {
             rcfd_errf(rc, errstr, es, "out of memory");
             goto fail;
+        }
+        rcfd_spill_hooks_t spill;
+        if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
+            rcfd_keymodels_set_spill(rt->pipelines[i].models, &spill);
+        } else if (cfg->pipelines[i].memory_limit > 0) {
+            RCFD_LOG(RCFD_LOG_INFO, COMP,
+                     "pipeline %s: memory_limit %lld bytes without a state directory to spill "
+                     "to: keys evicted over it restart cold (rcfd_models_dropped_total)",
+                     cfg->pipelines[i].name, (long long)cfg->pipelines[i].memory_limit);
         }
         /* Warm start: the snapshot files are read here, before the loop runs. */
         char werr[768];

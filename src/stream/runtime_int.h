@@ -41,6 +41,15 @@ typedef struct rcfd_source_ops {
     int (*position)(rcfd_source_t *s, uint32_t shard, int64_t next_offset, rcfd_buf_t *out);
     void (*restored_position)(rcfd_source_t *s, uint32_t shard, int64_t offset, const void *pos,
                               size_t pos_len);
+    /* A record the source holds because rcfd_runtime_ready() said 0 may be ready now: try it
+     * again (optional: sources that never hold records). */
+    void (*wake)(rcfd_source_t *s);
+    /* For the state manager's jobs, on the threadpool (optional; may block up to timeout_ms):
+     * the Kafka cluster's id ("" when unknown), and a partition's low and high watermarks (a
+     * checkpoint whose offset lies outside them is refused). */
+    void (*cluster_id)(rcfd_source_t *s, char *out, size_t size, int timeout_ms);
+    int (*bounds)(rcfd_source_t *s, const char *topic, int32_t partition, int64_t *lo,
+                  int64_t *hi, int timeout_ms);
 } rcfd_source_ops_t;
 
 typedef enum rcfd_source_health {
@@ -136,6 +145,13 @@ void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s);
 /* Parses data into rt->rec (cleared first). Returns 0 or RCFD_EMALFORMED with reason. */
 int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
                        char *reason, size_t reason_size);
+/* Whether the parsed record in rt->rec can be routed now (1), or must be held (0) until the
+ * source's wake(): a pipeline's key has its models in the spill store (a read has started), or
+ * the pipeline is over its memory budget until spill writes end. Records that did not parse are
+ * always ready. */
+int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard);
+/* Calls every source's wake(). */
+void rcfd_runtime_wake(rcfd_runtime_t *rt);
 /* Routes the record in rt->rec (parse_rc/reason from rcfd_runtime_parse) through every pipeline
  * of the source; outputs take references on d. */
 void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, const char *reason,

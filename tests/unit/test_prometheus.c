@@ -268,7 +268,7 @@ static void test_listener_serves_requests(void **state)
     assert_non_null(strstr(c.head, len));
     assert_string_equal(strstr(c.head, "\r\n\r\n"), "\r\n\r\n");
     assert_non_null(strstr(c.missing, "HTTP/1.1 404"));
-    assert_non_null(strstr(c.oversized, "HTTP/1.1 400"));
+    assert_non_null(strstr(c.oversized, "HTTP/1.1 431"));
     rcfd_metrics_destroy(m);
 }
 
