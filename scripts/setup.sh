@@ -32,16 +32,36 @@ for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
+can_admin=1
 if [ "$(id -u)" -eq 0 ]; then
     sudo=()
 elif command -v sudo >/dev/null 2>&1; then
     sudo=(sudo -n)
 else
+    can_admin=0
+fi
+if [ "$can_admin" = 0 ] && [ ${#missing[@]} -gt 0 ]; then
     echo "setup: missing packages (${missing[*]}) and neither root nor sudo is available" >&2
     exit 1
 fi
+
+# `pip install ./python` outside a virtualenv (python/README.md): Debian 12 marks its Python as
+# externally managed (PEP 668) and pip refuses to install there. The package goes to /usr/local
+# and needs nothing from PyPI (numpy is Debian's), so on a machine set up for development the
+# refusal is lifted in pip's system config; `setup.sh --run` (a production host) leaves pip alone.
+pip_allow() {
+    grep -qs '^break-system-packages' /etc/pip.conf && return 0
+    [ "$can_admin" = 1 ] || return 0
+    echo "setup: letting pip install ./python outside a virtualenv (/etc/pip.conf)"
+    if grep -qs '^\[global\]' /etc/pip.conf; then # one [global] section: add the key to it
+        "${sudo[@]}" sed -i '/^\[global\]/a break-system-packages = true' /etc/pip.conf
+    else
+        printf '[global]\nbreak-system-packages = true\n' | "${sudo[@]}" tee -a /etc/pip.conf >/dev/null
+    fi
+}
+[ "${1:-}" = "--run" ] || pip_allow
+
+[ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
