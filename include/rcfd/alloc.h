@@ -49,6 +49,11 @@ typedef struct rcfd_alloc_stats {
 
 RCFD_EXTERN void rcfd_alloc_stats(rcfd_alloc_stats_t *out);
 
+/* Bytes the calling thread allocated minus those it freed through these functions (heap blocks
+ * and reservations), since it started: the difference of two readings is what the calls between
+ * them allocated on this thread, whatever other threads did. */
+RCFD_EXTERN int64_t rcfd_alloc_thread_net(void);
+
 #ifdef __cplusplus
 }
 #endif

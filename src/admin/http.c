@@ -9,6 +9,14 @@
 #include "rcfd/status.h"
 
 #define MAX_REQUEST 8192
+/* A flood of clients, or slow ones that never finish a request (or never read the answer), must
+ * not grow the daemon: at most MAX_CONNS are served at once, up to MAX_REFUSING more get a 503,
+ * the rest are closed unanswered; every connection is closed REQUEST_TIMEOUT_MS after its accept;
+ * a request head over MAX_REQUEST bytes gets a 431. Memory: at most
+ * (MAX_CONNS + MAX_REFUSING) * (sizeof(conn_t) + a response). */
+#define MAX_CONNS 64
+#define MAX_REFUSING 64
+#define REQUEST_TIMEOUT_MS 5000
 
 typedef struct conn {
     uv_tcp_t tcp;
@@ -19,6 +27,7 @@ typedef struct conn {
     size_t req_len;
     rcfd_buf_t resp;
     int responded;
+    uint64_t accepted_ms; /* uv_now at accept */
 } conn_t;
 
 struct rcfd_admin {
@@ -27,6 +36,8 @@ struct rcfd_admin {
     rcfd_admin_health_cb health;
     void *health_arg;
     conn_t *conns;
+    size_t n_conns;
+    uv_timer_t sweep; /* closes connections older than REQUEST_TIMEOUT_MS */
     int closing;
     int open_handles; /* freed when this reaches 0 after close */
 };
@@ -52,6 +63,7 @@ static void on_conn_closed(uv_handle_t *h)
     }
     rcfd_buf_free(&c->resp);
     rcfd_free(c);
+    a->n_conns--;
     a->open_handles--;
     maybe_free(a);
 }
@@ -69,13 +81,27 @@ static void on_written(uv_write_t *w, int status)
     close_conn(w->data);
 }
 
+/* HEAD (head 1) sends the headers GET would, Content-Length included, and no body. */
+static void respond_head(conn_t *c, int status, const char *type, const char *body,
+                         size_t body_len, int head);
+
 static void respond(conn_t *c, int status, const char *type, const char *body, size_t body_len)
+{
+    respond_head(c, status, type, body, body_len, 0);
+}
+
+static void respond_head(conn_t *c, int status, const char *type, const char *body,
+                         size_t body_len, int head)
 {
     static const struct {
         int code;
         const char *text;
-    } reasons[] = {{200, "OK"}, {400, "Bad Request"}, {404, "Not Found"},
-                   {405, "Method Not Allowed"}, {500, "Internal Server Error"},
+    } reasons[] = {{200, "OK"},
+                   {400, "Bad Request"},
+                   {404, "Not Found"},
+                   {405, "Method Not Allowed"},
+                   {431, "Request Header Fields Too Large"},
+                   {500, "Internal Server Error"},
                    {503, "Service Unavailable"}};
     const char *reason = "Error";
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
@@ -90,7 +116,7 @@ static void respond(conn_t *c, int status, const char *type, const char *body, s
                         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                         "Connection: close\r\n\r\n",
                         status, reason, type, body_len) != 0 ||
-        rcfd_buf_append(&c->resp, body, body_len) != 0) {
+        (!head && rcfd_buf_append(&c->resp, body, body_len) != 0)) {
         close_conn(c);
         return;
     }
@@ -123,17 +149,18 @@ static void handle_request(conn_t *c)
         if (rcfd_metrics_render(a->metrics, &body) != 0) {
             respond(c, 500, "text/plain", "out of memory\n", 14);
         } else {
-            respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body.p,
-                    is_get ? body.len : 0);
+            respond_head(c, 200, "text/plain; version=0.0.4; charset=utf-8", body.p, body.len,
+                         !is_get);
         }
-    } else if (strcmp(path, "/health") == 0) {
-        int status = a->health != NULL ? a->health(a->health_arg, &body) : 200;
+    } else if (strcmp(path, "/health") == 0 || strcmp(path, "/ready") == 0) {
+        int ready = path[1] == 'r';
+        int status = a->health != NULL ? a->health(a->health_arg, ready, &body) : 200;
         if (body.len == 0) {
             rcfd_buf_puts(&body, status == 200 ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}");
         }
-        respond(c, status, "application/json", body.p, is_get ? body.len : 0);
+        respond_head(c, status, "application/json", body.p, body.len, !is_get);
     } else {
-        respond(c, 404, "text/plain", "not found: try /metrics or /health\n", 35);
+        respond(c, 404, "text/plain", "not found: try /metrics, /health or /ready\n", 43);
     }
     rcfd_buf_free(&body);
 }
@@ -158,7 +185,26 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL) {
         handle_request(c);
     } else if (c->req_len >= MAX_REQUEST - 1) {
-        respond(c, 400, "text/plain", "request too large\n", 18);
+        respond(c, 431, "text/plain", "request head too large\n", 23);
+    }
+}
+
+static void free_handle(uv_handle_t *h)
+{
+    rcfd_free(h);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    rcfd_admin_t *a = t->data;
+    uint64_t now = uv_now(t->loop);
+    for (conn_t *c = a->conns; c != NULL; c = c->next) {
+        if (now - c->accepted_ms >= REQUEST_TIMEOUT_MS) {
+            close_conn(c); /* unlinked in its close callback */
+        }
+    }
+    if (a->n_conns == 0) {
+        uv_timer_stop(t);
     }
 }
 
@@ -168,21 +214,38 @@ static void on_connection(uv_stream_t *server, int status)
     if (status != 0 || a->closing) {
         return;
     }
-    conn_t *c = rcfd_calloc(1, sizeof *c);
+    conn_t *c = a->n_conns < MAX_CONNS + MAX_REFUSING ? rcfd_calloc(1, sizeof *c) : NULL;
     if (c == NULL) {
-        return; /* the client's connect stays queued; it will time out */
+        /* Over every cap (or out of memory): accept and close at once, so the kernel's queue
+         * does not fill with connections nobody serves. */
+        uv_tcp_t *t = rcfd_malloc(sizeof *t);
+        if (t != NULL && uv_tcp_init(server->loop, t) == 0) {
+            uv_accept(server, (uv_stream_t *)t);
+            uv_close((uv_handle_t *)t, free_handle);
+        } else {
+            rcfd_free(t);
+        }
+        return;
     }
     c->admin = a;
     uv_tcp_init(server->loop, &c->tcp);
     c->tcp.data = c;
+    c->accepted_ms = uv_now(server->loop);
     a->open_handles++;
+    a->n_conns++;
     c->next = a->conns;
     if (a->conns != NULL) {
         a->conns->prev = c;
     }
     a->conns = c;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+    if (!uv_is_active((uv_handle_t *)&a->sweep)) {
+        uv_timer_start(&a->sweep, on_sweep, 1000, 1000);
+    }
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        close_conn(c);
+    } else if (a->n_conns > MAX_CONNS) {
+        respond(c, 503, "text/plain", "too many connections\n", 21);
+    } else if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         close_conn(c);
     }
 }
@@ -192,6 +255,11 @@ static void on_listener_closed(uv_handle_t *h)
     rcfd_admin_t *a = h->data;
     a->open_handles--;
     maybe_free(a);
+}
+
+static void on_sweep_closed(uv_handle_t *h)
+{
+    on_listener_closed(h);
 }
 
 int rcfd_admin_start(uv_loop_t *loop, const char *listen, rcfd_metrics_t *metrics,
@@ -225,15 +293,18 @@ int rcfd_admin_start(uv_loop_t *loop, const char *listen, rcfd_metrics_t *metric
     a->health = health;
     a->health_arg = health_arg;
     uv_tcp_init(loop, &a->listener);
-    a->listener.data = a;
-    a->open_handles = 1;
+    uv_timer_init(loop, &a->sweep);
+    a->listener.data = a->sweep.data = a;
+    a->open_handles = 2;
     int rc = uv_tcp_bind(&a->listener, (const struct sockaddr *)&addr, 0);
     if (rc == 0) {
-        rc = uv_listen((uv_stream_t *)&a->listener, 64, on_connection);
+        /* A backlog a flood does not overflow (SYN retries would stall honest clients). */
+        rc = uv_listen((uv_stream_t *)&a->listener, 511, on_connection);
     }
     if (rc != 0) {
         a->closing = 1;
         uv_close((uv_handle_t *)&a->listener, on_listener_closed);
+        uv_close((uv_handle_t *)&a->sweep, on_sweep_closed);
         return rcfd_errf(rc, errstr, errstr_size, "cannot listen on %s: %s", listen,
                          uv_strerror(rc));
     }
@@ -262,4 +333,5 @@ void rcfd_admin_close(rcfd_admin_t *a)
         close_conn(c);
     }
     uv_close((uv_handle_t *)&a->listener, on_listener_closed);
+    uv_close((uv_handle_t *)&a->sweep, on_sweep_closed);
 }

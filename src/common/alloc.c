@@ -16,6 +16,9 @@ static int backing_is_libc = 1;
 static atomic_uint_fast64_t alloc_calls;
 static atomic_uint_fast64_t bytes_in_use;
 static atomic_uint_fast64_t bytes_reserved;
+/* Bytes this thread allocated minus those it freed (heap and reservations): what one call on a
+ * thread allocated, whatever other threads do meanwhile. */
+static _Thread_local int64_t thread_net;
 
 void rcfd_set_allocator(const rcfd_allocator_t *allocator)
 {
@@ -35,6 +38,7 @@ static void *finish(unsigned char *block, size_t size)
     }
     memcpy(block, &size, sizeof size);
     atomic_fetch_add_explicit(&bytes_in_use, size, memory_order_relaxed);
+    thread_net += (int64_t)size;
     return block + HEADER_SIZE;
 }
 
@@ -77,6 +81,7 @@ void *rcfd_realloc(void *ptr, size_t size)
         return NULL; /* the old block is untouched and still accounted */
     }
     atomic_fetch_sub_explicit(&bytes_in_use, old, memory_order_relaxed);
+    thread_net -= (int64_t)old;
     return finish(grown, size);
 }
 
@@ -89,6 +94,7 @@ void rcfd_free(void *ptr)
     size_t size;
     memcpy(&size, block, sizeof size);
     atomic_fetch_sub_explicit(&bytes_in_use, size, memory_order_relaxed);
+    thread_net -= (int64_t)size;
     backing.free_fn(block);
 }
 
@@ -108,6 +114,7 @@ void *rcfd_reserve(size_t size)
         return NULL;
     }
     atomic_fetch_add_explicit(&bytes_reserved, size, memory_order_relaxed);
+    thread_net += (int64_t)size;
     return p;
 }
 
@@ -122,6 +129,12 @@ void rcfd_unreserve(void *ptr, size_t size)
     }
     munmap(ptr, size);
     atomic_fetch_sub_explicit(&bytes_reserved, size, memory_order_relaxed);
+    thread_net -= (int64_t)size;
+}
+
+int64_t rcfd_alloc_thread_net(void)
+{
+    return thread_net;
 }
 
 void rcfd_alloc_stats(rcfd_alloc_stats_t *out)

@@ -149,6 +149,119 @@ int rcfd_buf_json_string(rcfd_buf_t *b, const char *s, size_t len)
     return rcfd_buf_putc(b, '"');
 }
 
+size_t rcfd_utf8_valid_prefix(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        /* ASCII eight bytes at a time: the usual record is all of it. */
+        if (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            lo = c == 0xE0 ? 0xA0 : 0x80; /* overlong */
+            hi = c == 0xED ? 0x9F : 0xBF; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF; /* above U+10FFFF */
+        } else {
+            return i;
+        }
+        if (i + n > len || s[i + 1] < lo || s[i + 1] > hi) {
+            return i;
+        }
+        for (size_t k = 2; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) {
+                return i;
+            }
+        }
+        i += n;
+    }
+    return len;
+}
+
+int rcfd_buf_base64(rcfd_buf_t *b, const void *data, size_t len)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = data;
+    int rc = rcfd_buf_reserve(b, (len + 2) / 3 * 4);
+    if (rc != 0) {
+        return rc;
+    }
+    char *o = b->p + b->len;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = tab[(v >> 6) & 63];
+        *o++ = tab[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* Bytes a JSON string spends on c (rcfd_buf_json_string's escapes). */
+static size_t escaped_len(unsigned char c)
+{
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+        return 2;
+    }
+    return c < 0x20 ? 6 : 1;
+}
+
+int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max)
+{
+    /* The cap is on what is written: escapes and base64 grow the bytes. */
+    size_t keep = 0, out = 0;
+    while (keep < len && out + escaped_len((unsigned char)data[keep]) <= max) {
+        out += escaped_len((unsigned char)data[keep++]);
+    }
+    while (keep < len && keep > 0 && ((unsigned char)data[keep] & 0xC0) == 0x80) {
+        keep--; /* the cut fell inside a character: leave all of it out */
+    }
+    int rc;
+    if (rcfd_utf8_valid_prefix(data, keep) == keep) {
+        rc = rcfd_buf_puts(b, ",\"record\":");
+        rc = rc ? rc : rcfd_buf_json_string(b, data != NULL ? data : "", keep);
+    } else {
+        keep = len < max / 4 * 3 ? len : max / 4 * 3;
+        rc = rcfd_buf_puts(b, ",\"record_base64\":\"");
+        rc = rc ? rc : rcfd_buf_base64(b, data, keep);
+        rc = rc ? rc : rcfd_buf_putc(b, '"');
+    }
+    if (rc == 0 && keep < len) {
+        rc = rcfd_buf_puts(b, ",\"record_bytes\":");
+        rc = rc ? rc : rcfd_buf_put_u64(b, (unsigned long long)len);
+        rc = rc ? rc : rcfd_buf_puts(b, ",\"truncated\":true");
+    }
+    return rc;
+}
+
 /* The reference: the shortest of %.15g..%.17g that reads back to v, so offline tools compare
  * scores exactly. printf's exact decimal conversion makes this ~3 us a number. */
 static void fmt_double_printf(char *out, size_t size, double v)

@@ -21,6 +21,22 @@ int rcfd_buf_putc(rcfd_buf_t *b, char c);
 __attribute__((format(printf, 2, 3))) int rcfd_buf_printf(rcfd_buf_t *b, const char *fmt, ...);
 /* Appends `s` (len bytes) as a quoted JSON string with escapes. */
 int rcfd_buf_json_string(rcfd_buf_t *b, const char *s, size_t len);
+/* Length of the longest prefix of s[0..len) that is valid UTF-8 (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF): len when all of it is. */
+size_t rcfd_utf8_valid_prefix(const char *s, size_t len);
+/* Appends data[0..len) in base64 (RFC 4648, padded), without quotes. */
+int rcfd_buf_base64(rcfd_buf_t *b, const void *data, size_t len);
+/* The bytes of a record a dead letter carries at most, escaped: it must fit the dead-letter output
+ * (a Kafka topic's message.max.bytes is 1 MB by default); its origin tells where the whole record
+ * is. */
+#define RCFD_DEAD_RECORD_MAX 65536
+
+/* Appends the members holding a record's raw bytes in a dead letter, after a comma:
+ * "record":"<text>" when they are UTF-8, else "record_base64":"<base64>"; as many of them as fit
+ * `max` bytes once escaped or encoded (a text cut at a character boundary), followed by
+ * "record_bytes":len,"truncated":true when cut. A dead letter is thus always valid JSON and
+ * never much larger than `max`. */
+int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max);
 /* Appends a double as the shortest JSON number that reads back to the same value; non-finite
  * values become null (JSON has no NaN). */
 int rcfd_buf_json_double(rcfd_buf_t *b, double v);

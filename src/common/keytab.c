@@ -118,7 +118,7 @@ void *rcfd_keytab_get(rcfd_keytab_t *t, const char *key, size_t len)
     return e->value;
 }
 
-static void remove_entry(rcfd_keytab_t *t, entry_t *e)
+static void unlink_entry(rcfd_keytab_t *t, entry_t *e)
 {
     entry_t **pp = &t->buckets[e->hash & (t->n_buckets - 1)];
     while (*pp != e) {
@@ -127,6 +127,11 @@ static void remove_entry(rcfd_keytab_t *t, entry_t *e)
     *pp = e->hnext;
     lru_unlink(t, e);
     t->size--;
+}
+
+static void remove_entry(rcfd_keytab_t *t, entry_t *e)
+{
+    unlink_entry(t, e);
     if (t->free_value) {
         t->free_value(e->value, t->ud);
     }
@@ -223,6 +228,41 @@ uint64_t rcfd_keytab_evictions(const rcfd_keytab_t *t)
 const char *rcfd_keytab_lru_key(const rcfd_keytab_t *t)
 {
     return t->lru ? t->lru->key : NULL;
+}
+
+void *rcfd_keytab_lru(const rcfd_keytab_t *t, const char **key, size_t *len)
+{
+    if (t->lru == NULL) {
+        return NULL;
+    }
+    *key = t->lru->key;
+    *len = t->lru->len;
+    return t->lru->value;
+}
+
+void *rcfd_keytab_detach(rcfd_keytab_t *t, const char *key, size_t len)
+{
+    entry_t *e = find(t, key, len);
+    if (e == NULL) {
+        return NULL;
+    }
+    void *v = e->value;
+    unlink_entry(t, e);
+    rcfd_free(e);
+    return v;
+}
+
+int rcfd_keytab_evict_lru(rcfd_keytab_t *t)
+{
+    if (t->lru == NULL) {
+        return 0;
+    }
+    if (t->on_evict != NULL) {
+        t->on_evict(t->lru->key, t->lru->len, t->lru->value, t->ud);
+    }
+    remove_entry(t, t->lru);
+    t->evictions++;
+    return 1;
 }
 
 void rcfd_keytab_destroy(rcfd_keytab_t *t)

@@ -39,6 +39,14 @@ uint64_t rcfd_keytab_evictions(const rcfd_keytab_t *t);
 /* Least recently used key (for tests and logs); NULL when empty. */
 const char *rcfd_keytab_lru_key(const rcfd_keytab_t *t);
 
+/* The least recently used entry without touching its recency: its value (NULL when empty), key
+ * and length. The key stays valid until the entry goes. */
+void *rcfd_keytab_lru(const rcfd_keytab_t *t, const char **key, size_t *len);
+/* Removes key without freeing its value, which goes back to the caller; NULL if absent. */
+void *rcfd_keytab_detach(rcfd_keytab_t *t, const char *key, size_t len);
+/* Evicts the least recently used entry as the cap would (on_evict, then free_value); 0 if empty. */
+int rcfd_keytab_evict_lru(rcfd_keytab_t *t);
+
 /* FNV-1a; and the seed a key's models get from a model's master seed. */
 uint64_t rcfd_hash(const char *key, size_t len);
 uint64_t rcfd_key_seed(uint64_t master_seed, const char *key, size_t len);

@@ -1,5 +1,6 @@
 target_sources(rcfd_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/forest.c
+  ${CMAKE_CURRENT_LIST_DIR}/impute.c
   ${CMAKE_CURRENT_LIST_DIR}/pointstore.c
   ${CMAKE_CURRENT_LIST_DIR}/sampler.c
   ${CMAKE_CURRENT_LIST_DIR}/state.c

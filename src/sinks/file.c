@@ -3,9 +3,11 @@
  * Per batch, a small state machine of asynchronous steps, each started from the previous one's
  * callback: reopen (after SIGHUP), rotate (rename, then open a new file) when the batch would
  * pass rotate_bytes or the file is older than rotate_interval_ms, the CSV header at the start of
- * each file, the data (resuming after short writes), then fdatasync when the fsync policy says
- * so. Only then is the batch answered OK, so records are acknowledged only once written (and
- * synced under "batch"/"interval"). Nothing blocks the loop: open/rename/write/fdatasync/close run
+ * each file, the data (resuming after short writes), an fstat of the file (a link count of 0: the
+ * path was deleted while the batch was written, so it is written again into a file reopened at
+ * the path, as a log shipper would), then fdatasync when the fsync policy says so. Only then is
+ * the batch answered OK, so records are acknowledged only once written into the file at the path
+ * (and synced under "batch"/"interval"). Nothing blocks the loop: open/rename/write/fdatasync/close run
  * on the threadpool. */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,12 +42,14 @@ typedef struct file_sink {
     int hdr_pending; /* CSV header still to write into the current file */
     size_t hdr_done;
     int rotate_checked;
+    int link_checked; /* the fstat after the batch's data */
+    int lost_file;    /* the file was deleted: reopen before anything else, RETRY if that fails */
     int synced;
     char rotated[4096];
     rcfd_buf_t csv;  /* the batch as CSV rows */
     rcfd_buf_t hdr;  /* the CSV header line */
     rcfd_strlist_t cols;
-    uint64_t writes, syncs, rotations;
+    uint64_t writes, syncs, rotations, deleted;
 } file_sink_t;
 
 static rcfd_sink_result_t classify(ssize_t err)
@@ -238,6 +242,10 @@ static int step(file_sink_t *s)
                                  (unsigned)(s->len - s->done));
         return uv_fs_write(o->loop, &s->req, s->fd, &b, 1, -1, on_step);
     }
+    if (!s->link_checked && !s->is_stdout) {
+        s->link_checked = 1;
+        return uv_fs_fstat(o->loop, &s->req, s->fd, on_step);
+    }
     if (!s->synced && !s->is_stdout) {
         s->synced = 1;
         int pol = o->conf->fsync;
@@ -276,10 +284,18 @@ static void on_step(uv_fs_t *req)
     uv_fs_req_cleanup(req);
     switch (type) {
     case UV_FS_OPEN:
-        if (r < 0) {
+        if (r < 0 && s->lost_file) {
+            /* The old file is gone: writing there would lose the batch. Try again later. */
+            RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "reopen %s: %s; retrying", o->conf->path,
+                     uv_strerror((int)r));
+            s->reopen_pending = 1;
+            rcfd_output_sent(o, RCFD_SINK_RETRY);
+            return;
+        } else if (r < 0) {
             RCFD_LOG(RCFD_LOG_ERROR, o->conf->name, "reopen %s: %s; keeping the old file",
                      o->conf->path, uv_strerror((int)r));
         } else {
+            s->lost_file = 0;
             uv_fs_t *creq = rcfd_malloc(sizeof *creq);
             if (creq == NULL || uv_fs_close(o->loop, creq, s->fd, on_close_old) != 0) {
                 close(s->fd);
@@ -319,6 +335,22 @@ static void on_step(uv_fs_t *req)
             s->done += (size_t)r;
         }
         break;
+    case UV_FS_FSTAT:
+        if (r == 0 && req->statbuf.st_nlink == 0) {
+            /* Deleted while we wrote (or before): the batch went into an unlinked file that
+             * nobody will read. Reopen the path and write the whole batch again there. */
+            s->deleted++;
+            RCFD_LOG(RCFD_LOG_WARN, o->conf->name,
+                     "%s was deleted: reopening it and writing the batch again (%llu times so "
+                     "far)",
+                     o->conf->path, (unsigned long long)s->deleted);
+            s->lost_file = 1;
+            s->reopen_pending = 1;
+            s->done = 0;
+            s->link_checked = 0;
+            s->synced = 0;
+        }
+        break;
     case UV_FS_FDATASYNC:
         if (r < 0) {
             RCFD_LOG(RCFD_LOG_WARN, o->conf->name, "fdatasync %s: %s", o->conf->path,
@@ -343,6 +375,7 @@ static int file_send(rcfd_output_t *o, const char *data, size_t len, int retry)
         s->done = 0;
         s->synced = 0;
         s->rotate_checked = 0;
+        s->link_checked = 0;
         if (o->conf->format == RCFD_OUT_CSV) {
             int rc = to_csv(s, data, len);
             if (rc != 0) {
@@ -374,9 +407,10 @@ static void file_close(rcfd_output_t *o)
     if (s == NULL) {
         return;
     }
-    RCFD_LOG(RCFD_LOG_INFO, o->conf->name, "file %s: %llu writes, %llu fsyncs, %llu rotations",
+    RCFD_LOG(RCFD_LOG_INFO, o->conf->name,
+             "file %s: %llu writes, %llu fsyncs, %llu rotations, %llu reopened after deletion",
              o->conf->path, (unsigned long long)s->writes, (unsigned long long)s->syncs,
-             (unsigned long long)s->rotations);
+             (unsigned long long)s->rotations, (unsigned long long)s->deleted);
     if (!s->is_stdout && s->fd >= 0) {
         close(s->fd);
     }

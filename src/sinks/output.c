@@ -16,6 +16,8 @@ static const rcfd_sink_type_t *sink_for(int type)
         return &rcfd_sink_webhook;
     case RCFD_OUTPUT_KAFKA:
         return &rcfd_sink_kafka;
+    case RCFD_OUTPUT_KINESIS:
+        return &rcfd_sink_kinesis;
     default:
         return &rcfd_sink_file;
     }
@@ -321,6 +323,41 @@ double rcfd_output_latency_ms(const rcfd_output_t *o, double q)
     return NAN;
 }
 
+/* The `"_rcfd":{...}` object of an rcfd-style record (the last one: ours replaced any of the
+ * original's). Inside a JSON string every quote is escaped, so `"_rcfd":{` is always a member. */
+static int find_origin(const char *line, size_t len, size_t *off, size_t *olen)
+{
+    static const char pat[] = "\"_rcfd\":{";
+    size_t pl = sizeof pat - 1;
+    for (size_t i = len >= pl ? len - pl + 1 : 0; i-- > 0;) {
+        if (memcmp(line + i, pat, pl) != 0) {
+            continue;
+        }
+        size_t start = i + pl - 1, depth = 0;
+        int in_str = 0;
+        for (size_t j = start; j < len; j++) {
+            char c = line[j];
+            if (in_str) {
+                if (c == '\\') {
+                    j++;
+                } else if (c == '"') {
+                    in_str = 0;
+                }
+            } else if (c == '"') {
+                in_str = 1;
+            } else if (c == '{') {
+                depth++;
+            } else if (c == '}' && --depth == 0) {
+                *off = start;
+                *olen = j + 1 - start;
+                return 1;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
 static void dead_letter(rcfd_output_t *o, rcfd_out_rec_t *r, const char *reason)
 {
     const char *line = o->sending.data.p + r->off;
@@ -333,8 +370,13 @@ static void dead_letter(rcfd_output_t *o, rcfd_out_rec_t *r, const char *reason)
     rc = rc ? rc : rcfd_buf_json_string(&b, reason, strlen(reason));
     rc = rc ? rc : rcfd_buf_puts(&b, ",\"output\":");
     rc = rc ? rc : rcfd_buf_json_string(&b, o->conf->name, strlen(o->conf->name));
-    rc = rc ? rc : rcfd_buf_puts(&b, ",\"record\":");
-    rc = rc ? rc : rcfd_buf_json_string(&b, line, r->len);
+    size_t ooff, olen;
+    if (rc == 0 && r->len > RCFD_DEAD_RECORD_MAX && find_origin(line, r->len, &ooff, &olen)) {
+        /* The cut record loses its origin at the end: keep it beside. */
+        rc = rcfd_buf_puts(&b, ",\"origin\":");
+        rc = rc ? rc : rcfd_buf_append(&b, line + ooff, olen);
+    }
+    rc = rc ? rc : rcfd_buf_json_record(&b, line, r->len, RCFD_DEAD_RECORD_MAX);
     rc = rc ? rc : rcfd_buf_putc(&b, '}');
     if (rc == 0) {
         rc = rcfd_output_submit_keyed(o->dead, b.p, b.len,

@@ -1,7 +1,9 @@
-/* File and stdin source: JSONL or CSV lines, read with uv_fs_read on the threadpool (files) or a
- * uv_pipe_t (stdin when it is a pipe, socket or terminal: a threadpool read there could block
- * forever and hold up a graceful stop), handled with a per-callback budget, optionally paced at the event-time speed of a timestamp field times a
- * factor (backtests of logged streams). At the end of input the source finishes once everything it
+/* File and stdin source: JSONL or CSV lines, read with uv_fs_read on the threadpool (files, and
+ * stdin when it is a file or a character device such as /dev/null, which nohup, cron and systemd
+ * give) or as a libuv stream (stdin when it is a pipe, socket or terminal: a threadpool read there
+ * could block forever and hold up a graceful stop), handled with a per-callback budget,
+ * optionally paced at the event-time speed of a timestamp field times a factor (backtests of
+ * logged streams). At the end of input the source finishes once everything it
  * read has been accepted by the outputs; the daemon stops when every source has finished. */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +23,13 @@ typedef struct file_src {
     rcfd_source_t *s;
     int fd;
     int is_stdin;
-    int streaming;   /* stdin is a pipe, socket or tty: read through `pipe` */
-    uv_pipe_t pipe;
+    int streaming;   /* stdin is a pipe, socket or tty: read through `stream` */
+    union {
+        uv_stream_t stream;
+        uv_pipe_t pipe;
+        uv_tty_t tty;
+        uv_tcp_t tcp;
+    } in;
     uv_fs_t req;
     char *chunk;
     rcfd_buf_t buf;  /* unconsumed input */
@@ -31,6 +38,7 @@ typedef struct file_src {
     int need_header;
     int discarding;  /* skipping the rest of an oversized line */
     int eof, reading, paused, stopping, waiting;
+    int held; /* waiting for rcfd_runtime_ready (not for pacing) */
     uv_idle_t idle;
     uv_timer_t pace;
     int have_first;
@@ -68,19 +76,35 @@ static int file_init(rcfd_source_t *s, char *errstr, size_t es)
     if (strcmp(s->conf->path, "-") == 0) {
         f->fd = STDIN_FILENO;
         f->is_stdin = 1;
-        struct stat st;
-        if (fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {
-            int rc = uv_pipe_init(&s->rt->loop, &f->pipe, 0);
-            if (rc == 0 && (rc = uv_pipe_open(&f->pipe, STDIN_FILENO)) != 0) {
-                uv_close((uv_handle_t *)&f->pipe, NULL);
+        /* Each kind of descriptor wants its own handle: uv_pipe_open on a character device
+         * (/dev/null) aborts inside uv_run. Files and devices are read on the threadpool. */
+        uv_handle_type kind = uv_guess_handle(STDIN_FILENO);
+        int rc = 0;
+        if (kind == UV_NAMED_PIPE) {
+            if ((rc = uv_pipe_init(&s->rt->loop, &f->in.pipe, 0)) == 0) {
+                f->streaming = 1;
+                rc = uv_pipe_open(&f->in.pipe, STDIN_FILENO);
             }
-            if (rc != 0) {
-                return rcfd_errf(rc, errstr, es, "sources \"%s\": cannot read stdin: %s",
-                                 s->conf->name, uv_strerror(rc));
+        } else if (kind == UV_TTY) {
+            rc = uv_tty_init(&s->rt->loop, &f->in.tty, STDIN_FILENO, 1);
+            f->streaming = rc == 0;
+        } else if (kind == UV_TCP) {
+            if ((rc = uv_tcp_init(&s->rt->loop, &f->in.tcp)) == 0) {
+                f->streaming = 1;
+                rc = uv_tcp_open(&f->in.tcp, STDIN_FILENO);
             }
-            f->streaming = 1;
-            f->pipe.data = f;
+        } else if (kind == UV_UNKNOWN_HANDLE) {
+            rc = UV_EBADF; /* closed: nothing to read, and a later open could reuse fd 0 */
         }
+        if (rc != 0) {
+            if (f->streaming) {
+                uv_close((uv_handle_t *)&f->in.stream, NULL);
+                f->streaming = 0;
+            }
+            return rcfd_errf(rc, errstr, es, "sources \"%s\": cannot read stdin: %s",
+                             s->conf->name, uv_strerror(rc));
+        }
+        f->in.stream.data = f;
     } else {
         f->fd = open(s->conf->path, O_RDONLY | O_CLOEXEC);
         if (f->fd < 0) {
@@ -118,7 +142,7 @@ static void start_read(file_src_t *f)
     }
     int rc;
     if (f->streaming) {
-        rc = uv_read_start((uv_stream_t *)&f->pipe, on_stream_alloc, on_stream_read);
+        rc = uv_read_start(&f->in.stream, on_stream_alloc, on_stream_read);
     } else {
         uv_buf_t b = uv_buf_init(f->chunk, (unsigned)f->s->conf->read_chunk_bytes);
         rc = uv_fs_read(&f->s->rt->loop, &f->req, f->fd, &b, 1, -1, on_read);
@@ -190,16 +214,6 @@ static void on_pace(uv_timer_t *t)
     process(f);
 }
 
-static int is_blank(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* Returns 1 if the line must wait for its event time (nothing consumed). */
 static int handle_line(file_src_t *f, const char *p, size_t n)
 {
@@ -226,11 +240,14 @@ static int handle_line(file_src_t *f, const char *p, size_t n)
         rcfd_runtime_columns_known(rt, s);
         return 0;
     }
-    if (is_blank(p, n)) {
-        return 0;
-    }
+    /* Every line is a record, blank ones too: each comes out scored or dead-lettered, so the
+     * outputs account for every line number. */
     char reason[256];
     int prc = rcfd_runtime_parse(rt, s, p, n, reason, sizeof reason);
+    if (!rcfd_runtime_ready(rt, s, prc, s->shard)) {
+        f->waiting = f->held = 1; /* the line is read again after wake() */
+        return 1;
+    }
     if (prc == 0 && s->has_ts && s->conf->replay_speed > 0) {
         int64_t ts;
         if (rcfd_record_time_us(&rt->rec, &s->ts, s->conf->timestamp_unit, &ts, NULL, 0) == 0) {
@@ -349,6 +366,15 @@ static void file_resume(rcfd_source_t *s)
     }
 }
 
+static void file_wake(rcfd_source_t *s)
+{
+    file_src_t *f = s->impl;
+    if (f != NULL && f->held) {
+        f->held = f->waiting = 0;
+        uv_idle_start(&f->idle, on_continue);
+    }
+}
+
 static void file_stop(rcfd_source_t *s)
 {
     file_src_t *f = s->impl;
@@ -356,7 +382,7 @@ static void file_stop(rcfd_source_t *s)
     uv_idle_stop(&f->idle);
     uv_timer_stop(&f->pace);
     if (f->streaming && f->reading) {
-        uv_read_stop((uv_stream_t *)&f->pipe); /* a pipe read can always be abandoned */
+        uv_read_stop(&f->in.stream); /* a stream read can always be abandoned */
         f->reading = 0;
     }
 }
@@ -366,7 +392,7 @@ static void file_close(rcfd_source_t *s)
     file_src_t *f = s->impl;
     if (!f->reading) {
         rcfd_runtime_source_closed(s->rt, s);
-    } /* else on_read reports it; the pipe handle closes with the loop's other handles */
+    } /* else on_read reports it; the stream handle closes with the loop's other handles */
 }
 
 static void file_destroy(rcfd_source_t *s)
@@ -399,4 +425,5 @@ const rcfd_source_ops_t rcfd_source_file_ops = {
     .stop = file_stop,
     .close = file_close,
     .destroy = file_destroy,
+    .wake = file_wake,
 };

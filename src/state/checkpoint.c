@@ -12,12 +12,32 @@
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 
-int rcfd_ckpt_encode(uint64_t next_offset, const rcfd_ckpt_entry_t *entries, size_t n,
-                     rcfd_buf_t *out)
+static size_t str_len(const char *s)
 {
-    size_t payload = 8 + 4;
+    return s != NULL ? strlen(s) : 0;
+}
+
+static void put_str(rcfd_writer_t *w, const char *s)
+{
+    size_t n = str_len(s);
+    rcfd_put_u32(w, (uint32_t)n);
+    if (n > 0) {
+        memcpy(w->p + w->len, s, n);
+    }
+    w->len += n;
+}
+
+int rcfd_ckpt_encode(const rcfd_ckpt_id_t *id, uint64_t next_offset,
+                     const rcfd_ckpt_entry_t *entries, size_t n, rcfd_buf_t *out)
+{
+    static const rcfd_ckpt_id_t none = {0};
+    if (id == NULL) {
+        id = &none;
+    }
+    size_t payload = 8 + 4 + str_len(id->source) + 4 + str_len(id->topic) + 4 + 8 + 4 +
+                     str_len(id->cluster) + 4;
     for (size_t i = 0; i < n; i++) {
         payload += 4 + entries[i].key_len + 4 + entries[i].type_len + 8 + entries[i].snapshot_len;
     }
@@ -29,6 +49,11 @@ int rcfd_ckpt_encode(uint64_t next_offset, const rcfd_ckpt_entry_t *entries, siz
     unsigned char *base = (unsigned char *)out->p;
     rcfd_writer_t w = {base + RCFD_SNAP_HEADER_SIZE, 0, payload};
     rcfd_put_u64(&w, next_offset);
+    put_str(&w, id->source);
+    put_str(&w, id->topic);
+    rcfd_put_u32(&w, (uint32_t)id->partition);
+    rcfd_put_u64(&w, id->config_hash);
+    put_str(&w, id->cluster);
     rcfd_put_u32(&w, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         const rcfd_ckpt_entry_t *e = &entries[i];
@@ -66,13 +91,36 @@ int rcfd_ckpt_decode(void *data, size_t len, rcfd_ckpt_t *out, char *errstr, siz
     memset(out, 0, sizeof *out);
     const unsigned char *payload;
     size_t payload_len;
-    int rc = rcfd_snap_open_version(data, len, RCFD_SNAP_KIND_CHECKPOINT, CKPT_VERSION,
-                                    "checkpoint", &payload, &payload_len, errstr, errstr_size);
+    /* Version 1 had no identity: read it as one that is unknown. */
+    uint32_t version = len >= RCFD_SNAP_HEADER_SIZE && ((const unsigned char *)data)[12] == 1 &&
+                               ((const unsigned char *)data)[13] == 0 &&
+                               ((const unsigned char *)data)[14] == 0 &&
+                               ((const unsigned char *)data)[15] == 0
+                           ? 1u
+                           : CKPT_VERSION;
+    int rc = rcfd_snap_open_version(data, len, RCFD_SNAP_KIND_CHECKPOINT, version, "checkpoint",
+                                    &payload, &payload_len, errstr, errstr_size);
     if (rc != 0) {
         return rc;
     }
     rcfd_reader_t r = {payload, payload_len, 0, 0};
     uint64_t next_offset = rcfd_get_u64(&r);
+    rcfd_ckpt_t id = {0};
+    if (version >= 2) {
+        id.has_id = 1;
+        id.source_len = rcfd_get_u32(&r);
+        id.source = (const char *)get_bytes(&r, id.source_len);
+        id.topic_len = rcfd_get_u32(&r);
+        id.topic = (const char *)get_bytes(&r, id.topic_len);
+        id.partition = (int32_t)rcfd_get_u32(&r);
+        id.config_hash = rcfd_get_u64(&r);
+        id.cluster_len = rcfd_get_u32(&r);
+        id.cluster = (const char *)get_bytes(&r, id.cluster_len);
+        if (r.err) {
+            return rcfd_errf(RCFD_ETRUNCATED, errstr, errstr_size,
+                             "checkpoint identity is truncated at payload byte %zu", r.pos);
+        }
+    }
     uint32_t n = rcfd_get_u32(&r);
     /* Every entry takes at least 16 bytes: refuse impossible counts before allocating. */
     if (r.err || !rcfd_reader_has(&r, n, 16)) {
@@ -102,11 +150,48 @@ int rcfd_ckpt_decode(void *data, size_t len, rcfd_ckpt_t *out, char *errstr, siz
         return rcfd_errf(RCFD_EBADSTATE, errstr, errstr_size,
                          "checkpoint has %zu bytes after its last entry", r.len - r.pos);
     }
-    *out = (rcfd_ckpt_t){.next_offset = next_offset,
-                         .n_entries = n,
-                         .entries = entries,
-                         .data = data,
-                         .data_len = len};
+    *out = id;
+    out->next_offset = next_offset;
+    out->n_entries = n;
+    out->entries = entries;
+    out->data = data;
+    out->data_len = len;
+    return 0;
+}
+
+static int same(const char *a, size_t alen, const char *b)
+{
+    size_t blen = str_len(b);
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+int rcfd_ckpt_check_id(const rcfd_ckpt_t *c, const rcfd_ckpt_id_t *want, char *errstr, size_t es)
+{
+    if (want == NULL || !c->has_id || c->source_len == 0) {
+        return 0;
+    }
+    if (!same(c->source, c->source_len, want->source) ||
+        !same(c->topic, c->topic_len, want->topic) || c->partition != want->partition) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "it is the checkpoint of source %.*s, %.*s[%d], not of %s, %s[%d]",
+                         (int)c->source_len, c->source, (int)c->topic_len, c->topic,
+                         (int)c->partition, want->source, want->topic ? want->topic : "",
+                         (int)want->partition);
+    }
+    if (c->config_hash != want->config_hash) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "it was written for another configuration of the source's pipelines "
+                         "(their names, fields, keys or model parameters changed: config hash "
+                         "%016llx, now %016llx)",
+                         (unsigned long long)c->config_hash,
+                         (unsigned long long)want->config_hash);
+    }
+    if (c->cluster_len > 0 && str_len(want->cluster) > 0 &&
+        !same(c->cluster, c->cluster_len, want->cluster)) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "it comes from another Kafka cluster (id %.*s, this one %s)",
+                         (int)c->cluster_len, c->cluster, want->cluster);
+    }
     return 0;
 }
 
@@ -276,27 +361,80 @@ int rcfd_ckpt_write(const char *dir, const char *name, const void *data, size_t 
     return 0;
 }
 
-static int read_file(const char *path, void **data, size_t *len)
+static int read_full(int fd, void *buf, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, (char *)buf + got, size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    return got == size;
+}
+
+/* Reads a whole checkpoint file, but only once its envelope says it is one whose payload fills
+ * the file exactly and fits max_bytes: a sparse or foreign file of gigabytes costs 32 bytes. */
+static int read_file(const char *path, uint64_t max_bytes, void **data, size_t *len,
+                     char *why, size_t ws)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return -errno;
+        return rcfd_errf(-errno, why, ws, "cannot read %s: %s", path, strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int err = errno;
         close(fd);
-        return -err;
+        return rcfd_errf(-err, why, ws, "cannot read %s: %s", path, strerror(err));
     }
-    size_t size = (size_t)st.st_size;
-    char *buf = rcfd_malloc(size > 0 ? size : 1);
+    uint64_t size = (uint64_t)st.st_size;
+    unsigned char head[RCFD_SNAP_HEADER_SIZE];
+    int rc = 0;
+    if (size < RCFD_SNAP_HEADER_SIZE || !read_full(fd, head, sizeof head)) {
+        rc = rcfd_errf(RCFD_ETRUNCATED, why, ws, "%s: truncated: %llu bytes", path,
+                       (unsigned long long)size);
+    } else if (memcmp(head, "RCFDSNAP", 8) != 0 || head[8] != RCFD_SNAP_KIND_CHECKPOINT ||
+               head[9] != 0 || head[10] != 0 || head[11] != 0) {
+        rc = rcfd_errf(RCFD_EBADSTATE, why, ws, "%s: not a checkpoint (bad magic or kind)", path);
+    } else {
+        uint64_t payload = 0;
+        for (int i = 7; i >= 0; i--) {
+            payload = payload << 8 | head[16 + i];
+        }
+        if (payload != size - RCFD_SNAP_HEADER_SIZE) {
+            rc = rcfd_errf(payload > size - RCFD_SNAP_HEADER_SIZE ? RCFD_ETRUNCATED
+                                                                   : RCFD_EBADSTATE,
+                           why, ws, "%s: truncated or padded: the envelope declares %llu payload "
+                           "bytes, the file holds %llu",
+                           path, (unsigned long long)payload,
+                           (unsigned long long)(size - RCFD_SNAP_HEADER_SIZE));
+        } else if (max_bytes > 0 && size > max_bytes) {
+            rc = rcfd_errf(RCFD_ERANGE, why, ws,
+                           "%s: %llu bytes, more than state.max_checkpoint_bytes (%llu)", path,
+                           (unsigned long long)size, (unsigned long long)max_bytes);
+        } else if (size > SIZE_MAX) {
+            rc = rcfd_errf(RCFD_ERANGE, why, ws, "%s: too large", path);
+        }
+    }
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    char *buf = rcfd_malloc((size_t)size);
     if (buf == NULL) {
         close(fd);
-        return RCFD_ENOMEM;
+        return rcfd_errf(RCFD_ENOMEM, why, ws, "%s: out of memory for %llu bytes", path,
+                         (unsigned long long)size);
     }
-    size_t got = 0;
+    memcpy(buf, head, sizeof head);
+    size_t got = sizeof head;
     while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
+        ssize_t n = read(fd, buf + got, (size_t)size - got);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -311,25 +449,31 @@ static int read_file(const char *path, void **data, size_t *len)
     return 0;
 }
 
-static int read_one(const char *path, rcfd_ckpt_t *out, char *errstr, size_t errstr_size)
+int rcfd_ckpt_read_path(const char *path, const rcfd_ckpt_id_t *want, uint64_t max_bytes,
+                        rcfd_ckpt_t *out, char *errstr, size_t errstr_size)
 {
     void *data = NULL;
     size_t len = 0;
-    int rc = read_file(path, &data, &len);
+    int rc = read_file(path, max_bytes, &data, &len, errstr, errstr_size);
     if (rc != 0) {
-        return rcfd_errf(rc, errstr, errstr_size, "cannot read %s: %s", path, rcfd_strerror(rc));
+        return rc;
     }
-    char why[256];
+    char why[512];
     rc = rcfd_ckpt_decode(data, len, out, why, sizeof why);
     if (rc != 0) {
         rcfd_free(data);
         return rcfd_errf(rc, errstr, errstr_size, "%s: %s", path, why);
     }
+    if ((rc = rcfd_ckpt_check_id(out, want, why, sizeof why)) != 0) {
+        rcfd_ckpt_free(out);
+        return rcfd_errf(rc, errstr, errstr_size, "%s: refused: %s", path, why);
+    }
     return 0;
 }
 
-int rcfd_ckpt_read(const char *dir, const char *name, rcfd_ckpt_t *out, char *warning,
-                   size_t warning_size, char *errstr, size_t errstr_size)
+int rcfd_ckpt_read(const char *dir, const char *name, const rcfd_ckpt_id_t *want,
+                   uint64_t max_bytes, rcfd_ckpt_t *out, char *warning, size_t warning_size,
+                   char *errstr, size_t errstr_size)
 {
     char cur[4096], prev[4096];
     memset(out, 0, sizeof *out);
@@ -341,13 +485,13 @@ int rcfd_ckpt_read(const char *dir, const char *name, rcfd_ckpt_t *out, char *wa
         return rcfd_errf(RCFD_ERANGE, errstr, errstr_size, "checkpoint path too long: %s/%s", dir,
                          name);
     }
-    char why[512];
-    int rc = read_one(cur, out, why, sizeof why);
+    char why[1024];
+    int rc = rcfd_ckpt_read_path(cur, want, max_bytes, out, why, sizeof why);
     if (rc == 0) {
         return 0;
     }
     int latest_missing = rc == RCFD_ENOENT;
-    rc = read_one(prev, out, errstr, errstr_size);
+    rc = rcfd_ckpt_read_path(prev, want, max_bytes, out, errstr, errstr_size);
     if (rc == 0) {
         out->from_previous = 1;
         rcfd_errf(0, warning, warning_size, "%s; using the previous checkpoint %s", why, prev);

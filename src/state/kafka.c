@@ -198,7 +198,7 @@ static int kafka_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t ne
             rcfd_errf(rc, errstr, es, "checkpoint entry without a pipeline");
             break;
         }
-        rc = rc ? rc : rcfd_ckpt_encode(next_offset, &entries[i], j - i, &val);
+        rc = rc ? rc : rcfd_ckpt_encode(NULL, next_offset, &entries[i], j - i, &val);
         rc = rc ? rc : produce(st, part, &key, &val, &t, errstr, es);
         marks[n_marks++] = (rcfd_ckpt_entry_t){.key = entries[i].key,
                                                .key_len = entries[i].key_len,
@@ -214,7 +214,7 @@ static int kafka_write(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t ne
         rcfd_buf_reset(&key);
         rc = rcfd_buf_append(&key, prefix.p, prefix.len);
         rc = rc ? rc : rcfd_buf_puts(&key, "commit");
-        rc = rc ? rc : rcfd_ckpt_encode(next_offset, marks, n_marks, &val);
+        rc = rc ? rc : rcfd_ckpt_encode(id, next_offset, marks, n_marks, &val);
         rc = rc ? rc : produce(st, part, &key, &val, &t, errstr, es);
         rc = rc ? rc : settle(st, &t, errstr, es);
     }
@@ -247,6 +247,7 @@ static void blob_free(void *v, void *ud)
 typedef struct scan {
     rcfd_keytab_t *latest;  /* message key suffix after the prefix -> blob_t (newest value) */
     blob_t *commits[2];     /* the last two commit messages, [1] newest */
+    uint64_t bytes, max_bytes; /* held in `latest`, and the cap (0: none) */
 } scan_t;
 
 static int keep_message(scan_t *sc, const rcfd_buf_t *prefix, const rd_kafka_message_t *m)
@@ -257,6 +258,10 @@ static int keep_message(scan_t *sc, const rcfd_buf_t *prefix, const rd_kafka_mes
     const char *suffix = (const char *)m->key + prefix->len;
     size_t suffix_len = m->key_len - prefix->len;
     if (m->payload == NULL) {
+        const blob_t *gone = rcfd_keytab_get(sc->latest, suffix, suffix_len);
+        if (gone != NULL) {
+            sc->bytes -= gone->len;
+        }
         rcfd_keytab_remove(sc->latest, suffix, suffix_len); /* tombstone */
         return 0;
     }
@@ -272,10 +277,18 @@ static int keep_message(scan_t *sc, const rcfd_buf_t *prefix, const rd_kafka_mes
         sc->commits[1] = b;
         return 0;
     }
+    const blob_t *old = rcfd_keytab_get(sc->latest, suffix, suffix_len);
+    if (old != NULL) {
+        sc->bytes -= old->len;
+    }
     rcfd_keytab_remove(sc->latest, suffix, suffix_len);
     if (rcfd_keytab_put(sc->latest, suffix, suffix_len, b) != 0) {
         rcfd_free(b);
         return RCFD_ENOMEM;
+    }
+    sc->bytes += b->len;
+    if (sc->max_bytes > 0 && sc->bytes > sc->max_bytes) {
+        return RCFD_ERANGE;
     }
     return 0;
 }
@@ -327,6 +340,11 @@ static int scan_partition(kafka_store_t *st, int32_t part, const rcfd_buf_t *pre
                 rc = keep_message(sc, prefix, m);
                 if (rc == RCFD_ENOMEM) {
                     rcfd_errf(rc, errstr, es, "out of memory reading the state topic");
+                } else if (rc == RCFD_ERANGE) {
+                    rcfd_errf(rc, errstr, es,
+                              "state topic %s[%d]: the partition's key messages hold more than "
+                              "state.max_checkpoint_bytes (%llu)",
+                              st->topic, (int)part, (unsigned long long)sc->max_bytes);
                 }
             } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 rc = rcfd_errf(RCFD_EAGAIN, errstr, es, "state topic %s[%d]: %s", st->topic,
@@ -346,8 +364,8 @@ static int scan_partition(kafka_store_t *st, int32_t part, const rcfd_buf_t *pre
 
 /* Assembles the checkpoint a commit describes: every key it lists must have a message in the
  * slot it names, carrying the commit's offset. */
-static int assemble(scan_t *sc, const blob_t *commit, rcfd_buf_t *image, int *slot_used,
-                    char *errstr, size_t es)
+static int assemble(scan_t *sc, const blob_t *commit, const rcfd_ckpt_id_t *want,
+                    rcfd_buf_t *image, int *slot_used, char *errstr, size_t es)
 {
     void *copy = rcfd_malloc(commit->len ? commit->len : 1);
     if (copy == NULL) {
@@ -426,7 +444,8 @@ static int assemble(scan_t *sc, const blob_t *commit, rcfd_buf_t *image, int *sl
             all[n_all++] = keys[n_keys - 1].entries[e];
         }
     }
-    if (rc == 0 && rcfd_ckpt_encode(marks.next_offset, all, n_all, image) != 0) {
+    if (rc == 0 && (rc = rcfd_ckpt_check_id(&marks, want, errstr, es)) == 0 &&
+        rcfd_ckpt_encode(want, marks.next_offset, all, n_all, image) != 0) {
         rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; i < n_keys; i++) {
@@ -439,15 +458,17 @@ static int assemble(scan_t *sc, const blob_t *commit, rcfd_buf_t *image, int *sl
     return rc;
 }
 
-static int kafka_read(rcfd_store_t *base, const rcfd_ckpt_id_t *id, rcfd_ckpt_t *out,
-                      char *warning, size_t ws, char *errstr, size_t es)
+static int kafka_read(rcfd_store_t *base, const rcfd_ckpt_id_t *id, uint64_t max_bytes,
+                      rcfd_ckpt_t *out, char *warning, size_t ws, char *errstr, size_t es)
 {
     kafka_store_t *st = (kafka_store_t *)base;
     warning[0] = '\0';
     rcfd_buf_t prefix = {0}, image = {0};
     scan_t sc = {0};
     int rc = prefix_of(id, &prefix);
-    rc = rc ? rc : rcfd_keytab_new(1024, blob_free, NULL, &sc.latest);
+    /* No cap: a keytab evicts beyond its cap, and a checkpoint needs every key message. */
+    rc = rc ? rc : rcfd_keytab_new(SIZE_MAX, blob_free, NULL, &sc.latest);
+    sc.max_bytes = max_bytes;
     if (rc != 0) {
         rcfd_buf_free(&prefix);
         return rcfd_errf(rc, errstr, es, "out of memory");
@@ -459,11 +480,11 @@ static int kafka_read(rcfd_store_t *base, const rcfd_ckpt_id_t *id, rcfd_ckpt_t 
     int slot = 0;
     if (rc == 0) {
         char why[512];
-        rc = assemble(&sc, sc.commits[1], &image, &slot, why, sizeof why);
+        rc = assemble(&sc, sc.commits[1], id, &image, &slot, why, sizeof why);
         if (rc != 0 && rc != RCFD_ENOMEM && sc.commits[0] != NULL) {
             snprintf(warning, ws, "the latest checkpoint is refused (%s); using the previous one",
                      why);
-            rc = assemble(&sc, sc.commits[0], &image, &slot, errstr, es);
+            rc = assemble(&sc, sc.commits[0], id, &image, &slot, errstr, es);
         } else if (rc != 0) {
             rcfd_errf(rc, errstr, es, "the latest checkpoint is refused (%s)", why);
         }
@@ -570,7 +591,7 @@ int rcfd_store_kafka_new(const rcfd_state_conf_t *c, const char *default_bootstr
     *out = NULL;
     kafka_store_t *st = rcfd_calloc(1, sizeof *st);
     if (st == NULL || (st->topic = rcfd_strdup(c->topic)) == NULL ||
-        rcfd_keytab_new(64, NULL, NULL, &st->last_slot) != 0) {
+        rcfd_keytab_new(SIZE_MAX, NULL, NULL, &st->last_slot) != 0) {
         if (st != NULL) {
             kafka_destroy(&st->base);
         }

@@ -1,7 +1,8 @@
 /* Checkpoint stores: where the checkpoint of one partition (every pipeline's models of a source's
  * topic partition, and the offset they reflect) is written and read back.
  *
- *   dir    DIR/<source>.<topic>.<partition>.ckpt (+ .prev), see checkpoint.h
+ *   dir    DIR/<source>.<topic>.<partition>.ckpt (+ .prev), see checkpoint.h; spilled keys in
+ *          DIR/spill/<source>.<topic>.<partition>/<xx>/<hash of pipeline and key>
  *   kafka  a compacted topic: one message per (source, partition, pipeline, key) holding that
  *          key's snapshots, then a commit message listing the keys; see docs/operations.md
  *
@@ -17,12 +18,6 @@
 #include "state/checkpoint.h"
 #include "config/schema.h"
 
-typedef struct rcfd_ckpt_id {
-    const char *source;
-    const char *topic;
-    int32_t partition;
-} rcfd_ckpt_id_t;
-
 typedef struct rcfd_store rcfd_store_t;
 struct rcfd_store {
     const char *kind;  /* "dir" or "kafka" */
@@ -30,12 +25,26 @@ struct rcfd_store {
     /* Replaces the partition's checkpoint; durable when it returns 0. */
     int (*write)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, uint64_t next_offset,
                  const rcfd_ckpt_entry_t *entries, size_t n, char *errstr, size_t errstr_size);
-    /* The latest good checkpoint: RCFD_ENOENT when there is none; `warning` is non-empty when
-     * a damaged latest one was refused and the previous one is returned. RCFD_EAGAIN: the
-     * store could not be reached (try again). */
-    int (*read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, rcfd_ckpt_t *out, char *warning,
-                size_t warning_size, char *errstr, size_t errstr_size);
+    /* The latest good checkpoint of `id` (a damaged one, one of another identity
+     * (rcfd_ckpt_check_id) or one larger than max_bytes is refused): RCFD_ENOENT when there is
+     * none; `warning` is non-empty when the latest one was refused and the previous one is
+     * returned. RCFD_EAGAIN: the store could not be reached (try again). */
+    int (*read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, uint64_t max_bytes, rcfd_ckpt_t *out,
+                char *warning, size_t warning_size, char *errstr, size_t errstr_size);
     void (*destroy)(rcfd_store_t *st);
+    /* Optional (the directory store): one key's snapshots beside the checkpoints, for a
+     * pipeline's memory budget (keymodels.h). spill_write replaces the key's file atomically
+     * (entries: one per model; their keys are ignored); spill_read returns it, refused like a
+     * checkpoint when damaged or someone else's (RCFD_ENOENT: none); spill_sync makes every
+     * spill written so far durable (before a checkpoint that names them). Thread-safe: any
+     * number may run at once, beside write and read. */
+    int (*spill_write)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, const char *pipeline,
+                       const char *key, size_t key_len, const rcfd_ckpt_entry_t *entries,
+                       size_t n, char *errstr, size_t errstr_size);
+    int (*spill_read)(rcfd_store_t *st, const rcfd_ckpt_id_t *id, const char *pipeline,
+                      const char *key, size_t key_len, rcfd_ckpt_t *out, char *errstr,
+                      size_t errstr_size);
+    int (*spill_sync)(rcfd_store_t *st, char *errstr, size_t errstr_size);
 };
 
 /* Checks that dir is a writable directory (creating it if its parent exists). */

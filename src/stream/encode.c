@@ -151,7 +151,7 @@ int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const 
     rc = rc ? rc : rcfd_buf_puts(out, ",\"pipeline\":");
     rc = rc ? rc : rcfd_buf_json_string(out, pipeline, strlen(pipeline));
     rc = rc ? rc : append_origin(out, origin);
-    rc = rc ? rc : rcfd_buf_puts(out, ",\"record\":");
-    rc = rc ? rc : rcfd_buf_json_string(out, data != NULL ? data : "", data != NULL ? len : 0);
+    rc = rc ? rc : rcfd_buf_json_record(out, data != NULL ? data : "", data != NULL ? len : 0,
+                                        RCFD_DEAD_RECORD_MAX);
     return rc ? rc : rcfd_buf_putc(out, '}');
 }

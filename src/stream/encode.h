@@ -9,7 +9,8 @@
  * {"hotspots":[...]}), exactly as Kinesis Data Analytics wrote them.
  * A member of the original record with the same name as one we add is replaced by ours.
  * Dead letter: {"reason","pipeline","source","topic","partition","offset" | "path","line",
- * "record": the raw bytes as a string}. */
+ * "record": the raw bytes as a string, or "record_base64" when they are not UTF-8; at most
+ * RCFD_DEAD_RECORD_MAX (buf.h) of them, then "record_bytes" and "truncated"}. */
 #ifndef RCFD_STREAM_ENCODE_H
 #define RCFD_STREAM_ENCODE_H
 

@@ -469,6 +469,8 @@ void rcfd_record_clear(rcfd_record_t *r)
 {
     cJSON_Delete(r->json);
     r->json = NULL;
+    r->data = NULL; /* borrowed bytes: never read after the source released them */
+    r->len = 0;
     r->n_toks = 0;
     r->have_printed = 0;
     r->compact = 0;

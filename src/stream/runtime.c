@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/build.h"
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
+#include "rcfd/version.h"
 #include "admin/http.h"
 #include "common/log.h"
 #include "admin/metrics.h"
@@ -29,12 +31,28 @@ static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, c
     p->values = rcfd_calloc(conf->fields.n, sizeof *p->values);
     p->types = rcfd_calloc(conf->n_models, sizeof *p->types);
     p->results = rcfd_calloc(conf->n_models, sizeof *p->results);
-    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL) {
+    p->refs = rcfd_calloc(conf->fields.n, sizeof *p->refs);
+    p->ref_values = rcfd_calloc(RCFD_EXPR_MAX_REFS, sizeof *p->ref_values);
+    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL ||
+        p->refs == NULL || p->ref_values == NULL) {
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; i < conf->fields.n; i++) {
         if (rcfd_field_compile(&p->fields[i], conf->fields.v[i]) != 0) {
             return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        const rcfd_expr_t *e = conf->field_exprs != NULL ? conf->field_exprs[i] : NULL;
+        if (e == NULL) {
+            continue;
+        }
+        p->refs[i] = rcfd_calloc(rcfd_expr_n_refs(e), sizeof **p->refs);
+        if (p->refs[i] == NULL) {
+            return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+            if (rcfd_field_compile(&p->refs[i][r], rcfd_expr_ref(e, r)) != 0) {
+                return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+            }
         }
     }
     p->has_key = conf->key[0] != '\0';
@@ -57,6 +75,16 @@ static void pipeline_free(rcfd_pipeline_t *p)
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
     }
+    for (size_t i = 0; p->refs != NULL && i < p->conf->fields.n; i++) {
+        /* refs[i] is non-NULL only for a derived field, whose expression says how many */
+        for (size_t r = 0; p->refs[i] != NULL && r < rcfd_expr_n_refs(p->conf->field_exprs[i]);
+             r++) {
+            rcfd_field_free(&p->refs[i][r]);
+        }
+        rcfd_free(p->refs[i]);
+    }
+    rcfd_free(p->refs);
+    rcfd_free(p->ref_values);
     if (p->has_key) {
         rcfd_field_free(&p->key);
     }
@@ -69,7 +97,17 @@ static void pipeline_free(rcfd_pipeline_t *p)
 static int resolve_csv(rcfd_pipeline_t *p, const rcfd_strlist_t *cols, char *errstr, size_t es)
 {
     for (size_t i = 0; i < p->conf->fields.n; i++) {
-        if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
+        if (p->refs[i] != NULL) {
+            const rcfd_expr_t *e = p->conf->field_exprs[i];
+            for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+                if (rcfd_field_resolve_csv(&p->refs[i][r], cols) != 0) {
+                    return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                     "pipeline \"%s\": field \"%s\" (in the expression of "
+                                     "\"%s\") is not a CSV column",
+                                     p->conf->name, rcfd_expr_ref(e, r), p->conf->fields.v[i]);
+                }
+            }
+        } else if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
             return rcfd_errf(RCFD_ECONFIG, errstr, es,
                              "pipeline \"%s\": field \"%s\" is not a CSV column", p->conf->name,
                              p->conf->fields.v[i]);
@@ -105,10 +143,23 @@ int rcfd_runtime_columns_known(rcfd_runtime_t *rt, rcfd_source_t *s)
 int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
                        char *reason, size_t rs)
 {
+    s->bytes_in += len;
     rcfd_record_clear(&rt->rec);
+    /* A refused record's dead letter carries these bytes, whatever step refused it. */
+    rt->rec.data = data;
+    rt->rec.len = len;
     if (len > (size_t)s->conf->max_record_bytes) {
         return rcfd_errf(RCFD_EMALFORMED, reason, rs, "record is larger than %lld bytes",
                          (long long)s->conf->max_record_bytes);
+    }
+    if (len == 0 || (len == 1 && data[0] == '\r')) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "empty record");
+    }
+    /* JSON is UTF-8 (RFC 8259 section 8.1), and every output is JSON: bytes that are not would
+     * make the scored record unreadable downstream. */
+    size_t valid = rcfd_utf8_valid_prefix(data, len);
+    if (valid < len) {
+        return rcfd_errf(RCFD_EMALFORMED, reason, rs, "invalid UTF-8 at byte %zu", valid);
     }
     return rcfd_record_parse(&rt->rec, s->conf->format, data, len, s->conf->csv_delimiter[0],
                              s->columns, reason, rs);
@@ -140,7 +191,25 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     char reason[256];
     rcfd_record_t *rec = &rt->rec;
     for (size_t i = 0; i < p->conf->fields.n; i++) {
-        if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+        if (p->refs[i] == NULL) {
+            if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+                dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+                return;
+            }
+            continue;
+        }
+        const rcfd_expr_t *e = p->conf->field_exprs[i];
+        for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+            if (rcfd_record_number(rec, &p->refs[i][r], &p->ref_values[r], reason,
+                                   sizeof reason) != 0) {
+                dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+                return;
+            }
+        }
+        if (rcfd_expr_eval(e, p->ref_values, &p->values[i]) != 0) {
+            snprintf(reason, sizeof reason,
+                     "derived field \"%s\" (%s) is not a finite number (%g)",
+                     p->conf->fields.v[i], rcfd_expr_source(e), p->values[i]);
             dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
             return;
         }
@@ -211,6 +280,39 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     if (rt->hooks.on_scored != NULL) {
         rt->hooks.on_scored(rt->hooks.ud, p->conf, key, key_len, p->values, p->types, p->results,
                             n_models);
+    }
+}
+
+int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard)
+{
+    if (parse_rc != 0) {
+        return 1;
+    }
+    int ready = 1;
+    for (size_t i = 0; i < rt->n_pipelines; i++) {
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        if (p->conf->source_index != s->index) {
+            continue;
+        }
+        char key[MAX_KEY_BYTES];
+        size_t key_len = 0;
+        /* A record without its key is dead-lettered by run_pipeline: nothing to wait for. */
+        if (p->has_key &&
+            rcfd_record_text(&rt->rec, &p->key, key, sizeof key, &key_len, NULL, 0) != 0) {
+            continue;
+        }
+        /* Every pipeline's read starts now, not one after the other. */
+        ready &= rcfd_keymodels_ready(p->models, shard, key, key_len);
+    }
+    return ready;
+}
+
+void rcfd_runtime_wake(rcfd_runtime_t *rt)
+{
+    for (size_t i = 0; i < rt->n_sources; i++) {
+        if (rt->sources[i].ops->wake != NULL) {
+            rt->sources[i].ops->wake(&rt->sources[i]);
+        }
     }
 }
 
@@ -286,10 +388,14 @@ static void log_stats(rcfd_runtime_t *rt, int level)
         rcfd_keymodels_stats(p->models, &ks);
         RCFD_LOG(level, COMP,
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
-                 "%llu restored, %llu evicted",
+                 "%llu restored, %llu evicted, %llu dropped, %llu spilled, %llu MB live, "
+                 "%llu MB kept",
                  p->conf->name, (unsigned long long)p->scored, (unsigned long long)p->dead,
                  (size_t)ks.live, (unsigned long long)(ks.created + ks.warm),
-                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted);
+                 (unsigned long long)ks.restored, (unsigned long long)ks.evicted,
+                 (unsigned long long)ks.dropped, (unsigned long long)ks.spilled,
+                 (unsigned long long)(ks.live_bytes >> 20),
+                 (unsigned long long)(ks.kept_bytes >> 20));
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
@@ -308,11 +414,21 @@ static void log_stats(rcfd_runtime_t *rt, int level)
 static void collect_metrics(rcfd_metrics_t *m, void *arg)
 {
     rcfd_runtime_t *rt = arg;
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_build_info",
+                                       "1, labelled with the running rcfd's version and the git "
+                                       "commit it was built from.",
+                                       "version", rcfd_version(), "commit", rcfd_build_commit(),
+                                       NULL),
+                    1.0);
     for (size_t i = 0; i < rt->n_sources; i++) {
         const char *name = rt->sources[i].conf->name;
         rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_read_total",
                                              "Records read by the source.", "source", name, NULL),
                         (double)rt->sources[i].records_in);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_source_bytes_total",
+                                             "Bytes of the records read by the source.", "source",
+                                             name, NULL),
+                        (double)rt->sources[i].bytes_in);
     }
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
@@ -353,6 +469,20 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
             {"rcfd_models_load_failed_total",
              "Checkpointed models that no longer fit the config (started fresh).", 0,
              KS(load_failed)},
+            {"rcfd_models_bytes", "Bytes of the per-key model instances in memory (measured).", 1,
+             KS(live_bytes)},
+            {"rcfd_models_spilled", "Keys whose snapshots are only in the state directory.", 1,
+             KS(spilled)},
+            {"rcfd_models_spills_total",
+             "Snapshots written to the state directory by the memory budget.", 0, KS(spills)},
+            {"rcfd_models_spill_reads_total",
+             "Spilled snapshots read back when their key returned.", 0, KS(spill_reads)},
+            {"rcfd_models_dropped_total",
+             "Evicted keys whose state nothing could keep (no store, or over the memory budget "
+             "without a state directory): they restart cold.",
+             0, KS(dropped)},
+            {"rcfd_models_spill_failed_total",
+             "Spill writes or reads that failed: those keys restart cold.", 0, KS(spill_failed)},
 #undef KS
         };
         for (size_t k = 0; k < sizeof model_series / sizeof model_series[0]; k++) {
@@ -384,6 +514,8 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
              offsetof(rcfd_output_stats_t, dead_lettered)},
             {"rcfd_output_retries_total", "Retried sends.", offsetof(rcfd_output_stats_t, retries)},
             {"rcfd_output_batches_total", "Batches sent.", offsetof(rcfd_output_stats_t, batches)},
+            {"rcfd_output_bytes_total", "Bytes of the records the output accepted.",
+             offsetof(rcfd_output_stats_t, bytes)},
         };
         for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
             uint64_t v;
@@ -440,14 +572,76 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
     rt->idle_ns_seen = idle;
 }
 
-/* GET /health: 200 while running, 503 once a stop has begun (take the instance out of rotation). */
-static int report_health(void *arg, rcfd_buf_t *body)
+static int json_str(rcfd_buf_t *b, const char *s)
+{
+    int rc = rcfd_buf_putc(b, '"');
+    for (; rc == 0 && *s; s++) {
+        rc = *s == '"' || *s == '\\' ? rcfd_buf_printf(b, "\\%c", *s)
+             : (unsigned char)*s < 0x20 ? rcfd_buf_printf(b, "\\u%04x", (unsigned)*s)
+                                        : rcfd_buf_putc(b, *s);
+    }
+    return rc ? rc : rcfd_buf_putc(b, '"');
+}
+
+/* GET /health: can the daemon make progress? 200 "ok" (every source up), 200 "degraded" (some
+ * source waiting or down, or an output retrying), 503 "down" when no source can make progress
+ * (every one down: no broker reachable), 503 "stopping" once a stop has begun (take the instance
+ * out of rotation). GET /ready: 200 only when every source is up and no output is retrying or
+ * failed. Both list the sources' and outputs' states. */
+static int report_health(void *arg, int ready_check, rcfd_buf_t *body)
 {
     rcfd_runtime_t *rt = arg;
-    rcfd_buf_printf(body, "{\"status\":\"%s\",\"stopping\":%s,\"paused\":%s,\"inflight\":%llu}",
-                    rt->stopping ? "stopping" : "ok", rt->stopping ? "true" : "false",
-                    rt->paused ? "true" : "false", (unsigned long long)rt->inflight);
-    return rt->stopping ? 503 : 200;
+    static const char *const names[] = {"up", "waiting", "down"};
+    size_t down = 0, not_up = 0, out_bad = 0;
+    int rc = rcfd_buf_puts(body, "{\"sources\":[");
+    for (size_t i = 0; rc == 0 && i < rt->n_sources; i++) {
+        rcfd_source_t *s = &rt->sources[i];
+        char why[256] = "";
+        int h = s->ops->health != NULL && s->impl != NULL ? s->ops->health(s, why, sizeof why)
+                                                          : RCFD_SOURCE_UP;
+        h = h < RCFD_SOURCE_UP || h > RCFD_SOURCE_DOWN ? RCFD_SOURCE_DOWN : h;
+        down += h == RCFD_SOURCE_DOWN;
+        not_up += h != RCFD_SOURCE_UP;
+        rc = rcfd_buf_printf(body, "%s{\"name\":", i ? "," : "");
+        rc = rc ? rc : json_str(body, s->conf->name);
+        rc = rc ? rc : rcfd_buf_printf(body, ",\"state\":\"%s\"", names[h]);
+        if (rc == 0 && why[0] != '\0') {
+            rc = rcfd_buf_puts(body, ",\"detail\":");
+            rc = rc ? rc : json_str(body, why);
+        }
+        rc = rc ? rc : rcfd_buf_putc(body, '}');
+    }
+    rc = rc ? rc : rcfd_buf_puts(body, "],\"outputs\":[");
+    for (size_t i = 0; rc == 0 && i < rt->n_outputs; i++) {
+        const rcfd_output_t *o = &rt->outputs[i];
+        const char *st = o->failed                                       ? "failed"
+                         : uv_is_active((const uv_handle_t *)&o->retry_timer) ? "retrying"
+                                                                          : "ok";
+        out_bad += st[0] != 'o';
+        rc = rcfd_buf_printf(body, "%s{\"name\":", i ? "," : "");
+        rc = rc ? rc : json_str(body, o->conf->name);
+        rc = rc ? rc : rcfd_buf_printf(body, ",\"state\":\"%s\"}", st);
+    }
+    int all_down = rt->n_sources > 0 && down == rt->n_sources;
+    int ready = !rt->stopping && not_up == 0 && out_bad == 0;
+    const char *status = rt->stopping ? "stopping"
+                         : all_down   ? "down"
+                         : not_up > 0 || out_bad > 0 ? "degraded"
+                                                     : "ok";
+    rc = rc ? rc
+            : rcfd_buf_printf(body,
+                              "],\"status\":\"%s\",\"ready\":%s,\"stopping\":%s,\"paused\":%s,"
+                              "\"inflight\":%llu}",
+                              status, ready ? "true" : "false", rt->stopping ? "true" : "false",
+                              rt->paused ? "true" : "false", (unsigned long long)rt->inflight);
+    if (rc != 0) {
+        rcfd_buf_reset(body);
+        return 500;
+    }
+    if (ready_check) {
+        return ready ? 200 : 503;
+    }
+    return rt->stopping || all_down ? 503 : 200;
 }
 
 static int start_admin(rcfd_runtime_t *rt, char *errstr, size_t es)
@@ -465,12 +659,19 @@ static int start_admin(rcfd_runtime_t *rt, char *errstr, size_t es)
     char why[256];
     rc = rcfd_admin_start(&rt->loop, listen, rt->metrics, report_health, rt, &rt->admin, why,
                           sizeof why);
+    if (rc == UV_EADDRINUSE) {
+        return rcfd_errf(rc, errstr, es,
+                         "runtime.admin_listen: %s is in use (another rcfd, or another program, "
+                         "listens there): set runtime.admin_listen to a free HOST:PORT, or \"\" "
+                         "for no listener",
+                         listen);
+    }
     if (rc != 0) {
         return rcfd_errf(rc, errstr, es, "runtime.admin_listen: %s", why);
     }
     rt->scrape_ns_seen = uv_hrtime(); /* the first scrape reports utilisation since start */
     rt->idle_ns_seen = 0;
-    RCFD_LOG(RCFD_LOG_INFO, COMP, "admin listener on %.*s:%d (GET /metrics, /health)",
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "admin listener on %.*s:%d (GET /metrics, /health, /ready)",
              (int)(strrchr(listen, ':') - listen), listen, rcfd_admin_port(rt->admin));
     return 0;
 }
@@ -685,6 +886,34 @@ static void on_flush(uv_prepare_t *h)
 
 /* ---- lifecycle ---- */
 
+/* An output without a dead_letter of its own hands the records its sink permanently refuses
+ * (HTTP 400, MSG_SIZE_TOO_LARGE) to the dead_letter of the first pipeline writing to it, so a
+ * refusal is never silently dropped while a dead-letter output exists. Only an output without a
+ * dead_letter of its own may take them (no chains, no loops). */
+static void default_dead_letters(rcfd_runtime_t *rt)
+{
+    const rcfd_config_t *cfg = rt->cfg;
+    for (size_t i = 0; i < rt->n_outputs; i++) {
+        rcfd_output_t *o = &rt->outputs[i];
+        for (size_t k = 0; o->dead == NULL && k < cfg->n_pipelines; k++) {
+            const rcfd_pipeline_conf_t *p = &cfg->pipelines[k];
+            long d = p->dead_letter_index;
+            if (d < 0 || (size_t)d == i || rt->outputs[d].dead != NULL) {
+                continue;
+            }
+            for (size_t j = 0; j < p->outputs.n; j++) {
+                if (p->output_index[j] == i) {
+                    o->dead = &rt->outputs[d];
+                    RCFD_LOG(RCFD_LOG_DEBUG, COMP,
+                             "output %s: records it refuses go to %s (pipeline %s's dead_letter)",
+                             o->conf->name, o->dead->conf->name, p->name);
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /* An output whose sink can never deliver again (a fatal producer error): stop like a fatal
  * consumer error does. */
 static void output_fatal(void *ud)
@@ -733,6 +962,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         rt->outputs[i].on_fatal = output_fatal;
         rt->outputs[i].ud = rt;
     }
+    default_dead_letters(rt);
     if ((rc = rcfd_state_new(rt, &rt->state, errstr, es)) != 0) {
         *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
         goto fail;
@@ -746,6 +976,15 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                                      &rt->pipelines[i].models)) != 0) {
             rcfd_errf(rc, errstr, es, "out of memory");
             goto fail;
+        }
+        rcfd_spill_hooks_t spill;
+        if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
+            rcfd_keymodels_set_spill(rt->pipelines[i].models, &spill);
+        } else if (cfg->pipelines[i].memory_limit > 0) {
+            RCFD_LOG(RCFD_LOG_INFO, COMP,
+                     "pipeline %s: memory_limit %lld bytes without a state directory to spill "
+                     "to: keys evicted over it restart cold (rcfd_models_dropped_total)",
+                     cfg->pipelines[i].name, (long long)cfg->pipelines[i].memory_limit);
         }
         /* Warm start: the snapshot files are read here, before the loop runs. */
         char werr[768];
@@ -766,8 +1005,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         s->rt = rt;
         s->conf = &cfg->sources[i];
         s->index = i;
-        s->ops = s->conf->type == RCFD_SOURCE_KAFKA ? &rcfd_source_kafka_ops
-                                                    : &rcfd_source_file_ops;
+        s->ops = s->conf->type == RCFD_SOURCE_KAFKA     ? &rcfd_source_kafka_ops
+                 : s->conf->type == RCFD_SOURCE_KINESIS ? &rcfd_source_kinesis_ops
+                                                        : &rcfd_source_file_ops;
         if (s->conf->csv_columns.n > 0) {
             s->columns = &s->conf->csv_columns;
         }
@@ -797,8 +1037,8 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
             }
         }
         if ((rc = s->ops->init(s, errstr, es)) != 0) {
-            *exit_code = s->conf->type == RCFD_SOURCE_KAFKA ? RCFD_EXIT_CONFIG
-                                                            : RCFD_EXIT_CANTCREAT;
+            *exit_code = s->conf->type != RCFD_SOURCE_FILE ? RCFD_EXIT_CONFIG
+                                                           : RCFD_EXIT_CANTCREAT;
             goto fail;
         }
     }
@@ -812,7 +1052,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
     rt->sig_term.data = rt->sig_int.data = rt->sig_hup.data = rt->flush.data = rt;
     rt->stats_timer.data = rt->deadline.data = rt->watchdog.data = rt;
     if ((rc = start_admin(rt, errstr, es)) != 0) {
-        *exit_code = RCFD_EXIT_CANTCREAT;
+        *exit_code = rc == UV_EADDRINUSE ? RCFD_EXIT_OSERR : RCFD_EXIT_CANTCREAT;
         goto fail;
     }
     *out = rt;

@@ -31,9 +31,35 @@ typedef struct rcfd_source_ops {
     void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
     /* /metrics series of the source (optional): consumer lag per partition. */
     void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
+    /* For /health and /ready (optional; without it the source counts as up): one of
+     * rcfd_source_health_t, with a short reason in `why`. */
+    int (*health)(rcfd_source_t *s, char *why, size_t why_size);
+    /* Optional, for sources whose position is not an offset (Kinesis sequence numbers): the
+     * position to resume from after the records before next_offset, appended to `out`; it is
+     * stored in the shard's checkpoint. With it, restored_position() replaces restored(), with
+     * the bytes back (NULL when the checkpoint had none or there was no checkpoint). */
+    int (*position)(rcfd_source_t *s, uint32_t shard, int64_t next_offset, rcfd_buf_t *out);
+    void (*restored_position)(rcfd_source_t *s, uint32_t shard, int64_t offset, const void *pos,
+                              size_t pos_len);
+    /* A record the source holds because rcfd_runtime_ready() said 0 may be ready now: try it
+     * again (optional: sources that never hold records). */
+    void (*wake)(rcfd_source_t *s);
+    /* For the state manager's jobs, on the threadpool (optional; may block up to timeout_ms):
+     * the Kafka cluster's id ("" when unknown), and a partition's low and high watermarks (a
+     * checkpoint whose offset lies outside them is refused). */
+    void (*cluster_id)(rcfd_source_t *s, char *out, size_t size, int timeout_ms);
+    int (*bounds)(rcfd_source_t *s, const char *topic, int32_t partition, int64_t *lo,
+                  int64_t *hi, int timeout_ms);
 } rcfd_source_ops_t;
 
-extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
+typedef enum rcfd_source_health {
+    RCFD_SOURCE_UP = 0,  /* consuming, or able to */
+    RCFD_SOURCE_WAITING, /* not consuming yet (no partition assignment yet) */
+    RCFD_SOURCE_DOWN     /* cannot make progress: no broker reachable, a fatal error */
+} rcfd_source_health_t;
+
+extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops,
+    rcfd_source_kinesis_ops;
 
 struct rcfd_source {
     rcfd_runtime_t *rt;
@@ -49,6 +75,7 @@ struct rcfd_source {
     int closed;
     uint32_t shard; /* file sources: their one shard */
     uint64_t records_in;
+    uint64_t bytes_in; /* of the records read (as parsed, before any dead-lettering) */
     uint64_t inflight;
 };
 
@@ -63,6 +90,10 @@ typedef enum rcfd_dead_reason {
 typedef struct rcfd_pipeline {
     const rcfd_pipeline_conf_t *conf;
     rcfd_field_t *fields;
+    /* Per field: a derived field's inputs, in rcfd_expr_ref() order (NULL for a plain field), and
+     * the scratch their values are read into. */
+    rcfd_field_t **refs;
+    double *ref_values;
     rcfd_field_t key;
     int has_key;
     rcfd_keymodels_t *models;
@@ -114,6 +145,13 @@ void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s);
 /* Parses data into rt->rec (cleared first). Returns 0 or RCFD_EMALFORMED with reason. */
 int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
                        char *reason, size_t reason_size);
+/* Whether the parsed record in rt->rec can be routed now (1), or must be held (0) until the
+ * source's wake(): a pipeline's key has its models in the spill store (a read has started), or
+ * the pipeline is over its memory budget until spill writes end. Records that did not parse are
+ * always ready. */
+int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard);
+/* Calls every source's wake(). */
+void rcfd_runtime_wake(rcfd_runtime_t *rt);
 /* Routes the record in rt->rec (parse_rc/reason from rcfd_runtime_parse) through every pipeline
  * of the source; outputs take references on d. */
 void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, const char *reason,

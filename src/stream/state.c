@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/errstr.h"
+#include "common/keytab.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "stream/keymodels.h"
@@ -24,15 +27,18 @@ typedef struct state_job {
     uint32_t shard;
     int kind;
     int64_t offset;            /* write: the checkpoint's offset */
+    int sync_spills;           /* write: it names spilled keys, whose files must be durable */
     rcfd_ckpt_builder_t b;     /* write: the snapshots */
     rcfd_ckpt_t ck;            /* read: what the store returned */
     int rc;
-    char err[512], warn[512];
+    int refused;               /* read: checkpoints refused (damaged, foreign, out of range) */
+    char err[1024], warn[1024];
 } state_job_t;
 
 struct rcfd_state {
     rcfd_runtime_t *rt;
     rcfd_store_t *store;
+    uint64_t *config_hash; /* per source: what its checkpoints' identity carries */
     rcfd_shard_t **shards;
     size_t n_shards, cap_shards;
     state_job_t *head, *tail; /* queued jobs; head runs when `running` */
@@ -107,24 +113,66 @@ static void job_free(state_job_t *j)
     rcfd_free(j);
 }
 
+/* A restored checkpoint must resume inside its partition: an offset past the end (another
+ * cluster's state, a forged file) would skip records, one before the start names records that
+ * are gone. The checkpoint is then refused and the partition replayed from the committed offset. */
+static void check_bounds(state_job_t *j, rcfd_source_t *src, const rcfd_shard_t *sh, int timeout)
+{
+    int64_t lo = -1, hi = -1;
+    if (src->ops->bounds(src, sh->topic, sh->partition, &lo, &hi, timeout) != 0) {
+        rcfd_ckpt_free(&j->ck);
+        j->rc = rcfd_errf(RCFD_EAGAIN, j->err, sizeof j->err,
+                          "cannot read the partition's offsets to check the checkpoint against");
+        return;
+    }
+    uint64_t at = j->ck.next_offset;
+    if (lo < 0 || hi < 0 || at < (uint64_t)lo || at > (uint64_t)hi) {
+        j->rc = rcfd_errf(RCFD_EBADSTATE, j->err, sizeof j->err,
+                          "%sthe checkpoint resumes at offset %llu, outside the partition's "
+                          "offsets [%lld, %lld]",
+                          j->ck.from_previous ? "the latest is refused and " : "",
+                          (unsigned long long)at, (long long)lo, (long long)hi);
+        rcfd_ckpt_free(&j->ck);
+        j->refused++;
+    }
+}
+
 static void run_job(uv_work_t *w)
 {
     state_job_t *j = w->data;
     rcfd_state_t *st = j->st;
     rcfd_shard_t *sh = st->shards[j->shard];
-    rcfd_ckpt_id_t id = {source_name(st, sh), sh->topic, sh->partition};
+    rcfd_source_t *src = &st->rt->sources[sh->source];
+    int timeout = (int)st->rt->cfg->state.kafka_timeout_ms;
+    char cluster[128] = "";
+    if (src->ops->cluster_id != NULL) {
+        src->ops->cluster_id(src, cluster, sizeof cluster, timeout);
+    }
+    rcfd_ckpt_id_t id = {source_name(st, sh), sh->topic, sh->partition,
+                         st->config_hash[sh->source], cluster};
     j->err[0] = j->warn[0] = '\0';
+    j->refused = 0;
     if (j->kind == JOB_WRITE) {
         rcfd_ckpt_entry_t *entries = NULL;
         j->rc = rcfd_ckpt_builder_entries(&j->b, &entries);
+        if (j->rc == 0 && j->sync_spills && st->store->spill_sync != NULL) {
+            j->rc = st->store->spill_sync(st->store, j->err, sizeof j->err);
+        }
         if (j->rc == 0) {
             j->rc = st->store->write(st->store, &id, (uint64_t)j->offset, entries, j->b.n, j->err,
                                      sizeof j->err);
         }
         rcfd_free(entries);
     } else {
-        j->rc = st->store->read(st->store, &id, &j->ck, j->warn, sizeof j->warn, j->err,
-                                sizeof j->err);
+        j->rc = st->store->read(st->store, &id, (uint64_t)st->rt->cfg->state.max_checkpoint_bytes,
+                                &j->ck, j->warn, sizeof j->warn, j->err, sizeof j->err);
+        j->refused = j->warn[0] != '\0';
+        if (j->rc != 0 && j->rc != RCFD_ENOENT && j->rc != RCFD_EAGAIN && j->rc != RCFD_ENOMEM) {
+            j->refused++;
+        }
+        if (j->rc == 0 && src->ops->bounds != NULL) {
+            check_bounds(j, src, sh, timeout);
+        }
     }
 }
 
@@ -192,6 +240,9 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
             refused++;
             continue;
         }
+        if (plen == 0) {
+            continue; /* the source's position (no pipeline has an empty name) */
+        }
         rcfd_pipeline_t *p = NULL;
         for (size_t k = 0; k < rt->n_pipelines; k++) {
             const rcfd_pipeline_conf_t *pc = rt->pipelines[k].conf;
@@ -213,6 +264,11 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
             continue;
         }
         kept++;
+    }
+    for (size_t k = 0; k < rt->n_pipelines; k++) {
+        if (rt->pipelines[k].conf->source_index == sh->source) {
+            rcfd_keymodels_enforce(rt->pipelines[k].models); /* a restore may be over budget */
+        }
     }
     RCFD_LOG(RCFD_LOG_INFO, COMP,
              "%s %s[%d]: restored %zu keys at offset %llu%s%s", source_name(st, sh), sh->topic,
@@ -268,14 +324,15 @@ static void job_done(uv_work_t *w, int status)
         }
     } else {
         sh->restoring = 0;
+        sh->refused += (uint64_t)j->refused;
         int64_t resume = -1;
+        if (j->warn[0] != '\0' && sh->owned && !st->closed) {
+            RCFD_LOG(RCFD_LOG_WARN, COMP, "%s %s[%d]: %s", source_name(st, sh), sh->topic,
+                     (int)sh->partition, j->warn);
+        }
         if (!sh->owned || st->closed) {
             /* revoked while restoring, or stopping: nothing to install */
         } else if (j->rc == 0) {
-            if (j->warn[0] != '\0') {
-                RCFD_LOG(RCFD_LOG_WARN, COMP, "%s %s[%d]: %s", source_name(st, sh), sh->topic,
-                         (int)sh->partition, j->warn);
-            }
             rcfd_keymodels_t *km;
             for (size_t k = 0; k < rt->n_pipelines; k++) {
                 if (rt->pipelines[k].conf->source_index == sh->source &&
@@ -295,11 +352,22 @@ static void job_done(uv_work_t *w, int status)
         } else {
             RCFD_LOG(RCFD_LOG_ERROR, COMP,
                      "%s %s[%d]: no usable checkpoint in %s (%s): models start fresh from the "
-                     "committed offset",
+                     "committed offset (rcfd_checkpoints_refused_total counts it)",
                      source_name(st, sh), sh->topic, (int)sh->partition, st->store->where,
                      j->err);
         }
-        if (sh->owned && !st->closed && src->ops->restored != NULL) {
+        if (sh->owned && !st->closed && src->ops->restored_position != NULL) {
+            const void *pos = NULL;
+            size_t pos_len = 0;
+            for (size_t i = 0; j->rc == 0 && i < j->ck.n_entries; i++) {
+                const rcfd_ckpt_entry_t *e = &j->ck.entries[i];
+                if (e->key_len == 1 && e->key[0] == '\0') {
+                    pos = e->snapshot;
+                    pos_len = e->snapshot_len;
+                }
+            }
+            src->ops->restored_position(src, sh->id, resume, pos, pos_len);
+        } else if (sh->owned && !st->closed && src->ops->restored != NULL) {
             src->ops->restored(src, sh->id, resume);
         }
     }
@@ -346,6 +414,17 @@ static void snapshot(rcfd_state_t *st, rcfd_shard_t *sh)
             rc = rcfd_keymodels_save(rt->pipelines[k].models, sh->id, &j->b);
         }
     }
+    rcfd_source_t *src = &rt->sources[sh->source];
+    if (rc == 0 && src->ops->position != NULL &&
+        (rc = rcfd_ckpt_builder_begin(&j->b, "", "", 0, "position")) == 0) {
+        /* the key "" of pipeline "": an entry no pipeline can have */
+        rc = src->ops->position(src, sh->id, j->offset, &j->b.bytes);
+        if (rc == 0) {
+            rcfd_ckpt_builder_end(&j->b);
+        } else {
+            rcfd_ckpt_builder_cancel(&j->b);
+        }
+    }
     if (rc != 0) {
         RCFD_LOG(RCFD_LOG_ERROR, COMP, "%s[%d]: cannot snapshot the models: %s", sh->topic,
                  (int)sh->partition, rcfd_strerror(rc));
@@ -354,6 +433,9 @@ static void snapshot(rcfd_state_t *st, rcfd_shard_t *sh)
         return;
     }
     sh->dirty = 0;
+    for (size_t i = 0; i < j->b.n && !j->sync_spills; i++) {
+        j->sync_spills = strcmp(j->b.v[i].type, RCFD_SPILL_TYPE) == 0;
+    }
     if (sh->delivered >= j->offset) {
         enqueue(st, j);
     } else {
@@ -435,6 +517,129 @@ int rcfd_state_flush(rcfd_state_t *st, void (*done)(rcfd_runtime_t *rt))
     return 1;
 }
 
+/* ---- spills: a pipeline's evicted snapshots over its memory budget ---- */
+
+/* Spill jobs run on the threadpool beside the checkpoint queue, several at once (the dir store's
+ * spill calls are thread-safe); keymodels.c never starts two for one key. */
+typedef struct spill_job {
+    uv_work_t work;
+    rcfd_state_t *st;
+    rcfd_keymodels_t *km;
+    uint32_t shard;
+    int write;
+    uint64_t token;
+    char *key;
+    size_t key_len;
+    rcfd_ckpt_entry_t *entries; /* write: a copy of the array; the snapshots are borrowed */
+    size_t n;
+    rcfd_ckpt_t ck; /* read */
+    int rc;
+    char err[512];
+} spill_job_t;
+
+static void spill_run(uv_work_t *w)
+{
+    spill_job_t *j = w->data;
+    rcfd_state_t *st = j->st;
+    rcfd_shard_t *sh = st->shards[j->shard];
+    /* No cluster id: the source caches it for the checkpoint queue, one job at a time. */
+    rcfd_ckpt_id_t id = {source_name(st, sh), sh->topic, sh->partition,
+                         st->config_hash[sh->source], ""};
+    const char *pipeline = rcfd_keymodels_conf(j->km)->name;
+    j->err[0] = '\0';
+    if (j->write) {
+        j->rc = st->store->spill_write(st->store, &id, pipeline, j->key, j->key_len, j->entries,
+                                       j->n, j->err, sizeof j->err);
+    } else {
+        j->rc = st->store->spill_read(st->store, &id, pipeline, j->key, j->key_len, &j->ck,
+                                      j->err, sizeof j->err);
+    }
+}
+
+static void spill_done(uv_work_t *w, int status)
+{
+    spill_job_t *j = w->data;
+    rcfd_state_t *st = j->st;
+    if (status != 0 && j->rc == 0) {
+        j->rc = status;
+    }
+    if (j->rc != 0 && j->err[0] != '\0') {
+        RCFD_LOG(RCFD_LOG_WARN, COMP, "spill %s: %s", j->write ? "write" : "read", j->err);
+    }
+    if (j->write) {
+        rcfd_keymodels_spill_written(j->km, j->shard, j->key, j->key_len, j->token, j->rc);
+    } else {
+        rcfd_keymodels_spill_read(j->km, j->shard, j->key, j->key_len, j->token, j->rc,
+                                  j->ck.entries, j->ck.n_entries);
+    }
+    rcfd_ckpt_free(&j->ck);
+    rcfd_free(j->entries);
+    rcfd_free(j->key);
+    rcfd_free(j);
+    if (!st->closed) {
+        rcfd_runtime_wake(st->rt); /* records waiting for a read, or for room, go on */
+    }
+}
+
+static int spill_start(rcfd_state_t *st, rcfd_keymodels_t *km, uint32_t shard, const char *key,
+                       size_t key_len, const rcfd_ckpt_entry_t *entries, size_t n, int write,
+                       uint64_t token)
+{
+    if (st->closed) {
+        return RCFD_ECLOSED;
+    }
+    spill_job_t *j = rcfd_calloc(1, sizeof *j);
+    if (j == NULL || (j->key = rcfd_malloc(key_len ? key_len : 1)) == NULL ||
+        (write && (j->entries = rcfd_calloc(n ? n : 1, sizeof *j->entries)) == NULL)) {
+        if (j != NULL) {
+            rcfd_free(j->key);
+        }
+        rcfd_free(j);
+        return RCFD_ENOMEM;
+    }
+    memcpy(j->key, key, key_len);
+    j->key_len = key_len;
+    if (write) {
+        memcpy(j->entries, entries, n * sizeof *entries);
+    }
+    j->st = st;
+    j->km = km;
+    j->shard = shard;
+    j->write = write;
+    j->n = n;
+    j->token = token;
+    j->work.data = j;
+    int rc = uv_queue_work(&st->rt->loop, &j->work, spill_run, spill_done);
+    if (rc != 0) {
+        rcfd_free(j->entries);
+        rcfd_free(j->key);
+        rcfd_free(j);
+    }
+    return rc;
+}
+
+static int hook_write(void *ud, rcfd_keymodels_t *km, uint32_t shard, const char *key,
+                      size_t key_len, const rcfd_ckpt_entry_t *entries, size_t n, uint64_t token)
+{
+    return spill_start(ud, km, shard, key, key_len, entries, n, 1, token);
+}
+
+static int hook_read(void *ud, rcfd_keymodels_t *km, uint32_t shard, const char *key,
+                     size_t key_len, uint64_t token)
+{
+    return spill_start(ud, km, shard, key, key_len, NULL, 0, 0, token);
+}
+
+int rcfd_state_spill_hooks(rcfd_state_t *st, rcfd_spill_hooks_t *out)
+{
+    if (st->store == NULL || st->store->spill_write == NULL) {
+        return 0;
+    }
+    /* Half the threadpool at most, so checkpoints and file outputs keep theirs. */
+    *out = (rcfd_spill_hooks_t){.ud = st, .write = hook_write, .read = hook_read, .max_writes = 2};
+    return 1;
+}
+
 /* ---- lifecycle ---- */
 
 static const char *first_bootstrap(const rcfd_config_t *cfg)
@@ -451,6 +656,39 @@ static const char *first_bootstrap(const rcfd_config_t *cfg)
     return NULL;
 }
 
+/* What a source's checkpoints are valid for: every pipeline reading it, with its fields, key and
+ * models' parameters (FNV-1a of their canonical text). */
+static uint64_t config_hash(const rcfd_config_t *cfg, size_t source)
+{
+    rcfd_buf_t b = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < cfg->n_pipelines; i++) {
+        const rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
+        if (p->source_index != source) {
+            continue;
+        }
+        rc = rcfd_buf_printf(&b, "pipeline %s\nkey %s\n", p->name, p->key);
+        for (size_t f = 0; rc == 0 && f < p->fields.n; f++) {
+            rc = rcfd_buf_printf(&b, "field %s\n", p->fields.v[f]);
+        }
+        for (size_t m = 0; rc == 0 && m < p->n_models; m++) {
+            cJSON *o = cJSON_CreateObject();
+            char *txt = NULL;
+            if (o == NULL || rcfd_conf_emit(p->models[m].type->conf, p->models[m].params, o) != 0 ||
+                (txt = cJSON_PrintUnformatted(o)) == NULL) {
+                rc = RCFD_ENOMEM;
+            } else {
+                rc = rcfd_buf_printf(&b, "model %s %s\n", p->models[m].type->name, txt);
+            }
+            cJSON_free(txt);
+            cJSON_Delete(o);
+        }
+    }
+    uint64_t h = rc == 0 ? rcfd_hash(b.p != NULL ? b.p : "", b.len) : 0;
+    rcfd_buf_free(&b);
+    return h;
+}
+
 int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t es)
 {
     *out = NULL;
@@ -461,9 +699,17 @@ int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t 
     st->rt = rt;
     const rcfd_config_t *cfg = rt->cfg;
     const rcfd_state_conf_t *c = &cfg->state;
-    int has_kafka = 0;
+    st->config_hash = rcfd_calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof *st->config_hash);
+    if (st->config_hash == NULL) {
+        rcfd_free(st);
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
     for (size_t i = 0; i < cfg->n_sources; i++) {
-        has_kafka |= cfg->sources[i].type == RCFD_SOURCE_KAFKA;
+        st->config_hash[i] = config_hash(cfg, i);
+    }
+    int has_kafka = 0; /* a source with positions to checkpoint: Kafka or Kinesis */
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        has_kafka |= cfg->sources[i].type != RCFD_SOURCE_FILE;
     }
     int rc = 0;
     if (c->store == RCFD_STORE_DIR && has_kafka) {
@@ -489,6 +735,7 @@ int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t 
         }
     }
     if (rc != 0) {
+        rcfd_free(st->config_hash);
         rcfd_free(st);
         return rc;
     }
@@ -540,6 +787,7 @@ void rcfd_state_destroy(rcfd_state_t *st)
     }
     rcfd_free(st->shards);
     rcfd_store_destroy(st->store);
+    rcfd_free(st->config_hash);
     rcfd_free(st);
 }
 
@@ -572,6 +820,12 @@ void rcfd_state_collect(rcfd_state_t *st, rcfd_metrics_t *m)
         rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_restores_total",
                                              "Checkpoints restored on assignment.", LABELS),
                         (double)sh->restores);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_checkpoints_refused_total",
+                                             "Checkpoints refused at a restore: damaged, of "
+                                             "another partition, configuration or cluster, too "
+                                             "large, or resuming outside the partition.",
+                                             LABELS),
+                        (double)sh->refused);
         rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_checkpoint_bytes",
                                            "Size of the partition's last checkpoint.", LABELS),
                         (double)sh->last_bytes);

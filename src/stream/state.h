@@ -43,7 +43,7 @@ typedef struct rcfd_shard {
     struct state_job *pending; /* snapshot taken, waiting for `delivered` to reach its offset */
     uint64_t saved_at_ms;  /* uv_now of the last checkpoint written or restored; 0 never */
     int64_t saved_offset;  /* its offset; -1 none */
-    uint64_t checkpoints, failures, restores;
+    uint64_t checkpoints, failures, restores, refused;
     uint64_t last_bytes;
 } rcfd_shard_t;
 
@@ -79,6 +79,11 @@ void rcfd_state_delivered(rcfd_state_t *st, uint32_t id, int64_t watermark);
 int rcfd_state_flush(rcfd_state_t *st, void (*done)(rcfd_runtime_t *rt));
 /* Stops the timer (before the loop's handles are closed). */
 void rcfd_state_close(rcfd_state_t *st);
+
+/* The spill hooks of the state store for a pipeline's memory budget (keymodels.h); 0 when the
+ * store cannot take spills (none, or the Kafka store). Completions wake the sources. */
+struct rcfd_spill_hooks;
+int rcfd_state_spill_hooks(rcfd_state_t *st, struct rcfd_spill_hooks *out);
 
 /* /metrics: checkpoint age, counts and sizes per partition. */
 void rcfd_state_collect(rcfd_state_t *st, rcfd_metrics_t *m);

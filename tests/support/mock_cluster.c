@@ -1,10 +1,12 @@
 /* Starts librdkafka's mock cluster (real Kafka protocol on loopback), creates topics, prints the
  * bootstrap servers on stdout and serves until SIGTERM/SIGINT or its parent exits.
  *
- *   rcfd_mock_cluster [--brokers N] [--fail-produce ERR:COUNT] TOPIC:PARTITIONS...
+ *   rcfd_mock_cluster [--brokers N] [--fail-produce ERR:COUNT] [--fail-produce-on-usr1 ERR:COUNT]
+ *                     TOPIC:PARTITIONS...
  *
  * --fail-produce answers the first COUNT ProduceRequests with Kafka error code ERR (e.g. 2,
- * CORRUPT_MESSAGE), whoever sends them. Integration tests produce into it with kcat and point rcfd
+ * CORRUPT_MESSAGE), whoever sends them; --fail-produce-on-usr1 does so from each SIGUSR1 on (so a
+ * test can produce its input first, then arm the fault for the daemon's producer). Integration tests produce into it with kcat and point rcfd
  * at it. */
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@ int main(int argc, char **argv)
 {
     int brokers = 3;
     int first = 1;
-    int fail_err = 0, fail_count = 0;
+    int fail_err = 0, fail_count = 0, usr1_err = 0, usr1_count = 0;
     for (; first + 1 < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
         int ok = 0;
         if (strcmp(argv[first], "--brokers") == 0) {
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
             ok = brokers > 0;
         } else if (strcmp(argv[first], "--fail-produce") == 0) {
             ok = sscanf(argv[first + 1], "%d:%d", &fail_err, &fail_count) == 2;
+        } else if (strcmp(argv[first], "--fail-produce-on-usr1") == 0) {
+            ok = sscanf(argv[first + 1], "%d:%d", &usr1_err, &usr1_count) == 2;
         }
         if (!ok) {
             fprintf(stderr, "mock_cluster: bad option %s %s\n", argv[first], argv[first + 1]);
@@ -39,6 +43,7 @@ int main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before librdkafka starts threads */
 
     char err[512];
@@ -80,7 +85,11 @@ int main(int argc, char **argv)
     printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);
     int sig;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGUSR1) {
+        for (int i = 0; i < usr1_count; i++) {
+            rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 1, (rd_kafka_resp_err_t)usr1_err);
+        }
+    }
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);
     return 0;

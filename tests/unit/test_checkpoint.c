@@ -1,5 +1,7 @@
 /* Checkpoint files: round trip with real model snapshots, atomic replacement keeping the previous
- * one, and fallback to it when the latest is corrupted or truncated. */
+ * one, and fallback to it when the latest is corrupted, truncated or someone else's (another
+ * partition, configuration or cluster); a sparse or oversized file is refused from its envelope,
+ * before it is read; version 1 files (no identity) still read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include "rcfd/alloc.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
+#include "common/snapshot.h"
 #include "state/checkpoint.h"
 
 static char dir[] = "/tmp/rcfd-ckpt-XXXXXX";
@@ -54,14 +57,21 @@ static unsigned char *forest_snapshot(uint64_t seed, size_t *len)
     return buf;
 }
 
-static void encode_two(uint64_t next_offset, rcfd_buf_t *out)
+static const rcfd_ckpt_id_t me = {"sensors", "readings", 0, 0x1234abcd, "cluster-a"};
+
+static void encode_two_as(const rcfd_ckpt_id_t *id, uint64_t next_offset, rcfd_buf_t *out)
 {
     size_t l1, l2;
     unsigned char *s1 = forest_snapshot(1, &l1), *s2 = forest_snapshot(2, &l2);
     rcfd_ckpt_entry_t e[2] = {{"host-a", 6, "rcf", 3, s1, l1}, {"host-b", 6, "rcf", 3, s2, l2}};
-    assert_int_equal(rcfd_ckpt_encode(next_offset, e, 2, out), 0);
+    assert_int_equal(rcfd_ckpt_encode(id, next_offset, e, 2, out), 0);
     free(s1);
     free(s2);
+}
+
+static void encode_two(uint64_t next_offset, rcfd_buf_t *out)
+{
+    encode_two_as(&me, next_offset, out);
 }
 
 static void test_round_trip(void **state)
@@ -76,6 +86,9 @@ static void test_round_trip(void **state)
     assert_int_equal(rcfd_ckpt_decode(copy, b.len, &c, err, sizeof err), 0);
     assert_int_equal(c.next_offset, 1234);
     assert_int_equal(c.n_entries, 2);
+    assert_true(c.has_id);
+    assert_memory_equal(c.topic, "readings", c.topic_len);
+    assert_int_equal(rcfd_ckpt_check_id(&c, &me, err, sizeof err), 0);
     assert_memory_equal(c.entries[1].key, "host-b", 6);
     assert_memory_equal(c.entries[1].type, "rcf", 3);
     rcf_forest_t *f;
@@ -94,15 +107,20 @@ static void test_round_trip(void **state)
     rcfd_buf_free(&b);
 }
 
-static void write_checkpoint(uint64_t next_offset)
+static void write_checkpoint_as(const rcfd_ckpt_id_t *id, uint64_t next_offset)
 {
     rcfd_buf_t b = {0};
-    encode_two(next_offset, &b);
+    encode_two_as(id, next_offset, &b);
     char err[256];
     if (rcfd_ckpt_write(dir, "p-sensors-0", b.p, b.len, err, sizeof err) != 0) {
         fail_msg("%s", err);
     }
     rcfd_buf_free(&b);
+}
+
+static void write_checkpoint(uint64_t next_offset)
+{
+    write_checkpoint_as(&me, next_offset);
 }
 
 static void damage(const char *suffix, long at, int truncate_it)
@@ -127,14 +145,14 @@ static void test_files_and_fallback(void **state)
     (void)state;
     rcfd_ckpt_t c;
     char warn[512], err[512];
-    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &c, warn, sizeof warn, err, sizeof err),
+    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &me, 0, &c, warn, sizeof warn, err, sizeof err),
                      RCFD_ENOENT);
     write_checkpoint(100);
     write_checkpoint(200);
     char tmp[512];
     snprintf(tmp, sizeof tmp, "%s/p-sensors-0.ckpt.tmp", dir);
     assert_int_not_equal(access(tmp, F_OK), 0); /* nothing half-written left behind */
-    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &c, warn, sizeof warn, err, sizeof err),
+    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &me, 0, &c, warn, sizeof warn, err, sizeof err),
                      0);
     assert_int_equal(c.next_offset, 200);
     assert_int_equal(c.from_previous, 0);
@@ -143,7 +161,7 @@ static void test_files_and_fallback(void **state)
     /* A corrupted latest: refused by its checksum, the previous one (100) is used, and the
      * warning says why. */
     damage("", 200, 0);
-    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &c, warn, sizeof warn, err, sizeof err),
+    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &me, 0, &c, warn, sizeof warn, err, sizeof err),
                      0);
     assert_int_equal(c.next_offset, 100);
     assert_int_equal(c.from_previous, 1);
@@ -154,7 +172,7 @@ static void test_files_and_fallback(void **state)
     write_checkpoint(300); /* latest 300, previous the corrupted one */
     write_checkpoint(400); /* latest 400, previous 300 */
     damage("", 50, 1);
-    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &c, warn, sizeof warn, err, sizeof err),
+    assert_int_equal(rcfd_ckpt_read(dir, "p-sensors-0", &me, 0, &c, warn, sizeof warn, err, sizeof err),
                      0);
     assert_int_equal(c.next_offset, 300);
     assert_non_null(strstr(warn, "truncated"));
@@ -162,8 +180,91 @@ static void test_files_and_fallback(void **state)
 
     /* Both damaged: an error naming the problem, never a crash. */
     damage(".prev", 20, 1);
-    assert_true(rcfd_ckpt_read(dir, "p-sensors-0", &c, warn, sizeof warn, err, sizeof err) < 0);
+    assert_true(rcfd_ckpt_read(dir, "p-sensors-0", &me, 0, &c, warn, sizeof warn, err, sizeof err) < 0);
     assert_non_null(strstr(err, "no usable previous checkpoint"));
+}
+
+#define READ(want, max) rcfd_ckpt_read(dir, "p-sensors-0", want, max, &c, warn, sizeof warn, err, \
+                                       sizeof err)
+
+static void test_identity(void **state)
+{
+    (void)state;
+    rcfd_ckpt_t c;
+    char warn[512], err[1024];
+    /* The latest is another partition's (files swapped): refused, the previous one is used. */
+    rcfd_ckpt_id_t other = me;
+    other.partition = 3;
+    write_checkpoint(500);
+    write_checkpoint_as(&other, 900);
+    assert_int_equal(READ(&me, 0), 0);
+    assert_int_equal(c.next_offset, 500);
+    assert_int_equal(c.from_previous, 1);
+    assert_non_null(strstr(warn, "readings[3]"));
+    rcfd_ckpt_free(&c);
+    /* Another configuration and another cluster: both refused, an error saying why. */
+    rcfd_ckpt_id_t conf = me, cluster = me;
+    conf.config_hash = 99;
+    cluster.cluster = "cluster-b";
+    write_checkpoint_as(&conf, 600);
+    write_checkpoint_as(&cluster, 700);
+    assert_true(READ(&me, 0) < 0);
+    assert_non_null(strstr(err, "another Kafka cluster"));
+    assert_non_null(strstr(err, "refused"));
+    /* A reader that does not know its cluster compares the rest only. */
+    rcfd_ckpt_id_t unknown = me;
+    unknown.cluster = "";
+    assert_int_equal(READ(&unknown, 0), 0);
+    assert_int_equal(c.next_offset, 700);
+    rcfd_ckpt_free(&c);
+    assert_true(READ(&conf, 0) == 0 && c.next_offset == 600 && c.from_previous);
+    rcfd_ckpt_free(&c);
+}
+
+static void test_caps(void **state)
+{
+    (void)state;
+    rcfd_ckpt_t c;
+    char warn[512], err[1024], path[512];
+    write_checkpoint(100);
+    write_checkpoint(200);
+    /* Larger than the cap: refused from its size alone, for the latest and the previous. */
+    assert_true(READ(&me, 4096) < 0);
+    assert_non_null(strstr(err, "max_checkpoint_bytes"));
+    /* A sparse 4 GiB latest: its envelope is not a checkpoint's, so it is refused after its first
+     * 32 bytes (this test would run out of memory or time otherwise) and the previous is used. */
+    snprintf(path, sizeof path, "%s/p-sensors-0.ckpt", dir);
+    assert_int_equal(truncate(path, 0), 0);
+    assert_int_equal(truncate(path, 4LL << 30), 0);
+    assert_int_equal(READ(&me, 0), 0);
+    assert_int_equal(c.next_offset, 100);
+    assert_non_null(strstr(warn, "not a checkpoint"));
+    rcfd_ckpt_free(&c);
+    /* A real envelope padded with gigabytes: the declared length does not match the file. */
+    write_checkpoint(300); /* latest 300, previous the sparse one */
+    assert_int_equal(truncate(path, 4LL << 30), 0);
+    assert_true(READ(&me, 0) < 0);
+    assert_non_null(strstr(err, "padded"));
+    unlink(path);
+}
+
+/* Version 1: an envelope around u64 next_offset, u32 n_entries and the entries, no identity. */
+static void test_version_1(void **state)
+{
+    (void)state;
+    unsigned char img[RCFD_SNAP_HEADER_SIZE + 12];
+    rcfd_writer_t w = {img + RCFD_SNAP_HEADER_SIZE, 0, 12};
+    rcfd_put_u64(&w, 4242);
+    rcfd_put_u32(&w, 0);
+    rcfd_snap_seal(img, RCFD_SNAP_KIND_CHECKPOINT, 1, 12);
+    char e[256];
+    assert_int_equal(rcfd_ckpt_write(dir, "p-sensors-0", img, sizeof img, e, sizeof e), 0);
+    rcfd_ckpt_t c;
+    char warn[512], err[1024];
+    assert_int_equal(READ(&me, 0), 0);
+    assert_int_equal(c.next_offset, 4242);
+    assert_false(c.has_id);
+    rcfd_ckpt_free(&c);
 }
 
 int main(void)
@@ -171,6 +272,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_files_and_fallback),
+        cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_version_1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
