@@ -111,9 +111,13 @@ static int load_input(const char *path)
         }
         if (cols == 0 || (input_cols != 0 && cols != input_cols) ||
             strspn(p, " \t\r\n") != strlen(p)) {
-            fprintf(stderr,
-                    "bench_rcf: %s line %zu: expected %u comma-separated numbers (at most 8)\n",
-                    path, lineno, input_cols ? input_cols : 1);
+            if (input_cols != 0) {
+                fprintf(stderr, "bench_rcf: %s line %zu: not %u comma-separated numbers\n", path,
+                        lineno, input_cols);
+            } else {
+                fprintf(stderr, "bench_rcf: %s line %zu: not 1 to 8 comma-separated numbers\n",
+                        path, lineno);
+            }
             fclose(f);
             return -1;
         }
