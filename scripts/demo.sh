@@ -3,7 +3,7 @@
 # (`rcfd demo`), which needs no external service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --run
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 exec ./build/bin/rcfd demo "$@"

@@ -2,30 +2,66 @@
 # Installs the Debian 12 packages rcfd needs to build, test and run. Idempotent: it asks apt only for what
 # is missing, never prompts, and works as root or through sudo.
 #   usage: scripts/setup.sh            (build, test and run dependencies)
+#          scripts/setup.sh --run      (build and run only: what scripts/demo.sh needs)
 set -euo pipefail
 
-packages=(
+# Building and running (scripts/demo.sh needs only these).
+build=(
     build-essential cmake pkg-config git ca-certificates
-    librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcmocka-dev libcurl4-openssl-dev
-    kcat python3 procps systemd
-    clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
+    librdkafka-dev libuv1-dev libcjson-dev libopenblas-dev libcurl4-openssl-dev
+    libcmocka-dev              # the default build configures the tests too
+    libjs-dygraphs             # the backtest report's charts, inlined into the binary
+    kcat python3 procps systemd curl
 )
+# The tests (scripts/test.sh) as well.
+tests=(
+    python3-dev python3-numpy python3-setuptools python3-pip python3-pytest   # python/ (rcfd for Python)
+    clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz targets
+    chromium                   # the report, drawn in a headless browser (bt_report_browser)
+    dpkg-dev debhelper fakeroot  # the Debian package (cli_debian_package)
+    groff-base man-db          # the man page's lint
+    nodejs                     # kinesalite, the Kinesis peer of the tests (from npm)
+)
+packages=("${build[@]}")
+[ "${1:-}" = "--run" ] || packages+=("${tests[@]}")
+# Debian's npm for the tests; a nodejs that brings its own npm (NodeSource's) conflicts with it.
+[ "${1:-}" = "--run" ] || command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
+can_admin=1
 if [ "$(id -u)" -eq 0 ]; then
     sudo=()
 elif command -v sudo >/dev/null 2>&1; then
     sudo=(sudo -n)
 else
+    can_admin=0
+fi
+if [ "$can_admin" = 0 ] && [ ${#missing[@]} -gt 0 ]; then
     echo "setup: missing packages (${missing[*]}) and neither root nor sudo is available" >&2
     exit 1
 fi
+
+# `pip install ./python` outside a virtualenv (python/README.md): Debian 12 marks its Python as
+# externally managed (PEP 668) and pip refuses to install there. The package goes to /usr/local
+# and needs nothing from PyPI (numpy is Debian's), so on a machine set up for development the
+# refusal is lifted in pip's system config; `setup.sh --run` (a production host) leaves pip alone.
+pip_allow() {
+    grep -qs '^break-system-packages' /etc/pip.conf && return 0
+    [ "$can_admin" = 1 ] || return 0
+    echo "setup: letting pip install ./python outside a virtualenv (/etc/pip.conf)"
+    if grep -qs '^\[global\]' /etc/pip.conf; then # one [global] section: add the key to it
+        "${sudo[@]}" sed -i '/^\[global\]/a break-system-packages = true' /etc/pip.conf
+    else
+        printf '[global]\nbreak-system-packages = true\n' | "${sudo[@]}" tee -a /etc/pip.conf >/dev/null
+    fi
+}
+[ "${1:-}" = "--run" ] || pip_allow
+
+[ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive

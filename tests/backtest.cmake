@@ -3,7 +3,7 @@ if(NOT TARGET rcfd_backtest)
   return()
 endif()
 
-foreach(unit nab metrics train model_rcf)
+foreach(unit nab metrics train model_rcf model_forecast)
   rcfd_add_test(test_${unit} SOURCES unit/test_${unit}.c LABELS unit LIBS rcfd_backtest)
 endforeach()
 
@@ -13,11 +13,12 @@ rcfd_add_test(test_train_stats SOURCES unit/test_train_stats.c LABELS unit LIBS 
 # Score post-processing the backtest and the daemon's rcf output share (score/likelihood.h).
 rcfd_add_test(test_likelihood SOURCES unit/test_likelihood.c LABELS unit LIBS rcfd_stream)
 
-foreach(it backtest train_hotspots)
+# bt_report_browser: the HTML report in headless Chromium (JavaScript errors, every chart drawn).
+foreach(it backtest train_hotspots report_browser)
   add_test(NAME bt_${it} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/bt_${it}.sh)
-  math(EXPR timeout "60 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  math(EXPR timeout "90 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
   set_tests_properties(bt_${it} PROPERTIES TIMEOUT ${timeout} LABELS integration
-    ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>")
+    ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
 endforeach()
 
 # Warm start: rcfd train, then the daemon with initial_state on librdkafka's mock cluster

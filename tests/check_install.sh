@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the build into a temporary prefix, builds a small program against the installed library
-# through pkg-config and runs it, and checks the installed systemd unit with systemd-analyze.
+# Installs the build into a temporary prefix with `cmake --install --prefix`, checks that rcfd.pc,
+# the systemd unit and the man page name that prefix, builds the README's library example and a
+# small program against the installed library through plain pkg-config (as a user would, no
+# --define-prefix) and runs it, and checks the installed unit with systemd-analyze.
 #   usage: check_install.sh BUILD_DIR [SANITIZERS]
 #   SANITIZERS: the build's RCFD_SANITIZE; the test program must use the same runtime.
 set -euo pipefail
@@ -12,12 +14,39 @@ prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 for f in bin/rcfd include/rcfd/rcf.h include/rcfd/hotspots.h share/man/man1/rcfd.1 \
-         lib/systemd/system/rcfd.service share/doc/rcfd/examples/sensors-kda.json; do
+         lib/systemd/system/rcfd.service share/doc/rcfd/examples/sensors-kda.json \
+         share/doc/rcfd/README.md share/doc/rcfd/daemon.md share/doc/rcfd/operations.md \
+         share/doc/rcfd/backtest.md; do
     [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 pc=$(find "$prefix" -name rcfd.pc | head -1)
 [ -n "$pc" ] || { echo "rcfd.pc not installed"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
+# The paths the install wrote come from --prefix, not from the configure-time prefix.
+grep -qx "prefix=$prefix" "$pc" || { echo "rcfd.pc does not name $prefix:"; cat "$pc"; exit 1; }
+unit=$prefix/lib/systemd/system/rcfd.service
+grep -qx "ExecStart=$prefix/bin/rcfd -c $prefix/etc/rcfd/rcfd.json" "$unit" ||
+    { echo "the unit does not run $prefix/bin/rcfd:"; grep Exec "$unit"; exit 1; }
+grep -q "$prefix/etc/rcfd/rcfd.json" "$prefix/share/man/man1/rcfd.1" &&
+    grep -q "$prefix/share/doc/rcfd" "$prefix/share/man/man1/rcfd.1" ||
+    { echo "the man page does not name the installed paths"; exit 1; }
+# shellcheck disable=SC2046
+[ "$(pkg-config --variable=includedir rcfd)" = "$prefix/include" ] || { echo "includedir"; exit 1; }
+
+# The README's library example, verbatim, inside a main() (it uses `values` and exit()).
+src=$(dirname "$0")/..
+awk '/^```c$/{on=1; next} /^```$/{on=0} on' "$src/README.md" > "$tmp/readme_snippet.c"
+[ -s "$tmp/readme_snippet.c" ] || { echo "README.md has no \`\`\`c block"; exit 1; }
+{
+    printf '#include <stdio.h>\n#include <stdlib.h>\n#include <rcfd/rcf.h>\n'
+    printf 'int main(void)\n{\n    double values[3] = {1.0, 2.0, 3.0};\n'
+    cat "$tmp/readme_snippet.c"
+    printf '    printf("README example: score %%.3f\\n", r.score);\n    return 0;\n}\n'
+} > "$tmp/readme.c"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror ${sanitize:+-fsanitize=$sanitize} -o "$tmp/readme" "$tmp/readme.c" \
+    $(pkg-config --cflags --libs rcfd) -lm
+LD_LIBRARY_PATH=$(pkg-config --variable=libdir rcfd) "$tmp/readme"
 
 # A consumer of the library: a sine with one spike; the spike must get the top score.
 cat > "$tmp/score.c" <<'C'
@@ -54,8 +83,8 @@ int main(void)
 C
 # shellcheck disable=SC2046
 cc -std=c11 ${sanitize:+-fsanitize=$sanitize} -o "$tmp/score" "$tmp/score.c" \
-    $(pkg-config --define-prefix --cflags --libs rcfd) -lm
-libdir=$(pkg-config --define-prefix --variable=libdir rcfd)
+    $(pkg-config --cflags --libs rcfd) -lm
+libdir=$(pkg-config --variable=libdir rcfd)
 LD_LIBRARY_PATH=$libdir "$tmp/score"
 # Only the API is exported from the shared library.
 if nm -D --defined-only "$libdir/librcfd.so" | awk '{print $3}' | grep -v -E '^(rcf_|hs_|rcfd_|_init$|_fini$)'; then
@@ -63,13 +92,16 @@ if nm -D --defined-only "$libdir/librcfd.so" | awk '{print $3}' | grep -v -E '^(
     exit 1
 fi
 
-# The unit, pointed at the installed binary, must pass systemd's own checks.
+# The unit as installed (it names the installed binary) must pass systemd's own checks; the man
+# page must render without warnings.
 if command -v systemd-analyze >/dev/null; then
-    bindir=$(sed -n 's|^ExecStart=\(.*\)/rcfd -c .*|\1|p' "$prefix/lib/systemd/system/rcfd.service")
-    sed "s|$bindir/rcfd|$prefix/bin/rcfd|g" "$prefix/lib/systemd/system/rcfd.service" > "$tmp/rcfd.service"
-    systemd-analyze verify --man=no "$tmp/rcfd.service"
+    systemd-analyze verify --man=no "$unit"
     echo "systemd-analyze verify: ok"
 else
     echo "systemd-analyze not found"; exit 1
+fi
+if command -v groff >/dev/null; then
+    warn=$(groff -man -ww -z "$prefix/share/man/man1/rcfd.1" 2>&1)
+    [ -z "$warn" ] || { echo "man page: $warn"; exit 1; }
 fi
 echo "install check passed"

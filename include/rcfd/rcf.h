@@ -134,6 +134,43 @@ RCFD_EXTERN int rcf_forest_process(rcf_forest_t *forest, const double *values, s
 RCFD_EXTERN int rcf_forest_score(rcf_forest_t *forest, const double *values, size_t n_values,
                                  double *score, double *high, double *low);
 
+/* Conditional estimates: imputation of unknown values, expected values, forecasts (docs/rcf.md).
+ *
+ * A tree completes a point whose coordinates are partly unknown: it descends along the cuts on
+ * known coordinates, follows both children at a cut on an unknown one, and keeps the leaf it
+ * reaches that is nearest to the point on the known coordinates (L1 distance; ties go to the
+ * heavier leaf, then to the first one found); that leaf's values fill the unknown coordinates. The
+ * forest's estimate of each unknown coordinate is the median of its trees' completions; `lower` and
+ * `upper` (either may be NULL) get the `quantile` and 1 - `quantile` quantiles of them, a spread of
+ * what the trees found, not a calibrated interval. Empty trees abstain. The model is unchanged;
+ * the forest's scratch buffers are used (so, as for rcf_forest_score, one call at a time), and
+ * nothing is allocated.
+ *
+ * rcf_forest_impute: `point` holds input_dim x shingle_size values laid out as the shingle (oldest
+ * record first, columns in input order); the `n_missing` positions in `missing` are unknown and
+ * their values in `point` are ignored (NaN is fine). Returns 0 with value/lower/upper[k] for
+ * missing[k]; RCFD_EINVAL for a position outside the point, a quantile outside [0, 0.5] or a
+ * non-finite known value; RCFD_EAGAIN while no tree holds a point. */
+RCFD_EXTERN int rcf_forest_impute(rcf_forest_t *forest, const double *point,
+                                  const uint32_t *missing, size_t n_missing, double quantile,
+                                  double *value, double *lower, double *upper);
+
+/* The point the forest would score for a record `values` (input_dim values) now: the last
+ * shingle_size - 1 records it processed followed by `values`, copied as given (NaN stays NaN, so
+ * unknown fields can be marked for rcf_forest_impute). RCFD_EAGAIN before shingle_size - 1 records
+ * were processed. `point` has input_dim x shingle_size entries. */
+RCFD_EXTERN int rcf_forest_point(rcf_forest_t *forest, const double *values, double *point);
+
+/* Forecast of the next `horizon` records after the last one processed, by extrapolating the
+ * shingle: each step's point is the shingle's last shingle_size - 1 records (observed, then
+ * forecast) followed by an unknown record, completed as above; the step's median is its forecast
+ * and enters the next step's shingle. value/lower/upper (lower/upper may be NULL) receive horizon x
+ * input_dim entries, step by step. RCFD_EINVAL with shingle_size 1 (a record alone has no past to
+ * extrapolate) or a horizon of 0; RCFD_EAGAIN before a full shingle was seen or while the trees
+ * are empty. */
+RCFD_EXTERN int rcf_forest_forecast(rcf_forest_t *forest, uint32_t horizon, double quantile,
+                                    double *value, double *lower, double *upper);
+
 typedef struct rcf_stats {
     uint64_t records;       /* records processed */
     uint64_t updates;       /* full shingles offered to the samplers */

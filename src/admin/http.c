@@ -81,7 +81,17 @@ static void on_written(uv_write_t *w, int status)
     close_conn(w->data);
 }
 
+/* HEAD (head 1) sends the headers GET would, Content-Length included, and no body. */
+static void respond_head(conn_t *c, int status, const char *type, const char *body,
+                         size_t body_len, int head);
+
 static void respond(conn_t *c, int status, const char *type, const char *body, size_t body_len)
+{
+    respond_head(c, status, type, body, body_len, 0);
+}
+
+static void respond_head(conn_t *c, int status, const char *type, const char *body,
+                         size_t body_len, int head)
 {
     static const struct {
         int code;
@@ -106,7 +116,7 @@ static void respond(conn_t *c, int status, const char *type, const char *body, s
                         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                         "Connection: close\r\n\r\n",
                         status, reason, type, body_len) != 0 ||
-        rcfd_buf_append(&c->resp, body, body_len) != 0) {
+        (!head && rcfd_buf_append(&c->resp, body, body_len) != 0)) {
         close_conn(c);
         return;
     }
@@ -139,17 +149,18 @@ static void handle_request(conn_t *c)
         if (rcfd_metrics_render(a->metrics, &body) != 0) {
             respond(c, 500, "text/plain", "out of memory\n", 14);
         } else {
-            respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body.p,
-                    is_get ? body.len : 0);
+            respond_head(c, 200, "text/plain; version=0.0.4; charset=utf-8", body.p, body.len,
+                         !is_get);
         }
-    } else if (strcmp(path, "/health") == 0) {
-        int status = a->health != NULL ? a->health(a->health_arg, &body) : 200;
+    } else if (strcmp(path, "/health") == 0 || strcmp(path, "/ready") == 0) {
+        int ready = path[1] == 'r';
+        int status = a->health != NULL ? a->health(a->health_arg, ready, &body) : 200;
         if (body.len == 0) {
             rcfd_buf_puts(&body, status == 200 ? "{\"status\":\"ok\"}" : "{\"status\":\"down\"}");
         }
-        respond(c, status, "application/json", body.p, is_get ? body.len : 0);
+        respond_head(c, status, "application/json", body.p, body.len, !is_get);
     } else {
-        respond(c, 404, "text/plain", "not found: try /metrics or /health\n", 35);
+        respond(c, 404, "text/plain", "not found: try /metrics, /health or /ready\n", 43);
     }
     rcfd_buf_free(&body);
 }

@@ -1,6 +1,9 @@
-/* The backtest report: one self-contained HTML file (inline CSS and SVG, no scripts, no external
- * references) with the summary tables and, per file, plots of the series, the score with the
- * threshold, and the grade, over shaded labelled windows; and a JSON summary for machines. */
+/* The backtest report: one self-contained HTML file (dygraphs, its script and the data inlined, no
+ * external references, works offline) with what produced it (rcfd version and commit, the command,
+ * every effective parameter), the summary tables, a sortable index of the files and, per file and
+ * key, charts of the series, the score with its threshold and the alert input with the alert
+ * threshold, labelled windows shaded and detections marked (src/backtest/report.js); and the JSON
+ * summary for machines, with the same record of how it was made. */
 #ifndef RCFD_BACKTEST_REPORT_H
 #define RCFD_BACKTEST_REPORT_H
 

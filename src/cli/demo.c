@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/rng.h"
 #include "cli/demo.h"
+#include "common/rng.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
 
@@ -66,10 +66,10 @@ static void print_explanation(const rcf_column_explanation_t *e)
 {
     printf("{");
     for (int c = 0; c < COLUMNS; c++) {
-        printf("%s\"%s\":{\"DIRECTION\":\"%s\",\"STRENGTH\":\"%.4f\",\"ATTRIBUTION_SCORE\":\"%.4f\"}",
-               c ? "," : "", column_names[c],
-               e[c].direction == RCF_DIRECTION_HIGH ? "HIGH" : "LOW", e[c].strength,
-               e[c].attribution);
+        printf(
+            "%s\"%s\":{\"DIRECTION\":\"%s\",\"STRENGTH\":\"%.4f\",\"ATTRIBUTION_SCORE\":\"%.4f\"}",
+            c ? "," : "", column_names[c], e[c].direction == RCF_DIRECTION_HIGH ? "HIGH" : "LOW",
+            e[c].strength, e[c].attribution);
     }
     printf("}");
 }
@@ -86,9 +86,16 @@ int rcfd_demo_offline_main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
             top_k = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: rcfd demo --offline [--records N] [--seed S] [--top K]\n"
+                   "  the forest library alone on a generated sensor stream (no Kafka, no loop);\n"
+                   "  --records N (default 20000, at least 1000), --top K (default 8, 1..%d)\n",
+                   MAX_TOP);
+            return 0;
         } else {
-            fprintf(stderr, "rcfd demo: unknown option '%s'\n"
-                            "usage: rcfd demo --offline [--records N] [--seed S] [--top K]\n",
+            fprintf(stderr,
+                    "rcfd demo: unknown option '%s'\n"
+                    "usage: rcfd demo --offline [--records N] [--seed S] [--top K]\n",
                     argv[i]);
             return 64;
         }

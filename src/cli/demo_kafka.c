@@ -5,21 +5,25 @@
  * daemon's own runtime then consumes both topics with two pipelines, RCF with explanation per
  * machine and HOTSPOTS over the sessions, writes every scored record to a JSONL file and this
  * prints the top anomalies with KDA's ANOMALY_EXPLANATION and the hotspots found. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "common/rng.h"
 #include "cli/demo.h"
-#include "rcfd/version.h"
 #include "common/log.h"
-#include "stream/runtime.h"
+#include "common/rng.h"
 #include "config/schema.h"
+#include "models/rcf.h"
+#include "rcfd/version.h"
+#include "stream/runtime.h"
 
 #define MACHINES 4
 #define MAX_TOP 20
@@ -41,6 +45,7 @@ static const fault_t faults[] = {
 #define N_FAULTS (sizeof faults / sizeof faults[0])
 
 typedef struct top {
+    double novelty; /* the rank: anomaly_novelty, what docs/daemon.md says to alert on */
     double score;
     char key[32];
     double values[3];
@@ -64,6 +69,28 @@ static double gaussian(uint64_t *rng)
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
+void rcfd_demo_reading(int machine, int i, int per_machine, uint64_t *rng, double v[3],
+                       const char **fault)
+{
+    double day = 2.0 * M_PI * (double)i / 288.0 + machine; /* five-minute readings */
+    v[0] = 21.0 + 4.0 * sin(day) + 0.3 * gaussian(rng);
+    v[1] = 101.3 + 0.8 * sin(day + 1.0) + 0.05 * gaussian(rng);
+    v[2] = 0.5 + 0.1 * fabs(sin(3.0 * day)) + 0.02 * gaussian(rng);
+    *fault = NULL;
+    for (size_t f = 0; per_machine > 0 && f < N_FAULTS; f++) {
+        if (faults[f].machine == machine % MACHINES && per_machine * faults[f].at / 10 == i) {
+            v[faults[f].column] += faults[f].delta;
+            *fault = faults[f].what;
+        }
+    }
+}
+
+/* Ranks by anomaly_novelty, then by score: the order an alert on novelty would page in. */
+static int ranks_above(const top_t *a, const top_t *b)
+{
+    return a->novelty > b->novelty || (a->novelty == b->novelty && a->score > b->score);
+}
+
 static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, size_t key_len,
                       const double *values, const rcfd_model_type_t *const *types,
                       const void *const *results, size_t n_models)
@@ -73,9 +100,9 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
     d->seen++;
     if (strcmp(p->name, "sensor-rcf") == 0) {
         d->scored_sensors++;
-        double score = types[0]->score(results[0]);
-        if (d->n_top < d->k || score > d->top[d->n_top - 1].score) {
-            top_t t = {.score = score};
+        const rcfd_rcf_result_t *r = results[0];
+        top_t t = {.novelty = r->novelty, .score = r->r.score};
+        if (d->n_top < d->k || ranks_above(&t, &d->top[d->n_top - 1])) {
             snprintf(t.key, sizeof t.key, "%s", key);
             memcpy(t.values, values, sizeof t.values);
             /* The KDA column, exactly as the kda output style writes it. */
@@ -84,8 +111,8 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
                 char *obj = NULL;
                 if (asprintf(&obj, "{%s}", b.p + 1) > 0) {
                     cJSON *j = cJSON_Parse(obj);
-                    const char *e = cJSON_GetStringValue(
-                        cJSON_GetObjectItem(j, "ANOMALY_EXPLANATION"));
+                    const char *e =
+                        cJSON_GetStringValue(cJSON_GetObjectItem(j, "ANOMALY_EXPLANATION"));
                     snprintf(t.explanation, sizeof t.explanation, "%s", e ? e : "");
                     cJSON_Delete(j);
                     free(obj);
@@ -94,7 +121,7 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
             rcfd_buf_free(&b);
             int i = d->n_top < d->k ? d->n_top++ : d->k - 1;
             d->top[i] = t;
-            for (; i > 0 && d->top[i].score > d->top[i - 1].score; i--) {
+            for (; i > 0 && ranks_above(&d->top[i], &d->top[i - 1]); i--) {
                 top_t x = d->top[i];
                 d->top[i] = d->top[i - 1];
                 d->top[i - 1] = x;
@@ -146,10 +173,10 @@ static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
 
 static int produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value)
 {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE((void *)(uintptr_t)value, strlen(value)),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                          RD_KAFKA_V_VALUE((void *)(uintptr_t)value, strlen(value)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk, 100); /* setup phase, before any loop exists: waiting is fine */
         return produce(rk, topic, key, value);
@@ -157,11 +184,176 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *key, const cha
     return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
+static void demo_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rcfd demo [options]             mock Kafka cluster -> the daemon's pipelines "
+            "-> a file\n"
+            "  --records N    readings per machine (default 3000, at least 1000)\n"
+            "  --sessions N   clickstream sessions (default 6000, at least 1000)\n"
+            "  --seed S       generator and forest seed (default 42)\n"
+            "  --top K        anomalies to print, ranked by anomaly_novelty (default 8, 1..%d)\n"
+            "  --out FILE     scored records (default: scored.jsonl in a new directory under "
+            "$TMPDIR or /tmp)\n"
+            "       rcfd demo --csv FILE [--records N] [--seed S]\n"
+            "                 write the generated sensor readings as a labelled CSV (timestamp,\n"
+            "                 machine, temperature, pressure, vibration, is_anomaly) and exit:\n"
+            "                 sample data for rcfd backtest and rcfd train\n"
+            "       rcfd demo --nab DIR [--records N] [--seed S]\n"
+            "                 write it as a small corpus in NAB's layout (DIR/data/sensors/*.csv,\n"
+            "                 DIR/labels/combined_windows.json) for rcfd backtest --corpus\n"
+            "       rcfd demo --offline [--records N] [--seed S] [--top K]\n"
+            "                 the forest library alone on a generated stream, no Kafka\n",
+            MAX_TOP);
+}
+
+/* The sensor sample as CSV, the injected faults labelled 1: what `rcfd backtest --label` and
+ * `rcfd train` read in the README's examples. */
+static int write_csv(const char *path, int per_machine, uint64_t seed)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "rcfd demo: %s: %s\n", path, strerror(errno));
+        return RCFD_EXIT_CANTCREAT;
+    }
+    fprintf(f, "timestamp,machine,temperature,pressure,vibration,is_anomaly\n");
+    uint64_t rng = seed;
+    const time_t t0 = 1767225600; /* 2026-01-01T00:00:00Z */
+    for (int i = 0; i < per_machine; i++) {
+        time_t t = t0 + (time_t)i * 300;
+        struct tm tm;
+        char ts[32];
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        for (int m = 0; m < MACHINES; m++) {
+            double v[3];
+            const char *fault;
+            rcfd_demo_reading(m, i, per_machine, &rng, v, &fault);
+            fprintf(f, "%s,machine-%d,%.3f,%.3f,%.4f,%d\n", ts, m + 1, v[0], v[1], v[2],
+                    fault != NULL);
+        }
+    }
+    int bad = ferror(f) != 0;
+    if (f != stdout) {
+        bad |= fclose(f) != 0;
+    } else {
+        bad |= fflush(f) != 0;
+    }
+    if (bad) {
+        fprintf(stderr, "rcfd demo: %s: write error\n", path);
+        return RCFD_EXIT_CANTCREAT;
+    }
+    if (f != stdout) {
+        fprintf(stderr,
+                "rcfd demo: %d readings x %d machines (%zu injected faults labelled "
+                "is_anomaly=1) written to %s\n",
+                per_machine, MACHINES, N_FAULTS, path);
+    }
+    return RCFD_EXIT_OK;
+}
+
+int rcfd_cli_mkdirs(const char *dir, int mode)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *c = p + 1; *c; c++) {
+        if (*c == '/') {
+            *c = '\0';
+            if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *c = '/';
+        }
+    }
+    return mkdir(p, (mode_t)mode) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The sample as a small corpus in NAB's layout (DIR/data/<name>, DIR/labels/combined_windows.json):
+ * per machine one file of the column its fault is in, labelled with a window around the fault
+ * (30 readings either side, as NAB's windows surround their anomaly), for rcfd backtest
+ * --corpus and --windows. */
+static int write_nab(const char *dir, int per_machine, uint64_t seed)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/labels", dir);
+    if (rcfd_cli_mkdirs(path, 0777) != 0 ||
+        (snprintf(path, sizeof path, "%s/data/sensors", dir), rcfd_cli_mkdirs(path, 0777)) != 0) {
+        fprintf(stderr, "rcfd demo: %s: %s\n", path, strerror(errno));
+        return RCFD_EXIT_CANTCREAT;
+    }
+    FILE *out[MACHINES] = {0};
+    int column[MACHINES] = {0, 1, 2, 0};
+    for (size_t f = 0; f < N_FAULTS; f++) {
+        column[faults[f].machine] = faults[f].column;
+    }
+    int bad = 0;
+    for (int m = 0; m < MACHINES; m++) {
+        snprintf(path, sizeof path, "%s/data/sensors/machine-%d.csv", dir, m + 1);
+        out[m] = fopen(path, "w");
+        bad |= out[m] == NULL || fprintf(out[m], "timestamp,value\n") < 0;
+    }
+    uint64_t rng = seed;
+    const time_t t0 = 1767225600; /* 2026-01-01T00:00:00Z */
+    for (int i = 0; !bad && i < per_machine; i++) {
+        time_t t = t0 + (time_t)i * 300;
+        struct tm tm;
+        char ts[32];
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+        for (int m = 0; m < MACHINES; m++) {
+            double v[3];
+            const char *fault;
+            rcfd_demo_reading(m, i, per_machine, &rng, v, &fault);
+            bad |= fprintf(out[m], "%s,%.4f\n", ts, v[column[m]]) < 0;
+        }
+    }
+    for (int m = 0; m < MACHINES; m++) {
+        bad |= out[m] == NULL || fclose(out[m]) != 0;
+    }
+    snprintf(path, sizeof path, "%s/labels/combined_windows.json", dir);
+    FILE *w = bad ? NULL : fopen(path, "w");
+    bad |= w == NULL;
+    for (int m = 0; !bad && m < MACHINES; m++) {
+        fprintf(w, "%s\"sensors/machine-%d.csv\": [", m ? ",\n " : "{", m + 1);
+        for (size_t f = 0, k = 0; f < N_FAULTS; f++) {
+            if (faults[f].machine != m) {
+                continue;
+            }
+            int at = per_machine * faults[f].at / 10;
+            char a[32], b[32];
+            struct tm tm;
+            time_t ta = t0 + (time_t)(at - 30) * 300, tb = t0 + (time_t)(at + 30) * 300;
+            gmtime_r(&ta, &tm);
+            strftime(a, sizeof a, "%Y-%m-%d %H:%M:%S", &tm);
+            gmtime_r(&tb, &tm);
+            strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+            fprintf(w, "%s[\"%s.000000\", \"%s.000000\"]", k++ ? ", " : "", a, b);
+        }
+        fprintf(w, "]");
+    }
+    if (w != NULL) {
+        fprintf(w, "}\n");
+        bad |= fclose(w) != 0;
+    }
+    if (bad) {
+        fprintf(stderr, "rcfd demo: cannot write the corpus under %s: %s\n", dir, strerror(errno));
+        return RCFD_EXIT_CANTCREAT;
+    }
+    fprintf(stderr,
+            "rcfd demo: a NAB-style corpus of %d files (%d readings each, one labelled "
+            "window per fault) in %s\n",
+            MACHINES, per_machine, dir);
+    return RCFD_EXIT_OK;
+}
+
 int rcfd_demo_main(int argc, char **argv)
 {
     int per_machine = 3000, sessions = 6000, top_k = 8;
     uint64_t seed = 42;
-    const char *out = "rcfd-demo-scored.jsonl";
+    const char *out = NULL, *csv = NULL, *nab = NULL;
     if (argc > 0 && strcmp(argv[0], "--offline") == 0) {
         return rcfd_demo_offline_main(argc - 1, argv + 1);
     }
@@ -176,11 +368,16 @@ int rcfd_demo_main(int argc, char **argv)
             top_k = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
+            csv = argv[++i];
+        } else if (strcmp(argv[i], "--nab") == 0 && i + 1 < argc) {
+            nab = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            demo_usage(stdout);
+            return RCFD_EXIT_OK;
         } else {
-            fprintf(stderr,
-                    "usage: rcfd demo [--records N per machine] [--sessions N] [--seed S] "
-                    "[--top K] [--out FILE]\n"
-                    "       rcfd demo --offline [--records N] [--seed S] [--top K]\n");
+            fprintf(stderr, "rcfd demo: unknown or incomplete option '%s'\n", argv[i]);
+            demo_usage(stderr);
             return RCFD_EXIT_USAGE;
         }
     }
@@ -188,6 +385,30 @@ int rcfd_demo_main(int argc, char **argv)
         fprintf(stderr, "rcfd demo: --records and --sessions at least 1000, --top 1..%d\n",
                 MAX_TOP);
         return RCFD_EXIT_USAGE;
+    }
+    if (out != NULL && strlen(out) > 4000) {
+        fprintf(stderr, "rcfd demo: --out: the path is too long\n");
+        return RCFD_EXIT_USAGE;
+    }
+    if (csv != NULL) {
+        return write_csv(csv, per_machine, seed);
+    }
+    if (nab != NULL) {
+        return write_nab(nab, per_machine, seed);
+    }
+    /* Nothing lands in the working directory (often a source tree) unless asked for. */
+    char outbuf[4096];
+    if (out == NULL) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(outbuf, sizeof outbuf, "%s/rcfd-demo.XXXXXX",
+                 tmp != NULL && tmp[0] ? tmp : "/tmp");
+        if (mkdtemp(outbuf) == NULL) {
+            fprintf(stderr, "rcfd demo: cannot create a directory %s: %s (use --out FILE)\n",
+                    outbuf, strerror(errno));
+            return RCFD_EXIT_CANTCREAT;
+        }
+        strncat(outbuf, "/scored.jsonl", sizeof outbuf - strlen(outbuf) - 1);
+        out = outbuf;
     }
     rcfd_log_set_level(RCFD_LOG_WARN);
 
@@ -222,15 +443,9 @@ int rcfd_demo_main(int argc, char **argv)
     }
     for (int i = 0; i < per_machine; i++) {
         for (int m = 0; m < MACHINES; m++) {
-            double day = 2.0 * M_PI * (double)i / 288.0 + m; /* five-minute readings */
-            double v[3] = {21.0 + 4.0 * sin(day) + 0.3 * gaussian(&rng),
-                           101.3 + 0.8 * sin(day + 1.0) + 0.05 * gaussian(&rng),
-                           0.5 + 0.1 * fabs(sin(3.0 * day)) + 0.02 * gaussian(&rng)};
-            for (size_t f = 0; f < N_FAULTS; f++) {
-                if (faults[f].machine == m && fault_at[f] == i) {
-                    v[faults[f].column] += faults[f].delta;
-                }
-            }
+            double v[3];
+            const char *fault;
+            rcfd_demo_reading(m, i, per_machine, &rng, v, &fault);
             char key[24];
             snprintf(key, sizeof key, "machine-%d", m + 1);
             snprintf(msg, sizeof msg,
@@ -266,7 +481,7 @@ int rcfd_demo_main(int argc, char **argv)
     rd_kafka_flush(prod, 30000); /* setup phase: the loop does not exist yet */
 
     /* 3. The daemon's runtime with two pipelines. */
-    char json[4096];
+    char json[16384]; /* the config below with two paths of up to 4 kB */
     snprintf(json, sizeof json,
              "{\"log\":{\"level\":\"warn\"},\"runtime\":{\"stats_interval_ms\":0},"
              "\"sources\":["
@@ -296,7 +511,7 @@ int rcfd_demo_main(int argc, char **argv)
              "]}",
              bootstrap, bootstrap, out, out, (unsigned long long)seed);
     remove(out);
-    char dead_path[1024];
+    char dead_path[4200];
     snprintf(dead_path, sizeof dead_path, "%s.dead", out);
     remove(dead_path);
     rcfd_config_t *cfg;
@@ -328,26 +543,29 @@ int rcfd_demo_main(int argc, char **argv)
            "(%s)\n  scored records: %s\n\n",
            (unsigned long long)d.scored_sensors, (unsigned long long)d.scored_clicks,
            (unsigned long long)d.dead, dead_path, out);
-    printf("top %d sensor anomalies (RANDOM_CUT_FOREST_WITH_EXPLANATION, 100 trees, sample 256):\n",
+    printf("top %d sensor anomalies by anomaly_novelty, the field to alert on (docs/daemon.md)\n"
+           "(RANDOM_CUT_FOREST_WITH_EXPLANATION, 100 trees, sample 256):\n",
            d.n_top);
     int found = 0;
     for (int i = 0; i < d.n_top; i++) {
-        printf("  %-10s score %.4f  temperature %.2f pressure %.2f vibration %.3f\n"
+        printf("  %-10s novelty %.3f  score %.4f  temperature %.2f pressure %.2f vibration "
+               "%.3f\n"
                "             ANOMALY_EXPLANATION %s\n",
-               d.top[i].key, d.top[i].score, d.top[i].values[0], d.top[i].values[1],
-               d.top[i].values[2], d.top[i].explanation);
+               d.top[i].key, d.top[i].novelty, d.top[i].score, d.top[i].values[0],
+               d.top[i].values[1], d.top[i].values[2], d.top[i].explanation);
     }
     /* A fault counts as found when its machine has a top entry whose faulted column is off its
      * baseline by more than half the injected change. */
     for (size_t f = 0; f < N_FAULTS; f++) {
-        printf("%s  injected: machine-%d reading %d, %s", f == 0 ? "\n" : "",
-               faults[f].machine + 1, fault_at[f], faults[f].what);
+        printf("%s  injected: machine-%d reading %d, %s", f == 0 ? "\n" : "", faults[f].machine + 1,
+               fault_at[f], faults[f].what);
         for (int i = 0; i < d.n_top; i++) {
             char key[24];
             snprintf(key, sizeof key, "machine-%d", faults[f].machine + 1);
             if (strcmp(key, d.top[i].key) == 0 &&
-                fabs(d.top[i].values[faults[f].column] -
-                     (faults[f].column == 0 ? 21.0 : faults[f].column == 1 ? 101.3 : 0.5)) >
+                fabs(d.top[i].values[faults[f].column] - (faults[f].column == 0   ? 21.0
+                                                          : faults[f].column == 1 ? 101.3
+                                                                                  : 0.5)) >
                     fabs(faults[f].delta) / 2) {
                 printf(" -> found (rank %d)", i + 1);
                 found++;

@@ -11,29 +11,43 @@
 
 #include "backtest/backtest.h"
 #include "cli/demo.h"
-#include "train/command.h"
-#include "rcfd/alloc.h"
-#include "rcfd/version.h"
+#include "common/build.h"
+#include "kda/command.h"
 #include "common/log.h"
 #include "config/redact.h"
-#include "stream/runtime.h"
 #include "config/schema.h"
+#include "rcfd/alloc.h"
+#include "rcfd/version.h"
+#include "stream/runtime.h"
+#include "train/command.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rcfd -c FILE                   run the pipelines of a config until SIGTERM\n"
-            "       rcfd --check-config -c FILE    validate a config (exit 0, or 78 with the "
+            "usage: rcfd -c FILE [--state-dir DIR]    run the pipelines of a config until "
+            "SIGTERM\n"
+            "       rcfd --check-config -c FILE       validate a config (exit 0, or 78 with the "
             "JSON path)\n"
             "       rcfd --print-config [--show-secrets] -c FILE\n"
-            "                                      print the effective config with defaults "
+            "                                         print the effective config with defaults "
             "(secrets as ***)\n"
-            "       rcfd --config-reference        print the config reference (conf/README.md)\n"
-            "       rcfd demo [options]            mock Kafka cluster -> pipelines -> file, "
+            "       rcfd --config-reference           print the config reference "
+            "(conf/README.md)\n"
+            "       rcfd demo [options]               mock Kafka cluster -> pipelines -> file, "
             "with a summary\n"
-            "       rcfd train [options] --out DIR FILE   train models, write snapshots\n"
-            "       rcfd backtest [options] FILE|--corpus DIR   score labelled data, NAB, report\n"
-            "       rcfd --version\n");
+            "       rcfd dev-broker [options]         a mock Kafka broker on 127.0.0.1:9092 to "
+            "try rcfd against\n"
+            "       rcfd train [options] --out DIR FILE        train models, write snapshots\n"
+            "       rcfd backtest [options] FILE|--corpus DIR  score a file or a NAB corpus, "
+            "report\n"
+            "       rcfd kda import APP.sql [options]        a KDA SQL application as an rcfd config\n"
+            "       rcfd --version | --help | COMMAND --help\n"
+            "  --state-dir DIR   sets $STATE_DIRECTORY (created if missing): the example configs "
+            "write\n"
+            "                    their outputs to ${STATE_DIRECTORY:-.}, and state (checkpoints) "
+            "is on\n"
+            "                    there when state.dir is empty; systemd's StateDirectory= sets it "
+            "too\n");
 }
 
 static int cmd_run(const char *path, int check, int print, int show_secrets)
@@ -66,6 +80,14 @@ static int cmd_run(const char *path, int check, int print, int show_secrets)
     int code;
     if (rcfd_runtime_new(cfg, path, NULL, &rt, &code, err, sizeof err) != 0) {
         rcfd_log(RCFD_LOG_ERROR, "main", "%s", err);
+        if (code == RCFD_EXIT_CANTCREAT && strstr(err, "No such file or directory") != NULL) {
+            const char *sd = getenv("STATE_DIRECTORY");
+            rcfd_log(RCFD_LOG_ERROR, "main",
+                     "relative paths are relative to the working directory; the example "
+                     "configs write to ${STATE_DIRECTORY:-.} (now %s): create the directory, or "
+                     "run with --state-dir DIR",
+                     sd != NULL && sd[0] ? sd : "unset, so \".\"");
+        }
         rcfd_config_free(cfg);
         return code;
     }
@@ -112,11 +134,19 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "backtest") == 0) {
         return rcfd_backtest_main(argc - 2, argv + 2);
     }
-    const char *path = NULL;
+    if (strcmp(argv[1], "kda") == 0) {
+        return rcfd_kda_main(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "dev-broker") == 0) {
+        return rcfd_devbroker_main(argc - 2, argv + 2);
+    }
+    const char *path = NULL, *state_dir = NULL;
     int check = 0, print = 0, reference = 0, show_secrets = 0;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
+        } else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+            state_dir = argv[++i];
         } else if (strcmp(argv[i], "--check-config") == 0) {
             check = 1;
         } else if (strcmp(argv[i], "--print-config") == 0) {
@@ -126,7 +156,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--config-reference") == 0) {
             reference = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("rcfd %s\n", rcfd_version());
+            printf("rcfd %s (commit %s)\n", rcfd_version(), rcfd_build_commit());
             return RCFD_EXIT_OK;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -150,6 +180,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "rcfd: -c FILE is required\n");
         usage(stderr);
         return RCFD_EXIT_USAGE;
+    }
+    if (state_dir != NULL) {
+        /* Before the config is read: ${STATE_DIRECTORY} in it expands to this. */
+        if (state_dir[0] == '\0' || rcfd_cli_mkdirs(state_dir, 0700) != 0) {
+            fprintf(stderr, "rcfd: --state-dir %s: %s\n", state_dir,
+                    state_dir[0] ? strerror(errno) : "empty");
+            return state_dir[0] ? RCFD_EXIT_CANTCREAT : RCFD_EXIT_USAGE;
+        }
+        setenv("STATE_DIRECTORY", state_dir, 1);
     }
     return cmd_run(path, check, print, show_secrets);
 }

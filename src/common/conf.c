@@ -107,7 +107,8 @@ static void fmt_num(char *out, size_t size, double v, rcfd_conf_type_t t)
     }
 }
 
-/* Expands ${NAME} from the environment. */
+/* Expands ${NAME} from the environment, and ${NAME:-default} (shell's rule: the default when NAME
+ * is unset or empty), so an example config runs as typed and a deployment overrides it. */
 static int expand_env(const char *in, char **out, const char *path, char *errstr, size_t es)
 {
     rcfd_buf_t b = {0};
@@ -128,8 +129,17 @@ static int expand_env(const char *in, char **out, const char *path, char *errstr
         if (rcfd_buf_append(&b, p, (size_t)(d - p)) != 0) {
             goto oom;
         }
+        const char *dflt = NULL;
+        const char *name_end = end;
+        for (const char *q = d + 2; q + 1 < end; q++) {
+            if (q[0] == ':' && q[1] == '-') {
+                dflt = q + 2;
+                name_end = q;
+                break;
+            }
+        }
         char name[256];
-        size_t nl = (size_t)(end - d - 2);
+        size_t nl = (size_t)(name_end - d - 2);
         if (nl == 0 || nl >= sizeof name) {
             rcfd_buf_free(&b);
             return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: bad environment reference", path);
@@ -137,12 +147,17 @@ static int expand_env(const char *in, char **out, const char *path, char *errstr
         memcpy(name, d + 2, nl);
         name[nl] = '\0';
         const char *v = getenv(name);
-        if (v == NULL) {
+        if (dflt != NULL && (v == NULL || v[0] == '\0')) {
+            if (rcfd_buf_append(&b, dflt, (size_t)(end - dflt)) != 0) {
+                goto oom;
+            }
+        } else if (v == NULL) {
             rcfd_buf_free(&b);
             return rcfd_errf(RCFD_ECONFIG, errstr, es,
-                             "%s: environment variable %s is not set", path, name);
-        }
-        if (rcfd_buf_puts(&b, v) != 0) {
+                             "%s: environment variable %s is not set (set it, or write "
+                             "${%s:-DEFAULT} for a default)",
+                             path, name, name);
+        } else if (rcfd_buf_puts(&b, v) != 0) {
             goto oom;
         }
         p = end + 1;

@@ -6,7 +6,8 @@
  *   BOOL -> int, INT -> int64_t, DOUBLE -> double, STRING -> char * (owned, rcfd_malloc),
  *   ENUM -> int (index into `enums`), STRLIST -> rcfd_strlist_t, KV -> rcfd_kv_t,
  *   NESTED -> nothing (the caller parses the value; the row exists for strictness and docs).
- * String values may reference environment variables as ${NAME} (secrets stay out of the file).
+ * String values may reference environment variables as ${NAME} (secrets stay out of the file), or
+ * as ${NAME:-default}: the default when NAME is unset or empty.
  *
  * Errors are RCFD_ECONFIG with a message naming the JSON path ("pipelines[1].models[0].shingle_size")
  * and the valid range or the valid keys. Not thread-safe; no I/O. */

@@ -25,6 +25,8 @@
 /* Sections an rcf model's snapshot may carry after its forest's (models/rcf.c). */
 #define RCFD_SNAP_KIND_RECENT_MEANS 4u
 #define RCFD_SNAP_KIND_NOVELTY 5u
+/* The forecast model type's calibration, after its forest's snapshot (models/forecast.c). */
+#define RCFD_SNAP_KIND_FORECAST 6u
 
 typedef struct rcfd_writer {
     unsigned char *p;

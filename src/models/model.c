@@ -7,6 +7,7 @@ const rcfd_model_type_t *const rcfd_model_types[] = {
 #ifdef RCFD_HAVE_HOTSPOTS
     &rcfd_model_hotspots,
 #endif
+    &rcfd_model_forecast,
     NULL,
 };
 

@@ -50,6 +50,7 @@ typedef struct rcfd_model_type {
 } rcfd_model_type_t;
 
 extern const rcfd_model_type_t rcfd_model_rcf;
+extern const rcfd_model_type_t rcfd_model_forecast;
 #ifdef RCFD_HAVE_HOTSPOTS
 extern const rcfd_model_type_t rcfd_model_hotspots;
 #endif

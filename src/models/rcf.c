@@ -87,6 +87,8 @@ typedef struct rcf_model {
                             half is the means of the key's earlier values; else NULL */
     rcf_column_explanation_t *expl; /* owned, n_fields with recent_mean and explain: the record's
                                        columns, each with its mean's share; else NULL */
+    double *probe; /* owned, 2 x n_fields with recent_mean: rcfd_rcf_model_score()'s point, so
+                      scoring never writes the means; else NULL */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
@@ -110,6 +112,10 @@ static int wrap(rcf_forest_t *f, size_t n_fields, int64_t recent_mean, void **ou
     if (rc == 0 && recent_mean > 0) {
         m->mean = rcfd_calloc(2 * n_fields, sizeof *m->mean);
         rc = m->mean != NULL ? 0 : RCFD_ENOMEM;
+    }
+    if (rc == 0 && recent_mean > 0) {
+        m->probe = rcfd_calloc(2 * n_fields, sizeof *m->probe);
+        rc = m->probe != NULL ? 0 : RCFD_ENOMEM;
     }
     if (rc == 0 && recent_mean > 0 && p->explain) {
         m->expl = rcfd_calloc(n_fields, sizeof *m->expl);
@@ -141,6 +147,7 @@ static void rcf_destroy(void *model)
     rcfd_novelty_free(&m->novelty);
     rcfd_free(m->mean);
     rcfd_free(m->expl);
+    rcfd_free(m->probe);
     rcfd_free(m);
 }
 
@@ -381,6 +388,24 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
     last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score, values);
     *result = &last_result;
     return 0;
+}
+
+const rcf_forest_t *rcfd_rcf_model_forest(const void *model)
+{
+    return ((const rcf_model_t *)model)->f;
+}
+
+int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *score)
+{
+    rcf_model_t *m = model;
+    if (m->probe == NULL || n != m->n_fields) {
+        /* without means (or with a wrong count, the forest reports it) the point is the values */
+        return rcf_forest_score(m->f, values, n, score, NULL, NULL);
+    }
+    /* the point process() would build, in a buffer of its own: the means stay as they are */
+    memcpy(m->probe, values, n * sizeof *values);
+    memcpy(m->probe + n, m->seen == 0 ? values : m->mean + n, n * sizeof *values);
+    return rcf_forest_score(m->f, m->probe, 2 * n, score, NULL, NULL);
 }
 
 static double rcf_score(const void *result)

@@ -10,4 +10,15 @@ typedef struct rcfd_rcf_result {
     double novelty;
 } rcfd_rcf_result_t;
 
+/* The functions below take an instance of the rcf model type (rcfd_model_rcf.create/load). */
+
+/* The instance's forest, for its parameters and stats; owned by the instance. */
+const rcf_forest_t *rcfd_rcf_model_forest(const void *model);
+
+/* Scores a record as process() would, learning nothing: the forest, the recent means and the
+ * novelty stay exactly as they were (only scratch buffers are written, so it takes the instance
+ * like process()). *score is 0 during warm-up; a wrong count or a non-finite value returns
+ * RCFD_EDIM/RCFD_ENONFINITE as process() does. Allocates nothing. */
+int rcfd_rcf_model_score(void *model, const double *values, size_t n_values, double *score);
+
 #endif

@@ -118,7 +118,8 @@ static size_t align8(size_t n)
 /* Byte offsets of every array in the forest's single slab. */
 typedef struct slab_layout {
     size_t trees, samplers, tree_mem, sampler_mem, ps_mem, x, record, path, path2, paths, high, low,
-        tree_high, tree_low, baseline, explanation, total;
+        tree_high, tree_low, baseline, explanation, imp_values, imp_sorted, imp_point, imp_mask,
+        imp_stack, imp_missing, total;
     size_t tree_stride, sampler_stride;
 } slab_layout_t;
 
@@ -149,6 +150,12 @@ static slab_layout_t layout(const rcf_params_t *p)
     TAKE(tree_low, sizeof(double) * dim);
     TAKE(baseline, sizeof(double) * p->input_dim);
     TAKE(explanation, sizeof(rcf_column_explanation_t) * p->input_dim);
+    TAKE(imp_values, sizeof(double) * p->number_of_trees * dim);
+    TAKE(imp_sorted, sizeof(double) * p->number_of_trees);
+    TAKE(imp_point, sizeof(float) * dim);
+    TAKE(imp_mask, dim);
+    TAKE(imp_stack, sizeof(uint32_t) * 2 * p->sub_sample_size);
+    TAKE(imp_missing, sizeof(uint32_t) * dim);
 #undef TAKE
     l.total = off;
     return l;
@@ -210,6 +217,12 @@ int forest_alloc(const rcf_params_t *params, rcf_forest_t **out, char *errstr, s
     f->tree_low = (double *)(base + l.tree_low);
     f->baseline = (double *)(base + l.baseline);
     f->explanation = (rcf_column_explanation_t *)(base + l.explanation);
+    f->imp_values = (double *)(base + l.imp_values);
+    f->imp_sorted = (double *)(base + l.imp_sorted);
+    f->imp_point = (float *)(base + l.imp_point);
+    f->imp_mask = base + l.imp_mask;
+    f->imp_stack = (uint32_t *)(base + l.imp_stack);
+    f->imp_missing = (uint32_t *)(base + l.imp_missing);
     for (uint32_t i = 0; i < trees; i++) {
         tree_init(&f->trees[i], base + l.tree_mem + i * l.tree_stride, sample, f->dim,
                   rcfd_rng_derive(params->seed, i));

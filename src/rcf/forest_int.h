@@ -33,6 +33,13 @@ struct rcf_forest {
     double *tree_high, *tree_low; /* [dim] one tree's attribution */
     double *baseline;       /* [input_dim] running mean attribution per column */
     rcf_column_explanation_t *explanation; /* [input_dim] */
+    /* Conditional estimates (impute.c). */
+    double *imp_values;      /* [number_of_trees * dim] each tree's completion */
+    double *imp_sorted;      /* [number_of_trees] one coordinate's completions, sorted */
+    float *imp_point;        /* [dim] the partial point (forecasts: the shingle being extended) */
+    unsigned char *imp_mask; /* [dim] 1 = unknown coordinate */
+    uint32_t *imp_stack;     /* [2 * sub_sample_size] depth-first walk */
+    uint32_t *imp_missing;   /* [dim] forecasts: the unknown positions */
 
     void *slab;
     size_t slab_bytes;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "box.h"
 #include "common/rng.h"
 
 #if defined(__SSE2__)
@@ -39,6 +40,7 @@ void tree_init(rcf_tree_t *t, void *mem, uint32_t capacity, uint32_t dim, uint64
     p += align8((size_t)capacity * 3 * sizeof(uint32_t));
     t->boxes = p;
     t->box_stride = 8 + (size_t)8 * dim;
+    t->kern = box_kernels();
     tree_clear(t);
 }
 
@@ -102,16 +104,9 @@ static int points_equal(const float *a, const float *b, uint32_t d)
     return 1;
 }
 
-/* Sum of side lengths, always recomputed from the box in dimension order so the cached value equals
- * what a snapshot reload computes. */
-static double box_range_sum(const float *mn, const float *mx, uint32_t d)
-{
-    double s = 0.0;
-    for (uint32_t i = 0; i < d; i++) {
-        s += (double)mx[i] - (double)mn[i];
-    }
-    return s;
-}
+/* The cached side-length sum is always recomputed from the box (box.h's fixed summation order), so
+ * it equals what a snapshot reload computes. */
+static void refresh_range_sum(rcf_tree_t *t, uint32_t node);
 
 static float *box_min_rw(rcf_tree_t *t, uint32_t node)
 {
@@ -135,23 +130,17 @@ static void ref_box(const rcf_tree_t *t, const pointstore_t *ps, uint32_t ref, c
     }
 }
 
+static void refresh_range_sum(rcf_tree_t *t, uint32_t node)
+{
+    const float *mn = box_min_rw(t, node);
+    set_range_sum(t, node, box_range_sum(t->kern, mn, mn + t->dim, t->dim));
+}
+
 static void extend_box(rcf_tree_t *t, uint32_t node, const float *x)
 {
     float *mn = box_min_rw(t, node);
-    float *mx = mn + t->dim;
-    int changed = 0;
-    for (uint32_t i = 0; i < t->dim; i++) {
-        if (x[i] < mn[i]) {
-            mn[i] = x[i];
-            changed = 1;
-        }
-        if (x[i] > mx[i]) {
-            mx[i] = x[i];
-            changed = 1;
-        }
-    }
-    if (changed) {
-        set_range_sum(t, node, box_range_sum(mn, mx, t->dim));
+    if (box_extend(mn, mn + t->dim, t->dim, x)) {
+        refresh_range_sum(t, node);
     }
 }
 
@@ -164,7 +153,36 @@ static uint32_t draw_cut(uint64_t *rng, const float *mn, const float *mx, const 
     double r = rcfd_rng_uniform(rng) * range;
     uint32_t last = 0;
     double last_lo = 0.0, last_side = 0.0;
-    for (uint32_t i = 0; i < d; i++) {
+    uint32_t i = 0;
+#if defined(__SSE2__)
+    /* Four merged sides at a time (the conversions and min/max are exact, so the walk below sees
+     * the very doubles the scalar loop computes); the walk along them stays sequential. */
+    for (; i + 4 <= d; i += 4) {
+        __m128 xv = _mm_loadu_ps(x + i);
+        __m128 lof = _mm_min_ps(xv, _mm_loadu_ps(mn + i));
+        __m128 hif = _mm_max_ps(xv, _mm_loadu_ps(mx + i));
+        double lo[4], side[4];
+        __m128d lo01 = _mm_cvtps_pd(lof), lo23 = _mm_cvtps_pd(_mm_movehl_ps(lof, lof));
+        _mm_storeu_pd(lo, lo01);
+        _mm_storeu_pd(lo + 2, lo23);
+        _mm_storeu_pd(side, _mm_sub_pd(_mm_cvtps_pd(hif), lo01));
+        _mm_storeu_pd(side + 2, _mm_sub_pd(_mm_cvtps_pd(_mm_movehl_ps(hif, hif)), lo23));
+        for (uint32_t k = 0; k < 4; k++) {
+            if (side[k] <= 0.0) {
+                continue;
+            }
+            if (r < side[k]) {
+                *cut = lo[k] + r;
+                return i + k;
+            }
+            r -= side[k];
+            last = i + k;
+            last_lo = lo[k];
+            last_side = side[k];
+        }
+    }
+#endif
+    for (; i < d; i++) {
         double lo = x[i] < mn[i] ? (double)x[i] : (double)mn[i];
         double hi = x[i] > mx[i] ? (double)x[i] : (double)mx[i];
         double side = hi - lo;
@@ -195,12 +213,8 @@ static void set_node(rcf_tree_t *t, uint32_t node, uint32_t dim, float cut, uint
     t->node[node].child[1] = right;
     t->mass[node] = mass;
     float *bmin = box_min_rw(t, node);
-    float *bmax = bmin + t->dim;
-    for (uint32_t i = 0; i < t->dim; i++) {
-        bmin[i] = x[i] < mn[i] ? x[i] : mn[i];
-        bmax[i] = x[i] > mx[i] ? x[i] : mx[i];
-    }
-    set_range_sum(t, node, box_range_sum(bmin, bmax, t->dim));
+    box_union(bmin, bmin + t->dim, x, x, mn, mx, t->dim);
+    refresh_range_sum(t, node);
 }
 
 static void relink(rcf_tree_t *t, uint32_t parent, int side, uint32_t ref)
@@ -254,11 +268,16 @@ uint32_t tree_insert(rcf_tree_t *t, const pointstore_t *ps, uint32_t id, const f
         const float *mn = tree_box_min(t, n);
         const float *mx = tree_box_max(t, n);
         double gap = 0.0;
-        for (uint32_t i = 0; i < d; i++) {
-            if (x[i] > mx[i]) {
-                gap += (double)x[i] - (double)mx[i];
-            } else if (x[i] < mn[i]) {
-                gap += (double)mn[i] - (double)x[i];
+        if (d >= BOX_WIDE_MIN) {
+            /* Most levels of a wide box hold x inside: a compare settles them without the sum. */
+            gap = box_outside(t->kern, mn, mx, d, x) ? t->kern->gap(mn, mx, d, x) : 0.0;
+        } else {
+            for (uint32_t i = 0; i < d; i++) {
+                if (x[i] > mx[i]) {
+                    gap += (double)x[i] - (double)mx[i];
+                } else if (x[i] < mn[i]) {
+                    gap += (double)mn[i] - (double)x[i];
+                }
             }
         }
         if (gap > 0.0) {
@@ -296,19 +315,9 @@ static int refit_box(rcf_tree_t *t, const pointstore_t *ps, uint32_t node)
     ref_box(t, ps, t->node[node].child[0], &lmin, &lmax);
     ref_box(t, ps, t->node[node].child[1], &rmin, &rmax);
     float *mn = box_min_rw(t, node);
-    float *mx = mn + t->dim;
-    int changed = 0;
-    for (uint32_t i = 0; i < t->dim; i++) {
-        float lo = lmin[i] < rmin[i] ? lmin[i] : rmin[i];
-        float hi = lmax[i] > rmax[i] ? lmax[i] : rmax[i];
-        if (lo != mn[i] || hi != mx[i]) {
-            mn[i] = lo;
-            mx[i] = hi;
-            changed = 1;
-        }
-    }
+    int changed = box_merge(mn, mn + t->dim, lmin, lmax, rmin, rmax, t->dim);
     if (changed) {
-        set_range_sum(t, node, box_range_sum(mn, mx, t->dim));
+        refresh_range_sum(t, node);
     }
     return changed;
 }
@@ -375,52 +384,11 @@ static uint32_t descend(const rcf_tree_t *t, const float *x, uint32_t *path, uin
     return n;
 }
 
-/* Total distance by which x lies outside the box [mn, mx] (the numerator of the separation
- * probability). The hottest loop of scoring. Dimension i feeds partial sum i mod 4 and the four are
- * added in a fixed order; each term is computed in double exactly as the scalar code does, so the
- * SSE2 path and the portable one give the same bits. */
-static inline double gap_term(float x, float lo, float hi)
+/* The scoring walk's hottest loop (box.h). */
+static inline __attribute__((always_inline)) double node_gap(const rcf_tree_t *t, uint32_t node,
+                                                             const float *x)
 {
-    double up = (double)x - (double)hi;
-    double down = (double)lo - (double)x;
-    return (up > 0.0 ? up : 0.0) + (down > 0.0 ? down : 0.0);
-}
-
-static double gap_to_box(const float *mn, const float *mx, size_t d, const float *x)
-{
-    double acc[4] = {0.0, 0.0, 0.0, 0.0};
-    size_t i = 0;
-#if defined(__SSE2__)
-    const __m128d zero = _mm_setzero_pd();
-    __m128d acc01 = zero, acc23 = zero;
-    for (; i + 4 <= d; i += 4) {
-        __m128 xf = _mm_loadu_ps(x + i), lof = _mm_loadu_ps(mn + i), hif = _mm_loadu_ps(mx + i);
-        __m128d x01 = _mm_cvtps_pd(xf), x23 = _mm_cvtps_pd(_mm_movehl_ps(xf, xf));
-        __m128d lo01 = _mm_cvtps_pd(lof), lo23 = _mm_cvtps_pd(_mm_movehl_ps(lof, lof));
-        __m128d hi01 = _mm_cvtps_pd(hif), hi23 = _mm_cvtps_pd(_mm_movehl_ps(hif, hif));
-        acc01 = _mm_add_pd(acc01, _mm_add_pd(_mm_max_pd(_mm_sub_pd(x01, hi01), zero),
-                                             _mm_max_pd(_mm_sub_pd(lo01, x01), zero)));
-        acc23 = _mm_add_pd(acc23, _mm_add_pd(_mm_max_pd(_mm_sub_pd(x23, hi23), zero),
-                                             _mm_max_pd(_mm_sub_pd(lo23, x23), zero)));
-    }
-    _mm_storeu_pd(acc, acc01);
-    _mm_storeu_pd(acc + 2, acc23);
-#else
-    for (; i + 4 <= d; i += 4) {
-        for (size_t k = 0; k < 4; k++) {
-            acc[k] += gap_term(x[i + k], mn[i + k], mx[i + k]);
-        }
-    }
-#endif
-    for (size_t k = 0; i < d; i++, k++) {
-        acc[k] += gap_term(x[i], mn[i], mx[i]);
-    }
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-static double box_gap(const rcf_tree_t *t, uint32_t node, const float *x)
-{
-    return gap_to_box(tree_box_min(t, node), tree_box_max(t, node), t->dim, x);
+    return box_gap(t->kern, tree_box_min(t, node), tree_box_max(t, node), t->dim, x);
 }
 
 /* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`. */
@@ -439,7 +407,7 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
     score = 1.0 / ((double)depth + 1.0);
     for (uint32_t k = depth; k-- > 0;) {
         uint32_t node = path[k];
-        double gap = box_gap(t, node, x);
+        double gap = node_gap(t, node, x);
         if (gap <= 0.0) {
             break; /* x inside this box, hence inside every box above */
         }
@@ -520,45 +488,6 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
     return sum;
 }
 
-/* hi[i] = per_unit * max(0, x[i] - mx[i]) + keep * hi[i], and likewise lo[i] with mn[i] - x[i]:
- * one level of formula 4. The SSE2 path does the same double operations in the same order. */
-#if defined(__SSE2__)
-/* Two floats into the low half of a register (__m128i loads may alias anything). */
-static inline __m128 load2f(const float *p)
-{
-    return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p));
-}
-#endif
-
-static void blend_outside(const float *x, const float *mn, const float *mx, size_t d,
-                          double per_unit, double keep, double *hi, double *lo)
-{
-    size_t i = 0;
-#if defined(__SSE2__)
-    const __m128d zero = _mm_setzero_pd();
-    const __m128d unit2 = _mm_set1_pd(per_unit), keep2 = _mm_set1_pd(keep);
-    for (; i + 2 <= d; i += 2) {
-        __m128d xv = _mm_cvtps_pd(load2f(x + i));
-        __m128d lov = _mm_cvtps_pd(load2f(mn + i));
-        __m128d hiv = _mm_cvtps_pd(load2f(mx + i));
-        __m128d up = _mm_max_pd(_mm_sub_pd(xv, hiv), zero);
-        __m128d down = _mm_max_pd(_mm_sub_pd(lov, xv), zero);
-        __m128d h = _mm_add_pd(_mm_mul_pd(unit2, up), _mm_mul_pd(keep2, _mm_loadu_pd(hi + i)));
-        __m128d l = _mm_add_pd(_mm_mul_pd(unit2, down), _mm_mul_pd(keep2, _mm_loadu_pd(lo + i)));
-        _mm_storeu_pd(hi + i, h);
-        _mm_storeu_pd(lo + i, l);
-    }
-#endif
-    for (; i < d; i++) {
-        double up = (double)x[i] - (double)mx[i];
-        double down = (double)mn[i] - (double)x[i];
-        up = up > 0.0 ? up : 0.0;
-        down = down > 0.0 ? down : 0.0;
-        hi[i] = per_unit * up + keep * hi[i];
-        lo[i] = per_unit * down + keep * lo[i];
-    }
-}
-
 /* The upward half of formula 4 for one tree, from the leaf reached at `depth`. */
 static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
                                     const uint32_t *path, uint32_t depth, uint32_t leaf,
@@ -594,7 +523,7 @@ static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps,
     }
     for (uint32_t k = depth; k-- > 0;) {
         uint32_t node = path[k];
-        double gap = box_gap(t, node, x);
+        double gap = node_gap(t, node, x);
         if (gap <= 0.0) {
             break;
         }
@@ -605,7 +534,7 @@ static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps,
         double unseen = 1.0 / ((double)k + 1.0);
         double keep = 1.0 - p;
         /* One division per level, not two per dimension. */
-        blend_outside(x, mn, mx, d, unseen / new_range, keep, hi, lo);
+        box_blend_outside(t->kern, x, mn, mx, d, unseen / new_range, keep, hi, lo);
         score = p * unseen + keep * score;
     }
     double scale = norm * weight;
@@ -672,11 +601,7 @@ void tree_rebuild_boxes(rcf_tree_t *t, const pointstore_t *ps, uint32_t *stack, 
         ref_box(t, ps, t->node[n].child[0], &lmin, &lmax);
         ref_box(t, ps, t->node[n].child[1], &rmin, &rmax);
         float *mn = box_min_rw(t, n);
-        float *mx = mn + t->dim;
-        for (uint32_t i = 0; i < t->dim; i++) {
-            mn[i] = lmin[i] < rmin[i] ? lmin[i] : rmin[i];
-            mx[i] = lmax[i] > rmax[i] ? lmax[i] : rmax[i];
-        }
-        set_range_sum(t, n, box_range_sum(mn, mx, t->dim));
+        box_union(mn, mn + t->dim, lmin, lmax, rmin, rmax, t->dim);
+        refresh_range_sum(t, n);
     }
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "box.h"
 #include "pointstore.h"
 
 #define RCF_TREE_NULL UINT32_MAX
@@ -48,6 +49,7 @@ typedef struct rcf_tree {
     uint32_t *leaf_free;  /* [L] */
     uint32_t leaf_free_top;
     uint64_t rng;
+    const box_kernels_t *kern; /* the box loops for this CPU (box.h), chosen at tree_init */
 } rcf_tree_t;
 
 size_t tree_bytes(uint32_t capacity, uint32_t dim);

@@ -15,12 +15,18 @@
  *
  * With a state store (state.h), an assigned partition is paused while its checkpoint is restored;
  * records fetched meanwhile are dropped unrouted, and the partition is then sought to the
- * checkpoint's offset (or back to the first dropped record) and resumed. */
+ * checkpoint's offset (or back to the first dropped record) and resumed.
+ *
+ * A 1 s watch timer says what a silent consumer is doing: waiting for its first partition
+ * assignment (a group waits for its previous members to rejoin or time out), and while it is
+ * behind, how far and how fast it catches up. The brokers' state (librdkafka's statistics, every
+ * 5 s unless statistics.interval.ms is set) feeds /health and /ready. */
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 
 #include "common/errstr.h"
@@ -62,6 +68,14 @@ typedef struct kafka_src {
     uv_timer_t safety;
     uv_prepare_t store;
     uv_timer_t close_timer; /* close_timeout_ms: the deadline of the group leave and commit */
+    uv_timer_t watch;       /* 1 s: the assignment wait, the catch-up rate */
+    uint64_t subscribed_ms, next_wait_log_ms;
+    int assigned_once;      /* a rebalance assigned this member partitions (maybe none) */
+    int brokers_down;       /* every broker unreachable (_ALL_BROKERS_DOWN, or the statistics) */
+    int brokers_up, brokers_known; /* from the last statistics: real brokers UP / known */
+    uint64_t rate_ms, rate_records;  /* the catch-up rate's previous sample */
+    int64_t behind;                  /* lag at the last rate sample; -1 before any */
+    uint64_t next_rate_log_ms;
     kpart_t *parts;
     kpart_t *last; /* the partition of the previous message (or NULL): runs come from one */
     /* Messages taken from the consumer but not routed yet, in order: the first waits for its
@@ -98,7 +112,42 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         rcfd_runtime_fail(k->s->rt, RCFD_EXIT_UNAVAILABLE);
         return;
     }
-    RCFD_LOG(RCFD_LOG_WARN, k->comp, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        k->brokers_down = 1;
+    }
+    /* librdkafka has logged a connection failure already (facility FAIL, at error): one line per
+     * failure, the error callback's copy only at debug. */
+    int logged = err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
+                 err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL;
+    RCFD_LOG(logged ? RCFD_LOG_DEBUG : RCFD_LOG_WARN, k->comp, "%s: %s",
+             rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* librdkafka's statistics (a JSON document per statistics.interval.ms): the brokers' states. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    kafka_src_t *k = opaque;
+    cJSON *j = cJSON_ParseWithLength(json, len);
+    const cJSON *b;
+    int up = 0, known = 0, boot_up = 0;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(j, "brokers"))
+    {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "state"));
+        double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "nodeid"));
+        int is_up = st != NULL && strcmp(st, "UP") == 0;
+        if (id >= 0) { /* a broker from the metadata, not a bootstrap address */
+            known++;
+            up += is_up;
+        } else {
+            boot_up += is_up;
+        }
+    }
+    cJSON_Delete(j);
+    k->brokers_known = known;
+    k->brokers_up = up;
+    k->brokers_down = known > 0 ? up == 0 : boot_up == 0 && k->brokers_down;
+    return 0; /* librdkafka frees json */
 }
 
 static kpart_t *find_part(kafka_src_t *k, const char *topic, int32_t partition)
@@ -259,6 +308,7 @@ static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         on_error(k->rk, m->err, rd_kafka_message_errstr(m), k);
         return 0;
     }
+    k->brokers_down = 0; /* a fetch succeeded */
     if (k->stopping) {
         return 0; /* not routed, not stored: read again after a restart */
     }
@@ -383,8 +433,15 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
                 rd_kafka_topic_partition_list_add(held, p->topic, p->partition);
             }
         }
-        RCFD_LOG(RCFD_LOG_INFO, k->comp, "assigned %d partitions (%s)", parts->cnt,
-                 coop ? "cooperative" : "eager");
+        if (!k->assigned_once) {
+            k->assigned_once = 1;
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "assigned %d partitions (%s), %.1f s after "
+                     "subscribing", parts->cnt, coop ? "cooperative" : "eager",
+                     (double)(uv_now(&k->s->rt->loop) - k->subscribed_ms) / 1000.0);
+        } else {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "assigned %d partitions (%s)", parts->cnt,
+                     coop ? "cooperative" : "eager");
+        }
         if (coop) {
             e = rd_kafka_incremental_assign(k->rk, parts);
         } else {
@@ -452,6 +509,7 @@ static void finish_close(kafka_src_t *k)
     uv_timer_stop(&k->safety);
     uv_prepare_stop(&k->store);
     uv_timer_stop(&k->close_timer);
+    uv_timer_stop(&k->watch);
     RCFD_LOG(RCFD_LOG_INFO, k->comp, "consumer closed");
     rcfd_runtime_source_closed(k->s->rt, k->s);
 }
@@ -603,6 +661,15 @@ static int kafka_init(rcfd_source_t *s, char *errstr, size_t es)
         rd_kafka_conf_destroy(conf);
         return rcfd_errf(RCFD_ECONFIG, errstr, es, "librdkafka: %s", kerr);
     }
+    char sv[32];
+    size_t svn = sizeof sv;
+    if (rd_kafka_conf_get(conf, "statistics.interval.ms", sv, &svn) == RD_KAFKA_CONF_OK &&
+        strcmp(sv, "0") == 0 &&
+        rd_kafka_conf_set(conf, "statistics.interval.ms", "5000", kerr, sizeof kerr)) {
+        rd_kafka_conf_destroy(conf);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "librdkafka: %s", kerr);
+    }
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_error_cb(conf, on_error);
@@ -631,8 +698,111 @@ static int kafka_init(rcfd_source_t *s, char *errstr, size_t es)
     uv_timer_init(loop, &k->safety);
     uv_prepare_init(loop, &k->store);
     uv_timer_init(loop, &k->close_timer);
+    uv_timer_init(loop, &k->watch);
     k->poll.data = k->idle.data = k->safety.data = k->store.data = k->close_timer.data = k;
+    k->watch.data = k;
+    k->behind = -1;
     return 0;
+}
+
+static const char *conf_value(kafka_src_t *k, const char *name)
+{
+    for (size_t i = 0; i < k->s->conf->rdkafka.n; i++) {
+        if (strcmp(k->s->conf->rdkafka.keys[i], name) == 0) {
+            return k->s->conf->rdkafka.vals[i];
+        }
+    }
+    return NULL;
+}
+
+/* The partition's lag: the high watermark librdkafka last saw minus the next offset to read;
+ * -1 when unknown. */
+static int64_t part_lag(kafka_src_t *k, const kpart_t *p)
+{
+    int64_t lo = -1, hi = -1;
+    if (p->revoked ||
+        rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0) {
+        return -1;
+    }
+    const rcfd_shard_t *sh = rcfd_state_shard_get(k->s->rt->state, p->shard);
+    int64_t next = sh != NULL && sh->next_offset >= 0 ? sh->next_offset : lo;
+    return hi > next ? hi - next : 0;
+}
+
+#define BEHIND_RECORDS 10000 /* the catch-up rate is logged while the lag is above this */
+
+static void on_watch(uv_timer_t *t)
+{
+    kafka_src_t *k = t->data;
+    uint64_t now = uv_now(&k->s->rt->loop);
+    if (k->closing || k->closed || k->stopping) {
+        return;
+    }
+    if (!k->assigned_once) {
+        if (now >= k->next_wait_log_ms) {
+            const char *sto = conf_value(k, "session.timeout.ms");
+            char why[256];
+            if (k->brokers_down) {
+                snprintf(why, sizeof why, "no broker is reachable (see the errors above)");
+            } else {
+                snprintf(why, sizeof why,
+                         "the group waits for its previous members to rejoin or to time out, "
+                         "up to session.timeout.ms (%s ms) after an unclean stop or a quick "
+                         "restart; records wait in Kafka meanwhile",
+                         sto != NULL ? sto : "45000, librdkafka's default");
+            }
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "no partitions assigned yet, %.0f s after "
+                     "subscribing: %s", (double)(now - k->subscribed_ms) / 1000.0, why);
+            k->next_wait_log_ms = now + 15000;
+        }
+        return;
+    }
+    int64_t lag = 0;
+    size_t parts = 0;
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        int64_t l = part_lag(k, p);
+        if (l >= 0) {
+            lag += l;
+            parts++;
+        }
+    }
+    uint64_t records = k->s->records_in;
+    if (k->behind >= 0 && now < k->next_rate_log_ms) {
+        return;
+    }
+    if (k->behind < 0 && lag > BEHIND_RECORDS) {
+        RCFD_LOG(RCFD_LOG_INFO, k->comp, "%lld records behind over %zu partitions; catching up",
+                 (long long)lag, parts);
+    } else if (k->behind >= 0 && now > k->rate_ms) {
+        /* over the last log interval: records read, and how fast the lag shrank (the topic
+         * grows meanwhile, so the time left comes from the lag, not from the read rate) */
+        double secs = (double)(now - k->rate_ms) / 1000.0;
+        double rate = (double)(records - k->rate_records) / secs;
+        double gain = (double)(k->behind - lag) / secs;
+        if (lag > BEHIND_RECORDS && rate > 0.5 && gain > 0.5) {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp,
+                     "catching up: %lld records behind over %zu partitions, reading %.0f "
+                     "records/s, %.0f/s more than arrive: caught up in about %.0f s",
+                     (long long)lag, parts, rate, gain, (double)lag / gain);
+        } else if (lag > BEHIND_RECORDS && rate > 0.5) {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp,
+                     "%lld records behind over %zu partitions, reading %.0f records/s: not "
+                     "gaining (records arrive as fast or faster)",
+                     (long long)lag, parts, rate);
+        } else if (lag > BEHIND_RECORDS) {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "%lld records behind over %zu partitions, reading "
+                     "none%s", (long long)lag, parts,
+                     k->paused ? " (paused: the outputs are behind)" : "");
+        } else if (k->behind > BEHIND_RECORDS) {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "caught up (%lld records behind)", (long long)lag);
+        }
+    }
+    k->rate_ms = now;
+    k->rate_records = records;
+    k->behind = lag;
+    k->next_rate_log_ms = now + 10000;
 }
 
 static int kafka_start(rcfd_source_t *s)
@@ -654,7 +824,13 @@ static int kafka_start(rcfd_source_t *s)
     uv_timer_start(&k->safety, on_safety, (uint64_t)s->conf->safety_poll_ms,
                    (uint64_t)s->conf->safety_poll_ms);
     uv_prepare_start(&k->store, on_store);
-    RCFD_LOG(RCFD_LOG_INFO, k->comp, "subscribed to %zu topics", s->conf->topics.n);
+    uv_timer_start(&k->watch, on_watch, 1000, 1000);
+    k->subscribed_ms = uv_now(&s->rt->loop);
+    k->next_wait_log_ms = k->subscribed_ms + 5000;
+    RCFD_LOG(RCFD_LOG_INFO, k->comp, "subscribed to %zu topic%s (%s%s) as group \"%s\"; waiting "
+             "for the group coordinator to assign partitions", s->conf->topics.n,
+             s->conf->topics.n == 1 ? "" : "s", s->conf->topics.v[0],
+             s->conf->topics.n > 1 ? ", ..." : "", conf_value(k, "group.id"));
     drain(k); /* anything queued before the fd was attached */
     return 0;
 }
@@ -795,15 +971,10 @@ static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
 {
     kafka_src_t *k = s->impl;
     for (kpart_t *p = k->parts; p != NULL && !k->closed; p = p->next) {
-        int64_t lo = -1, hi = -1;
-        const rcfd_shard_t *sh = rcfd_state_shard_get(s->rt->state, p->shard);
-        if (p->revoked ||
-            rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR ||
-            hi < 0) {
+        int64_t lag = part_lag(k, p);
+        if (lag < 0) {
             continue;
         }
-        int64_t next = sh != NULL && sh->next_offset >= 0 ? sh->next_offset : lo;
         char part[16];
         snprintf(part, sizeof part, "%d", (int)p->partition);
         rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_consumer_lag",
@@ -811,8 +982,36 @@ static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
                                            "watermark minus the next offset).",
                                            "source", s->conf->name, "topic", p->topic, "partition",
                                            part, NULL),
-                        (double)(hi > next ? hi - next : 0));
+                        (double)lag);
     }
+}
+
+static int kafka_health(rcfd_source_t *s, char *why, size_t n)
+{
+    kafka_src_t *k = s->impl;
+    if (k->fatal) {
+        snprintf(why, n, "librdkafka reported a fatal error");
+        return RCFD_SOURCE_DOWN;
+    }
+    if (k->brokers_down) {
+        snprintf(why, n, "no broker reachable");
+        return RCFD_SOURCE_DOWN;
+    }
+    if (!k->assigned_once) {
+        snprintf(why, n, "waiting for partition assignment");
+        return RCFD_SOURCE_WAITING;
+    }
+    size_t parts = 0;
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        parts += !p->revoked;
+    }
+    if (k->brokers_known > 0) {
+        snprintf(why, n, "%zu partitions assigned; %d of %d brokers up", parts, k->brokers_up,
+                 k->brokers_known);
+    } else {
+        snprintf(why, n, "%zu partitions assigned", parts);
+    }
+    return RCFD_SOURCE_UP;
 }
 
 static void kafka_wake(rcfd_source_t *s)
@@ -900,6 +1099,7 @@ const rcfd_source_ops_t rcfd_source_kafka_ops = {
     .destroy = kafka_destroy,
     .restored = kafka_restored,
     .collect = kafka_collect,
+    .health = kafka_health,
     .wake = kafka_wake,
     .cluster_id = kafka_cluster_id,
     .bounds = kafka_bounds,

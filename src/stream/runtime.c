@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/build.h"
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
+#include "rcfd/version.h"
 #include "admin/http.h"
 #include "common/log.h"
 #include "admin/metrics.h"
@@ -29,12 +31,28 @@ static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, c
     p->values = rcfd_calloc(conf->fields.n, sizeof *p->values);
     p->types = rcfd_calloc(conf->n_models, sizeof *p->types);
     p->results = rcfd_calloc(conf->n_models, sizeof *p->results);
-    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL) {
+    p->refs = rcfd_calloc(conf->fields.n, sizeof *p->refs);
+    p->ref_values = rcfd_calloc(RCFD_EXPR_MAX_REFS, sizeof *p->ref_values);
+    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL ||
+        p->refs == NULL || p->ref_values == NULL) {
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; i < conf->fields.n; i++) {
         if (rcfd_field_compile(&p->fields[i], conf->fields.v[i]) != 0) {
             return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        const rcfd_expr_t *e = conf->field_exprs != NULL ? conf->field_exprs[i] : NULL;
+        if (e == NULL) {
+            continue;
+        }
+        p->refs[i] = rcfd_calloc(rcfd_expr_n_refs(e), sizeof **p->refs);
+        if (p->refs[i] == NULL) {
+            return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+            if (rcfd_field_compile(&p->refs[i][r], rcfd_expr_ref(e, r)) != 0) {
+                return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+            }
         }
     }
     p->has_key = conf->key[0] != '\0';
@@ -57,6 +75,16 @@ static void pipeline_free(rcfd_pipeline_t *p)
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
     }
+    for (size_t i = 0; p->refs != NULL && i < p->conf->fields.n; i++) {
+        /* refs[i] is non-NULL only for a derived field, whose expression says how many */
+        for (size_t r = 0; p->refs[i] != NULL && r < rcfd_expr_n_refs(p->conf->field_exprs[i]);
+             r++) {
+            rcfd_field_free(&p->refs[i][r]);
+        }
+        rcfd_free(p->refs[i]);
+    }
+    rcfd_free(p->refs);
+    rcfd_free(p->ref_values);
     if (p->has_key) {
         rcfd_field_free(&p->key);
     }
@@ -69,7 +97,17 @@ static void pipeline_free(rcfd_pipeline_t *p)
 static int resolve_csv(rcfd_pipeline_t *p, const rcfd_strlist_t *cols, char *errstr, size_t es)
 {
     for (size_t i = 0; i < p->conf->fields.n; i++) {
-        if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
+        if (p->refs[i] != NULL) {
+            const rcfd_expr_t *e = p->conf->field_exprs[i];
+            for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+                if (rcfd_field_resolve_csv(&p->refs[i][r], cols) != 0) {
+                    return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                     "pipeline \"%s\": field \"%s\" (in the expression of "
+                                     "\"%s\") is not a CSV column",
+                                     p->conf->name, rcfd_expr_ref(e, r), p->conf->fields.v[i]);
+                }
+            }
+        } else if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
             return rcfd_errf(RCFD_ECONFIG, errstr, es,
                              "pipeline \"%s\": field \"%s\" is not a CSV column", p->conf->name,
                              p->conf->fields.v[i]);
@@ -105,6 +143,7 @@ int rcfd_runtime_columns_known(rcfd_runtime_t *rt, rcfd_source_t *s)
 int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, size_t len,
                        char *reason, size_t rs)
 {
+    s->bytes_in += len;
     rcfd_record_clear(&rt->rec);
     /* A refused record's dead letter carries these bytes, whatever step refused it. */
     rt->rec.data = data;
@@ -152,7 +191,25 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     char reason[256];
     rcfd_record_t *rec = &rt->rec;
     for (size_t i = 0; i < p->conf->fields.n; i++) {
-        if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+        if (p->refs[i] == NULL) {
+            if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+                dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+                return;
+            }
+            continue;
+        }
+        const rcfd_expr_t *e = p->conf->field_exprs[i];
+        for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+            if (rcfd_record_number(rec, &p->refs[i][r], &p->ref_values[r], reason,
+                                   sizeof reason) != 0) {
+                dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+                return;
+            }
+        }
+        if (rcfd_expr_eval(e, p->ref_values, &p->values[i]) != 0) {
+            snprintf(reason, sizeof reason,
+                     "derived field \"%s\" (%s) is not a finite number (%g)",
+                     p->conf->fields.v[i], rcfd_expr_source(e), p->values[i]);
             dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
             return;
         }
@@ -357,11 +414,21 @@ static void log_stats(rcfd_runtime_t *rt, int level)
 static void collect_metrics(rcfd_metrics_t *m, void *arg)
 {
     rcfd_runtime_t *rt = arg;
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_build_info",
+                                       "1, labelled with the running rcfd's version and the git "
+                                       "commit it was built from.",
+                                       "version", rcfd_version(), "commit", rcfd_build_commit(),
+                                       NULL),
+                    1.0);
     for (size_t i = 0; i < rt->n_sources; i++) {
         const char *name = rt->sources[i].conf->name;
         rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_records_read_total",
                                              "Records read by the source.", "source", name, NULL),
                         (double)rt->sources[i].records_in);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_source_bytes_total",
+                                             "Bytes of the records read by the source.", "source",
+                                             name, NULL),
+                        (double)rt->sources[i].bytes_in);
     }
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
@@ -447,6 +514,8 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
              offsetof(rcfd_output_stats_t, dead_lettered)},
             {"rcfd_output_retries_total", "Retried sends.", offsetof(rcfd_output_stats_t, retries)},
             {"rcfd_output_batches_total", "Batches sent.", offsetof(rcfd_output_stats_t, batches)},
+            {"rcfd_output_bytes_total", "Bytes of the records the output accepted.",
+             offsetof(rcfd_output_stats_t, bytes)},
         };
         for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
             uint64_t v;
@@ -503,14 +572,76 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
     rt->idle_ns_seen = idle;
 }
 
-/* GET /health: 200 while running, 503 once a stop has begun (take the instance out of rotation). */
-static int report_health(void *arg, rcfd_buf_t *body)
+static int json_str(rcfd_buf_t *b, const char *s)
+{
+    int rc = rcfd_buf_putc(b, '"');
+    for (; rc == 0 && *s; s++) {
+        rc = *s == '"' || *s == '\\' ? rcfd_buf_printf(b, "\\%c", *s)
+             : (unsigned char)*s < 0x20 ? rcfd_buf_printf(b, "\\u%04x", (unsigned)*s)
+                                        : rcfd_buf_putc(b, *s);
+    }
+    return rc ? rc : rcfd_buf_putc(b, '"');
+}
+
+/* GET /health: can the daemon make progress? 200 "ok" (every source up), 200 "degraded" (some
+ * source waiting or down, or an output retrying), 503 "down" when no source can make progress
+ * (every one down: no broker reachable), 503 "stopping" once a stop has begun (take the instance
+ * out of rotation). GET /ready: 200 only when every source is up and no output is retrying or
+ * failed. Both list the sources' and outputs' states. */
+static int report_health(void *arg, int ready_check, rcfd_buf_t *body)
 {
     rcfd_runtime_t *rt = arg;
-    rcfd_buf_printf(body, "{\"status\":\"%s\",\"stopping\":%s,\"paused\":%s,\"inflight\":%llu}",
-                    rt->stopping ? "stopping" : "ok", rt->stopping ? "true" : "false",
-                    rt->paused ? "true" : "false", (unsigned long long)rt->inflight);
-    return rt->stopping ? 503 : 200;
+    static const char *const names[] = {"up", "waiting", "down"};
+    size_t down = 0, not_up = 0, out_bad = 0;
+    int rc = rcfd_buf_puts(body, "{\"sources\":[");
+    for (size_t i = 0; rc == 0 && i < rt->n_sources; i++) {
+        rcfd_source_t *s = &rt->sources[i];
+        char why[256] = "";
+        int h = s->ops->health != NULL && s->impl != NULL ? s->ops->health(s, why, sizeof why)
+                                                          : RCFD_SOURCE_UP;
+        h = h < RCFD_SOURCE_UP || h > RCFD_SOURCE_DOWN ? RCFD_SOURCE_DOWN : h;
+        down += h == RCFD_SOURCE_DOWN;
+        not_up += h != RCFD_SOURCE_UP;
+        rc = rcfd_buf_printf(body, "%s{\"name\":", i ? "," : "");
+        rc = rc ? rc : json_str(body, s->conf->name);
+        rc = rc ? rc : rcfd_buf_printf(body, ",\"state\":\"%s\"", names[h]);
+        if (rc == 0 && why[0] != '\0') {
+            rc = rcfd_buf_puts(body, ",\"detail\":");
+            rc = rc ? rc : json_str(body, why);
+        }
+        rc = rc ? rc : rcfd_buf_putc(body, '}');
+    }
+    rc = rc ? rc : rcfd_buf_puts(body, "],\"outputs\":[");
+    for (size_t i = 0; rc == 0 && i < rt->n_outputs; i++) {
+        const rcfd_output_t *o = &rt->outputs[i];
+        const char *st = o->failed                                       ? "failed"
+                         : uv_is_active((const uv_handle_t *)&o->retry_timer) ? "retrying"
+                                                                          : "ok";
+        out_bad += st[0] != 'o';
+        rc = rcfd_buf_printf(body, "%s{\"name\":", i ? "," : "");
+        rc = rc ? rc : json_str(body, o->conf->name);
+        rc = rc ? rc : rcfd_buf_printf(body, ",\"state\":\"%s\"}", st);
+    }
+    int all_down = rt->n_sources > 0 && down == rt->n_sources;
+    int ready = !rt->stopping && not_up == 0 && out_bad == 0;
+    const char *status = rt->stopping ? "stopping"
+                         : all_down   ? "down"
+                         : not_up > 0 || out_bad > 0 ? "degraded"
+                                                     : "ok";
+    rc = rc ? rc
+            : rcfd_buf_printf(body,
+                              "],\"status\":\"%s\",\"ready\":%s,\"stopping\":%s,\"paused\":%s,"
+                              "\"inflight\":%llu}",
+                              status, ready ? "true" : "false", rt->stopping ? "true" : "false",
+                              rt->paused ? "true" : "false", (unsigned long long)rt->inflight);
+    if (rc != 0) {
+        rcfd_buf_reset(body);
+        return 500;
+    }
+    if (ready_check) {
+        return ready ? 200 : 503;
+    }
+    return rt->stopping || all_down ? 503 : 200;
 }
 
 static int start_admin(rcfd_runtime_t *rt, char *errstr, size_t es)
@@ -528,12 +659,19 @@ static int start_admin(rcfd_runtime_t *rt, char *errstr, size_t es)
     char why[256];
     rc = rcfd_admin_start(&rt->loop, listen, rt->metrics, report_health, rt, &rt->admin, why,
                           sizeof why);
+    if (rc == UV_EADDRINUSE) {
+        return rcfd_errf(rc, errstr, es,
+                         "runtime.admin_listen: %s is in use (another rcfd, or another program, "
+                         "listens there): set runtime.admin_listen to a free HOST:PORT, or \"\" "
+                         "for no listener",
+                         listen);
+    }
     if (rc != 0) {
         return rcfd_errf(rc, errstr, es, "runtime.admin_listen: %s", why);
     }
     rt->scrape_ns_seen = uv_hrtime(); /* the first scrape reports utilisation since start */
     rt->idle_ns_seen = 0;
-    RCFD_LOG(RCFD_LOG_INFO, COMP, "admin listener on %.*s:%d (GET /metrics, /health)",
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "admin listener on %.*s:%d (GET /metrics, /health, /ready)",
              (int)(strrchr(listen, ':') - listen), listen, rcfd_admin_port(rt->admin));
     return 0;
 }
@@ -867,8 +1005,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         s->rt = rt;
         s->conf = &cfg->sources[i];
         s->index = i;
-        s->ops = s->conf->type == RCFD_SOURCE_KAFKA ? &rcfd_source_kafka_ops
-                                                    : &rcfd_source_file_ops;
+        s->ops = s->conf->type == RCFD_SOURCE_KAFKA     ? &rcfd_source_kafka_ops
+                 : s->conf->type == RCFD_SOURCE_KINESIS ? &rcfd_source_kinesis_ops
+                                                        : &rcfd_source_file_ops;
         if (s->conf->csv_columns.n > 0) {
             s->columns = &s->conf->csv_columns;
         }
@@ -898,8 +1037,8 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
             }
         }
         if ((rc = s->ops->init(s, errstr, es)) != 0) {
-            *exit_code = s->conf->type == RCFD_SOURCE_KAFKA ? RCFD_EXIT_CONFIG
-                                                            : RCFD_EXIT_CANTCREAT;
+            *exit_code = s->conf->type != RCFD_SOURCE_FILE ? RCFD_EXIT_CONFIG
+                                                           : RCFD_EXIT_CANTCREAT;
             goto fail;
         }
     }
@@ -913,7 +1052,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
     rt->sig_term.data = rt->sig_int.data = rt->sig_hup.data = rt->flush.data = rt;
     rt->stats_timer.data = rt->deadline.data = rt->watchdog.data = rt;
     if ((rc = start_admin(rt, errstr, es)) != 0) {
-        *exit_code = RCFD_EXIT_CANTCREAT;
+        *exit_code = rc == UV_EADDRINUSE ? RCFD_EXIT_OSERR : RCFD_EXIT_CANTCREAT;
         goto fail;
     }
     *out = rt;

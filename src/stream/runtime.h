@@ -26,6 +26,7 @@ enum {
     RCFD_EXIT_DATAERR = 65,     /* input the config cannot describe (CSV header lacks a field) */
     RCFD_EXIT_UNAVAILABLE = 69, /* librdkafka reported a fatal error */
     RCFD_EXIT_SOFTWARE = 70,
+    RCFD_EXIT_OSERR = 71,       /* a listen address is in use (runtime.admin_listen) */
     RCFD_EXIT_CANTCREAT = 73,   /* an output or input file could not be opened */
     RCFD_EXIT_TEMPFAIL = 75,    /* stopped with records that no output accepted in time */
     RCFD_EXIT_CONFIG = 78       /* bad config (systemd: RestartPreventExitStatus=78) */

@@ -31,6 +31,16 @@ typedef struct rcfd_source_ops {
     void (*restored)(rcfd_source_t *s, uint32_t shard, int64_t offset);
     /* /metrics series of the source (optional): consumer lag per partition. */
     void (*collect)(rcfd_source_t *s, struct rcfd_metrics *m);
+    /* For /health and /ready (optional; without it the source counts as up): one of
+     * rcfd_source_health_t, with a short reason in `why`. */
+    int (*health)(rcfd_source_t *s, char *why, size_t why_size);
+    /* Optional, for sources whose position is not an offset (Kinesis sequence numbers): the
+     * position to resume from after the records before next_offset, appended to `out`; it is
+     * stored in the shard's checkpoint. With it, restored_position() replaces restored(), with
+     * the bytes back (NULL when the checkpoint had none or there was no checkpoint). */
+    int (*position)(rcfd_source_t *s, uint32_t shard, int64_t next_offset, rcfd_buf_t *out);
+    void (*restored_position)(rcfd_source_t *s, uint32_t shard, int64_t offset, const void *pos,
+                              size_t pos_len);
     /* A record the source holds because rcfd_runtime_ready() said 0 may be ready now: try it
      * again (optional: sources that never hold records). */
     void (*wake)(rcfd_source_t *s);
@@ -42,7 +52,14 @@ typedef struct rcfd_source_ops {
                   int64_t *hi, int timeout_ms);
 } rcfd_source_ops_t;
 
-extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
+typedef enum rcfd_source_health {
+    RCFD_SOURCE_UP = 0,  /* consuming, or able to */
+    RCFD_SOURCE_WAITING, /* not consuming yet (no partition assignment yet) */
+    RCFD_SOURCE_DOWN     /* cannot make progress: no broker reachable, a fatal error */
+} rcfd_source_health_t;
+
+extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops,
+    rcfd_source_kinesis_ops;
 
 struct rcfd_source {
     rcfd_runtime_t *rt;
@@ -58,6 +75,7 @@ struct rcfd_source {
     int closed;
     uint32_t shard; /* file sources: their one shard */
     uint64_t records_in;
+    uint64_t bytes_in; /* of the records read (as parsed, before any dead-lettering) */
     uint64_t inflight;
 };
 
@@ -72,6 +90,10 @@ typedef enum rcfd_dead_reason {
 typedef struct rcfd_pipeline {
     const rcfd_pipeline_conf_t *conf;
     rcfd_field_t *fields;
+    /* Per field: a derived field's inputs, in rcfd_expr_ref() order (NULL for a plain field), and
+     * the scratch their values are read into. */
+    rcfd_field_t **refs;
+    double *ref_values;
     rcfd_field_t key;
     int has_key;
     rcfd_keymodels_t *models;

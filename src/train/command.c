@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "train/input.h"
+#include "train/progress.h"
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
@@ -33,6 +34,7 @@ typedef struct train_ctx {
     entry_t *entries;
     size_t n_entries, cap_entries;
     uint64_t limit, seen, trained, skipped;
+    rcfd_progress_t *progress;
     char err[512];
 } train_ctx_t;
 
@@ -73,6 +75,9 @@ static int on_row(void *ud, const rcfd_input_row_t *row)
         return 0;
     }
     c->seen++;
+    if (c->progress != NULL) {
+        rcfd_progress_add(c->progress, 1);
+    }
     if (row->bad != NULL) {
         c->skipped++; /* the daemon dead-letters it: its models never see it either */
         return 0;
@@ -150,7 +155,7 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
     if (t == NULL) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es, "unknown model type \"%s\"", o->model);
     }
-    train_ctx_t c = {.t = t, .n_fields = o->fields->n, .limit = o->limit};
+    train_ctx_t c = {.t = t, .n_fields = o->fields->n, .limit = o->limit, .progress = o->progress};
     c.params = rcfd_calloc(1, rcfd_trainer_conf_size(t));
     if (c.params == NULL) {
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
@@ -166,7 +171,14 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
                                   .delim = ',',
                                   .fields = o->fields,
                                   .key = o->key};
+        if (o->progress != NULL && o->progress->mode != RCFD_PROGRESS_OFF) {
+            uint64_t n = rcfd_progress_count_records(o->path, spec.format == RCFD_FORMAT_CSV);
+            o->progress->total = o->limit != 0 && o->limit < n ? o->limit : n;
+        }
         rc = rcfd_input_read(&spec, on_row, &c, errstr, es);
+        if (o->progress != NULL) {
+            rcfd_progress_finish(o->progress);
+        }
         if (rc != 0 && c.err[0] != '\0') {
             rcfd_errf(rc, errstr, es, "%s", c.err);
         }
@@ -203,12 +215,14 @@ static void usage(FILE *out)
     fprintf(out, "usage: rcfd train [options] --out DIR FILE\n"
                  "  --fields A,B      numeric fields of the point (default value)\n"
                  "  --key F           one model per value of F\n"
-                 "  --model TYPE      rcf (default) or hotspots\n"
+                 "  --model TYPE      rcf (default), hotspots or forecast\n"
                  "  -p NAME=VALUE     model parameter; KDA names (numberOfTrees, subSampleSize,\n"
                  "                    timeDecay, shingleSize, windowSize, scanRadius, ...) and\n"
                  "                    SageMaker's (num_trees, num_samples_per_tree, feature_dim)\n"
                  "  --records N       train on the first N records only\n"
                  "  --format csv|json default: from the file name\n"
+                 "  --progress        a progress line on stderr even when it is not a terminal\n"
+                 "  --quiet           no progress line\n"
                  "  --suggest         print column statistics and a HOTSPOTS scan_radius for the\n"
                  "                    file instead of training (--min-points K, default 17;\n"
                  "                    --sample M records, default 2000; --plain: no OpenBLAS)\n"
@@ -221,7 +235,7 @@ int rcfd_train_main(int argc, char **argv)
     const char *fields = "value";
     const char *params[256];
     size_t n_params = 0;
-    int suggest = 0;
+    int suggest = 0, quiet = 0, force_progress = 0;
     rcfd_suggest_opts_t so = {.min_points = 17, .sample = 2000};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -238,6 +252,12 @@ int rcfd_train_main(int argc, char **argv)
             o.limit = strtoull(v, NULL, 10);
         } else if (strcmp(a, "--suggest") == 0) {
             suggest = 1;
+            takes = 0;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = 1;
+            takes = 0;
+        } else if (strcmp(a, "--progress") == 0) {
+            force_progress = 1;
             takes = 0;
         } else if (strcmp(a, "--plain") == 0) {
             so.plain = 1;
@@ -293,6 +313,9 @@ int rcfd_train_main(int argc, char **argv)
         }
     } else {
         o.params = pj;
+        rcfd_progress_t progress;
+        rcfd_progress_init(&progress, rcfd_progress_mode(quiet, force_progress), "rcfd train", 0);
+        o.progress = &progress;
         rcfd_train_stats_t st = {0};
         rc = rcfd_train_file(&o, &st, err, sizeof err);
         if (rc != 0) {

@@ -9,6 +9,8 @@
 
 #include "common/conf.h"
 
+struct rcfd_progress;
+
 typedef struct rcfd_train_opts {
     const char *path;
     int format; /* -1: from the file name */
@@ -18,6 +20,7 @@ typedef struct rcfd_train_opts {
     const void *params; /* cJSON object of parameters (rcfd_trainer_set_param) */
     uint64_t limit;     /* records to train on; 0: all */
     const char *out_dir;
+    struct rcfd_progress *progress; /* NULL: none (progress.h) */
 } rcfd_train_opts_t;
 
 typedef struct rcfd_train_stats {

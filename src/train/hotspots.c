@@ -6,10 +6,8 @@
 #include "models/model.h"
 #include "train/trainer.h"
 
+/* KDA's names come from the config's table (rcfd_config_model_alias). */
 static const rcfd_param_alias_t hs_aliases[] = {
-    {"windowSize", "window_size"},
-    {"scanRadius", "scan_radius"},
-    {"minimumNumberOfPointsInAHotspot", "min_points"},
     {"feature_dim", NULL},
     {NULL, NULL},
 };

@@ -83,20 +83,52 @@ static int compile_opt(rcfd_field_t *f, int *has, const char *spec)
     return *has ? rcfd_field_compile(f, spec) : 0;
 }
 
+/* "a, b, c" (at most about `size` bytes) for error messages. */
+static void list_columns(const rcfd_strlist_t *cols, char *out, size_t size)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < cols->n && off + 8 < size; i++) {
+        int n = snprintf(out + off, size - off, "%s%s", i ? ", " : "", cols->v[i]);
+        off += n > 0 ? (size_t)n : 0;
+    }
+    if (off >= size) {
+        snprintf(out + size - 5, 5, "...");
+    }
+}
+
 static int resolve(fieldset_t *fs, const rcfd_strlist_t *cols, const rcfd_input_spec_t *s,
                    char *errstr, size_t es)
 {
+    char have[512];
     for (size_t i = 0; i < fs->n; i++) {
         if (rcfd_field_resolve_csv(&fs->f[i], cols) != 0) {
-            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: field \"%s\" is not a CSV column",
-                             s->path, s->fields->v[i]);
+            list_columns(cols, have, sizeof have);
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "%s: field \"%s\" is not a CSV column (the header has: %s)", s->path,
+                             s->fields->v[i], have);
         }
     }
-    if ((fs->has_key && rcfd_field_resolve_csv(&fs->key, cols) != 0) ||
-        (fs->has_ts && rcfd_field_resolve_csv(&fs->ts, cols) != 0) ||
-        (fs->has_label && rcfd_field_resolve_csv(&fs->label, cols) != 0)) {
-        return rcfd_errf(RCFD_ECONFIG, errstr, es,
-                         "%s: the key, timestamp or label column is not in the header", s->path);
+    const struct {
+        int has;
+        rcfd_field_t *f;
+        const char *name, *what, *option;
+    } opt[] = {{fs->has_key, &fs->key, s->key, "key", "--key"},
+               {fs->has_ts, &fs->ts, s->timestamp, "timestamp", "--timestamp"},
+               {fs->has_label, &fs->label, s->label, "label", "--label"}};
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
+        if (opt[i].has && rcfd_field_resolve_csv(opt[i].f, cols) != 0) {
+            if (opt[i].f == &fs->ts && s->timestamp_optional) {
+                rcfd_field_free(&fs->ts);
+                fs->has_ts = 0;
+                continue;
+            }
+            list_columns(cols, have, sizeof have);
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "%s: the %s column \"%s\" (%s) is not in the CSV header, which has: "
+                             "%s",
+                             s->path, opt[i].what, opt[i].name, opt[i].option, have);
+        }
     }
     return 0;
 }
@@ -175,8 +207,9 @@ int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char
             double l;
             char lr[128];
             if (rcfd_record_number(&rec, &fs.label, &l, lr, sizeof lr) != 0) {
-                rc = rcfd_errf(RCFD_EMALFORMED, errstr, es, "%s: record %zu: label: %s", s->path,
-                               row.index + 1, lr);
+                rc = rcfd_errf(RCFD_EMALFORMED, errstr, es,
+                               "%s: record %zu: the label field \"%s\" (--label): %s", s->path,
+                               row.index + 1, s->label, lr);
                 break;
             }
             row.label = l != 0.0;

@@ -17,6 +17,7 @@ typedef struct rcfd_input_spec {
     const rcfd_strlist_t *fields; /* may be NULL (no values wanted) */
     const char *key;              /* NULL or "": no key */
     const char *timestamp;        /* NULL or "": no timestamps */
+    int timestamp_optional;       /* a CSV header without the timestamp column is no error */
     const char *label;            /* NULL or "": no labels; a number, non-zero = anomaly */
 } rcfd_input_spec_t;
 

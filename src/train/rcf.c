@@ -10,12 +10,11 @@
 #include "models/rcf.h"
 #include "train/trainer.h"
 
+/* SageMaker's hyperparameter names; KDA's come from the config's table (rcfd_config_model_alias). */
 static const rcfd_param_alias_t rcf_aliases[] = {
-    {"numberOfTrees", "number_of_trees"},  {"num_trees", "number_of_trees"},
-    {"subSampleSize", "sub_sample_size"},  {"num_samples_per_tree", "sub_sample_size"},
-    {"timeDecay", "time_decay"},           {"shingleSize", "shingle_size"},
-    {"outputAfter", "output_after"},       {"anomalyRate", "anomaly_rate"},
-    {"zFactor", "z_factor"},               {"feature_dim", NULL},
+    {"num_trees", "number_of_trees"},
+    {"num_samples_per_tree", "sub_sample_size"},
+    {"feature_dim", NULL},
     {NULL, NULL},
 };
 

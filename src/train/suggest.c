@@ -1,5 +1,5 @@
 /* rcfd train --suggest: column statistics of the training file and a HOTSPOTS scan_radius from the
- * k-distance quantiles of a sample (train_stats.h does the arithmetic, with OpenBLAS or plain). */
+ * k-distance quantiles of a sample (stats.h does the arithmetic, with OpenBLAS or plain). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

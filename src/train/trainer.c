@@ -11,8 +11,10 @@
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 #include "common/keytab.h"
+#include "config/schema.h"
 
-const rcfd_trainer_t *const rcfd_trainers[] = {&rcfd_trainer_rcf, &rcfd_trainer_hotspots, NULL};
+const rcfd_trainer_t *const rcfd_trainers[] = {&rcfd_trainer_rcf, &rcfd_trainer_hotspots,
+                                                &rcfd_trainer_forecast, NULL};
 
 const rcfd_trainer_t *rcfd_trainer_find(const char *name)
 {
@@ -64,7 +66,8 @@ int rcfd_trainer_set_param(const rcfd_trainer_t *t, void *obj, const char *as, s
     memcpy(name, as, nl);
     name[nl] = '\0';
     const char *val = eq + 1;
-    const char *key = name;
+    const char *key = rcfd_config_model_alias(t->name, name); /* KDA's, as in the config */
+    key = key != NULL ? key : name;
     for (const rcfd_param_alias_t *a = t->aliases; a != NULL && a->alias != NULL; a++) {
         if (strcmp(a->alias, name) == 0) {
             key = a->key;

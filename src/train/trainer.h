@@ -46,7 +46,7 @@ typedef struct rcfd_trainer {
                     double *novelty);
 } rcfd_trainer_t;
 
-extern const rcfd_trainer_t rcfd_trainer_rcf, rcfd_trainer_hotspots;
+extern const rcfd_trainer_t rcfd_trainer_rcf, rcfd_trainer_hotspots, rcfd_trainer_forecast;
 extern const rcfd_trainer_t *const rcfd_trainers[]; /* NULL-terminated */
 const rcfd_trainer_t *rcfd_trainer_find(const char *name);
 

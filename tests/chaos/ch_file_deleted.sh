@@ -27,7 +27,13 @@ for p in part.*; do
     cat "$p" >&3
     n=$((n + 1))
     if [ $((n % 5)) -eq 0 ]; then
-        grows out.jsonl 30
+        # something written since the last deletion (all of it may be written already, so the
+        # file need not grow from now on: waiting for growth would wait for records never sent)
+        deadline=$(( $(date +%s) + 30 * TIME_MULT ))
+        until [ -s out.jsonl ]; do
+            [ "$(date +%s)" -lt "$deadline" ] || fail "nothing written to out.jsonl in 30 s"
+            sleep 0.1
+        done
         kill -STOP "$RCFD_PID"
         cp out.jsonl "saved.$n.jsonl"
         rm out.jsonl

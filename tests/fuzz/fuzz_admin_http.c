@@ -28,10 +28,10 @@ static uv_loop_t loop;
 static rcfd_admin_t *admin;
 static int port;
 
-static int health(void *arg, rcfd_buf_t *body)
+static int health(void *arg, int ready, rcfd_buf_t *body)
 {
     (void)arg;
-    rcfd_buf_puts(body, "{\"status\":\"ok\"}");
+    rcfd_buf_puts(body, ready ? "{\"status\":\"ready\"}" : "{\"status\":\"ok\"}");
     return 200;
 }
 

@@ -62,7 +62,10 @@ for p in 0 1 2 3; do
     grep -q "^rcfd_consumer_lag{source=\"sensors\",topic=\"sensors\",partition=\"$p\"} 0$" metrics.txt ||
         fail "no zero consumer lag for partition $p: $(grep consumer_lag metrics.txt)"
     age=$(sed -n "s/^rcfd_checkpoint_age_seconds{source=\"sensors\",topic=\"sensors\",partition=\"$p\"} //p" metrics.txt)
-    [ -n "$age" ] && awk -v a="$age" 'BEGIN { exit !(a < 5) }' || fail "checkpoint age of partition $p: '$age'"
+    # A partition's last records may have come seconds before the others' (its checkpoint ages,
+    # from then on, as it should): the bound scales with the sanitizer/valgrind time multiplier.
+    [ -n "$age" ] && awk -v a="$age" -v m="$TIME_MULT" 'BEGIN { exit !(a < 15 * m) }' ||
+        fail "checkpoint age of partition $p: '$age' (limit $((15 * TIME_MULT)) s)"
 done
 grep -Eq '^rcfd_restores_total\{.*\} [1-9]' metrics.txt || fail "no restores counted"
 RCFD_PID=$A_PID

@@ -45,7 +45,7 @@ static void update_means(key_model_t *m, long recent, const double *v, size_t nf
     if (recent <= 0) {
         return;
     }
-    double w = 1.0 / (double)recent; /* as model_rcf.c rounds it */
+    double w = 1.0 / (double)recent; /* as src/models/rcf.c rounds it */
     for (size_t i = 0; i < nf; i++) {
         m->mean[i] = m->seen == 0 ? v[i] : m->mean[i] + w * (v[i] - m->mean[i]);
     }

@@ -27,7 +27,7 @@ static inline unsigned char *model_snapshot(const rcf_forest_t *f, const rcfd_no
     return b;
 }
 
-/* The novelty the rcf model keeps for a forest with these parameters (as model_rcf.c's wrap). */
+/* The novelty the rcf model keeps for a forest with these parameters (as src/models/rcf.c's wrap). */
 static inline int model_novelty_init(rcfd_novelty_t *nv, size_t n_fields, const rcf_forest_t *f)
 {
     const rcf_params_t *p = rcf_forest_params(f);

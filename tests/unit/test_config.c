@@ -131,6 +131,20 @@ static void test_env_and_hot_reload(void **state)
     expect_error("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\","
                  "\"path\":\"${RCFD_TEST_UNSET_VAR}\"}]," PIPE("", "") "}",
                  "outputs[0].path: environment variable RCFD_TEST_UNSET_VAR is not set");
+    /* ${NAME:-default}: the default when unset or empty, the value otherwise. */
+    rcfd_config_t *c;
+    unsetenv("RCFD_TEST_UNSET_VAR");
+    setenv("RCFD_TEST_EMPTY", "", 1);
+    assert_int_equal(parse("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\","
+                           "\"path\":\"${RCFD_TEST_UNSET_VAR:-./d}/${RCFD_TEST_EMPTY:-e}-"
+                           "${RCFD_TEST_OUT:-x}${RCFD_TEST_UNSET_VAR:-}\"}]," PIPE("", "") "}",
+                           &c),
+                     0);
+    assert_string_equal(c->outputs[0].path, "./d/e-from-env.jsonl");
+    rcfd_config_free(c);
+    expect_error("{" OK_SOURCES ",\"outputs\":[{\"name\":\"out\",\"type\":\"file\","
+                 "\"path\":\"${:-x}\"}]," PIPE("", "") "}",
+                 "outputs[0].path: bad environment reference");
     int restart = -1;
     assert_int_equal(parse("{\"log\":{\"level\":\"debug\"}," OK_SOURCES ",\"outputs\":[{\"name\":"
                            "\"out\",\"type\":\"file\",\"path\":\"${RCFD_TEST_OUT}\","
@@ -151,6 +165,40 @@ static void test_env_and_hot_reload(void **state)
     assert_int_equal(a->outputs[0].min_score, 0);
     rcfd_config_free(b);
     rcfd_config_free(a);
+}
+
+/* KDA's parameter names in the file are read as rcfd's, as -p reads them. */
+static void test_kda_names(void **state)
+{
+    (void)state;
+    rcfd_config_t *c;
+    assert_int_equal(parse("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"numberOfTrees\":7,"
+                                                             "\"subSampleSize\":64,"
+                                                             "\"timeDecay\":500,"
+                                                             "\"shingleSize\":2")
+                           "}",
+                           &c),
+                     0);
+    char *printed = rcfd_config_print(c);
+    assert_non_null(strstr(printed, "\"number_of_trees\":\t7"));
+    assert_non_null(strstr(printed, "\"sub_sample_size\":\t64"));
+    assert_non_null(strstr(printed, "\"time_decay\":\t500"));
+    assert_non_null(strstr(printed, "\"shingle_size\":\t2"));
+    assert_null(strstr(printed, "numberOfTrees"));
+    cJSON_free(printed);
+    rcfd_config_free(c);
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"shingleSize\":0") "}",
+                 "pipelines[0].models[0].shingle_size: 0 is out of range [1, 1024] (written "
+                 "shingleSize, KDA's name for shingle_size)");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"timeDecay\":5,\"time_decay\":6")
+                 "}",
+                 "pipelines[0].models[0]: \"timeDecay\" and \"time_decay\" are the same "
+                 "parameter");
+    /* only the model's own: windowSize is a HOTSPOTS name, not an rcf one */
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"windowSize\":5") "}",
+                 "pipelines[0].models[0].windowSize: unknown key");
+    assert_string_equal(rcfd_config_model_alias("hotspots", "scanRadius"), "scan_radius");
+    assert_null(rcfd_config_model_alias("rcf", "scanRadius"));
 }
 
 static void test_reference_lists_every_key(void **state)
@@ -180,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_valid_with_defaults),
         cmocka_unit_test(test_errors_name_path),
         cmocka_unit_test(test_env_and_hot_reload),
+        cmocka_unit_test(test_kda_names),
         cmocka_unit_test(test_reference_lists_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,13 @@
 #define N 600
 #define SEED 77u
 
+static uint64_t rcf_forest_stats_records(const rcf_forest_t *f)
+{
+    rcf_stats_t st;
+    rcf_forest_stats(f, &st);
+    return st.records;
+}
+
 static double series(int i, int f)
 {
     return f == 0 ? 50 + 10 * sin(i * 0.1) + (i == 450 ? 30 : 0) : 5 + (i % 7);
@@ -53,7 +60,7 @@ static void conf_free(void *conf)
 }
 
 static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=20"};
-/* recent_mean 0 (the default is not: model_rcf.c's schema) */
+/* recent_mean 0 (the default is not: src/models/rcf.c's schema) */
 static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=0"};
 
 static void test_matches_independent_loop(void **state)
@@ -237,6 +244,49 @@ static void test_explanation_sums_to_score(void **state)
     conf_free(conf);
 }
 
+/* rcfd_rcf_model_score (what Python's Forest.score calls): the score process() then gives the
+ * same record, and nothing learnt: the snapshot is byte for byte the one before, from the first
+ * record (no means yet) on, with and without recent means. */
+static void score_learns_nothing(const char *const *kv, size_t n_kv)
+{
+    void *conf = conf_of(kv, n_kv);
+    char err[256];
+    void *m;
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    rcfd_buf_t before = {0}, after = {0};
+    int scored = 0;
+    for (int i = 0; i < N; i++) {
+        double v[2] = {series(i, 0), series(i, 1)}, s = -1;
+        rcfd_buf_reset(&before);
+        rcfd_buf_reset(&after);
+        assert_int_equal(rcfd_model_rcf.save(m, &before), 0);
+        assert_int_equal(rcfd_rcf_model_score(m, v, 2, &s), 0);
+        assert_int_equal(rcfd_model_rcf.save(m, &after), 0);
+        assert_int_equal(after.len, before.len);
+        assert_memory_equal(after.p, before.p, before.len);
+        const void *res;
+        assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
+        assert_true(rcfd_model_rcf.score(res) == s);
+        scored += s > 0;
+    }
+    assert_true(scored > N / 2);
+    double nan_row[2] = {NAN, 1}, s;
+    assert_int_equal(rcfd_rcf_model_score(m, nan_row, 2, &s), RCFD_ENONFINITE);
+    assert_int_equal(rcfd_rcf_model_score(m, nan_row, 1, &s), RCFD_EDIM);
+    assert_int_equal(rcf_forest_stats_records(rcfd_rcf_model_forest(m)), N);
+    rcfd_buf_free(&before);
+    rcfd_buf_free(&after);
+    rcfd_model_rcf.destroy(m);
+    conf_free(conf);
+}
+
+static void test_score_learns_nothing(void **state)
+{
+    (void)state;
+    score_learns_nothing(small, 3);
+    score_learns_nothing(plain_kv, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_off_is_the_plain_forest),
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_explanation_sums_to_score),
+        cmocka_unit_test(test_score_learns_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

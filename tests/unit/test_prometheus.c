@@ -165,7 +165,7 @@ static void test_histogram_exposition(void **state)
 
 typedef struct client {
     int port;
-    char metrics[4096], health[1024], missing[1024], oversized[1024];
+    char metrics[4096], head[1024], health[1024], ready[1024], missing[1024], oversized[1024];
     uv_async_t done;
 } client_t;
 
@@ -199,6 +199,10 @@ static void *client_main(void *arg)
     request(c->port, get_metrics, strlen(get_metrics), c->metrics, sizeof c->metrics);
     const char *get_health = "GET /health HTTP/1.0\r\n\r\n";
     request(c->port, get_health, strlen(get_health), c->health, sizeof c->health);
+    const char *get_ready = "GET /ready HTTP/1.0\r\n\r\n";
+    request(c->port, get_ready, strlen(get_ready), c->ready, sizeof c->ready);
+    const char *head_metrics = "HEAD /metrics HTTP/1.1\r\n\r\n";
+    request(c->port, head_metrics, strlen(head_metrics), c->head, sizeof c->head);
     const char *get_missing = "GET /nope HTTP/1.1\r\n\r\n";
     request(c->port, get_missing, strlen(get_missing), c->missing, sizeof c->missing);
     static char big[10000];
@@ -208,11 +212,11 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static int health(void *arg, rcfd_buf_t *body)
+static int health(void *arg, int ready, rcfd_buf_t *body)
 {
     (void)arg;
-    rcfd_buf_puts(body, "{\"status\":\"ok\",\"ready\":true}");
-    return 200;
+    rcfd_buf_puts(body, ready ? "{\"ready\":false}" : "{\"status\":\"ok\",\"ready\":true}");
+    return ready ? 503 : 200;
 }
 
 static rcfd_admin_t *admin;
@@ -254,6 +258,15 @@ static void test_listener_serves_requests(void **state)
     assert_non_null(strstr(c.metrics, "rcfd_records_in_total 7\n"));
     assert_non_null(strstr(c.health, "HTTP/1.1 200 OK\r\n"));
     assert_non_null(strstr(c.health, "{\"status\":\"ok\",\"ready\":true}"));
+    assert_non_null(strstr(c.ready, "HTTP/1.1 503 Service Unavailable\r\n"));
+    assert_non_null(strstr(c.ready, "\r\n\r\n{\"ready\":false}"));
+    /* HEAD: GET's headers, the same Content-Length, no body */
+    const char *body = strstr(c.metrics, "\r\n\r\n") + 4;
+    char len[64];
+    snprintf(len, sizeof len, "Content-Length: %zu\r\n", strlen(body));
+    assert_non_null(strstr(c.metrics, len));
+    assert_non_null(strstr(c.head, len));
+    assert_string_equal(strstr(c.head, "\r\n\r\n"), "\r\n\r\n");
     assert_non_null(strstr(c.missing, "HTTP/1.1 404"));
     assert_non_null(strstr(c.oversized, "HTTP/1.1 431"));
     rcfd_metrics_destroy(m);

@@ -1,0 +1,162 @@
+/* The wide box kernels (box.h): AVX on x86-64 CPUs that have it (a runtime check, never a build
+ * flag, so one binary runs everywhere), else the SSE2 ones. Both give the same bits: one AVX
+ * register holds the four partial sums the SSE2 code keeps in two, and each lane adds its
+ * dimensions in the same order. */
+#include "box.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(RCFD_NO_AVX)
+#include <immintrin.h>
+
+__attribute__((target("avx"))) static double range_sum_avx(const float *mn, const float *mx,
+                                                           size_t d)
+{
+    __m256d acc = _mm256_setzero_pd();
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        acc = _mm256_add_pd(acc, _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(mx + i)),
+                                               _mm256_cvtps_pd(_mm_loadu_ps(mn + i))));
+    }
+    double p[4];
+    _mm256_storeu_pd(p, acc);
+    for (size_t k = 0; i < d; i++, k++) {
+        p[k] += (double)mx[i] - (double)mn[i];
+    }
+    return (p[0] + p[1]) + (p[2] + p[3]);
+}
+
+__attribute__((target("avx"))) static double gap_avx(const float *mn, const float *mx, size_t d,
+                                                     const float *x)
+{
+    const __m256d zero = _mm256_setzero_pd();
+    __m256d acc = zero;
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+        __m256d lo = _mm256_cvtps_pd(_mm_loadu_ps(mn + i));
+        __m256d hi = _mm256_cvtps_pd(_mm_loadu_ps(mx + i));
+        acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_max_pd(_mm256_sub_pd(xv, hi), zero),
+                                               _mm256_max_pd(_mm256_sub_pd(lo, xv), zero)));
+    }
+    double p[4];
+    _mm256_storeu_pd(p, acc);
+    for (size_t k = 0; i < d; i++, k++) {
+        p[k] += box_gap_term(x[i], mn[i], mx[i]);
+    }
+    return (p[0] + p[1]) + (p[2] + p[3]);
+}
+
+__attribute__((target("avx"))) static int outside_avx(const float *mn, const float *mx, size_t d,
+                                                      const float *x)
+{
+    size_t i = 0;
+    __m256 out = _mm256_setzero_ps();
+    for (; i + 8 <= d; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x + i);
+        out =
+            _mm256_or_ps(out, _mm256_or_ps(_mm256_cmp_ps(xv, _mm256_loadu_ps(mn + i), _CMP_LT_OQ),
+                                           _mm256_cmp_ps(xv, _mm256_loadu_ps(mx + i), _CMP_GT_OQ)));
+    }
+    if (_mm256_movemask_ps(out) != 0) {
+        return 1;
+    }
+    for (; i < d; i++) {
+        if (x[i] < mn[i] || x[i] > mx[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+__attribute__((target("avx"))) static void blend_avx(const float *x, const float *mn,
+                                                     const float *mx, size_t d, double per_unit,
+                                                     double keep, double *hi, double *lo)
+{
+    const __m256d zero = _mm256_setzero_pd();
+    const __m256d unit4 = _mm256_set1_pd(per_unit), keep4 = _mm256_set1_pd(keep);
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+        __m256d up = _mm256_max_pd(_mm256_sub_pd(xv, _mm256_cvtps_pd(_mm_loadu_ps(mx + i))), zero);
+        __m256d down =
+            _mm256_max_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(mn + i)), xv), zero);
+        _mm256_storeu_pd(hi + i, _mm256_add_pd(_mm256_mul_pd(unit4, up),
+                                               _mm256_mul_pd(keep4, _mm256_loadu_pd(hi + i))));
+        _mm256_storeu_pd(lo + i, _mm256_add_pd(_mm256_mul_pd(unit4, down),
+                                               _mm256_mul_pd(keep4, _mm256_loadu_pd(lo + i))));
+    }
+    box_blend_outside_narrow(x + i, mn + i, mx + i, d - i, per_unit, keep, hi + i, lo + i);
+}
+
+static void blend_sse2(const float *x, const float *mn, const float *mx, size_t d, double per_unit,
+                       double keep, double *hi, double *lo)
+{
+    box_blend_outside_narrow(x, mn, mx, d, per_unit, keep, hi, lo);
+}
+
+static double range_sum_sse2(const float *mn, const float *mx, size_t d)
+{
+    return box_range_sum_narrow(mn, mx, d);
+}
+
+static double gap_sse2(const float *mn, const float *mx, size_t d, const float *x)
+{
+    return box_gap_narrow(mn, mx, d, x);
+}
+
+static int outside_sse2(const float *mn, const float *mx, size_t d, const float *x)
+{
+    return box_outside_narrow(mn, mx, d, x);
+}
+
+static const box_kernels_t kernels_avx = {"avx", range_sum_avx, gap_avx, outside_avx, blend_avx};
+static const box_kernels_t kernels_sse2 = {"sse2", range_sum_sse2, gap_sse2, outside_sse2,
+                                           blend_sse2};
+
+const box_kernels_t *box_kernels(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx") ? &kernels_avx : &kernels_sse2;
+}
+
+const box_kernels_t *box_kernels_baseline(void)
+{
+    return &kernels_sse2;
+}
+
+#else
+
+static double range_sum_portable(const float *mn, const float *mx, size_t d)
+{
+    return box_range_sum_narrow(mn, mx, d);
+}
+
+static double gap_portable(const float *mn, const float *mx, size_t d, const float *x)
+{
+    return box_gap_narrow(mn, mx, d, x);
+}
+
+static int outside_portable(const float *mn, const float *mx, size_t d, const float *x)
+{
+    return box_outside_narrow(mn, mx, d, x);
+}
+
+static void blend_portable(const float *x, const float *mn, const float *mx, size_t d,
+                           double per_unit, double keep, double *hi, double *lo)
+{
+    box_blend_outside_narrow(x, mn, mx, d, per_unit, keep, hi, lo);
+}
+
+static const box_kernels_t kernels_portable = {"portable", range_sum_portable, gap_portable,
+                                               outside_portable, blend_portable};
+
+const box_kernels_t *box_kernels(void)
+{
+    return &kernels_portable;
+}
+
+const box_kernels_t *box_kernels_baseline(void)
+{
+    return &kernels_portable;
+}
+
+#endif
