@@ -51,7 +51,7 @@ static void init(void)
     port = rcfd_admin_port(admin);
 }
 
-static void check_response(const char *r, size_t n)
+static void check_response(const char *r, size_t n, int head)
 {
     if (n == 0) {
         return; /* closed unanswered (the peer's EOF came first) */
@@ -70,7 +70,8 @@ static void check_response(const char *r, size_t n)
     if (!ok || end == NULL || cl == NULL || cl > end) {
         abort();
     }
-    size_t body = strtoul(cl + 16, NULL, 10);
+    /* A HEAD answer carries the Content-Length of the body it leaves out. */
+    size_t body = head ? 0 : strtoul(cl + 16, NULL, 10);
     if ((size_t)(r + n - (end + 4)) != body) {
         abort();
     }
@@ -121,8 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     close(fd);
-    resp[got] = '\0';
-    check_response(resp, got);
+    check_response(resp, got, size >= 5 && memcmp(data, "HEAD ", 5) == 0);
     for (int i = 0; i < 4; i++) {
         uv_run(&loop, UV_RUN_NOWAIT); /* the connection's close callback */
     }
