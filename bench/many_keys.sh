@@ -6,12 +6,14 @@
 # beyond models and snapshots, over the spilled keys: the index entry each costs).
 #
 #   bench/many_keys.sh [build-dir] [records] [distinct keys] [memory_limit bytes] [max_keys]
+#                      [seconds: stop after this long, 0 = when all are scored]
 set -euo pipefail
 BUILD=${1:-build}
 N=${2:-200000}
 KEYS=${3:-$N}
 LIMIT=${4:-1073741824}
 MAXKEYS=${5:-10000}
+SECONDS_MAX=${6:-0}
 RCFD=$(realpath "$BUILD/bin/rcfd")
 MOCK=$(realpath "$BUILD/tests/rcfd_mock_cluster")
 W=$(mktemp -d /tmp/rcfd-keys.XXXXXX)
@@ -62,11 +64,14 @@ while :; do
         "$(m rcfd_models_spills_total)" "$(m rcfd_models_spill_reads_total)" \
         "$(m rcfd_models_dropped_total)"
     [ "$done_n" -ge "$N" ] && break
+    # A run without a budget grows until the machine runs out: stop it first.
+    [ "$rss" -gt 6144 ] && { echo "stopped: RSS above 6 GiB"; break; }
+    [ "$SECONDS_MAX" -gt 0 ] && [ "$(echo "$(date +%s.%N) - $t0 > $SECONDS_MAX" | bc)" = 1 ] && break
 done
 t1=$(date +%s.%N)
 live=$(m rcfd_models); lb=$(m rcfd_models_bytes); kept=$(m rcfd_models_kept)
 kb=$(m rcfd_models_kept_bytes); sp=$(m rcfd_models_spilled); alloc=$(m rcfd_allocated_bytes)
-echo "records/s: $(echo "$N / ($t1 - $t0)" | bc)"
+echo "records/s: $(echo "$(m rcfd_records_scored_total) / ($t1 - $t0)" | bc)"
 [ "$live" -gt 0 ] && echo "bytes per live key: $(( lb / live ))"
 [ "$kept" -gt 0 ] && echo "bytes per kept snapshot: $(( kb / kept ))"
 [ "$sp" -gt 0 ] && echo "bytes per spilled key in memory: $(( (alloc - base - lb - kb) / sp )) (allocator bytes beyond models and snapshots, over $sp spilled keys)"

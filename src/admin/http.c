@@ -147,7 +147,7 @@ static void handle_request(conn_t *c)
     rcfd_buf_t body = {0};
     if (strcmp(path, "/metrics") == 0) {
         if (rcfd_metrics_render(a->metrics, &body) != 0) {
-            respond(c, 500, "text/plain", "out of memory\n", 14);
+            respond_head(c, 500, "text/plain", "out of memory\n", 14, !is_get);
         } else {
             respond_head(c, 200, "text/plain; version=0.0.4; charset=utf-8", body.p, body.len,
                          !is_get);
@@ -160,7 +160,8 @@ static void handle_request(conn_t *c)
         }
         respond_head(c, status, "application/json", body.p, body.len, !is_get);
     } else {
-        respond(c, 404, "text/plain", "not found: try /metrics, /health or /ready\n", 43);
+        respond_head(c, 404, "text/plain", "not found: try /metrics, /health or /ready\n", 43,
+                     !is_get);
     }
     rcfd_buf_free(&body);
 }

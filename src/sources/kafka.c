@@ -769,6 +769,10 @@ static void on_watch(uv_timer_t *t)
         }
     }
     uint64_t records = k->s->records_in;
+    if (k->behind < 0 && parts == 0) {
+        return; /* no partition's lag known yet: the first look waits for one, or it would take
+                   "unknown" for "no backlog" and never report the catch-up */
+    }
     if (k->behind >= 0 && now < k->next_rate_log_ms) {
         return;
     }

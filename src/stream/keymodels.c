@@ -11,6 +11,9 @@
 
 #define MAX_KEY_BYTES 1024
 #define SHARD_BYTES sizeof(uint32_t)
+/* Snapshots read back for waiting records, kept from spilling: twice the Kafka source's
+ * read-ahead. */
+#define MAX_WANTED 64
 
 /* Table keys are the shard id's bytes followed by the record key. */
 typedef struct {
@@ -53,6 +56,9 @@ struct rcfd_keymodels {
     const rcfd_pipeline_conf_t *conf;
     rcfd_keytab_t *live; /* scoped key -> live_t */
     rcfd_keytab_t *kept; /* scoped key -> kept_t; NULL without keep_evicted */
+    /* scoped key -> kept_t read back from the spill store for a record that waits for it: never
+     * spilled again before that record used it (else the two would chase each other) */
+    rcfd_keytab_t *wanted;
     rcfd_keytab_t *refs; /* scoped key -> spill_ref_t; NULL without spill hooks */
     rcfd_spill_hooks_t hooks;
     int has_spill;
@@ -227,6 +233,7 @@ void rcfd_keymodels_destroy(rcfd_keymodels_t *km)
     }
     rcfd_keytab_destroy(km->live);
     rcfd_keytab_destroy(km->kept);
+    rcfd_keytab_destroy(km->wanted);
     rcfd_keytab_destroy(km->refs);
     /* Writes still in flight only when the loop stopped with jobs queued (a failure). */
     while (km->writes != NULL) {
@@ -241,6 +248,11 @@ void rcfd_keymodels_set_spill(rcfd_keymodels_t *km, const rcfd_spill_hooks_t *ho
 {
     if (hooks == NULL || km->kept == NULL || km->refs != NULL ||
         rcfd_keytab_new(SIZE_MAX, ref_free, km, &km->refs) != 0) {
+        return;
+    }
+    if (rcfd_keytab_new(SIZE_MAX, kept_free, km, &km->wanted) != 0) {
+        rcfd_keytab_destroy(km->refs);
+        km->refs = NULL;
         return;
     }
     km->hooks = *hooks;
@@ -381,29 +393,31 @@ int rcfd_keymodels_ready(rcfd_keymodels_t *km, uint32_t shard, const char *key, 
     }
     scoped_key_t sk;
     if (scope(&sk, shard, key, key_len) != 0 || rcfd_keytab_get(km->live, sk.b, sk.len) != NULL) {
-        return 1;
+        return 1; /* a live key costs nothing more */
+    }
+    spill_ref_t *r = rcfd_keytab_get(km->refs, sk.b, sk.len);
+    if (r != NULL && r->state == SP_READING) {
+        return 0;
+    }
+    if (r != NULL && r->state == SP_SPILLED) {
+        r->state = SP_READING;
+        r->token = ++km->next_token;
+        if (km->hooks.read(km->hooks.ud, km, shard, key, key_len, r->token) != 0) {
+            km->st.spill_failed++;
+            rcfd_keytab_remove(km->refs, sk.b, sk.len); /* starts fresh */
+            return 1;
+        }
+        return 0;
     }
     if (km->limit > 0 && used(km) > km->limit) {
         rcfd_keymodels_enforce(km);
         if (used(km) > km->limit && km->n_writes > 0) {
-            return 0; /* only the writes in flight can make room: a new key waits for them */
+            /* Only the writes in flight can make room: a key that needs a new instance (fresh,
+             * or loaded from its snapshot) waits for them. */
+            return 0;
         }
     }
-    spill_ref_t *r = rcfd_keytab_get(km->refs, sk.b, sk.len);
-    if (r == NULL || r->state == SP_WRITING) {
-        return 1;
-    }
-    if (r->state == SP_READING) {
-        return 0;
-    }
-    r->state = SP_READING;
-    r->token = ++km->next_token;
-    if (km->hooks.read(km->hooks.ud, km, shard, key, key_len, r->token) != 0) {
-        km->st.spill_failed++;
-        rcfd_keytab_remove(km->refs, sk.b, sk.len); /* starts fresh */
-        return 1;
-    }
-    return 0;
+    return 1;
 }
 
 /* The model's own seed parameter: every model type's table has a "seed" row or none. */
@@ -468,7 +482,11 @@ void **rcfd_keymodels_get(rcfd_keymodels_t *km, uint32_t shard, const char *key,
         return NULL;
     }
     void **models = l->models;
+    rcfd_keytab_t *from = km->kept;
     kept_t *k = km->kept != NULL ? rcfd_keytab_get(km->kept, sk.b, sk.len) : NULL;
+    if (k == NULL && km->wanted != NULL && (k = rcfd_keytab_get(km->wanted, sk.b, sk.len))) {
+        from = km->wanted;
+    }
     if (k != NULL) {
         load_kept(km, k, models);
         km->st.restored++;
@@ -505,7 +523,7 @@ void **rcfd_keymodels_get(rcfd_keymodels_t *km, uint32_t shard, const char *key,
     }
     km->st.live_bytes += l->bytes;
     if (k != NULL) {
-        rcfd_keytab_remove(km->kept, sk.b, sk.len);
+        rcfd_keytab_remove(from, sk.b, sk.len);
     }
     rcfd_keymodels_enforce(km);
     return models;
@@ -591,6 +609,9 @@ int rcfd_keymodels_save(rcfd_keymodels_t *km, uint32_t shard, rcfd_ckpt_builder_
     if (km->kept != NULL) {
         rcfd_keytab_foreach(km->kept, save_kept, &c);
     }
+    if (km->wanted != NULL) {
+        rcfd_keytab_foreach(km->wanted, save_kept, &c);
+    }
     if (km->refs != NULL) {
         rcfd_keytab_foreach(km->refs, save_ref, &c);
     }
@@ -652,6 +673,9 @@ int rcfd_keymodels_keep(rcfd_keymodels_t *km, uint32_t shard, const char *key, s
     }
     /* A live instance of the key is older than the checkpoint being restored: replace it. */
     rcfd_keytab_remove(km->live, sk.b, sk.len);
+    if (km->wanted != NULL) {
+        rcfd_keytab_remove(km->wanted, sk.b, sk.len);
+    }
     if (n == 1 && is_spill_entry(&entries[0])) {
         if (km->refs == NULL) {
             return rcfd_errf(RCFD_ECONFIG, errstr, es,
@@ -762,7 +786,26 @@ void rcfd_keymodels_spill_read(rcfd_keymodels_t *km, uint32_t shard, const char 
         return;
     }
     km->st.spill_reads++;
-    kept_put(km, sk.b, sk.len, k);
+    /* Wanted by a waiting record: kept out of the spill's reach until it is used. A record that
+     * never comes (its partition moved away meanwhile) cannot pin more than a few: beyond them
+     * the oldest go back to the kept table. */
+    rcfd_keytab_remove(km->kept, sk.b, sk.len);
+    if (rcfd_keytab_put(km->wanted, sk.b, sk.len, k) != 0) {
+        kept_put(km, sk.b, sk.len, k);
+    } else {
+        km->st.kept_bytes += kept_alloc(k);
+    }
+    while (rcfd_keytab_size(km->wanted) > MAX_WANTED) {
+        const char *old_key;
+        size_t old_len;
+        rcfd_keytab_lru(km->wanted, &old_key, &old_len);
+        scoped_key_t ok;
+        memcpy(ok.b, old_key, old_len);
+        ok.len = old_len;
+        kept_t *o = rcfd_keytab_detach(km->wanted, ok.b, ok.len);
+        km->st.kept_bytes -= kept_alloc(o);
+        kept_put(km, ok.b, ok.len, o);
+    }
     wake_budget(km);
 }
 
@@ -781,6 +824,9 @@ void rcfd_keymodels_drop(rcfd_keymodels_t *km, uint32_t shard)
     if (km->kept != NULL) {
         rcfd_keytab_foreach(km->kept, in_shard, &shard);
     }
+    if (km->wanted != NULL) {
+        rcfd_keytab_foreach(km->wanted, in_shard, &shard);
+    }
     if (km->refs != NULL) {
         rcfd_keytab_foreach(km->refs, in_shard, &shard); /* writes in flight end unnoticed */
     }
@@ -790,5 +836,6 @@ void rcfd_keymodels_stats(const rcfd_keymodels_t *km, rcfd_keymodels_stats_t *ou
 {
     *out = km->st;
     out->live = rcfd_keytab_size(km->live);
-    out->kept = km->kept != NULL ? rcfd_keytab_size(km->kept) : 0;
+    out->kept = (km->kept != NULL ? rcfd_keytab_size(km->kept) : 0) +
+                (km->wanted != NULL ? rcfd_keytab_size(km->wanted) : 0);
 }

@@ -76,5 +76,9 @@ restored=$(sed -n 's/.*restored \([0-9]*\) keys at offset.*/\1/p' m2.log | awk '
 [ "$spills" -gt 0 ] && [ "$reads" -gt 0 ] || fail "nothing was spilled or read back"
 [ "$failed" -eq 0 ] && [ "$dropped" -eq 0 ] || fail "keys restarted cold: $failed failed, $dropped dropped"
 [ $((bytes + kept)) -le $((LIMIT + (LIMIT >> 2))) ] || fail "models hold $((bytes + kept)) bytes, budget $LIMIT"
-# The budget plus the daemon's own (librdkafka, buffers) and sanitizer overhead.
-[ "$maxrss" -lt $(( (LIMIT >> 10) + 64 * 1024 * TIME_MULT )) ] || fail "RSS reached $maxrss kB"
+# The budget plus the daemon's own (librdkafka, buffers). Under the sanitizers (TIME_MULT > 1)
+# RSS says little (AddressSanitizer's quarantine alone holds up to 256 MB of freed memory): the
+# models' own accounting above is the bound there.
+if [ "$TIME_MULT" -eq 1 ]; then
+    [ "$maxrss" -lt $(( (LIMIT >> 10) + 64 * 1024 )) ] || fail "RSS reached $maxrss kB"
+fi

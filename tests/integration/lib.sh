@@ -18,6 +18,9 @@ cleanup() {
     else
         rm -rf "$WORK"
     fi
+    # Keep the script's own status: under set -e the loop's last false test above would end the
+    # trap with 1, and a skip (77) would read as a failure.
+    exit "$rc"
 }
 trap cleanup EXIT
 trap "exit 129" HUP
