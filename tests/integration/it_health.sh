@@ -59,7 +59,7 @@ wait_log d.log "admin listener on 127.0.0.1:" 10
 ADMIN=$(sed -n 's/.*admin listener on 127.0.0.1:\([0-9]*\).*/\1/p' d.log | head -1)
 wait_log d.log "assigned 4 partitions (eager), [0-9.]* s after subscribing" 30
 wait_lines st/nested/out.jsonl 100400 90
-grep -q "records behind over 4 partitions; catching up" d.log || fail "the backlog was not logged"
+grep -q "records behind over [0-9]* partitions; catching up" d.log || fail "the backlog was not logged"
 wait_log d.log "caught up" 30
 grep -q '"machine":"machine-9"' st/nested/out.jsonl || fail "the kcat record was not scored"
 
