@@ -20,9 +20,12 @@ tests=(
     chromium                   # the report, drawn in a headless browser (bt_report_browser)
     dpkg-dev debhelper fakeroot  # the Debian package (cli_debian_package)
     groff-base man-db          # the man page's lint
+    nodejs                     # kinesalite, the Kinesis peer of the tests (from npm)
 )
 packages=("${build[@]}")
 [ "${1:-}" = "--run" ] || packages+=("${tests[@]}")
+# Debian's npm for the tests; a nodejs that brings its own npm (NodeSource's) conflicts with it.
+[ "${1:-}" = "--run" ] || command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

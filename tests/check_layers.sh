@@ -11,12 +11,12 @@ layers=(
     "rcf hotspots"
     "score"
     "models"
-    "config"
+    "config net"
     "admin state sinks"
     "stream"
     "sources"
     "train"
-    "backtest"
+    "backtest kda"
     "cli"
 )
 declare -A rank

@@ -10,6 +10,7 @@
 #include "backtest/backtest.h"
 #include "cli/demo.h"
 #include "common/build.h"
+#include "kda/command.h"
 #include "common/log.h"
 #include "config/redact.h"
 #include "config/schema.h"
@@ -37,6 +38,7 @@ static void usage(FILE *out)
             "       rcfd train [options] --out DIR FILE        train models, write snapshots\n"
             "       rcfd backtest [options] FILE|--corpus DIR  score a file or a NAB corpus, "
             "report\n"
+            "       rcfd kda import APP.sql [options]        a KDA SQL application as an rcfd config\n"
             "       rcfd --version | --help | COMMAND --help\n"
             "  --state-dir DIR   sets $STATE_DIRECTORY (created if missing): the example configs "
             "write\n"
@@ -113,6 +115,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "backtest") == 0) {
         return rcfd_backtest_main(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "kda") == 0) {
+        return rcfd_kda_main(argc - 2, argv + 2);
     }
     if (strcmp(argv[1], "dev-broker") == 0) {
         return rcfd_devbroker_main(argc - 2, argv + 2);

@@ -8,6 +8,7 @@ target_sources(rcfd_core PRIVATE
 target_sources(rcfd_stream PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/buf.c
   ${CMAKE_CURRENT_LIST_DIR}/conf.c
+  ${CMAKE_CURRENT_LIST_DIR}/expr.c
   ${CMAKE_CURRENT_LIST_DIR}/keytab.c
   ${CMAKE_CURRENT_LIST_DIR}/log.c)
 # The git commit the binary was built from (common/build.h), regenerated at every build.

@@ -12,10 +12,11 @@
 #include "rcfd/status.h"
 
 static const char *const level_enum[] = {"error", "warn", "info", "debug", "trace", NULL};
-static const char *const source_type_enum[] = {"kafka", "file", NULL};
+static const char *const source_type_enum[] = {"kafka", "file", "kinesis", NULL};
+static const char *const kinesis_start_enum[] = {"TRIM_HORIZON", "LATEST", NULL};
 static const char *const format_enum[] = {"json", "csv", NULL};
 static const char *const ts_unit_enum[] = {"s", "ms", "us", NULL};
-static const char *const output_type_enum[] = {"file", "webhook", "kafka", NULL};
+static const char *const output_type_enum[] = {"file", "webhook", "kafka", "kinesis", NULL};
 static const char *const out_format_enum[] = {"jsonl", "csv", NULL};
 static const char *const fsync_enum[] = {"none", "batch", "interval", NULL};
 static const char *const style_enum[] = {"rcfd", "kda", NULL};
@@ -139,6 +140,42 @@ const rcfd_conf_desc_t rcfd_source_file_desc[] = {
      "bytes per read"},
     {NULL},
 };
+
+const rcfd_conf_desc_t rcfd_source_kinesis_desc[] = {
+    {"stream", RCFD_CT_STRING, O(stream), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "the Kinesis data stream to read"},
+    {"region", RCFD_CT_STRING, O(region), "\"\"", 0, 0, NULL, 0,
+     "AWS region; empty: $AWS_REGION, else $AWS_DEFAULT_REGION"},
+    {"endpoint", RCFD_CT_STRING, O(endpoint), "\"\"", 0, 0, NULL, 0,
+     "http(s)://host:port of the Kinesis API; empty: https://kinesis.REGION.amazonaws.com"},
+    {"profile", RCFD_CT_STRING, O(profile), "\"\"", 0, 0, NULL, 0,
+     "profile of the shared credentials file when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
+     "not set; empty: $AWS_PROFILE, else default"},
+    {"starting_position", RCFD_CT_ENUM, O(starting_position), "\"LATEST\"", 0, 0,
+     kinesis_start_enum, 0,
+     "where a shard without a checkpoint starts: LATEST (records from now on, KDA's NOW) or "
+     "TRIM_HORIZON (the oldest kept); a shard born of a reshard always starts at TRIM_HORIZON"},
+    {"get_records_limit", RCFD_CT_INT, O(get_records_limit), "10000", 1, 10000, NULL, 0,
+     "records per GetRecords call (Kinesis' maximum is 10000)"},
+    {"poll_interval_ms", RCFD_CT_INT, O(poll_interval_ms), "1000", 200, 60000, NULL, 0,
+     "wait between GetRecords calls of a shard that is caught up (Kinesis allows 5 calls a second "
+     "per shard); a shard behind is read again after 200 ms"},
+    {"list_shards_interval_ms", RCFD_CT_INT, O(list_shards_interval_ms), "10000", 500, 3600000,
+     NULL, 0, "period of ListShards, which finds the shards a reshard creates"},
+    {"request_timeout_ms", RCFD_CT_INT, O(request_timeout_ms), "10000", 100, 600000, NULL, 0,
+     "timeout of one API call; a timed-out call is retried"},
+    {"throttle_initial_ms", RCFD_CT_INT, O(throttle_initial_ms), "500", 10, 600000, NULL, 0,
+     "first wait after ProvisionedThroughputExceeded or an error; doubles (with jitter) up to "
+     "throttle_max_ms"},
+    {"throttle_max_ms", RCFD_CT_INT, O(throttle_max_ms), "10000", 10, 3600000, NULL, 0,
+     "longest wait between retries"},
+    {"instance", RCFD_CT_INT, O(instance), "0", 0, 1023, NULL, 0,
+     "static split over several daemons: this one reads the shards whose number modulo instances "
+     "is instance (a reshard's children stay with their parent's daemon); no lease coordination"},
+    {"instances", RCFD_CT_INT, O(instances), "1", 1, 1024, NULL, 0,
+     "how many daemons share the stream"},
+    {NULL},
+};
 #undef O
 
 #define O(f) offsetof(rcfd_output_conf_t, f)
@@ -218,6 +255,20 @@ const rcfd_conf_desc_t rcfd_output_kafka_desc[] = {
      "true"},
     {NULL},
 };
+
+const rcfd_conf_desc_t rcfd_output_kinesis_desc[] = {
+    {"stream", RCFD_CT_STRING, O(k_stream), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "the Kinesis data stream to put records to; the pipeline key is the partition key"},
+    {"region", RCFD_CT_STRING, O(k_region), "\"\"", 0, 0, NULL, 0,
+     "AWS region; empty: $AWS_REGION, else $AWS_DEFAULT_REGION"},
+    {"endpoint", RCFD_CT_STRING, O(k_endpoint), "\"\"", 0, 0, NULL, 0,
+     "http(s)://host:port of the Kinesis API; empty: https://kinesis.REGION.amazonaws.com"},
+    {"profile", RCFD_CT_STRING, O(k_profile), "\"\"", 0, 0, NULL, 0,
+     "profile of the shared credentials file when the environment has no keys"},
+    {"timeout_ms", RCFD_CT_INT, O(k_timeout_ms), "10000", 100, 600000, NULL, 0,
+     "timeout of one PutRecords call; a timed-out call is retried"},
+    {NULL},
+};
 #undef O
 
 #define O(f) offsetof(rcfd_pipeline_conf_t, f)
@@ -229,7 +280,8 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
     {"fields", RCFD_CT_STRLIST, O(fields), NULL, 1, 1000, NULL,
      RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
      "numeric fields that form the point: JSON paths (\"a.b.c\", \"arr.0\") or CSV column names "
-     "or 0-based indexes"},
+     "or 0-based indexes; or derived fields, {\"name\": \"x_scaled\", \"expr\": \"x / 100\"} (see "
+     "pipelines[].fields[] as an object)"},
     {"key", RCFD_CT_STRING, O(key), "\"\"", 0, 0, NULL, 0,
      "field naming the entity: one model per distinct value; empty: one model for all records"},
     {"max_keys", RCFD_CT_INT, O(max_keys), "10000", 1, 10000000, NULL, 0,
@@ -244,6 +296,25 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      "warm start: a directory written by `rcfd train` (DIR/<key>.<type>.snap); the snapshots are "
      "loaded at start and a key with one scores from its first record; empty: every key starts "
      "cold"},
+    {NULL},
+};
+#undef O
+
+/* A derived field, parsed by parse_fields() before the pipeline's own table sees its name. */
+typedef struct field_obj {
+    char *name;
+    char *expr;
+} field_obj_t;
+
+#define O(f) offsetof(field_obj_t, f)
+const rcfd_conf_desc_t rcfd_field_desc[] = {
+    {"name", RCFD_CT_STRING, O(name), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "the field's name: its column in explanations and attributions"},
+    {"expr", RCFD_CT_STRING, O(expr), NULL, 0, 0, NULL, RCFD_CONF_REQUIRED | RCFD_CONF_NONEMPTY,
+     "arithmetic over the record's numeric fields: numbers, field names as in fields (\"a.b\"), "
+     "or \"quoted\" for other names, + - * /, unary minus, parentheses; e.g. \"x / 100\", "
+     "\"(rx + tx) * 8\". Compiled at load; a record where it is not a finite number is "
+     "dead-lettered"},
     {NULL},
 };
 #undef O
@@ -336,6 +407,8 @@ static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
         const rcfd_conf_desc_t *specific = rcfd_source_file_desc;
         if (type != NULL && strcmp(type, "kafka") == 0) {
             specific = rcfd_source_kafka_desc;
+        } else if (type != NULL && strcmp(type, "kinesis") == 0) {
+            specific = rcfd_source_kinesis_desc;
         }
         rcfd_conf_section_t secs[] = {{rcfd_source_desc, s}, {specific, s}};
         int rc = rcfd_conf_parse(secs, 2, it, path, errstr, es);
@@ -356,6 +429,17 @@ static int parse_sources(rcfd_config_t *cfg, const cJSON *arr, char *errstr, siz
         if (s->type == RCFD_SOURCE_KAFKA && (rc = check_rdkafka(s, path, errstr, es)) != 0) {
             return rc;
         }
+        if (s->type == RCFD_SOURCE_KINESIS) {
+            if (s->instance >= s->instances) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.instance: %lld must be below instances (%lld)", path,
+                                 (long long)s->instance, (long long)s->instances);
+            }
+            if (s->throttle_initial_ms > s->throttle_max_ms) {
+                return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                 "%s.throttle_initial_ms: above throttle_max_ms", path);
+            }
+        }
     }
     return 0;
 }
@@ -371,14 +455,18 @@ static const rcfd_conf_desc_t *output_type_desc(const cJSON *obj)
     if (t != NULL && strcmp(t, "kafka") == 0) {
         return rcfd_output_kafka_desc;
     }
+    if (t != NULL && strcmp(t, "kinesis") == 0) {
+        return rcfd_output_kinesis_desc;
+    }
     return rcfd_output_file_desc;
 }
 
 static const rcfd_conf_desc_t *output_conf_desc(const rcfd_output_conf_t *o)
 {
-    return o->type == RCFD_OUTPUT_WEBHOOK ? rcfd_output_webhook_desc
-           : o->type == RCFD_OUTPUT_KAFKA ? rcfd_output_kafka_desc
-                                          : rcfd_output_file_desc;
+    return o->type == RCFD_OUTPUT_WEBHOOK   ? rcfd_output_webhook_desc
+           : o->type == RCFD_OUTPUT_KAFKA   ? rcfd_output_kafka_desc
+           : o->type == RCFD_OUTPUT_KINESIS ? rcfd_output_kinesis_desc
+                                            : rcfd_output_file_desc;
 }
 
 static int check_producer(const rcfd_output_conf_t *o, const char *path, char *errstr, size_t es)
@@ -630,6 +718,70 @@ static int parse_models(rcfd_pipeline_conf_t *p, const cJSON *arr, const char *p
     return 0;
 }
 
+/* Derived fields: every object in the pipeline's "fields" is parsed and its expression compiled
+ * into exprs[] (n entries), and the object is replaced by its name in *copy, a duplicate of the
+ * pipeline object that the pipeline table then parses like any other. *copy stays NULL when
+ * "fields" has no object. */
+static int parse_fields(const cJSON *pipe, const char *path, cJSON **copy, rcfd_expr_t ***exprs,
+                        char *errstr, size_t es)
+{
+    *copy = NULL;
+    *exprs = NULL;
+    const cJSON *fields = get(pipe, "fields"), *f;
+    const cJSON *list = cJSON_IsArray(fields) ? fields : NULL;
+    int any = 0;
+    cJSON_ArrayForEach(f, list)
+    {
+        any |= cJSON_IsObject(f);
+    }
+    if (!any) {
+        return 0;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(fields);
+    *copy = cJSON_Duplicate(pipe, 1);
+    *exprs = rcfd_calloc(n, sizeof **exprs);
+    if (*copy == NULL || *exprs == NULL) {
+        return RCFD_ENOMEM;
+    }
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(*copy, "fields");
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(arr, (int)i);
+        if (!cJSON_IsObject(it)) {
+            continue; /* strings are the table's; anything else it reports */
+        }
+        char ipath[96];
+        snprintf(ipath, sizeof ipath, "%s.fields[%zu]", path, i);
+        field_obj_t fo = {0};
+        rcfd_conf_section_t secs[] = {{rcfd_field_desc, &fo}};
+        int rc = rcfd_conf_parse(secs, 1, it, ipath, errstr, es);
+        if (rc == 0) {
+            char eerr[256];
+            rc = rcfd_expr_compile(fo.expr, &(*exprs)[i], eerr, sizeof eerr);
+            if (rc != 0) {
+                rcfd_errf(rc, errstr, es, "%s.expr: %s", ipath, eerr);
+            }
+        }
+        cJSON *name = rc == 0 ? cJSON_CreateString(fo.name) : NULL;
+        rcfd_conf_free(rcfd_field_desc, &fo);
+        if (rc != 0) {
+            return rc;
+        }
+        if (name == NULL || !cJSON_ReplaceItemInArray(arr, (int)i, name)) {
+            cJSON_Delete(name);
+            return RCFD_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void free_exprs(rcfd_expr_t **exprs, size_t n)
+{
+    for (size_t i = 0; exprs != NULL && i < n; i++) {
+        rcfd_expr_free(exprs[i]);
+    }
+    rcfd_free(exprs);
+}
+
 static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
 {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
@@ -648,11 +800,21 @@ static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, s
         p->dead_letter_index = -1;
         char path[64];
         snprintf(path, sizeof path, "pipelines[%zu]", i);
-        rcfd_conf_section_t secs[] = {{rcfd_pipeline_desc, p}};
-        int rc = rcfd_conf_parse(secs, 1, it, path, errstr, es);
+        cJSON *copy;
+        rcfd_expr_t **exprs;
+        const cJSON *fields = get(it, "fields");
+        size_t n_fields = cJSON_IsArray(fields) ? (size_t)cJSON_GetArraySize(fields) : 0;
+        int rc = parse_fields(it, path, &copy, &exprs, errstr, es);
+        if (rc == 0) {
+            rcfd_conf_section_t secs[] = {{rcfd_pipeline_desc, p}};
+            rc = rcfd_conf_parse(secs, 1, copy != NULL ? copy : it, path, errstr, es);
+        }
+        cJSON_Delete(copy);
         if (rc != 0) {
+            free_exprs(exprs, n_fields);
             return rc;
         }
+        p->field_exprs = exprs;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(cfg->pipelines[j].name, p->name) == 0) {
                 return rcfd_errf(RCFD_ECONFIG, errstr, es,
@@ -672,7 +834,17 @@ static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, s
         if (src->format == RCFD_FORMAT_CSV) {
             int named = src->csv_columns.n > 0 || (src->type == RCFD_SOURCE_FILE && src->csv_header);
             for (size_t f = 0; f < p->fields.n; f++) {
-                if (!named && !is_index(p->fields.v[f])) {
+                const rcfd_expr_t *e = p->field_exprs ? p->field_exprs[f] : NULL;
+                for (size_t r = 0; e != NULL && r < rcfd_expr_n_refs(e); r++) {
+                    if (!named && !is_index(rcfd_expr_ref(e, r))) {
+                        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                         "%s.fields[%zu].expr: \"%s\" is a column name, but "
+                                         "source \"%s\" has no column names; use a 0-based "
+                                         "column index",
+                                         path, f, rcfd_expr_ref(e, r), src->name);
+                    }
+                }
+                if (!named && e == NULL && !is_index(p->fields.v[f])) {
                     return rcfd_errf(RCFD_ECONFIG, errstr, es,
                                      "%s.fields[%zu]: \"%s\" is a column name, but source \"%s\" "
                                      "has no csv_columns%s; use a 0-based column index",
@@ -818,6 +990,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         rcfd_conf_free(rcfd_source_desc, &cfg->sources[i]);
         rcfd_conf_free(rcfd_source_kafka_desc, &cfg->sources[i]);
         rcfd_conf_free(rcfd_source_file_desc, &cfg->sources[i]);
+        rcfd_conf_free(rcfd_source_kinesis_desc, &cfg->sources[i]);
     }
     for (size_t i = 0; i < cfg->n_outputs; i++) {
         rcfd_conf_free(rcfd_output_desc, &cfg->outputs[i]);
@@ -826,6 +999,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         rcfd_conf_free(rcfd_output_file_desc, &cfg->outputs[i]);
         rcfd_conf_free(rcfd_output_webhook_desc, &cfg->outputs[i]);
         rcfd_conf_free(rcfd_output_kafka_desc, &cfg->outputs[i]);
+        rcfd_conf_free(rcfd_output_kinesis_desc, &cfg->outputs[i]);
     }
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
@@ -838,6 +1012,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         }
         rcfd_free(p->models);
         rcfd_free(p->output_index);
+        free_exprs(p->field_exprs, p->fields.n);
         rcfd_conf_free(rcfd_pipeline_desc, p);
     }
     rcfd_free(cfg->sources);
@@ -866,8 +1041,9 @@ static cJSON *config_json(const rcfd_config_t *cfg)
     for (size_t i = 0; i < cfg->n_sources; i++) {
         const rcfd_source_conf_t *s = &cfg->sources[i];
         cJSON_AddItemToArray(a, section_json(rcfd_source_desc,
-                                             s->type == RCFD_SOURCE_KAFKA ? rcfd_source_kafka_desc
-                                                                          : rcfd_source_file_desc,
+                                             s->type == RCFD_SOURCE_KAFKA     ? rcfd_source_kafka_desc
+                                             : s->type == RCFD_SOURCE_KINESIS ? rcfd_source_kinesis_desc
+                                                                              : rcfd_source_file_desc,
                                              s));
     }
     a = cJSON_AddArrayToObject(root, "outputs");
@@ -879,6 +1055,15 @@ static cJSON *config_json(const rcfd_config_t *cfg)
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         const rcfd_pipeline_conf_t *p = &cfg->pipelines[i];
         cJSON *po = section_json(rcfd_pipeline_desc, NULL, p);
+        cJSON *fa = po != NULL ? cJSON_GetObjectItemCaseSensitive(po, "fields") : NULL;
+        for (size_t f = 0; fa != NULL && p->field_exprs != NULL && f < p->fields.n; f++) {
+            if (p->field_exprs[f] != NULL) {
+                cJSON *fo = cJSON_CreateObject();
+                cJSON_AddStringToObject(fo, "name", p->fields.v[f]);
+                cJSON_AddStringToObject(fo, "expr", rcfd_expr_source(p->field_exprs[f]));
+                cJSON_ReplaceItemInArray(fa, (int)f, fo);
+            }
+        }
         cJSON *ma = cJSON_AddArrayToObject(po, "models");
         for (size_t m = 0; m < p->n_models; m++) {
             cJSON *mo = cJSON_CreateObject();
@@ -966,6 +1151,17 @@ int rcfd_config_reference(rcfd_buf_t *out)
     rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"file\"",
                                "JSONL or CSV from a file or stdin; for backtests.",
                                rcfd_source_file_desc);
+    rc = rc ? rc : ref_section(out, "sources[] with \"type\": \"kinesis\"",
+                               "A Kinesis Data Streams reader on the loop: ListShards, "
+                               "GetShardIterator and GetRecords through libcurl, signed with "
+                               "SigV4. Records are at-least-once like Kafka's: with a state store, "
+                               "each checkpoint holds the sequence number every shard was read to, "
+                               "and a restart resumes after it (without one, shards start at "
+                               "starting_position). After a reshard a child shard is read once its "
+                               "parents are read to their end. Throttling backs off per shard. "
+                               "Several daemons split the shards statically "
+                               "(instance/instances); KCL's lease coordination is not implemented.",
+                               rcfd_source_kinesis_desc);
     rc = rc ? rc : ref_section(out, "outputs[]", "Keys of every output.", rcfd_output_desc);
     rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"file\"",
                                "JSONL or CSV appended with uv_fs_write (threadpool); size and time "
@@ -984,7 +1180,19 @@ int rcfd_config_reference(rcfd_buf_t *out)
                                "permanent ones (size, authorization, unknown topic) go to "
                                "dead_letter.",
                                rcfd_output_kafka_desc);
+    rc = rc ? rc : ref_section(out, "outputs[] with \"type\": \"kinesis\"",
+                               "PutRecords on the loop (libcurl, SigV4), at most 500 records and "
+                               "5 MiB per call. A record accepted in a partially failed call counts "
+                               "as accepted; ProvisionedThroughputExceeded and internal failures "
+                               "are retried for the failed records only, with backoff; other "
+                               "errors (and records above 1 MiB) go to dead_letter.",
+                               rcfd_output_kinesis_desc);
     rc = rc ? rc : ref_section(out, "pipelines[]", "", rcfd_pipeline_desc);
+    rc = rc ? rc : ref_section(out, "pipelines[].fields[] as an object",
+                               "A derived field: the value of an expression over the record's "
+                               "fields, computed before the models see the point (KDA's `\"x\" / "
+                               "100` inside a CURSOR). It allocates nothing per record.",
+                               rcfd_field_desc);
     rc = rc ? rc : ref_section(out, "pipelines[].models[]", "Keys of every model.",
                                rcfd_model_desc);
     for (size_t t = 0; rc == 0 && rcfd_model_types[t] != NULL; t++) {

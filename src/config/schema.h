@@ -13,12 +13,14 @@
 
 #include "common/buf.h"
 #include "common/conf.h"
+#include "common/expr.h"
 #include "models/model.h"
 
-enum { RCFD_SOURCE_KAFKA = 0, RCFD_SOURCE_FILE = 1 };
+enum { RCFD_SOURCE_KAFKA = 0, RCFD_SOURCE_FILE = 1, RCFD_SOURCE_KINESIS = 2 };
 enum { RCFD_FORMAT_JSON = 0, RCFD_FORMAT_CSV = 1 };
 enum { RCFD_TS_S = 0, RCFD_TS_MS = 1, RCFD_TS_US = 2 };
-enum { RCFD_OUTPUT_FILE = 0, RCFD_OUTPUT_WEBHOOK = 1, RCFD_OUTPUT_KAFKA = 2 };
+enum { RCFD_OUTPUT_FILE = 0, RCFD_OUTPUT_WEBHOOK = 1, RCFD_OUTPUT_KAFKA = 2, RCFD_OUTPUT_KINESIS = 3 };
+enum { RCFD_KINESIS_TRIM_HORIZON = 0, RCFD_KINESIS_LATEST = 1 };
 enum { RCFD_OUT_JSONL = 0, RCFD_OUT_CSV = 1 };
 enum { RCFD_FSYNC_NONE = 0, RCFD_FSYNC_BATCH = 1, RCFD_FSYNC_INTERVAL = 2 };
 enum { RCFD_STORE_NONE = 0, RCFD_STORE_DIR = 1, RCFD_STORE_KAFKA = 2 };
@@ -66,6 +68,18 @@ typedef struct rcfd_source_conf {
     char *path;
     double replay_speed;
     int64_t read_chunk_bytes;
+    /* kinesis */
+    char *stream;
+    char *region;
+    char *endpoint;
+    char *profile;
+    int starting_position; /* RCFD_KINESIS_* */
+    int64_t get_records_limit;
+    int64_t poll_interval_ms;
+    int64_t list_shards_interval_ms;
+    int64_t request_timeout_ms;
+    int64_t throttle_initial_ms, throttle_max_ms;
+    int64_t instance, instances;
 } rcfd_source_conf_t;
 
 typedef struct rcfd_output_conf {
@@ -99,6 +113,12 @@ typedef struct rcfd_output_conf {
     /* kafka */
     char *topic;
     rcfd_kv_t rdkafka;
+    /* kinesis */
+    char *k_stream;
+    char *k_region;
+    char *k_endpoint;
+    char *k_profile;
+    int64_t k_timeout_ms;
 } rcfd_output_conf_t;
 
 typedef struct rcfd_model_conf {
@@ -110,12 +130,15 @@ typedef struct rcfd_model_conf {
 typedef struct rcfd_pipeline_conf {
     char *name;
     char *source;
-    rcfd_strlist_t fields;
+    rcfd_strlist_t fields; /* the point's columns: a field path, or a derived field's name */
     char *key;
     int64_t max_keys;
     rcfd_strlist_t outputs;
     char *dead_letter;
     char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */
+    /* fields.n entries: a derived field's compiled expression ({"name", "expr"}), NULL for a
+     * plain field; owned */
+    rcfd_expr_t **field_exprs;
     /* resolved */
     size_t source_index;
     size_t *output_index;  /* outputs.n entries */
@@ -137,9 +160,9 @@ typedef struct rcfd_config {
 } rcfd_config_t;
 
 extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_desc[], rcfd_state_desc[],
-    rcfd_source_desc[], rcfd_source_kafka_desc[], rcfd_source_file_desc[], rcfd_output_desc[],
-    rcfd_output_file_desc[], rcfd_output_webhook_desc[],
-    rcfd_output_kafka_desc[], rcfd_pipeline_desc[], rcfd_model_desc[];
+    rcfd_source_desc[], rcfd_source_kafka_desc[], rcfd_source_file_desc[],
+    rcfd_source_kinesis_desc[], rcfd_output_desc[], rcfd_output_file_desc[],
+    rcfd_output_webhook_desc[], rcfd_output_kafka_desc[], rcfd_output_kinesis_desc[], rcfd_pipeline_desc[], rcfd_field_desc[], rcfd_model_desc[];
 
 /* Parses and validates a whole config document (JSON text of `len` bytes). */
 int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr,

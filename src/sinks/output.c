@@ -16,6 +16,8 @@ static const rcfd_sink_type_t *sink_for(int type)
         return &rcfd_sink_webhook;
     case RCFD_OUTPUT_KAFKA:
         return &rcfd_sink_kafka;
+    case RCFD_OUTPUT_KINESIS:
+        return &rcfd_sink_kinesis;
     default:
         return &rcfd_sink_file;
     }

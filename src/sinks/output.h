@@ -69,7 +69,7 @@ typedef struct rcfd_sink_type {
     void (*close)(rcfd_output_t *o);
 } rcfd_sink_type_t;
 
-extern const rcfd_sink_type_t rcfd_sink_file, rcfd_sink_webhook, rcfd_sink_kafka;
+extern const rcfd_sink_type_t rcfd_sink_file, rcfd_sink_webhook, rcfd_sink_kafka, rcfd_sink_kinesis;
 
 #define RCFD_LAT_BUCKETS 256 /* latency histogram: bucket i holds [2^(i/8), 2^((i+1)/8)) us */
 /* The /metrics latency histogram's upper bounds in seconds, 0.5 ms to 30 s (Prometheus `le`). */

@@ -16,7 +16,7 @@
 #include "common/errstr.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
-#include "sinks/curl_uv.h"
+#include "net/curl_uv.h"
 #include "common/log.h"
 #include "sinks/output.h"
 

@@ -31,12 +31,28 @@ static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, c
     p->values = rcfd_calloc(conf->fields.n, sizeof *p->values);
     p->types = rcfd_calloc(conf->n_models, sizeof *p->types);
     p->results = rcfd_calloc(conf->n_models, sizeof *p->results);
-    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL) {
+    p->refs = rcfd_calloc(conf->fields.n, sizeof *p->refs);
+    p->ref_values = rcfd_calloc(RCFD_EXPR_MAX_REFS, sizeof *p->ref_values);
+    if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL ||
+        p->refs == NULL || p->ref_values == NULL) {
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; i < conf->fields.n; i++) {
         if (rcfd_field_compile(&p->fields[i], conf->fields.v[i]) != 0) {
             return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        const rcfd_expr_t *e = conf->field_exprs != NULL ? conf->field_exprs[i] : NULL;
+        if (e == NULL) {
+            continue;
+        }
+        p->refs[i] = rcfd_calloc(rcfd_expr_n_refs(e), sizeof **p->refs);
+        if (p->refs[i] == NULL) {
+            return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+        }
+        for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+            if (rcfd_field_compile(&p->refs[i][r], rcfd_expr_ref(e, r)) != 0) {
+                return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+            }
         }
     }
     p->has_key = conf->key[0] != '\0';
@@ -59,6 +75,16 @@ static void pipeline_free(rcfd_pipeline_t *p)
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
     }
+    for (size_t i = 0; p->refs != NULL && i < p->conf->fields.n; i++) {
+        /* refs[i] is non-NULL only for a derived field, whose expression says how many */
+        for (size_t r = 0; p->refs[i] != NULL && r < rcfd_expr_n_refs(p->conf->field_exprs[i]);
+             r++) {
+            rcfd_field_free(&p->refs[i][r]);
+        }
+        rcfd_free(p->refs[i]);
+    }
+    rcfd_free(p->refs);
+    rcfd_free(p->ref_values);
     if (p->has_key) {
         rcfd_field_free(&p->key);
     }
@@ -71,7 +97,17 @@ static void pipeline_free(rcfd_pipeline_t *p)
 static int resolve_csv(rcfd_pipeline_t *p, const rcfd_strlist_t *cols, char *errstr, size_t es)
 {
     for (size_t i = 0; i < p->conf->fields.n; i++) {
-        if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
+        if (p->refs[i] != NULL) {
+            const rcfd_expr_t *e = p->conf->field_exprs[i];
+            for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+                if (rcfd_field_resolve_csv(&p->refs[i][r], cols) != 0) {
+                    return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                                     "pipeline \"%s\": field \"%s\" (in the expression of "
+                                     "\"%s\") is not a CSV column",
+                                     p->conf->name, rcfd_expr_ref(e, r), p->conf->fields.v[i]);
+                }
+            }
+        } else if (rcfd_field_resolve_csv(&p->fields[i], cols) != 0) {
             return rcfd_errf(RCFD_ECONFIG, errstr, es,
                              "pipeline \"%s\": field \"%s\" is not a CSV column", p->conf->name,
                              p->conf->fields.v[i]);
@@ -143,7 +179,25 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     char reason[256];
     rcfd_record_t *rec = &rt->rec;
     for (size_t i = 0; i < p->conf->fields.n; i++) {
-        if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+        if (p->refs[i] == NULL) {
+            if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+                dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+                return;
+            }
+            continue;
+        }
+        const rcfd_expr_t *e = p->conf->field_exprs[i];
+        for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
+            if (rcfd_record_number(rec, &p->refs[i][r], &p->ref_values[r], reason,
+                                   sizeof reason) != 0) {
+                dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+                return;
+            }
+        }
+        if (rcfd_expr_eval(e, p->ref_values, &p->values[i]) != 0) {
+            snprintf(reason, sizeof reason,
+                     "derived field \"%s\" (%s) is not a finite number (%g)",
+                     p->conf->fields.v[i], rcfd_expr_source(e), p->values[i]);
             dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
             return;
         }
@@ -850,8 +904,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         s->rt = rt;
         s->conf = &cfg->sources[i];
         s->index = i;
-        s->ops = s->conf->type == RCFD_SOURCE_KAFKA ? &rcfd_source_kafka_ops
-                                                    : &rcfd_source_file_ops;
+        s->ops = s->conf->type == RCFD_SOURCE_KAFKA     ? &rcfd_source_kafka_ops
+                 : s->conf->type == RCFD_SOURCE_KINESIS ? &rcfd_source_kinesis_ops
+                                                        : &rcfd_source_file_ops;
         if (s->conf->csv_columns.n > 0) {
             s->columns = &s->conf->csv_columns;
         }
@@ -881,8 +936,8 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
             }
         }
         if ((rc = s->ops->init(s, errstr, es)) != 0) {
-            *exit_code = s->conf->type == RCFD_SOURCE_KAFKA ? RCFD_EXIT_CONFIG
-                                                            : RCFD_EXIT_CANTCREAT;
+            *exit_code = s->conf->type != RCFD_SOURCE_FILE ? RCFD_EXIT_CONFIG
+                                                           : RCFD_EXIT_CANTCREAT;
             goto fail;
         }
     }

@@ -34,6 +34,13 @@ typedef struct rcfd_source_ops {
     /* For /health and /ready (optional; without it the source counts as up): one of
      * rcfd_source_health_t, with a short reason in `why`. */
     int (*health)(rcfd_source_t *s, char *why, size_t why_size);
+    /* Optional, for sources whose position is not an offset (Kinesis sequence numbers): the
+     * position to resume from after the records before next_offset, appended to `out`; it is
+     * stored in the shard's checkpoint. With it, restored_position() replaces restored(), with
+     * the bytes back (NULL when the checkpoint had none or there was no checkpoint). */
+    int (*position)(rcfd_source_t *s, uint32_t shard, int64_t next_offset, rcfd_buf_t *out);
+    void (*restored_position)(rcfd_source_t *s, uint32_t shard, int64_t offset, const void *pos,
+                              size_t pos_len);
 } rcfd_source_ops_t;
 
 typedef enum rcfd_source_health {
@@ -42,7 +49,8 @@ typedef enum rcfd_source_health {
     RCFD_SOURCE_DOWN     /* cannot make progress: no broker reachable, a fatal error */
 } rcfd_source_health_t;
 
-extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops;
+extern const rcfd_source_ops_t rcfd_source_kafka_ops, rcfd_source_file_ops,
+    rcfd_source_kinesis_ops;
 
 struct rcfd_source {
     rcfd_runtime_t *rt;
@@ -73,6 +81,10 @@ typedef enum rcfd_dead_reason {
 typedef struct rcfd_pipeline {
     const rcfd_pipeline_conf_t *conf;
     rcfd_field_t *fields;
+    /* Per field: a derived field's inputs, in rcfd_expr_ref() order (NULL for a plain field), and
+     * the scratch their values are read into. */
+    rcfd_field_t **refs;
+    double *ref_values;
     rcfd_field_t key;
     int has_key;
     rcfd_keymodels_t *models;

@@ -192,6 +192,9 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
             refused++;
             continue;
         }
+        if (plen == 0) {
+            continue; /* the source's position (no pipeline has an empty name) */
+        }
         rcfd_pipeline_t *p = NULL;
         for (size_t k = 0; k < rt->n_pipelines; k++) {
             const rcfd_pipeline_conf_t *pc = rt->pipelines[k].conf;
@@ -299,7 +302,18 @@ static void job_done(uv_work_t *w, int status)
                      source_name(st, sh), sh->topic, (int)sh->partition, st->store->where,
                      j->err);
         }
-        if (sh->owned && !st->closed && src->ops->restored != NULL) {
+        if (sh->owned && !st->closed && src->ops->restored_position != NULL) {
+            const void *pos = NULL;
+            size_t pos_len = 0;
+            for (size_t i = 0; j->rc == 0 && i < j->ck.n_entries; i++) {
+                const rcfd_ckpt_entry_t *e = &j->ck.entries[i];
+                if (e->key_len == 1 && e->key[0] == '\0') {
+                    pos = e->snapshot;
+                    pos_len = e->snapshot_len;
+                }
+            }
+            src->ops->restored_position(src, sh->id, resume, pos, pos_len);
+        } else if (sh->owned && !st->closed && src->ops->restored != NULL) {
             src->ops->restored(src, sh->id, resume);
         }
     }
@@ -344,6 +358,17 @@ static void snapshot(rcfd_state_t *st, rcfd_shard_t *sh)
     for (size_t k = 0; rc == 0 && k < rt->n_pipelines; k++) {
         if (rt->pipelines[k].conf->source_index == sh->source) {
             rc = rcfd_keymodels_save(rt->pipelines[k].models, sh->id, &j->b);
+        }
+    }
+    rcfd_source_t *src = &rt->sources[sh->source];
+    if (rc == 0 && src->ops->position != NULL &&
+        (rc = rcfd_ckpt_builder_begin(&j->b, "", "", 0, "position")) == 0) {
+        /* the key "" of pipeline "": an entry no pipeline can have */
+        rc = src->ops->position(src, sh->id, j->offset, &j->b.bytes);
+        if (rc == 0) {
+            rcfd_ckpt_builder_end(&j->b);
+        } else {
+            rcfd_ckpt_builder_cancel(&j->b);
         }
     }
     if (rc != 0) {
@@ -461,9 +486,9 @@ int rcfd_state_new(rcfd_runtime_t *rt, rcfd_state_t **out, char *errstr, size_t 
     st->rt = rt;
     const rcfd_config_t *cfg = rt->cfg;
     const rcfd_state_conf_t *c = &cfg->state;
-    int has_kafka = 0;
+    int has_kafka = 0; /* a source with positions to checkpoint: Kafka or Kinesis */
     for (size_t i = 0; i < cfg->n_sources; i++) {
-        has_kafka |= cfg->sources[i].type == RCFD_SOURCE_KAFKA;
+        has_kafka |= cfg->sources[i].type != RCFD_SOURCE_FILE;
     }
     int rc = 0;
     if (c->store == RCFD_STORE_DIR && has_kafka) {

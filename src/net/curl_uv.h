@@ -7,8 +7,8 @@
  * timer and the socket contexts' polls are closed by the loop walk at shutdown; after
  * uv_loop_close() rcfd_curl_uv_cleanup() releases the multi handle and the contexts. Loop thread
  * only. */
-#ifndef RCFD_SINKS_CURL_UV_H
-#define RCFD_SINKS_CURL_UV_H
+#ifndef RCFD_NET_CURL_UV_H
+#define RCFD_NET_CURL_UV_H
 
 #include <curl/curl.h>
 #include <uv.h>

@@ -1,4 +1,4 @@
-#include "sinks/curl_uv.h"
+#include "net/curl_uv.h"
 
 #include <stddef.h>
 
