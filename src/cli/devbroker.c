@@ -365,7 +365,8 @@ int rcfd_devbroker_main(int argc, char **argv)
     const char *topics[MAX_TOPICS];
     size_t n_topics = 0;
     devbroker_t d = {.seed = 42, .fault_every = 2000};
-    for (int i = 0; i < argc; i++) {
+    /* every option but --help takes a value */
+    for (int i = 0; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--listen") == 0 && v) {
             listen_at = v;
@@ -389,7 +390,6 @@ int rcfd_devbroker_main(int argc, char **argv)
             usage(stderr);
             return RCFD_EXIT_USAGE;
         }
-        i++;
     }
     if (n_topics == 0) {
         topics[n_topics++] = "sensors:4";

@@ -296,6 +296,8 @@ static int check_resume(kafka_src_t *k, kpart_t *p, int64_t offset)
     return 1;
 }
 
+static void lag_sample(kafka_src_t *k, uint64_t now);
+
 /* Returns 1 when the message must be held (rcfd_runtime_ready said so): the caller keeps it and
  * offers it again after the source's wake(); else 0 (the caller destroys it). */
 static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
@@ -309,6 +311,9 @@ static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         return 0;
     }
     k->brokers_down = 0; /* a fetch succeeded */
+    if (k->behind < 0 && k->assigned_once) {
+        lag_sample(k, uv_now(&k->s->rt->loop));
+    }
     if (k->stopping) {
         return 0; /* not routed, not stored: read again after a restart */
     }
@@ -733,32 +738,11 @@ static int64_t part_lag(kafka_src_t *k, const kpart_t *p)
 
 #define BEHIND_RECORDS 10000 /* the catch-up rate is logged while the lag is above this */
 
-static void on_watch(uv_timer_t *t)
+/* The lag over the partitions whose high watermark librdkafka knows, and every 10 s how fast it
+ * shrinks. The first sample is taken at the first message after the assignment (the fetch that
+ * brought it told librdkafka the watermark), so a backlog is reported before it is read. */
+static void lag_sample(kafka_src_t *k, uint64_t now)
 {
-    kafka_src_t *k = t->data;
-    uint64_t now = uv_now(&k->s->rt->loop);
-    if (k->closing || k->closed || k->stopping) {
-        return;
-    }
-    if (!k->assigned_once) {
-        if (now >= k->next_wait_log_ms) {
-            const char *sto = conf_value(k, "session.timeout.ms");
-            char why[256];
-            if (k->brokers_down) {
-                snprintf(why, sizeof why, "no broker is reachable (see the errors above)");
-            } else {
-                snprintf(why, sizeof why,
-                         "the group waits for its previous members to rejoin or to time out, "
-                         "up to session.timeout.ms (%s ms) after an unclean stop or a quick "
-                         "restart; records wait in Kafka meanwhile",
-                         sto != NULL ? sto : "45000, librdkafka's default");
-            }
-            RCFD_LOG(RCFD_LOG_INFO, k->comp, "no partitions assigned yet, %.0f s after "
-                     "subscribing: %s", (double)(now - k->subscribed_ms) / 1000.0, why);
-            k->next_wait_log_ms = now + 15000;
-        }
-        return;
-    }
     int64_t lag = 0;
     size_t parts = 0;
     for (kpart_t *p = k->parts; p != NULL; p = p->next) {
@@ -767,6 +751,9 @@ static void on_watch(uv_timer_t *t)
             lag += l;
             parts++;
         }
+    }
+    if (parts == 0) {
+        return; /* no fetch answered yet: nothing known to compare with */
     }
     uint64_t records = k->s->records_in;
     if (k->behind < 0 && parts == 0) {
@@ -807,6 +794,35 @@ static void on_watch(uv_timer_t *t)
     k->rate_records = records;
     k->behind = lag;
     k->next_rate_log_ms = now + 10000;
+}
+
+static void on_watch(uv_timer_t *t)
+{
+    kafka_src_t *k = t->data;
+    uint64_t now = uv_now(&k->s->rt->loop);
+    if (k->closing || k->closed || k->stopping) {
+        return;
+    }
+    if (!k->assigned_once) {
+        if (now >= k->next_wait_log_ms) {
+            const char *sto = conf_value(k, "session.timeout.ms");
+            char why[256];
+            if (k->brokers_down) {
+                snprintf(why, sizeof why, "no broker is reachable (see the errors above)");
+            } else {
+                snprintf(why, sizeof why,
+                         "the group waits for its previous members to rejoin or to time out, "
+                         "up to session.timeout.ms (%s ms) after an unclean stop or a quick "
+                         "restart; records wait in Kafka meanwhile",
+                         sto != NULL ? sto : "45000, librdkafka's default");
+            }
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "no partitions assigned yet, %.0f s after "
+                     "subscribing: %s", (double)(now - k->subscribed_ms) / 1000.0, why);
+            k->next_wait_log_ms = now + 15000;
+        }
+        return;
+    }
+    lag_sample(k, now);
 }
 
 static int kafka_start(rcfd_source_t *s)
