@@ -141,10 +141,10 @@ def test_damaged_snapshots_raise_rcfd_errors():
         rcfd.Forest.load(bytes(bad))
     assert e.value.name == "ECHECKSUM" and e.value.code == -4005
     bad = bytearray(snap)
-    bad[len(snap) - 3] ^= 0x40  # inside the novelty section
+    bad[len(snap) - 3] ^= 0x40  # inside the alert decision's section, the last one
     with pytest.raises(rcfd.Error) as e:
         rcfd.Forest.load(bytes(bad))
-    assert "novelty" in str(e.value)
+    assert "alert" in str(e.value)
     with pytest.raises(rcfd.Error):
         rcfd.Forest.load(b"")
     with pytest.raises(rcfd.Error):

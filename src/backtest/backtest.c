@@ -46,8 +46,9 @@ static int grow(collect_t *c)
         return 0;
     }
     size_t cap = c->cap ? 2 * c->cap : 4096;
-    double **arrs[4] = {&c->f->score, &c->f->grade, &c->f->threshold, &c->f->novelty};
-    for (int i = 0; i < 4; i++) {
+    double **arrs[5] = {&c->f->score, &c->f->grade, &c->f->threshold, &c->f->novelty,
+                        &c->f->decision};
+    for (int i = 0; i < 5; i++) {
         double *p = rcfd_realloc(*arrs[i], cap * sizeof *p);
         if (p == NULL) {
             return RCFD_ENOMEM;
@@ -95,7 +96,7 @@ static uint32_t key_index(collect_t *c, const char *key, size_t len)
 }
 
 static void push(collect_t *c, const char *key, size_t key_len, const double *values, double score,
-                 double grade, double threshold, double novelty)
+                 double grade, double threshold, double novelty, double decision)
 {
     if (c->oom || grow(c) != 0) {
         c->oom = 1;
@@ -117,6 +118,7 @@ static void push(collect_t *c, const char *key, size_t key_len, const double *va
     f->grade[i] = grade;
     f->threshold[i] = threshold;
     f->novelty[i] = novelty;
+    f->decision[i] = decision;
     if (c->progress != NULL) {
         rcfd_progress_add(c->progress, 1);
     }
@@ -127,14 +129,14 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
                       const void *const *results, size_t n_models)
 {
     (void)p;
-    (void)types;
     collect_t *c = ud;
-    double s = NAN, g = NAN, t = NAN, nv = NAN;
+    double s = NAN, g = NAN, t = NAN, nv = NAN, dec = NAN;
     if (n_models > 0) {
         c->trainer->figures(results[0], &s, &g, &t, &nv);
+        dec = types[0]->alert != NULL ? (double)types[0]->alert(results[0]) : g;
     }
     c->scored++;
-    push(c, key != NULL ? key : "", key != NULL ? key_len : 0, values, s, g, t, nv);
+    push(c, key != NULL ? key : "", key != NULL ? key_len : 0, values, s, g, t, nv, dec);
 }
 
 static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
@@ -144,7 +146,7 @@ static void on_dead(void *ud, const rcfd_pipeline_conf_t *p, const char *reason)
     if (c->first_dead[0] == '\0') {
         snprintf(c->first_dead, sizeof c->first_dead, "%s", reason != NULL ? reason : "?");
     }
-    push(c, NULL, 0, NULL, NAN, NAN, NAN, NAN);
+    push(c, NULL, 0, NULL, NAN, NAN, NAN, NAN, NAN);
 }
 
 static int count_row(void *ud, const rcfd_input_row_t *row)
@@ -229,6 +231,7 @@ void rcfd_bt_file_free(rcfd_bt_file_t *f)
     rcfd_free(f->grade);
     rcfd_free(f->threshold);
     rcfd_free(f->novelty);
+    rcfd_free(f->decision);
     rcfd_free(f->label);
     rcfd_free(f->windows);
     memset(f, 0, sizeof *f);
@@ -494,7 +497,7 @@ static int nab_summary(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf
     for (size_t i = 0; rc == 0 && i < nf; i++) {
         rcfd_bt_file_t *f = &files[i];
         off[i] = k;
-        rcfd_nab_points(f->grade, f->n, f->windows, f->n_windows, f->window_base, fix + k);
+        rcfd_nab_points(f->decision, f->n, f->windows, f->n_windows, f->window_base, fix + k);
         k += rcfd_nab_points(f->input, f->n, f->windows, f->n_windows, f->window_base, pts + k);
     }
     off[nf] = k;
@@ -534,7 +537,7 @@ int rcfd_bt_summarize(const rcfd_bt_opts_t *o, rcfd_bt_file_t *files, size_t nf,
         total += files[i].n;
         memset(&files[i].metrics, 0, sizeof files[i].metrics);
         for (size_t r = 0; r < files[i].n; r++) {
-            rcfd_metrics_add(&files[i].metrics, files[i].label[r], flagged(o, files[i].grade[r]));
+            rcfd_metrics_add(&files[i].metrics, files[i].label[r], flagged(o, files[i].decision[r]));
         }
         rcfd_metrics_finish(&files[i].metrics);
         rcfd_metrics_merge(&s->metrics, &files[i].metrics);

@@ -49,6 +49,9 @@ typedef struct rcfd_bt_file {
     /* vals: n x n_fields, row-major; the rest one per record. NAN where the pipeline
      * dead-lettered; novelty is the model's anomaly_novelty (NAN when the model type has none) */
     double *vals, *score, *grade, *threshold, *novelty;
+    /* the shipped decision per record: the model's alert flag (1 where an alert starts, else 0)
+     * when it has one, else its grade; what grade_cutoff and the "fixed" figures judge */
+    double *decision;
     double *input;   /* what the NAB threshold sweeps (nab_input), set by rcfd_bt_summarize */
     uint32_t *key;   /* each record's key, an index into keys */
     char **keys;     /* distinct keys in order of first sight ("" without --key) */

@@ -542,7 +542,7 @@ int rcfd_backtest_main(int argc, char **argv)
                nf, s.records, s.labelled_windows, s.metrics.precision, s.metrics.recall,
                s.metrics.f1, s.metrics.accuracy);
         for (int p = 0; p < RCFD_NAB_N_PROFILES; p++) {
-            printf("NAB %-19s %6.1f (threshold %.4g, %zu/%zu windows, %zu FP)   at grade >= %g: "
+            printf("NAB %-19s %6.1f (threshold %.4g, %zu/%zu windows, %zu FP)   at the shipped rule (alert flag; grade >= %g without one): "
                    "%6.1f\n",
                    rcfd_nab_profiles[p].name, s.nab_norm[p], s.nab[p].threshold,
                    s.nab[p].windows_hit, s.nab[p].windows_total, s.nab[p].fp, o.grade_cutoff,

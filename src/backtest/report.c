@@ -705,7 +705,7 @@ static int csv_double(rcfd_buf_t *b, double v)
 
 int rcfd_report_scores_csv(const rcfd_bt_file_t *files, size_t nf, rcfd_buf_t *b)
 {
-    int rc = rcfd_buf_puts(b, "file,row,value,score,grade,novelty,window\n");
+    int rc = rcfd_buf_puts(b, "file,row,value,score,grade,novelty,window,anomaly,threshold\n");
     for (size_t i = 0; rc == 0 && i < nf; i++) {
         const rcfd_bt_file_t *f = &files[i];
         /* the name as one CSV field: quoted, quotes doubled, when it needs it */
@@ -728,7 +728,10 @@ int rcfd_report_scores_csv(const rcfd_bt_file_t *files, size_t nf, rcfd_buf_t *b
             rc = rc ? rc : csv_double(b, f->score[r]);
             rc = rc ? rc : csv_double(b, f->grade[r]);
             rc = rc ? rc : csv_double(b, f->novelty[r]);
-            rc = rc ? rc : rcfd_buf_printf(b, ",%ld\n", win);
+            rc = rc ? rc : rcfd_buf_printf(b, ",%ld", win);
+            rc = rc ? rc : csv_double(b, f->decision[r]);
+            rc = rc ? rc : csv_double(b, f->threshold[r]);
+            rc = rc ? rc : rcfd_buf_putc(b, '\n');
         }
         rcfd_buf_free(&name);
     }

@@ -27,6 +27,8 @@
 #define RCFD_SNAP_KIND_NOVELTY 5u
 /* The forecast model type's calibration, after its forest's snapshot (models/forecast.c). */
 #define RCFD_SNAP_KIND_FORECAST 6u
+/* The rcf model's alert decision (score/alert.h), after its novelty section. */
+#define RCFD_SNAP_KIND_ALERT 7u
 
 typedef struct rcfd_writer {
     unsigned char *p;

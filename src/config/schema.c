@@ -195,7 +195,10 @@ const rcfd_conf_desc_t rcfd_output_desc[] = {
      "filter: only records scoring at least this are written (dead letters are always written; "
      "filtered records count as accepted)"},
     {"min_grade", RCFD_CT_DOUBLE, O(min_grade), "0", 0, 1, NULL, RCFD_CONF_HOT,
-     "filter: only records whose RCF anomaly grade is at least this are written"},
+     "filter: only records whose RCF anomaly_grade is at least this are written"},
+    {"alert", RCFD_CT_BOOL, O(alert), "false", 0, 0, NULL, RCFD_CONF_HOT,
+     "filter: only records where the rcf model's alert decision starts an alert (anomaly: true, "
+     "one per episode) are written; the way to send alerts (docs/rcf.md)"},
     {"require_hotspots", RCFD_CT_BOOL, O(require_hotspots), "false", 0, 0, NULL, RCFD_CONF_HOT,
      "filter: only records with at least one HOTSPOTS hotspot are written"},
     {"dead_letter", RCFD_CT_STRING, O(dead_letter), "\"\"", 0, 0, NULL, 0,

@@ -89,6 +89,7 @@ typedef struct rcfd_output_conf {
     int style;
     double min_score;
     double min_grade;
+    int alert;
     int require_hotspots;
     char *dead_letter;
     long dead_letter_index; /* resolved; -1 if none */

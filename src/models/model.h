@@ -47,6 +47,8 @@ typedef struct rcfd_model_type {
      * holds at least one hotspot. */
     double (*grade)(const void *result);
     int (*has_hotspots)(const void *result);
+    /* Optional: 1 when the model's alert decision starts an alert at this record, else 0. */
+    int (*alert)(const void *result);
 } rcfd_model_type_t;
 
 extern const rcfd_model_type_t rcfd_model_rcf;

@@ -23,6 +23,7 @@ typedef struct rcf_conf {
     int64_t seed;
     int explain;
     int64_t recent_mean;
+    double alert_rate;
 } rcf_conf_t;
 
 /* Version of the snapshot section that holds the key's recent means (recent_mean > 0). */
@@ -51,6 +52,10 @@ static const rcfd_conf_desc_t rcf_desc[] = {
      "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent "
      "level as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's "
      "forest and ANOMALY_SCORE exactly"},
+    {"alert_rate", RCFD_CT_DOUBLE, O(alert_rate), "0.0001", 1e-6, 0.1, NULL, 0,
+     "the alert decision's one knob: the fraction of a key's ordinary records whose score would "
+     "cross its threshold (a tail probability fitted per key; alerts start episodes, so alerts "
+     "are rarer still); docs/rcf.md, \"The alert decision\""},
     {NULL},
 };
 #undef O
@@ -80,6 +85,7 @@ static int rcf_validate(const void *conf, size_t n_fields, char *errstr, size_t 
 typedef struct rcf_model {
     rcf_forest_t *f;
     rcfd_novelty_t novelty;
+    rcfd_alert_t alert;
     size_t n_fields;
     int64_t recent_mean; /* 0: the forest sees the values alone */
     uint64_t seen;       /* records that updated the means (the first one sets them) */
@@ -93,7 +99,7 @@ typedef struct rcf_model {
 
 static void rcf_destroy(void *model);
 
-static int wrap(rcf_forest_t *f, size_t n_fields, int64_t recent_mean, void **out, char *errstr,
+static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, void **out, char *errstr,
                 size_t es)
 {
     rcf_model_t *m = rcfd_calloc(1, sizeof *m);
@@ -103,10 +109,12 @@ static int wrap(rcf_forest_t *f, size_t n_fields, int64_t recent_mean, void **ou
     }
     m->f = f;
     m->n_fields = n_fields;
+    int64_t recent_mean = c->recent_mean;
     m->recent_mean = recent_mean;
     /* The key forgets its earlier rises at the rate its forest forgets points, and judges
      * extreme values of its own fields once its forest scores. */
     const rcf_params_t *p = rcf_forest_params(f);
+    rcfd_alert_init(&m->alert, c->alert_rate, p->shingle_size);
     int rc =
         rcfd_novelty_init(&m->novelty, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
     if (rc == 0 && recent_mean > 0) {
@@ -137,7 +145,7 @@ static int rcf_create(const void *conf, size_t n_fields, uint64_t key_seed, void
     rcf_forest_t *f;
     int rc = rcf_forest_new(&p, &f, errstr, es);
     const rcf_conf_t *c = conf;
-    return rc != 0 ? rc : wrap(f, n_fields, c->recent_mean, out, errstr, es);
+    return rc != 0 ? rc : wrap(f, n_fields, c, out, errstr, es);
 }
 
 static void rcf_destroy(void *model)
@@ -181,7 +189,8 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     size_t need = rcf_forest_snapshot_size(m->f), len;
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
     size_t nov = rcfd_novelty_payload_size(&m->novelty);
-    int rc = rcfd_buf_reserve(out, need + extra + RCFD_SNAP_HEADER_SIZE + nov);
+    int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
+                                       rcfd_alert_payload_size());
     rc = rc ? rc : rcf_forest_save(m->f, out->p + out->len, need, &len);
     if (rc != 0) {
         return rc;
@@ -200,6 +209,9 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     rcfd_writer_t w = section_begin(out, nov);
     rcfd_novelty_write(&m->novelty, &w);
     section_end(out, &w, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION);
+    w = section_begin(out, rcfd_alert_payload_size());
+    rcfd_alert_write(&m->alert, &w);
+    section_end(out, &w, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION);
     return 0;
 }
 
@@ -271,6 +283,27 @@ static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size
     return rcfd_novelty_read(&m->novelty, &l);
 }
 
+/* Reads the alert decision's section into m's, which wrap() initialised from the config. */
+static int load_alert(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+                      size_t es)
+{
+    const unsigned char *payload;
+    size_t plen;
+    char why[200];
+    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION,
+                                    "alert snapshot", &payload, &plen, why, sizeof why);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "the alert section at byte %zu: %s", at, why);
+    }
+    if (plen != rcfd_alert_payload_size()) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "snapshot byte %zu: the alert section holds %zu bytes, expected %zu", at,
+                         plen, rcfd_alert_payload_size());
+    }
+    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at + RCFD_SNAP_HEADER_SIZE};
+    return rcfd_alert_read(&m->alert, &l);
+}
+
 static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
                     char *errstr, size_t es)
 {
@@ -278,22 +311,26 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
     const unsigned char *snap = buf;
     size_t flen = section_len(snap, len);
     /* Sections after the forest's: at most one of each kind, in the order save() writes them. */
-    size_t recent_at = 0, novelty_at = 0;
+    size_t recent_at = 0, novelty_at = 0, alert_at = 0;
     for (size_t at = flen; at < len; at += section_len(snap + at, len - at)) {
         uint32_t kind = 0;
         if (len - at >= 12) {
             rcfd_reader_t r = {snap + at, len - at, 8, 0};
             kind = rcfd_get_u32(&r);
         }
-        if (kind == RCFD_SNAP_KIND_RECENT_MEANS && recent_at == 0 && novelty_at == 0) {
+        if (kind == RCFD_SNAP_KIND_RECENT_MEANS && recent_at == 0 && novelty_at == 0 &&
+            alert_at == 0) {
             recent_at = at;
-        } else if (kind == RCFD_SNAP_KIND_NOVELTY && novelty_at == 0) {
+        } else if (kind == RCFD_SNAP_KIND_NOVELTY && novelty_at == 0 && alert_at == 0) {
             novelty_at = at;
+        } else if (kind == RCFD_SNAP_KIND_ALERT && alert_at == 0) {
+            alert_at = at;
         } else {
             return rcfd_errf(RCFD_EBADSTATE, errstr, es,
                              "snapshot byte %zu: a section of kind %u where a model's recent "
-                             "means (%u) or novelty (%u) may follow",
-                             at, kind, RCFD_SNAP_KIND_RECENT_MEANS, RCFD_SNAP_KIND_NOVELTY);
+                             "means (%u), novelty (%u) or alert decision (%u) may follow",
+                             at, kind, RCFD_SNAP_KIND_RECENT_MEANS, RCFD_SNAP_KIND_NOVELTY,
+                             RCFD_SNAP_KIND_ALERT);
         }
     }
     if ((c->recent_mean > 0) != (recent_at > 0)) {
@@ -329,13 +366,17 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
                          "snapshot was trained with a different %s than the config gives", bad);
     }
-    rc = wrap(f, n_fields, c->recent_mean, out, errstr, es);
+    rc = wrap(f, n_fields, c, out, errstr, es);
     if (rc == 0 && recent_at > 0) {
-        size_t end = novelty_at > 0 ? novelty_at : len;
+        size_t end = novelty_at > 0 ? novelty_at : alert_at > 0 ? alert_at : len;
         rc = load_recent(*out, snap + recent_at, end - recent_at, recent_at, errstr, es);
     }
     if (rc == 0 && novelty_at > 0) { /* snapshots of earlier versions have none: a cold novelty */
-        rc = load_novelty(*out, snap + novelty_at, len - novelty_at, novelty_at, errstr, es);
+        size_t end = alert_at > 0 ? alert_at : len;
+        rc = load_novelty(*out, snap + novelty_at, end - novelty_at, novelty_at, errstr, es);
+    }
+    if (rc == 0 && alert_at > 0) { /* earlier snapshots have none: the decision calibrates anew */
+        rc = load_alert(*out, snap + alert_at, len - alert_at, alert_at, errstr, es);
     }
     if (rc != 0 && *out != NULL) {
         rcf_destroy(*out);
@@ -386,6 +427,7 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
         m->seen++;
     }
     last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score, values);
+    rcfd_alert_update(&m->alert, last_result.r.ready, last_result.r.score, &last_result.alert);
     *result = &last_result;
     return 0;
 }
@@ -415,11 +457,16 @@ static double rcf_score(const void *result)
 
 static double rcf_grade(const void *result)
 {
-    return ((const rcf_model_result_t *)result)->r.grade;
+    return ((const rcf_model_result_t *)result)->alert.grade;
 }
 
-static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style_t style,
-                      rcfd_buf_t *out)
+static int rcf_alert(const void *result)
+{
+    return ((const rcf_model_result_t *)result)->alert.anomaly;
+}
+
+static int encode_forest(const void *result, const rcfd_strlist_t *cols, rcfd_style_t style,
+                         rcfd_buf_t *out)
 {
     const rcf_result_t *r = &((const rcf_model_result_t *)result)->r;
     int rc =
@@ -470,6 +517,23 @@ static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style
     return rc ? rc : rcfd_buf_putc(out, '}');
 }
 
+/* The forest's members, then the alert decision's, in both styles (KDA had none: these members are
+ * rcfd's own, after KDA's columns). */
+static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style_t style,
+                      rcfd_buf_t *out)
+{
+    int rc = encode_forest(result, cols, style, out);
+    const rcfd_alert_result_t *a = &((const rcf_model_result_t *)result)->alert;
+    rc = rc ? rc : rcfd_buf_puts(out, a->anomaly ? ",\"anomaly\":true" : ",\"anomaly\":false");
+    rc = rc ? rc : rcfd_buf_puts(out, ",\"anomaly_grade\":");
+    rc = rc ? rc : rcfd_buf_json_double(out, a->grade);
+    rc = rc ? rc : rcfd_buf_puts(out, ",\"threshold\":");
+    rc = rc ? rc : rcfd_buf_json_double(out, a->threshold);
+    return rc ? rc
+              : rcfd_buf_puts(out, a->warming_up ? ",\"warming_up\":true"
+                                                 : ",\"warming_up\":false");
+}
+
 const rcfd_model_type_t rcfd_model_rcf = {
     .name = "rcf",
     .help = "Random Cut Forest (KDA RANDOM_CUT_FOREST / RANDOM_CUT_FOREST_WITH_EXPLANATION)",
@@ -484,4 +548,5 @@ const rcfd_model_type_t rcfd_model_rcf = {
     .score = rcf_score,
     .encode = rcf_encode,
     .grade = rcf_grade,
+    .alert = rcf_alert,
 };

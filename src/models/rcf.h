@@ -1,13 +1,15 @@
-/* The rcf model type's result (what process() returns and encode() reads): the forest's result
- * and the record's anomaly_novelty (score/likelihood.h). */
+/* The rcf model type's result (what process() returns and encode() reads): the forest's result,
+ * the record's anomaly_novelty (score/likelihood.h) and the key's alert decision (score/alert.h). */
 #ifndef RCFD_MODELS_RCF_H
 #define RCFD_MODELS_RCF_H
 
 #include "rcfd/rcf.h"
+#include "score/alert.h"
 
 typedef struct rcfd_rcf_result {
     rcf_result_t r; /* first: readers that only want the forest's figures cast to rcf_result_t */
     double novelty;
+    rcfd_alert_result_t alert; /* the alert decision: anomaly, anomaly_grade, threshold */
 } rcfd_rcf_result_t;
 
 /* The functions below take an instance of the rcf model type (rcfd_model_rcf.create/load). */

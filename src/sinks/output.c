@@ -57,7 +57,8 @@ void rcfd_outputs_link(rcfd_output_t *outs, size_t n)
     }
 }
 
-int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots)
+int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots,
+                      int alert)
 {
     const rcfd_output_conf_t *c = o->conf;
     if (!isnan(score) && score < c->min_score) {
@@ -67,6 +68,9 @@ int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int ho
         return 0;
     }
     if (c->require_hotspots && !hotspots) {
+        return 0;
+    }
+    if (c->alert && alert == 0) {
         return 0;
     }
     return 1;

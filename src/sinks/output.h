@@ -137,9 +137,11 @@ int rcfd_output_init_type(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_c
                           const rcfd_sink_type_t *type, char *errstr, size_t errstr_size);
 /* Resolves every output's dead_letter index to a pointer (after all are initialised). */
 void rcfd_outputs_link(rcfd_output_t *outs, size_t n);
-/* The record filter (min_score, min_grade, require_hotspots): 1 if the output wants it. NaN score
- * or grade means the pipeline has no such result: that filter does not apply. */
-int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots);
+/* The record filter (min_score, min_grade, alert, require_hotspots): 1 if the output wants it.
+ * NaN score or grade, or alert -1, means the pipeline has no such result: that filter does not
+ * apply. alert: 1 when an alert starts at this record, else 0. */
+int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots,
+                      int alert);
 /* Queues one encoded record (a newline is added) and takes a reference on d. */
 int rcfd_output_submit(rcfd_output_t *o, const char *data, size_t len, rcfd_delivery_t *d);
 /* The same with the record's key (the Kafka sink's message key); key may be NULL. */

@@ -5,10 +5,13 @@
 #include "rcfd/status.h"
 #include "config/schema.h"
 
+/* Members the models write: an input member of the same name is left out of the output. */
 static const char *const reserved_rcfd[] = {"anomaly_score", "explanation", "hotspots", "_rcfd",
+                                            "anomaly", "anomaly_grade", "threshold", "warming_up",
                                             NULL};
 static const char *const reserved_kda[] = {"ANOMALY_SCORE", "ANOMALY_EXPLANATION",
-                                           "HOTSPOTS_RESULT", NULL};
+                                           "HOTSPOTS_RESULT", "anomaly", "anomaly_grade",
+                                           "threshold", "warming_up", NULL};
 
 static int is_reserved(const char *name, const char *const *res)
 {

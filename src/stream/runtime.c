@@ -231,6 +231,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     size_t n_models = p->conf->n_models;
     double score = NAN, grade = NAN;
     int hotspots = 0;
+    int alert = -1; /* -1: no model of the pipeline decides alerts */
     for (size_t m = 0; m < n_models; m++) {
         int rc = p->types[m]->process(models[m], p->values, p->conf->fields.n,
                                       &p->results[m]);
@@ -250,12 +251,15 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         if (p->types[m]->has_hotspots != NULL) {
             hotspots |= p->types[m]->has_hotspots(p->results[m]);
         }
+        if (p->types[m]->alert != NULL) {
+            alert = (alert > 0) | p->types[m]->alert(p->results[m]);
+        }
     }
     p->scored++;
     int encoded[2] = {0, 0};
     for (size_t o = 0; o < p->conf->outputs.n; o++) {
         rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
-        if (!rcfd_output_wants(out, score, grade, hotspots)) {
+        if (!rcfd_output_wants(out, score, grade, hotspots, alert)) {
             out->stats.filtered++;
             continue;
         }

@@ -29,8 +29,8 @@ static void rcf_figures(const void *result, double *score, double *grade, double
 {
     const rcfd_rcf_result_t *r = result;
     *score = r->r.score;
-    *grade = r->r.grade;
-    *threshold = r->r.threshold;
+    *grade = r->alert.grade; /* the alert decision's, as the output's anomaly_grade */
+    *threshold = r->alert.threshold;
     *novelty = r->novelty;
 }
 

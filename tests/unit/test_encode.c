@@ -27,7 +27,8 @@ static void test_styles(void **state)
     (void)state;
     rcfd_rcf_result_t res = {
         .r = {.record = 300, .ready = 1, .score = 3.855851061, .explanation = colexpl},
-        .novelty = 0.25};
+        .novelty = 0.25,
+        .alert = {.anomaly = 1, .grade = 0.75, .threshold = 2.5}};
     const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
     const void *results[] = {&res};
     char *names[] = {"Systolic", "Diastolic"};
@@ -46,7 +47,8 @@ static void test_styles(void **state)
              "\"ANOMALY_EXPLANATION\":\"{\\\"Systolic\\\":{\\\"DIRECTION\\\":\\\"HIGH\\\","
              "\\\"STRENGTH\\\":\\\"0.8567\\\",\\\"ATTRIBUTION_SCORE\\\":\\\"1.7447\\\"},"
              "\\\"Diastolic\\\":{\\\"DIRECTION\\\":\\\"LOW\\\",\\\"STRENGTH\\\":\\\"7.0982\\\","
-             "\\\"ATTRIBUTION_SCORE\\\":\\\"2.1111\\\"}}\"}");
+             "\\\"ATTRIBUTION_SCORE\\\":\\\"2.1111\\\"}}\","
+             "\"anomaly\":true,\"anomaly_grade\":0.75,\"threshold\":2.5,\"warming_up\":false}");
     rcfd_buf_reset(&b);
     assert_int_equal(rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", "k1", 2, &cols, types,
                                         results, 1),
@@ -55,15 +57,18 @@ static void test_styles(void **state)
         b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\",\"anomaly_score\":3.855851061,"
              "\"anomaly_novelty\":0.25,\"explanation\":{\"Systolic\":{\"attribution\":1.74474,\"strength\":0.85671,"
              "\"direction\":\"HIGH\"},\"Diastolic\":{\"attribution\":2.11106,\"strength\":"
-             "7.09823,\"direction\":\"LOW\"}},\"_rcfd\":{\"pipeline\":\"p\",\"key\":\"k1\","
+             "7.09823,\"direction\":\"LOW\"}},\"anomaly\":true,\"anomaly_grade\":0.75,"
+             "\"threshold\":2.5,\"warming_up\":false,\"_rcfd\":{\"pipeline\":\"p\",\"key\":\"k1\","
              "\"source\":\"in\",\"topic\":\"bp\",\"partition\":2,\"offset\":41}}");
     /* Without explain, KDA has only ANOMALY_SCORE; scores print shortest round-trip. */
-    rcfd_rcf_result_t plain = {.r = {.score = 0.1 + 0.2}};
+    rcfd_rcf_result_t plain = {.r = {.score = 0.1 + 0.2},
+                               .alert = {.warming_up = 1, .threshold = NAN}};
     results[0] = &plain;
     rcfd_buf_reset(&b);
     rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
     assert_string_equal(b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\","
-                             "\"ANOMALY_SCORE\":0.30000000000000004}");
+                             "\"ANOMALY_SCORE\":0.30000000000000004,\"anomaly\":false,"
+                             "\"anomaly_grade\":0,\"threshold\":null,\"warming_up\":true}");
     rcfd_buf_free(&b);
     rcfd_record_free(&r);
 }
@@ -71,7 +76,7 @@ static void test_styles(void **state)
 static void test_collisions_and_csv(void **state)
 {
     (void)state;
-    rcfd_rcf_result_t res = {.r = {.score = 1.5}};
+    rcfd_rcf_result_t res = {.r = {.score = 1.5}, .alert = {.threshold = 2}};
     const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
     const void *results[] = {&res};
     char *names[] = {"v"};
@@ -82,11 +87,12 @@ static void test_collisions_and_csv(void **state)
     rcfd_origin_t o = {.source = "f", .path = "in.csv", .line = 3};
     rcfd_buf_t b = {0};
     rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
-    assert_string_equal(b.p, "{\"v\":1,\"anomaly_score\":99,\"ANOMALY_SCORE\":1.5}");
+    assert_string_equal(b.p, "{\"v\":1,\"anomaly_score\":99,\"ANOMALY_SCORE\":1.5,"
+                             "\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false}");
     rcfd_buf_reset(&b);
     rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1);
     assert_string_equal(b.p, "{\"v\":1,\"ANOMALY_SCORE\":98,\"anomaly_score\":1.5,"
-                             "\"anomaly_novelty\":0,\"_rcfd\":{"
+                             "\"anomaly_novelty\":0,\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false,\"_rcfd\":{"
                              "\"pipeline\":\"p\",\"source\":\"f\",\"path\":\"in.csv\",\"line\":3}}");
     rcfd_record_free(&r);
     /* An empty original: no leading comma. */
@@ -95,7 +101,7 @@ static void test_collisions_and_csv(void **state)
     rcfd_record_parse(&r, RCFD_FORMAT_JSON, "{}", 2, ',', NULL, NULL, 0);
     rcfd_buf_reset(&b);
     rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
-    assert_string_equal(b.p, "{\"ANOMALY_SCORE\":1.5}");
+    assert_string_equal(b.p, "{\"ANOMALY_SCORE\":1.5,\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false}");
     rcfd_buf_free(&b);
     rcfd_record_free(&r);
 }

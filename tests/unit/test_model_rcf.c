@@ -125,6 +125,9 @@ static void test_off_is_the_plain_forest(void **state)
     assert_int_equal(rcf_forest_new(&p, &f, err, sizeof err), 0);
     rcfd_novelty_t nv;
     assert_int_equal(model_novelty_init(&nv, 2, f), 0);
+    rcfd_alert_t al;
+    rcfd_alert_result_t ar;
+    model_alert_init(&al, f);
     for (int i = 0; i < N; i++) {
         double v[2] = {series(i, 0), series(i, 1)};
         rcf_result_t want;
@@ -133,12 +136,13 @@ static void test_off_is_the_plain_forest(void **state)
         assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
         assert_true(rcfd_model_rcf.score(res) == want.score);
         rcfd_novelty_update(&nv, want.score, v);
+        rcfd_alert_update(&al, want.ready, want.score, &ar);
     }
     /* and its snapshot is the forest's own, then the novelty's section */
     rcfd_buf_t b = {0};
     assert_int_equal(rcfd_model_rcf.save(m, &b), 0);
     size_t len = 0;
-    unsigned char *fs = model_snapshot(f, &nv, &len);
+    unsigned char *fs = model_snapshot(f, &nv, &al, &len);
     assert_non_null(fs);
     assert_int_equal(b.len, len);
     assert_memory_equal(b.p, fs, len);

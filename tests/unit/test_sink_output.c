@@ -268,19 +268,24 @@ static void test_filters(void **state)
     rcfd_output_t o;
     memset(&o, 0, sizeof o);
     o.conf = &c;
-    assert_true(rcfd_output_wants(&o, 0.1, 0, 0));
+    assert_true(rcfd_output_wants(&o, 0.1, 0, 0, -1));
     c.min_score = 2;
-    assert_false(rcfd_output_wants(&o, 1.9, NAN, 0));
-    assert_true(rcfd_output_wants(&o, 2.0, NAN, 0));
-    assert_true(rcfd_output_wants(&o, NAN, NAN, 0)); /* no score (HOTSPOTS only): n/a */
+    assert_false(rcfd_output_wants(&o, 1.9, NAN, 0, -1));
+    assert_true(rcfd_output_wants(&o, 2.0, NAN, 0, -1));
+    assert_true(rcfd_output_wants(&o, NAN, NAN, 0, -1)); /* no score (HOTSPOTS only): n/a */
     c.min_score = 0;
     c.min_grade = 0.5;
-    assert_false(rcfd_output_wants(&o, 9, 0.4, 0));
-    assert_true(rcfd_output_wants(&o, 0, 0.5, 0));
+    assert_false(rcfd_output_wants(&o, 9, 0.4, 0, -1));
+    assert_true(rcfd_output_wants(&o, 0, 0.5, 0, -1));
     c.min_grade = 0;
     c.require_hotspots = 1;
-    assert_false(rcfd_output_wants(&o, 9, 1, 0));
-    assert_true(rcfd_output_wants(&o, 0, 0, 1));
+    assert_false(rcfd_output_wants(&o, 9, 1, 0, -1));
+    assert_true(rcfd_output_wants(&o, 0, 0, 1, -1));
+    c.require_hotspots = 0;
+    c.alert = 1;
+    assert_false(rcfd_output_wants(&o, 9, 1, 0, 0)); /* high score and grade, no alert starts */
+    assert_true(rcfd_output_wants(&o, 0, 0, 0, 1));
+    assert_true(rcfd_output_wants(&o, 9, 1, 0, -1)); /* no alert decision in the pipeline: n/a */
 }
 
 int main(void)

@@ -85,14 +85,18 @@ static void test_train_equals_stream(void **state)
         assert_int_equal(rcf_forest_new(&rp, &fo, err, sizeof err), 0);
         rcfd_novelty_t nv;
         assert_int_equal(model_novelty_init(&nv, 2, fo), 0);
+        rcfd_alert_t al;
+        rcfd_alert_result_t ar;
+        model_alert_init(&al, fo);
         rcf_result_t r;
         for (size_t i = 0; i < cnt[k]; i++) {
             double v[2] = {cpu[k][i], mem[k][i]};
             assert_int_equal(rcf_forest_process(fo, v, 2, &r), 0);
             rcfd_novelty_update(&nv, r.score, v);
+            rcfd_alert_update(&al, r.ready, r.score, &ar);
         }
         size_t len = 0;
-        unsigned char *want = model_snapshot(fo, &nv, &len);
+        unsigned char *want = model_snapshot(fo, &nv, &al, &len);
         assert_non_null(want);
         rcfd_novelty_free(&nv);
 

@@ -1,0 +1,244 @@
+#include "score/alert.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_PEAKS 10 /* excesses below which the tail is not fitted */
+
+void rcfd_alert_init(rcfd_alert_t *a, double alert_rate, uint32_t shingle)
+{
+    memset(a, 0, sizeof *a);
+    a->alert_rate = alert_rate;
+    /* An anomalous record stays in the forest's point for `shingle` records: the episode
+     * outlasts it, and a few ordinary records more. */
+    a->quiet = 2 * (shingle > 0 ? shingle : 1) + 8;
+    a->level = a->gamma = a->sigma = a->threshold = NAN;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Tail probability P(S > s) for s above the level, from the fitted distribution. */
+static double tail(const rcfd_alert_t *a, double s)
+{
+    double x = s - a->level;
+    if (fabs(a->gamma) < 1e-6) {
+        return a->rate * exp(-x / a->sigma);
+    }
+    double base = 1.0 + a->gamma * x / a->sigma;
+    return base <= 0.0 ? 0.0 : a->rate * pow(base, -1.0 / a->gamma);
+}
+
+/* Re-estimates the level from the window, then the tail from the peaks above it. */
+static void estimate(rcfd_alert_t *a)
+{
+    double sorted[RCFD_ALERT_WINDOW];
+    uint32_t n = a->n_window;
+    memcpy(sorted, a->window, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    a->level = sorted[(size_t)floor(RCFD_ALERT_LEVEL * (n - 1))];
+    uint32_t above = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        above += sorted[i] > a->level;
+    }
+    a->rate = (double)above / n;
+    double sum = 0, sum_sq = 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < a->n_peaks; i++) {
+        double e = a->peaks[i] - a->level;
+        if (e > 0) {
+            sum += e;
+            sum_sq += e * e;
+            k++;
+        }
+    }
+    a->since_level = 0;
+    if (k < MIN_PEAKS || a->rate <= 0.0) {
+        /* Too few distinct high scores to fit a tail (a flat or very regular key): alert only on
+         * a score beyond every score of the window. */
+        a->gamma = a->sigma = NAN;
+        a->threshold = fmax(RCFD_ALERT_FLOOR, sorted[n - 1] * (1.0 + 1e-9));
+        return;
+    }
+    double m = sum / k, v = sum_sq / k - m * m;
+    if (v <= 1e-12 * m * m) {
+        a->gamma = 0.0;
+        a->sigma = m;
+    } else {
+        /* Method of moments for the generalized Pareto distribution (valid for gamma < 1/2). A
+         * bounded tail (gamma < 0) is not taken: the peaks miss the scores that started alerts,
+         * a truncation that by itself makes the tail look bounded, which would lower the
+         * threshold and start more alerts, which truncates more. An exponential tail is the
+         * conservative fit then. */
+        double r = m * m / v;
+        a->gamma = fmin(0.45, 0.5 * (1.0 - r));
+        if (a->gamma < 0.0) {
+            a->gamma = 0.0;
+            a->sigma = m;
+        } else {
+            a->sigma = 0.5 * m * (1.0 + r);
+        }
+    }
+    double ratio = a->alert_rate / a->rate;
+    double z = a->level;
+    if (ratio < 1.0) {
+        z = fabs(a->gamma) < 1e-6 ? a->level - a->sigma * log(ratio)
+                                  : a->level + a->sigma / a->gamma * (pow(ratio, -a->gamma) - 1.0);
+    }
+    a->threshold = fmax(RCFD_ALERT_FLOOR, z);
+}
+
+static double grade_of(const rcfd_alert_t *a, double s)
+{
+    if (!(s > a->threshold)) {
+        return 0.0;
+    }
+    double g = isnan(a->sigma) ? (s - a->threshold) / a->threshold
+                               : 1.0 - tail(a, s) / a->alert_rate;
+    return fmin(1.0, fmax(0.0, g));
+}
+
+static void learn(rcfd_alert_t *a, double score)
+{
+    a->window[a->window_pos] = score;
+    a->window_pos = (a->window_pos + 1) % RCFD_ALERT_WINDOW;
+    a->n_window += a->n_window < RCFD_ALERT_WINDOW;
+    /* Peaks are taken above the current level (before the first estimate: above the window's
+     * values so far is unknown, so every score is kept and the fit filters them). */
+    if (isnan(a->level) || score > a->level) {
+        a->peaks[a->peaks_pos] = score;
+        a->peaks_pos = (a->peaks_pos + 1) % RCFD_ALERT_PEAKS;
+        a->n_peaks += a->n_peaks < RCFD_ALERT_PEAKS;
+    }
+    a->since_level++;
+    if (isnan(a->level) ? a->n_window >= RCFD_ALERT_WINDOW / 2
+                        : a->since_level >= RCFD_ALERT_WINDOW / 4) {
+        estimate(a);
+    }
+}
+
+void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->threshold = NAN;
+    if (!ready || !isfinite(score)) {
+        out->warming_up = 1;
+        return;
+    }
+    if (isnan(a->level)) {
+        out->warming_up = 1;
+        learn(a, score);
+        return;
+    }
+    int above = score > a->threshold;
+    out->threshold = a->threshold;
+    out->grade = grade_of(a, score);
+    if (a->in_episode) {
+        a->ep_len++;
+        a->below = above ? 0 : a->below + 1;
+        if (a->below >= a->quiet || a->ep_len > RCFD_ALERT_WINDOW) {
+            a->in_episode = 0; /* over, or the key's new normal: learned from now on */
+        }
+        if (a->in_episode) {
+            return;
+        }
+    } else if (above) {
+        a->in_episode = 1;
+        a->below = 0;
+        a->ep_len = 1;
+        a->alerts++;
+        out->anomaly = 1;
+        return;
+    }
+    learn(a, score);
+}
+
+size_t rcfd_alert_payload_size(void)
+{
+    return 8 * 4 + 5 * 8 + 8 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS);
+}
+
+void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w)
+{
+    const uint32_t u[8] = {a->n_window, a->window_pos, a->since_level, a->n_peaks,
+                           a->peaks_pos, a->in_episode, a->below,      a->ep_len};
+    for (size_t i = 0; i < 8; i++) {
+        rcfd_put_u32(w, u[i]);
+    }
+    const double d[5] = {a->level, a->rate, a->gamma, a->sigma, a->threshold};
+    for (size_t i = 0; i < 5; i++) {
+        rcfd_put_f64(w, d[i]);
+    }
+    rcfd_put_u64(w, a->alerts);
+    for (size_t i = 0; i < RCFD_ALERT_WINDOW; i++) {
+        rcfd_put_f64(w, a->window[i]);
+    }
+    for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
+        rcfd_put_f64(w, a->peaks[i]);
+    }
+}
+
+int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l)
+{
+    size_t at = rcfd_snap_at(l);
+    uint32_t u[8];
+    for (size_t i = 0; i < 8; i++) {
+        u[i] = rcfd_get_u32(&l->r);
+    }
+    double d[5];
+    for (size_t i = 0; i < 5; i++) {
+        d[i] = rcfd_get_f64(&l->r);
+    }
+    uint64_t alerts = rcfd_get_u64(&l->r);
+    if (l->r.err) {
+        return rcfd_snap_truncated(l, "the alert decision's state");
+    }
+    if (u[0] > RCFD_ALERT_WINDOW || u[1] >= RCFD_ALERT_WINDOW || u[3] > RCFD_ALERT_PEAKS ||
+        u[4] >= RCFD_ALERT_PEAKS || u[5] > 1) {
+        return rcfd_snap_bad_at(l, at, "the alert decision's counters are out of range");
+    }
+    /* level and threshold: both unset (NAN) while calibrating, else finite, with a rate */
+    int set = !isnan(d[0]);
+    if (set != !isnan(d[4]) ||
+        (set && (!isfinite(d[0]) || !isfinite(d[4]) || !(d[1] >= 0.0 && d[1] <= 1.0)))) {
+        return rcfd_snap_bad_at(l, at + 32, "the alert decision's level, rate or threshold is "
+                                            "not one it can hold");
+    }
+    double window[RCFD_ALERT_WINDOW], peaks[RCFD_ALERT_PEAKS];
+    for (size_t i = 0; i < RCFD_ALERT_WINDOW; i++) {
+        window[i] = rcfd_get_f64(&l->r);
+    }
+    for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
+        peaks[i] = rcfd_get_f64(&l->r);
+    }
+    if (l->r.err) {
+        return rcfd_snap_truncated(l, "the alert decision's scores");
+    }
+    for (size_t i = 0; i < RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS; i++) {
+        double v = i < RCFD_ALERT_WINDOW ? window[i] : peaks[i - RCFD_ALERT_WINDOW];
+        if (!isfinite(v)) {
+            return rcfd_snap_bad_at(l, at + 80 + 8 * i, "an alert decision score is not finite");
+        }
+    }
+    a->n_window = u[0];
+    a->window_pos = u[1];
+    a->since_level = u[2];
+    a->n_peaks = u[3];
+    a->peaks_pos = u[4];
+    a->in_episode = u[5];
+    a->below = u[6];
+    a->ep_len = u[7];
+    a->level = d[0];
+    a->rate = d[1];
+    a->gamma = d[2];
+    a->sigma = d[3];
+    a->threshold = d[4];
+    a->alerts = alerts;
+    memcpy(a->window, window, sizeof window);
+    memcpy(a->peaks, peaks, sizeof peaks);
+    return 0;
+}

@@ -1,0 +1,144 @@
+/* The alert decision (score/alert.h) on seeded synthetic score streams. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/snapshot.h"
+#include "score/alert.h"
+
+static uint64_t rng = 42;
+
+static double uniform(void)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* A forest-like ordinary score: about 1, an exponential tail. */
+static double ordinary(void)
+{
+    return 0.9 + 0.08 * -log(uniform());
+}
+
+static void test_warm_up(void **state)
+{
+    (void)state;
+    rcfd_alert_t a;
+    rcfd_alert_init(&a, 1e-3, 1);
+    rcfd_alert_result_t r;
+    rcfd_alert_update(&a, 0, 0.0, &r); /* the forest is warming up */
+    assert_true(r.warming_up);
+    assert_false(r.anomaly);
+    assert_true(isnan(r.threshold));
+    for (int i = 0; i < RCFD_ALERT_WINDOW / 2 - 1; i++) {
+        rcfd_alert_update(&a, 1, i == 100 ? 50.0 : ordinary(), &r); /* no alert while calibrating */
+        assert_true(r.warming_up);
+        assert_false(r.anomaly);
+    }
+    rcfd_alert_update(&a, 1, ordinary(), &r);
+    assert_true(r.warming_up); /* this one completes the calibration */
+    rcfd_alert_update(&a, 1, ordinary(), &r);
+    assert_false(r.warming_up);
+    assert_true(isfinite(r.threshold));
+    assert_true(r.threshold >= RCFD_ALERT_FLOOR);
+}
+
+/* On pure ordinary scores the fraction of records that start an alert stays near the target
+ * (at most it: episodes only make alerts rarer), and far from zero. */
+static void test_false_alarm_rate(void **state)
+{
+    (void)state;
+    const double q = 1e-3;
+    rcfd_alert_t a;
+    rcfd_alert_init(&a, q, 1);
+    rcfd_alert_result_t r;
+    int alerts = 0, above = 0, n = 0;
+    for (int i = 0; i < 200000; i++) {
+        rcfd_alert_update(&a, 1, ordinary(), &r);
+        if (!r.warming_up) {
+            n++;
+            alerts += r.anomaly;
+            above += r.grade > 0;
+        }
+    }
+    double rate = (double)alerts / n;
+    assert_true(rate > 0.2 * q);
+    assert_true(rate < 2.0 * q);
+    assert_true(above >= alerts);
+}
+
+/* Spikes far above the noise alert, each once, at the spike; a 20-record burst is one episode. */
+static void test_spikes_and_episodes(void **state)
+{
+    (void)state;
+    rcfd_alert_t a;
+    rcfd_alert_init(&a, 1e-4, 1);
+    rcfd_alert_result_t r;
+    int alerts = 0;
+    for (int i = 0; i < 60000; i++) {
+        int spike = i > 2000 && i % 10000 == 0;
+        int burst = i >= 35000 && i < 35020;
+        double s = spike || burst ? 4.0 : ordinary();
+        rcfd_alert_update(&a, 1, s, &r);
+        if (spike || i == 35000) {
+            assert_true(r.anomaly);
+            assert_true(r.grade > 0.9);
+        }
+        if (burst && i > 35000) {
+            assert_false(r.anomaly);
+        }
+        alerts += r.anomaly;
+    }
+    assert_true(alerts >= 6); /* 5 spikes + the burst */
+    assert_true(alerts <= 6 + 12); /* and few others at a 1e-4 rate */
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+    (void)state;
+    rcfd_alert_t a, b;
+    rcfd_alert_init(&a, 1e-3, 4);
+    rcfd_alert_init(&b, 1e-3, 4);
+    rcfd_alert_result_t r, s;
+    for (int i = 0; i < 3000; i++) {
+        rcfd_alert_update(&a, 1, ordinary(), &r);
+    }
+    unsigned char buf[8192];
+    size_t n = rcfd_alert_payload_size();
+    assert_true(n <= sizeof buf);
+    rcfd_writer_t w = {buf, 0, n};
+    rcfd_alert_write(&a, &w);
+    assert_int_equal(w.len, n);
+    char err[200] = "";
+    rcfd_snap_loader_t l = {{buf, n, 0, 0}, err, sizeof err, 0};
+    assert_int_equal(rcfd_alert_read(&b, &l), 0);
+    for (int i = 0; i < 5000; i++) {
+        double x = i % 1000 == 0 ? 5.0 : ordinary();
+        rcfd_alert_update(&a, 1, x, &r);
+        rcfd_alert_update(&b, 1, x, &s);
+        assert_int_equal(r.anomaly, s.anomaly);
+        assert_true(r.grade == s.grade);
+    }
+    /* a damaged counter is refused, naming the section */
+    buf[0] = 0xff;
+    buf[1] = 0xff;
+    rcfd_snap_loader_t l2 = {{buf, n, 0, 0}, err, sizeof err, 0};
+    assert_true(rcfd_alert_read(&b, &l2) < 0);
+    assert_non_null(strstr(err, "alert decision"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_warm_up),
+        cmocka_unit_test(test_false_alarm_rate),
+        cmocka_unit_test(test_spikes_and_episodes),
+        cmocka_unit_test(test_snapshot_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
