@@ -420,9 +420,9 @@ static PyObject *forest_process(forest_object_t *f, PyObject *x)
             }
             const rcfd_rcf_result_t *r = rv;
             score[done] = r->r.score;
-            grade[done] = r->r.grade;
-            anomaly[done] = r->r.grade >= 0.5;
-            threshold[done] = r->r.threshold;
+            grade[done] = r->alert.grade; /* the alert decision's, as the daemon outputs */
+            anomaly[done] = (npy_bool)r->alert.anomaly;
+            threshold[done] = r->alert.threshold;
             novelty[done] = r->novelty;
             for (size_t c = 0; attr != NULL && r->r.explanation != NULL && c < d; c++) {
                 const rcf_column_explanation_t *e = &r->r.explanation[c];
