@@ -13,6 +13,7 @@ rcfd_add_test(test_train_stats SOURCES unit/test_train_stats.c LABELS unit LIBS 
 # Score post-processing the backtest and the daemon's rcf output share (score/likelihood.h).
 rcfd_add_test(test_likelihood SOURCES unit/test_likelihood.c LABELS unit LIBS rcfd_stream)
 rcfd_add_test(test_alert SOURCES unit/test_alert.c LABELS unit LIBS rcfd_stream)
+rcfd_add_test(test_period SOURCES unit/test_period.c LABELS unit LIBS rcfd_stream)
 
 # bt_report_browser: the HTML report in headless Chromium (JavaScript errors, every chart drawn).
 foreach(it backtest train_hotspots report_browser)

@@ -190,14 +190,19 @@ static int set_value(const rcfd_conf_desc_t *d, void *base, const cJSON *v, cons
         *FIELD(base, d, int) = cJSON_IsTrue(v);
         return 0;
     case RCFD_CT_INT: {
+        const char *or_auto = (d->flags & RCFD_CONF_AUTO) ? " or \"auto\"" : "";
+        if ((d->flags & RCFD_CONF_AUTO) && cJSON_IsString(v) && strcmp(v->valuestring, "auto") == 0) {
+            *FIELD(base, d, int64_t) = 0;
+            return 0;
+        }
         if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
-            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: expected an integer in [%s, %s]",
-                             path, lo, hi);
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: expected an integer in [%s, %s]%s",
+                             path, lo, hi, or_auto);
         }
         double x = v->valuedouble;
         if (x < d->min || x > d->max) {
-            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: %.0f is out of range [%s, %s]", path,
-                             x, lo, hi);
+            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: %.0f is out of range [%s, %s]%s",
+                             path, x, lo, hi, or_auto);
         }
         *FIELD(base, d, int64_t) = (int64_t)x;
         return 0;
@@ -456,6 +461,9 @@ static cJSON *value_json(const rcfd_conf_desc_t *d, const void *cbase)
     case RCFD_CT_BOOL:
         return cJSON_CreateBool(*FIELD(base, d, int));
     case RCFD_CT_INT:
+        if ((d->flags & RCFD_CONF_AUTO) && *FIELD(base, d, int64_t) == 0) {
+            return cJSON_CreateString("auto");
+        }
         return cJSON_CreateNumber((double)*FIELD(base, d, int64_t));
     case RCFD_CT_DOUBLE:
         return cJSON_CreateNumber(*FIELD(base, d, double));
@@ -531,7 +539,8 @@ int rcfd_conf_reference(const rcfd_conf_desc_t *desc, rcfd_buf_t *out)
         fmt_num(lo, sizeof lo, d->min, d->type);
         fmt_num(hi, sizeof hi, d->max, d->type);
         if (d->type == RCFD_CT_INT || d->type == RCFD_CT_DOUBLE) {
-            snprintf(range, sizeof range, "%s .. %s", lo, hi);
+            snprintf(range, sizeof range, "%s .. %s%s", lo, hi,
+                     (d->flags & RCFD_CONF_AUTO) ? ", `\"auto\"`" : "");
         } else if (d->type == RCFD_CT_ENUM) {
             size_t off = 0;
             for (int i = 0; d->enums[i] != NULL; i++) {

@@ -35,6 +35,7 @@ typedef enum rcfd_conf_type {
 #define RCFD_CONF_REQUIRED 1u /* no default: the key must be present */
 #define RCFD_CONF_HOT 2u      /* applied on SIGHUP without a restart */
 #define RCFD_CONF_NONEMPTY 4u /* strings, lists: must not be empty */
+#define RCFD_CONF_AUTO 8u     /* INT: the string "auto" is accepted too, stored as 0 (min > 0) */
 
 typedef struct rcfd_conf_desc {
     const char *key;

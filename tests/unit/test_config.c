@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "rcfd/status.h"
+#include "common/conf.h"
 #include "config/schema.h"
 
 #define OK_SOURCES "\"sources\":[{\"name\":\"in\",\"type\":\"file\",\"path\":\"x.jsonl\"}]"
@@ -222,6 +223,30 @@ static void test_reference_lists_every_key(void **state)
     rcfd_buf_free(&b);
 }
 
+/* RCFD_CONF_AUTO: "auto" is 0 and prints back as "auto"; a bad value's message says so. */
+static void test_int_or_auto(void **state)
+{
+    (void)state;
+    struct { int64_t s; } c;
+    const rcfd_conf_desc_t d[] = {
+        {"shingle_size", RCFD_CT_INT, 0, "1", 1, 64, NULL, RCFD_CONF_AUTO, "x"}, {NULL}};
+    rcfd_conf_section_t sec = {d, &c};
+    char msg[256];
+    cJSON *o = cJSON_Parse("{\"shingle_size\":\"auto\"}");
+    assert_int_equal(rcfd_conf_parse(&sec, 1, o, "m", msg, sizeof msg), 0);
+    assert_int_equal(c.s, 0);
+    cJSON *e = cJSON_CreateObject();
+    assert_int_equal(rcfd_conf_emit(d, &c, e), 0);
+    assert_string_equal(cJSON_GetObjectItem(e, "shingle_size")->valuestring, "auto");
+    cJSON_Delete(e);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"shingle_size\":\"big\"}");
+    assert_int_equal(rcfd_conf_parse(&sec, 1, o, "m", msg, sizeof msg), RCFD_ECONFIG);
+    assert_non_null(strstr(msg, "shingle_size"));
+    assert_non_null(strstr(msg, "an integer in [1, 64] or \"auto\""));
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_env_and_hot_reload),
         cmocka_unit_test(test_kda_names),
         cmocka_unit_test(test_reference_lists_every_key),
+        cmocka_unit_test(test_int_or_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
