@@ -15,7 +15,7 @@
  * ends after QUIET(shingle) records at or below it; scores inside an episode feed neither the
  * level nor the peaks, so one anomaly does not raise the bar for the next. No alert before the
  * forest scores and WINDOW scores have calibrated the tail (`warming_up`).
- * Plain fixed-size state (about 6 kB), no allocation, no I/O; not thread-safe: one per key. */
+ * Plain fixed-size state (about 5.2 kB), no allocation, no I/O; not thread-safe: one per key. */
 #ifndef RCFD_SCORE_ALERT_H
 #define RCFD_SCORE_ALERT_H
 
