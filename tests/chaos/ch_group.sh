@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 N=$((30000 / TIME_MULT))
-start_mock in:6 scored:3 state:6
+start_mock in:6 scored:12 state:6
 $C gen "$N" 60 11 in.tsv
 cat > g.json <<JSON
 {"runtime": {"stats_interval_ms": 0, "shutdown_timeout_ms": 5000},

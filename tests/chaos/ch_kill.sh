@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 N=$((40000 / TIME_MULT))
-start_mock in:4 scored:3
+start_mock in:4 scored:12
 $C gen "$N" 50 7 in.tsv
 python3 - <<'PY'
 import random

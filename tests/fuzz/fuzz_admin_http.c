@@ -78,6 +78,42 @@ static void check_response(const char *r, size_t n, int head)
     }
 }
 
+/* A non-blocking connection to the listener. libFuzzer's timer signal interrupts system calls
+ * (EINTR), so nothing here blocks: the connect completes while the loop runs, and poll and
+ * send/recv treat EINTR as "try again". */
+static int connect_loopback(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        perror("fuzz_admin_http: socket");
+        abort();
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        return fd;
+    }
+    if (errno != EINPROGRESS && errno != EINTR) {
+        perror("fuzz_admin_http: connect");
+        abort();
+    }
+    for (int rounds = 0; rounds < 100000; rounds++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        if (poll(&p, 1, 1) > 0) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+                fprintf(stderr, "fuzz_admin_http: connect: %s\n", strerror(err ? err : errno));
+                abort();
+            }
+            return fd;
+        }
+    }
+    fprintf(stderr, "fuzz_admin_http: connect did not complete\n");
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -88,14 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 65536) {
         size = 65536;
     }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        perror("fuzz_admin_http: connect");
-        abort(); /* the listener's backlog takes it before the loop runs */
-    }
-    fcntl(fd, F_SETFL, O_NONBLOCK);
+    int fd = connect_loopback();
     static char resp[1 << 20];
     size_t sent = 0, got = 0;
     int half_closed = 0;
@@ -104,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ssize_t w = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
             if (w > 0) {
                 sent += (size_t)w;
-            } else if (w < 0 && errno != EAGAIN) {
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
                 sent = size; /* the listener answered and closed early */
             }
         } else if (!half_closed) {
@@ -115,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 1) > 0) {
             ssize_t r = recv(fd, resp + got, sizeof resp - 1 - got, 0);
-            if (r == 0 || (r < 0 && errno != EAGAIN)) {
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
                 break; /* closed by the listener */
             }
             if (r > 0) {
