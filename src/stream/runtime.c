@@ -256,6 +256,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         }
     }
     p->scored++;
+    p->alerts += alert > 0;
     int encoded[2] = {0, 0};
     for (size_t o = 0; o < p->conf->outputs.n; o++) {
         rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
@@ -441,6 +442,11 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                              "Records scored by the pipeline's models.",
                                              "pipeline", name, NULL),
                         (double)p->scored);
+        rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_alerts_total",
+                                             "Alerts the pipeline raised: scored records that "
+                                             "started an anomaly episode (\"anomaly\": true).",
+                                             "pipeline", name, NULL),
+                        (double)p->alerts);
         static const char *const reasons[RCFD_DEAD_REASONS] = {[RCFD_DEAD_MALFORMED] = "malformed",
                                                                [RCFD_DEAD_FIELD] = "field",
                                                                [RCFD_DEAD_MODEL] = "model"};

@@ -101,6 +101,7 @@ typedef struct rcfd_pipeline {
     const void **results;
     double *values;
     uint64_t scored, dead;
+    uint64_t alerts; /* scored records that started an alert episode (`anomaly` true) */
     uint64_t dead_by[RCFD_DEAD_REASONS]; /* dead, by reason */
     struct rcfd_warm *warm; /* initial_state snapshots not yet taken; NULL without */
 } rcfd_pipeline_t;

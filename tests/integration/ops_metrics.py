@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """GET /metrics and /health from a running rcfd: the Prometheus text parses, the counters match
-what was fed (records read, scored, dead-lettered by reason, written), the per-output in-flight
+what was fed (records read, scored, dead-lettered by reason, written, alerts raised), the per-output in-flight
 gauges drain to 0, the per-output latency histograms are well formed and count every accepted
 record, /health is 200 while running, unknown paths are 404, and SIGTERM still exits 0 with the
 listener open.
@@ -138,6 +138,26 @@ for out, n in (("out", 200), ("dead", 8)):
              % (name, out, buckets[-1][1], count, total, n))
 if not 0.0 <= values.get("rcfd_loop_utilisation", -1) <= 1.0:
     fail("rcfd_loop_utilisation missing or out of [0, 1]")
+if values.get('rcfd_alerts_total{pipeline="p"}') != 0:
+    fail("alerts while every key is still warming up: %r" % values)
+# Alerts: one more key, long enough to calibrate its tail (alert.h: 512 ordinary scores), then
+# far-off readings; rcfd_alerts_total must equal the records written with "anomaly": true.
+n_more = 1500
+for i in range(n_more):
+    v = 1000 if i >= 1000 and i % 100 == 0 else i % 7
+    proc.stdin.write(b'{"k": "alerting", "v": %d}\n' % v)
+proc.stdin.flush()
+deadline = time.time() + 20
+while values.get('rcfd_output_records_total{output="out"}') != 200 + n_more:
+    if time.time() > deadline:
+        fail("out never reached %d records: %r" % (200 + n_more, values))
+    time.sleep(0.1)
+    values, types = scrape()
+flagged = sum(1 for line in open(os.path.join(work, "out.jsonl"))
+              if json.loads(line).get("anomaly") is True)
+alerts = values.get('rcfd_alerts_total{pipeline="p"}')
+if types.get("rcfd_alerts_total") != "counter" or alerts != flagged or flagged < 1:
+    fail("rcfd_alerts_total %r, %d records flagged (at least 1 expected)" % (alerts, flagged))
 status, ctype, body = get("/health")
 if status != 200 or json.loads(body)["status"] != "ok":
     fail("/health answered %d %r" % (status, body))
