@@ -29,6 +29,9 @@
 #define RCFD_SNAP_KIND_FORECAST 6u
 /* The rcf model's alert decision (score/alert.h), after its novelty section. */
 #define RCFD_SNAP_KIND_ALERT 7u
+/* An rcf model with shingle_size "auto" still choosing it: the records it holds, in the forest
+ * snapshot's place. */
+#define RCFD_SNAP_KIND_SHINGLE_PENDING 8u
 
 typedef struct rcfd_writer {
     unsigned char *p;

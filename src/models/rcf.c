@@ -1,5 +1,6 @@
 /* The RCF model type: RANDOM_CUT_FOREST and RANDOM_CUT_FOREST_WITH_EXPLANATION with KDA's
  * parameters, one forest per key. */
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
 #include "score/likelihood.h"
+#include "score/period.h"
 #include "models/model.h"
 #include "models/rcf.h"
 
@@ -29,6 +31,19 @@ typedef struct rcf_conf {
 /* Version of the snapshot section that holds the key's recent means (recent_mean > 0). */
 #define RECENT_VERSION 1u
 
+/* shingle_size "auto" (docs/rcf.md, "The shingle size"): a key's first AUTO_RECORDS records are
+ * held, and answered as warming up, while nothing is known of its period; then the dominant
+ * period of its fields (score/period.h, lags up to AUTO_MAX_LAG; the longest when fields differ)
+ * sets the shingle, at most AUTO_MAX_SHINGLE since the cost per record grows with it, and the
+ * held records train the new forest in order. No period found: shingle 1. The config stores
+ * "auto" as 0. */
+#define SHINGLE_AUTO 0
+#define AUTO_RECORDS 512u
+#define AUTO_MAX_LAG ((AUTO_RECORDS - 2) / 2)
+#define AUTO_MAX_SHINGLE 64u
+/* Version of the section that holds the records of a key still choosing its shingle size. */
+#define PENDING_VERSION 1u
+
 #define O(f) offsetof(rcf_conf_t, f)
 static const rcfd_conf_desc_t rcf_desc[] = {
     {"number_of_trees", RCFD_CT_INT, O(number_of_trees), "100", RCF_MIN_TREES, RCF_MAX_TREES, NULL,
@@ -39,8 +54,10 @@ static const rcfd_conf_desc_t rcf_desc[] = {
     {"time_decay", RCFD_CT_INT, O(time_decay), "100000", (double)RCF_MIN_TIME_DECAY,
      (double)RCF_MAX_TIME_DECAY, NULL, 0,
      "KDA timeDecay in records: how far back the forest remembers; must exceed sub_sample_size"},
-    {"shingle_size", RCFD_CT_INT, O(shingle_size), "1", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL, 0,
-     "KDA shingleSize: consecutive records of a key that form one point"},
+    {"shingle_size", RCFD_CT_INT, O(shingle_size), "1", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL,
+     RCFD_CONF_AUTO,
+     "KDA shingleSize: consecutive records of a key that form one point; \"auto\": per key, the "
+     "dominant period of its first 512 records (at most 64; 1 when there is none), docs/rcf.md"},
     {"output_after", RCFD_CT_INT, O(output_after), "-1", -1, 1e12, NULL, 0,
      "records per key that score 0 while the forest warms up; -1 means sub_sample_size (KDA)"},
     {"seed", RCFD_CT_INT, O(seed), "24301", 0, 9007199254740991.0, NULL, 0,
@@ -67,7 +84,7 @@ static void to_params(const rcf_conf_t *c, size_t n_fields, uint64_t seed, rcf_p
     p->number_of_trees = (uint32_t)c->number_of_trees;
     p->sub_sample_size = (uint32_t)c->sub_sample_size;
     p->time_decay = (uint64_t)c->time_decay;
-    p->shingle_size = (uint32_t)c->shingle_size;
+    p->shingle_size = c->shingle_size == SHINGLE_AUTO ? 1u : (uint32_t)c->shingle_size;
     p->output_after = c->output_after;
     p->seed = seed;
     p->explain = c->explain;
@@ -77,13 +94,36 @@ static int rcf_validate(const void *conf, size_t n_fields, char *errstr, size_t 
 {
     rcf_params_t p;
     to_params(conf, n_fields, 0, &p);
+    if (((const rcf_conf_t *)conf)->shingle_size == SHINGLE_AUTO) {
+        p.shingle_size = AUTO_MAX_SHINGLE; /* the largest point "auto" may choose */
+    }
     return rcf_params_validate(&p, errstr, es);
+}
+
+/* The parameters a key's forest gets (shingle: the chosen size with "auto"), output_after
+ * resolved as rcf_forest_new() does. */
+static void forest_params(const rcf_conf_t *c, size_t n_fields, uint64_t seed, uint32_t shingle,
+                          rcf_params_t *p)
+{
+    to_params(c, n_fields, seed, p);
+    if (c->shingle_size == SHINGLE_AUTO) {
+        p->shingle_size = shingle;
+    }
+    if (p->output_after == RCF_OUTPUT_AFTER_DEFAULT) {
+        p->output_after = p->sub_sample_size;
+    }
 }
 
 /* An instance: the key's forest, its recent means and the state of its anomaly_novelty
  * (score/likelihood.h). */
 typedef struct rcf_model {
-    rcf_forest_t *f;
+    rcf_forest_t *f; /* NULL while shingle_size "auto" holds the first records (pending) */
+    rcf_conf_t conf; /* the config's parameters, for a forest built after the shingle choice */
+    uint64_t key_seed;
+    size_t point_dim;    /* what the forest sees per record: n_fields, or 2 x with recent means */
+    double *pending;     /* owned, AUTO_RECORDS x point_dim while the shingle size is being chosen:
+                            the records held so far, n_pending of them; else NULL */
+    uint32_t n_pending;
     rcfd_novelty_t novelty;
     rcfd_alert_t alert;
     size_t n_fields;
@@ -91,16 +131,19 @@ typedef struct rcf_model {
     uint64_t seen;       /* records that updated the means (the first one sets them) */
     double *mean;        /* owned, 2 x n_fields with recent_mean: the forest's point, whose second
                             half is the means of the key's earlier values; else NULL */
-    rcf_column_explanation_t *expl; /* owned, n_fields with recent_mean and explain: the record's
-                                       columns, each with its mean's share; else NULL */
+    rcf_column_explanation_t *expl; /* owned, n_fields with explain and recent_mean or a pending
+                                       shingle choice: the record's columns (each with its mean's
+                                       share; zeros while pending); else NULL */
     double *probe; /* owned, 2 x n_fields with recent_mean: rcfd_rcf_model_score()'s point, so
                       scoring never writes the means; else NULL */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
 
-static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, void **out, char *errstr,
-                size_t es)
+/* An instance around forest f, or (f NULL: shingle_size "auto") one that holds its first records
+ * until it can choose the shingle size. */
+static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, uint64_t key_seed,
+                void **out, char *errstr, size_t es)
 {
     rcf_model_t *m = rcfd_calloc(1, sizeof *m);
     if (m == NULL) {
@@ -108,12 +151,17 @@ static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, void **ou
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     m->f = f;
+    m->conf = *c;
+    m->key_seed = key_seed;
     m->n_fields = n_fields;
     int64_t recent_mean = c->recent_mean;
     m->recent_mean = recent_mean;
+    m->point_dim = recent_mean > 0 ? 2 * n_fields : n_fields;
     /* The key forgets its earlier rises at the rate its forest forgets points, and judges
      * extreme values of its own fields once its forest scores. */
-    const rcf_params_t *p = rcf_forest_params(f);
+    rcf_params_t held;
+    forest_params(c, n_fields, key_seed, 1, &held);
+    const rcf_params_t *p = f != NULL ? rcf_forest_params(f) : &held;
     rcfd_alert_init(&m->alert, c->alert_rate, p->shingle_size);
     int rc =
         rcfd_novelty_init(&m->novelty, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
@@ -125,9 +173,13 @@ static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, void **ou
         m->probe = rcfd_calloc(2 * n_fields, sizeof *m->probe);
         rc = m->probe != NULL ? 0 : RCFD_ENOMEM;
     }
-    if (rc == 0 && recent_mean > 0 && p->explain) {
+    if (rc == 0 && (recent_mean > 0 || f == NULL) && p->explain) {
         m->expl = rcfd_calloc(n_fields, sizeof *m->expl);
         rc = m->expl != NULL ? 0 : RCFD_ENOMEM;
+    }
+    if (rc == 0 && f == NULL) {
+        m->pending = rcfd_calloc((size_t)AUTO_RECORDS * m->point_dim, sizeof *m->pending);
+        rc = m->pending != NULL ? 0 : RCFD_ENOMEM;
     }
     if (rc != 0) {
         rcf_destroy(m);
@@ -140,12 +192,17 @@ static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, void **ou
 static int rcf_create(const void *conf, size_t n_fields, uint64_t key_seed, void **out,
                       char *errstr, size_t es)
 {
-    rcf_params_t p;
-    to_params(conf, n_fields, key_seed, &p);
-    rcf_forest_t *f;
-    int rc = rcf_forest_new(&p, &f, errstr, es);
     const rcf_conf_t *c = conf;
-    return rc != 0 ? rc : wrap(f, n_fields, c, out, errstr, es);
+    rcf_forest_t *f = NULL;
+    if (c->shingle_size != SHINGLE_AUTO) {
+        rcf_params_t p;
+        to_params(c, n_fields, key_seed, &p);
+        int rc = rcf_forest_new(&p, &f, errstr, es);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return wrap(f, n_fields, c, key_seed, out, errstr, es);
 }
 
 static void rcf_destroy(void *model)
@@ -156,7 +213,15 @@ static void rcf_destroy(void *model)
     rcfd_free(m->mean);
     rcfd_free(m->expl);
     rcfd_free(m->probe);
+    rcfd_free(m->pending);
     rcfd_free(m);
+}
+
+/* Payload of the pending section: u64 key seed, u32 point_dim, u32 records held, then that many
+ * points of point_dim f64. */
+static size_t pending_payload(const rcf_model_t *m)
+{
+    return 8 + 4 + 4 + 8 * (size_t)m->n_pending * m->point_dim;
 }
 
 /* Payload of the recent-means section: u64 recent_mean, u32 n_fields, u64 records seen, then
@@ -180,22 +245,35 @@ static void section_end(rcfd_buf_t *out, const rcfd_writer_t *w, uint32_t kind, 
 }
 
 /* A model's snapshot, what rcfd train writes, checkpoints hold and load() reads: the forest's
- * snapshot, then sections in the common envelope: with recent_mean the key's recent means (kind
+ * snapshot (or, while shingle_size "auto" still holds the key's first records, those in a
+ * section of kind RCFD_SNAP_KIND_SHINGLE_PENDING), then sections in the common envelope: with recent_mean the key's recent means (kind
  * RCFD_SNAP_KIND_RECENT_MEANS), then the state of its anomaly_novelty (RCFD_SNAP_KIND_NOVELTY),
  * so a restored or warm-started key's novelty goes on exactly as it would have. */
 static int rcf_save(const void *model, rcfd_buf_t *out)
 {
     const rcf_model_t *m = model;
-    size_t need = rcf_forest_snapshot_size(m->f), len;
+    size_t need = m->f != NULL ? rcf_forest_snapshot_size(m->f)
+                               : RCFD_SNAP_HEADER_SIZE + pending_payload(m);
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
-    size_t nov = rcfd_novelty_payload_size(&m->novelty);
+    size_t nov = rcfd_novelty_payload_size(&m->novelty), len;
     int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
                                        rcfd_alert_payload_size());
-    rc = rc ? rc : rcf_forest_save(m->f, out->p + out->len, need, &len);
+    if (rc == 0 && m->f != NULL) {
+        rc = rcf_forest_save(m->f, out->p + out->len, need, &len);
+        out->len += rc == 0 ? len : 0;
+    } else if (rc == 0) {
+        rcfd_writer_t w = section_begin(out, pending_payload(m));
+        rcfd_put_u64(&w, m->key_seed);
+        rcfd_put_u32(&w, (uint32_t)m->point_dim);
+        rcfd_put_u32(&w, m->n_pending);
+        for (size_t i = 0; i < (size_t)m->n_pending * m->point_dim; i++) {
+            rcfd_put_f64(&w, m->pending[i]);
+        }
+        section_end(out, &w, RCFD_SNAP_KIND_SHINGLE_PENDING, PENDING_VERSION);
+    }
     if (rc != 0) {
         return rc;
     }
-    out->len += len;
     if (m->mean != NULL) {
         rcfd_writer_t w = section_begin(out, recent_payload(m));
         rcfd_put_u64(&w, (uint64_t)m->recent_mean);
@@ -267,41 +345,110 @@ static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_
     return 0;
 }
 
-/* Reads the novelty section into m's novelty, which wrap() initialised for the key. */
-static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+/* Opens the section of `kind` at byte `at` of a snapshot (b, len: from there on) for reading:
+ * errors name the section and the byte, and l's offsets count from the snapshot's start. */
+static int open_section(const unsigned char *b, size_t len, size_t at, uint32_t kind,
+                        uint32_t version, const char *what, rcfd_snap_loader_t *l, char *errstr,
                         size_t es)
 {
     const unsigned char *payload;
     size_t plen;
     char why[200];
-    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
-                                    "novelty snapshot", &payload, &plen, why, sizeof why);
+    int rc = rcfd_snap_open_version(b, len, kind, version, what, &payload, &plen, why, sizeof why);
     if (rc != 0) {
-        return rcfd_errf(rc, errstr, es, "the novelty section at byte %zu: %s", at, why);
+        return rcfd_errf(rc, errstr, es, "the %s at byte %zu: %s", what, at, why);
     }
-    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
-    return rcfd_novelty_read(&m->novelty, &l);
+    *l = (rcfd_snap_loader_t){{payload, plen, 0, 0}, errstr, es, at};
+    return 0;
+}
+
+/* Reads the novelty section into m's novelty, which wrap() initialised for the key. */
+static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
+                        size_t es)
+{
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, at, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
+                          "novelty section", &l, errstr, es);
+    return rc != 0 ? rc : rcfd_novelty_read(&m->novelty, &l);
 }
 
 /* Reads the alert decision's section into m's, which wrap() initialised from the config. */
 static int load_alert(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
                       size_t es)
 {
-    const unsigned char *payload;
-    size_t plen;
-    char why[200];
-    int rc = rcfd_snap_open_version(b, len, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION,
-                                    "alert snapshot", &payload, &plen, why, sizeof why);
-    if (rc != 0) {
-        return rcfd_errf(rc, errstr, es, "the alert section at byte %zu: %s", at, why);
-    }
-    if (plen != rcfd_alert_payload_size()) {
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, at, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION,
+                          "alert section", &l, errstr, es);
+    if (rc == 0 && l.r.len != rcfd_alert_payload_size()) {
         return rcfd_errf(RCFD_EBADSTATE, errstr, es,
                          "snapshot byte %zu: the alert section holds %zu bytes, expected %zu", at,
-                         plen, rcfd_alert_payload_size());
+                         l.r.len, rcfd_alert_payload_size());
     }
-    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at + RCFD_SNAP_HEADER_SIZE};
-    return rcfd_alert_read(&m->alert, &l);
+    return rc != 0 ? rc : rcfd_alert_read(&m->alert, &l);
+}
+
+/* Reads the records a key held while choosing its shingle size, and the key's seed (which the
+ * forest built later needs), into m, wrap()ped without a forest. */
+static int load_pending(rcf_model_t *m, const unsigned char *b, size_t len, char *errstr,
+                        size_t es)
+{
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, 0, RCFD_SNAP_KIND_SHINGLE_PENDING, PENDING_VERSION,
+                          "held-records section", &l, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    m->key_seed = rcfd_get_u64(&l.r);
+    uint32_t dim = rcfd_get_u32(&l.r);
+    uint32_t n = rcfd_get_u32(&l.r);
+    if (l.r.err == 0 && dim != m->point_dim) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot holds records of %u values, the config gives %zu (fields and "
+                         "recent_mean)",
+                         dim, m->point_dim);
+    }
+    if (l.r.err != 0 || n >= AUTO_RECORDS || l.r.len != 16 + 8 * (size_t)n * dim) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "snapshot byte %zu: the held-records section holds %zu bytes, not 16 "
+                         "plus fewer than %u records of %u values",
+                         (size_t)RCFD_SNAP_HEADER_SIZE, l.r.len, AUTO_RECORDS, dim);
+    }
+    for (size_t i = 0; i < (size_t)n * dim; i++) {
+        double v = rcfd_get_f64(&l.r);
+        if (!isfinite(v) || v > FLT_MAX || v < -FLT_MAX) {
+            return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                             "snapshot byte %zu: held value %zu is not a finite float",
+                             rcfd_snap_at(&l) - 8, i);
+        }
+        m->pending[i] = v;
+    }
+    m->n_pending = n;
+    return 0;
+}
+
+/* The sections after the forest's (or the held records'), at the offsets rcf_load() found (0:
+ * absent), into *out; on an error *out is destroyed and NULL. */
+static int load_sections(void **out, const unsigned char *snap, size_t len, size_t recent_at,
+                         size_t novelty_at, size_t alert_at, char *errstr, size_t es)
+{
+    rcf_model_t *m = *out;
+    int rc = 0;
+    if (recent_at > 0) {
+        size_t end = novelty_at > 0 ? novelty_at : alert_at > 0 ? alert_at : len;
+        rc = load_recent(m, snap + recent_at, end - recent_at, recent_at, errstr, es);
+    }
+    if (rc == 0 && novelty_at > 0) { /* snapshots of earlier versions have none: a cold novelty */
+        size_t end = alert_at > 0 ? alert_at : len;
+        rc = load_novelty(m, snap + novelty_at, end - novelty_at, novelty_at, errstr, es);
+    }
+    if (rc == 0 && alert_at > 0) { /* earlier snapshots have none: the decision calibrates anew */
+        rc = load_alert(m, snap + alert_at, len - alert_at, alert_at, errstr, es);
+    }
+    if (rc != 0) {
+        rcf_destroy(m);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t len, void **out,
@@ -339,17 +486,35 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
                          "(%s)",
                          recent_at > 0 ? "the snapshot has recent means" : "the snapshot has none");
     }
+    uint32_t first_kind = 0;
+    if (len >= 12) {
+        rcfd_reader_t r = {snap, len, 8, 0};
+        first_kind = rcfd_get_u32(&r);
+    }
+    if (first_kind == RCFD_SNAP_KIND_SHINGLE_PENDING) {
+        if (c->shingle_size != SHINGLE_AUTO) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "snapshot was still choosing an automatic shingle size; the config "
+                             "gives shingle_size %lld",
+                             (long long)c->shingle_size);
+        }
+        int rc = wrap(NULL, n_fields, c, 0, out, errstr, es);
+        if (rc == 0 && (rc = load_pending(*out, snap, flen, errstr, es)) != 0) {
+            rcf_destroy(*out);
+            *out = NULL;
+        }
+        return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, errstr, es);
+    }
     rcf_forest_t *f;
     int rc = rcf_forest_load(buf, flen, &f, errstr, es);
     if (rc != 0) {
         return rc;
     }
-    /* The parameters the config gives, completed by the library's defaults (as create does). */
+    /* The parameters the config gives, completed by the library's defaults (as create does); an
+     * automatic shingle size is whichever "auto" may have chosen. */
     rcf_params_t want;
-    to_params(conf, n_fields, 0, &want);
-    if (want.output_after == RCF_OUTPUT_AFTER_DEFAULT) {
-        want.output_after = want.sub_sample_size; /* as rcf_forest_new() resolves it */
-    }
+    uint32_t shingle = rcf_forest_params(f)->shingle_size;
+    forest_params(c, n_fields, 0, shingle <= AUTO_MAX_SHINGLE ? shingle : 1, &want);
     const rcf_params_t *a = rcf_forest_params(f), *b = &want;
     const char *bad = a->input_dim != b->input_dim               ? "the number of fields"
                       : a->number_of_trees != b->number_of_trees ? "number_of_trees"
@@ -366,29 +531,77 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
                          "snapshot was trained with a different %s than the config gives", bad);
     }
-    rc = wrap(f, n_fields, c, out, errstr, es);
-    if (rc == 0 && recent_at > 0) {
-        size_t end = novelty_at > 0 ? novelty_at : alert_at > 0 ? alert_at : len;
-        rc = load_recent(*out, snap + recent_at, end - recent_at, recent_at, errstr, es);
-    }
-    if (rc == 0 && novelty_at > 0) { /* snapshots of earlier versions have none: a cold novelty */
-        size_t end = alert_at > 0 ? alert_at : len;
-        rc = load_novelty(*out, snap + novelty_at, end - novelty_at, novelty_at, errstr, es);
-    }
-    if (rc == 0 && alert_at > 0) { /* earlier snapshots have none: the decision calibrates anew */
-        rc = load_alert(*out, snap + alert_at, len - alert_at, alert_at, errstr, es);
-    }
-    if (rc != 0 && *out != NULL) {
-        rcf_destroy(*out);
-        *out = NULL;
-    }
-    return rc;
+    rc = wrap(f, n_fields, c, 0, out, errstr, es);
+    return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, errstr, es);
 }
 
 /* The result must outlive process(); the forest keeps explanation arrays, we keep the struct. */
 typedef rcfd_rcf_result_t rcf_model_result_t;
 
 static _Thread_local rcf_model_result_t last_result;
+
+/* Chooses the shingle size from the held records (AUTO_RECORDS of them), builds the key's forest
+ * and trains it on them in order. On an error (out of memory) nothing changes: the next record
+ * tries again. */
+static int build_forest(rcf_model_t *m)
+{
+    size_t period = 0;
+    for (size_t i = 0; i < m->n_fields; i++) {
+        size_t p = rcfd_period_estimate(m->pending + i, m->n_pending, m->point_dim, AUTO_MAX_LAG);
+        period = p > period ? p : period;
+    }
+    uint32_t shingle = period < 1 ? 1u : period > AUTO_MAX_SHINGLE ? AUTO_MAX_SHINGLE
+                                                                   : (uint32_t)period;
+    rcf_params_t p;
+    forest_params(&m->conf, m->n_fields, m->key_seed, shingle, &p);
+    rcf_forest_t *f;
+    char err[256];
+    int rc = rcf_forest_new(&p, &f, err, sizeof err);
+    if (rc != 0) {
+        return rc;
+    }
+    rcf_result_t ignored;
+    for (uint32_t i = 0; i < m->n_pending && rc == 0; i++) {
+        rc = rcf_forest_process(f, m->pending + (size_t)i * m->point_dim, m->point_dim, &ignored);
+    }
+    if (rc != 0) { /* the records were checked when held: not reached */
+        rcf_forest_destroy(f);
+        return rc;
+    }
+    m->f = f;
+    rcfd_free(m->pending);
+    m->pending = NULL;
+    m->n_pending = 0;
+    rcfd_alert_set_shingle(&m->alert, shingle);
+    return 0;
+}
+
+/* While the shingle size is being chosen: checks the record's point as the forest would, holds
+ * it, and answers "warming up"; the AUTO_RECORDS-th builds the forest. */
+static int hold(rcf_model_t *m, const double *point, size_t dim, rcf_result_t *r)
+{
+    if (point == NULL || dim != m->point_dim) {
+        return RCFD_EDIM;
+    }
+    for (size_t i = 0; i < dim; i++) {
+        if (!isfinite(point[i]) || point[i] > FLT_MAX || point[i] < -FLT_MAX) {
+            return RCFD_ENONFINITE;
+        }
+    }
+    memcpy(m->pending + (size_t)m->n_pending * dim, point, dim * sizeof *point);
+    m->n_pending++;
+    *r = (rcf_result_t){.record = m->n_pending};
+    if (m->expl != NULL) {
+        for (size_t c = 0; c < m->n_fields; c++) {
+            m->expl[c] = (rcf_column_explanation_t){0.0, 0.0, RCF_DIRECTION_LOW};
+        }
+        r->explanation = m->expl;
+    }
+    if (m->n_pending == AUTO_RECORDS) {
+        (void)build_forest(m); /* on failure the held records stay, and the next record retries */
+    }
+    return 0;
+}
 
 static int rcf_process(void *model, const double *values, size_t n, const void **result)
 {
@@ -405,11 +618,23 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
         point = m->mean;
         dim = 2 * n;
     }
-    int rc = rcf_forest_process(m->f, point, dim, &last_result.r);
+    int rc = 0;
+    if (m->f == NULL && m->n_pending == AUTO_RECORDS) {
+        rc = build_forest(m); /* an earlier try ran out of memory */
+    }
+    int held = m->f == NULL;
+    if (rc == 0) {
+        rc = held ? hold(m, point, dim, &last_result.r)
+                  : rcf_forest_process(m->f, point, dim, &last_result.r);
+    }
     if (rc != 0) {
         return rc;
     }
-    if (m->expl != NULL && last_result.r.explanation != NULL) {
+    last_result.shingle_size = m->conf.shingle_size != SHINGLE_AUTO ? (uint32_t)m->conf.shingle_size
+                               : m->f != NULL ? rcf_forest_params(m->f)->shingle_size
+                                              : 0;
+    last_result.auto_shingle = m->conf.shingle_size == SHINGLE_AUTO;
+    if (!held && m->expl != NULL && last_result.r.explanation != NULL) {
         /* A column's attribution is its value's and its recent mean's together, so the columns
          * still sum to the score as KDA's do; STRENGTH and DIRECTION are the value's own. */
         const rcf_column_explanation_t *x = last_result.r.explanation;
@@ -440,6 +665,18 @@ const rcf_forest_t *rcfd_rcf_model_forest(const void *model)
 int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *score)
 {
     rcf_model_t *m = model;
+    if (m->f == NULL) { /* still choosing its shingle size: warming up, as process() answers */
+        if (values == NULL || n != m->n_fields) {
+            return RCFD_EDIM;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(values[i]) || values[i] > FLT_MAX || values[i] < -FLT_MAX) {
+                return RCFD_ENONFINITE;
+            }
+        }
+        *score = 0;
+        return 0;
+    }
     if (m->probe == NULL || n != m->n_fields) {
         /* without means (or with a wrong count, the forest reports it) the point is the values */
         return rcf_forest_score(m->f, values, n, score, NULL, NULL);
@@ -529,9 +766,14 @@ static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style
     rc = rc ? rc : rcfd_buf_json_double(out, a->grade);
     rc = rc ? rc : rcfd_buf_puts(out, ",\"threshold\":");
     rc = rc ? rc : rcfd_buf_json_double(out, a->threshold);
-    return rc ? rc
-              : rcfd_buf_puts(out, a->warming_up ? ",\"warming_up\":true"
-                                                 : ",\"warming_up\":false");
+    rc = rc ? rc
+            : rcfd_buf_puts(out, a->warming_up ? ",\"warming_up\":true" : ",\"warming_up\":false");
+    const rcf_model_result_t *res = result;
+    if (rc == 0 && res->auto_shingle) { /* the choice "auto" made; null while it is being made */
+        rc = res->shingle_size > 0 ? rcfd_buf_printf(out, ",\"shingle_size\":%u", res->shingle_size)
+                                   : rcfd_buf_puts(out, ",\"shingle_size\":null");
+    }
+    return rc;
 }
 
 const rcfd_model_type_t rcfd_model_rcf = {

@@ -10,11 +10,14 @@ typedef struct rcfd_rcf_result {
     rcf_result_t r; /* first: readers that only want the forest's figures cast to rcf_result_t */
     double novelty;
     rcfd_alert_result_t alert; /* the alert decision: anomaly, anomaly_grade, threshold */
+    uint32_t shingle_size;     /* the forest's; 0 while shingle_size "auto" is choosing it */
+    int auto_shingle;          /* 1: the config says shingle_size "auto" (the output shows it) */
 } rcfd_rcf_result_t;
 
 /* The functions below take an instance of the rcf model type (rcfd_model_rcf.create/load). */
 
-/* The instance's forest, for its parameters and stats; owned by the instance. */
+/* The instance's forest, for its parameters and stats; owned by the instance. NULL while
+ * shingle_size "auto" holds the key's first records (until the 512th). */
 const rcf_forest_t *rcfd_rcf_model_forest(const void *model);
 
 /* Scores a record as process() would, learning nothing: the forest, the recent means and the

@@ -10,10 +10,15 @@ void rcfd_alert_init(rcfd_alert_t *a, double alert_rate, uint32_t shingle)
 {
     memset(a, 0, sizeof *a);
     a->alert_rate = alert_rate;
+    rcfd_alert_set_shingle(a, shingle);
+    a->level = a->gamma = a->sigma = a->threshold = NAN;
+}
+
+void rcfd_alert_set_shingle(rcfd_alert_t *a, uint32_t shingle)
+{
     /* An anomalous record stays in the forest's point for `shingle` records: the episode
      * outlasts it, and a few ordinary records more. */
     a->quiet = 2 * (shingle > 0 ? shingle : 1) + 8;
-    a->level = a->gamma = a->sigma = a->threshold = NAN;
 }
 
 static int cmp_double(const void *x, const void *y)

@@ -59,6 +59,10 @@ typedef struct rcfd_alert_result {
  * that many records, so episodes last at least that long). */
 void rcfd_alert_init(rcfd_alert_t *a, double alert_rate, uint32_t shingle);
 
+/* The forest's shingle size, once chosen later than init (shingle_size "auto"); the state so far
+ * is kept. */
+void rcfd_alert_set_shingle(rcfd_alert_t *a, uint32_t shingle);
+
 /* Decides on `score`; ready: 0 while the forest warms up (its score means nothing yet). */
 void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_result_t *out);
 

@@ -345,6 +345,16 @@ static int spill_one(rcfd_keymodels_t *km)
     return 0;
 }
 
+void rcfd_keymodels_grew(rcfd_keymodels_t *km, void **models, int64_t delta)
+{
+    live_t *l = (live_t *)(void *)((char *)models - offsetof(live_t, models));
+    if (delta < 0 && (size_t)-delta > l->bytes) {
+        delta = -(int64_t)l->bytes;
+    }
+    l->bytes = (size_t)((int64_t)l->bytes + delta);
+    km->st.live_bytes = (uint64_t)((int64_t)km->st.live_bytes + delta);
+}
+
 void rcfd_keymodels_enforce(rcfd_keymodels_t *km)
 {
     if (km->limit == 0 || km->enforcing) {

@@ -84,6 +84,11 @@ int rcfd_keymodels_ready(rcfd_keymodels_t *km, uint32_t shard, const char *key, 
 void **rcfd_keymodels_get(rcfd_keymodels_t *km, uint32_t shard, const char *key, size_t key_len,
                           struct rcfd_warm *warm, char *reason, size_t reason_size);
 
+/* The models that rcfd_keymodels_get returned grew (or shrank) by `delta` bytes since: a model
+ * that allocates after its creation (the rcf model's forest, built once an automatic shingle size
+ * is chosen) stays counted against the budget, which is enforced at the next new key. */
+void rcfd_keymodels_grew(rcfd_keymodels_t *km, void **models, int64_t delta);
+
 /* Appends one entry per model of every key of `shard`, live (saved now) or kept, and one
  * RCFD_SPILL_TYPE entry per spilled key, to b. */
 int rcfd_keymodels_save(rcfd_keymodels_t *km, uint32_t shard, rcfd_ckpt_builder_t *b);

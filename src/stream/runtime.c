@@ -232,10 +232,14 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     double score = NAN, grade = NAN;
     int hotspots = 0;
     int alert = -1; /* -1: no model of the pipeline decides alerts */
+    int64_t heap = rcfd_alloc_thread_net(); /* models allocate once in a while (keymodels.h) */
     for (size_t m = 0; m < n_models; m++) {
         int rc = p->types[m]->process(models[m], p->values, p->conf->fields.n,
                                       &p->results[m]);
         if (rc != 0) {
+            if (rcfd_alloc_thread_net() != heap) {
+                rcfd_keymodels_grew(p->models, models, rcfd_alloc_thread_net() - heap);
+            }
             snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
                      rcfd_strerror(rc));
             dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
@@ -254,6 +258,10 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         if (p->types[m]->alert != NULL) {
             alert = (alert > 0) | p->types[m]->alert(p->results[m]);
         }
+    }
+    int64_t grown = rcfd_alloc_thread_net() - heap;
+    if (grown != 0) {
+        rcfd_keymodels_grew(p->models, models, grown);
     }
     p->scored++;
     p->alerts += alert > 0;

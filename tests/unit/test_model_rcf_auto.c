@@ -1,0 +1,224 @@
+/* The rcf model's shingle_size "auto": a key holds its first 512 records (answered as warming up),
+ * then the dominant period of its fields sets the shingle (at most 64; 1 without a period) and the
+ * held records train the forest. Checked against a model given that shingle size explicitly (the
+ * same forest bit for bit from record 513 on), on series whose period the test knows; held records
+ * survive a snapshot; bad records are refused as the forest refuses them and are not held. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "models/model.h"
+#include "models/rcf.h"
+#include "rcfd/status.h"
+#include "train/trainer.h"
+
+#define HELD 512 /* src/models/rcf.c's AUTO_RECORDS */
+#define SEED 91u
+
+static void *conf_of(const char *shingle)
+{
+    const char *kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=10", shingle};
+    cJSON *p = cJSON_CreateObject();
+    char err[256];
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 2, err, sizeof err),
+                         0);
+    }
+    void *conf = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
+    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, conf, err, sizeof err), 0);
+    cJSON_Delete(p);
+    return conf;
+}
+
+static void conf_free(void *conf)
+{
+    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), conf);
+    free(conf);
+}
+
+/* Deterministic noise in [-0.5, 0.5). */
+static double noise(uint64_t i)
+{
+    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0 - 0.5;
+}
+
+/* Field f of record i: a sine of period `period` (0: noise alone) plus a little noise. */
+static double wave(int i, int f, int period)
+{
+    double n = 0.1 * noise((uint64_t)i * 2 + (uint64_t)f);
+    return period > 0 ? 10 * sin(2 * M_PI * i / period) + n : n * 10;
+}
+
+static const rcfd_rcf_result_t *step(void *m, double a, double b)
+{
+    double v[2] = {a, b};
+    const void *res;
+    assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
+    return res;
+}
+
+/* The shingle size "auto" chooses for fields of periods pa and pb (0: noise). */
+static uint32_t chosen(int pa, int pb)
+{
+    void *conf = conf_of("shingle_size=auto");
+    void *m;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    const rcfd_rcf_result_t *r = NULL;
+    for (int i = 0; i < HELD; i++) {
+        r = step(m, wave(i, 0, pa), wave(i, 1, pb));
+        assert_int_equal(r->auto_shingle, 1);
+        assert_int_equal(r->shingle_size, i + 1 < HELD ? 0 : r->shingle_size);
+        assert_int_equal(r->r.ready, 0);
+        assert_true(r->alert.warming_up);
+    }
+    uint32_t s = r->shingle_size;
+    assert_non_null(rcfd_rcf_model_forest(m));
+    rcfd_model_rcf.destroy(m);
+    conf_free(conf);
+    return s;
+}
+
+static void test_choices(void **state)
+{
+    (void)state;
+    assert_int_equal(chosen(24, 0), 24);
+    assert_int_equal(chosen(12, 12), 12);
+    assert_int_equal(chosen(0, 0), 1);     /* noise: no period */
+    assert_int_equal(chosen(150, 0), 64);  /* longer than the cap */
+    assert_int_equal(chosen(10, 30), 30);  /* fields differ: the longest */
+}
+
+/* From the 513th record on, "auto" is the explicit model of the size it chose: same scores, bit
+ * for bit (same seed, same records in the same order). */
+static void test_matches_explicit(void **state)
+{
+    (void)state;
+    void *ca = conf_of("shingle_size=auto"), *ce = conf_of("shingle_size=24");
+    void *a, *e;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.create(ce, 2, SEED, &e, err, sizeof err), 0);
+    int scored = 0;
+    for (int i = 0; i < 1500; i++) {
+        double x = wave(i, 0, 24) + (i == 1200 ? 25 : 0), y = wave(i, 1, 0);
+        const rcfd_rcf_result_t *ra = step(a, x, y);
+        double sa = ra->r.score;
+        uint32_t size = ra->shingle_size;
+        const rcfd_rcf_result_t *re = step(e, x, y);
+        assert_int_equal(re->auto_shingle, 0);
+        if (i >= HELD) {
+            assert_int_equal(size, 24);
+            assert_true(sa == re->r.score);
+            scored += sa > 0;
+        } else {
+            assert_true(sa == 0);
+        }
+    }
+    assert_true(scored > 900);
+    rcfd_model_rcf.destroy(a);
+    rcfd_model_rcf.destroy(e);
+    conf_free(ca);
+    conf_free(ce);
+}
+
+/* A snapshot taken while records are held loads back and goes on as if uninterrupted; it is
+ * refused by a config with a fixed shingle size, and when damaged. After the choice, the forest's
+ * snapshot loads under "auto" and under the size chosen. */
+static void test_snapshot_while_held(void **state)
+{
+    (void)state;
+    void *ca = conf_of("shingle_size=auto"), *c5 = conf_of("shingle_size=5");
+    void *a, *b;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a, err, sizeof err), 0);
+    for (int i = 0; i < 300; i++) {
+        step(a, wave(i, 0, 24), wave(i, 1, 0));
+    }
+    rcfd_buf_t s = {0};
+    assert_int_equal(rcfd_model_rcf.save(a, &s), 0);
+    assert_int_equal(rcfd_model_rcf.load(ca, 2, s.p, s.len, &b, err, sizeof err), 0);
+    assert_null(rcfd_rcf_model_forest(b));
+    for (int i = 300; i < 900; i++) {
+        double sa = step(a, wave(i, 0, 24), wave(i, 1, 0))->r.score;
+        const rcfd_rcf_result_t *rb = step(b, wave(i, 0, 24), wave(i, 1, 0));
+        assert_true(rb->r.score == sa);
+        assert_int_equal(rb->shingle_size, i >= HELD - 1 ? 24 : 0);
+    }
+    void *x = NULL;
+    assert_int_equal(rcfd_model_rcf.load(c5, 2, s.p, s.len, &x, err, sizeof err), RCFD_ECONFIG);
+    assert_non_null(strstr(err, "automatic shingle size"));
+    unsigned char *bad = malloc(s.len);
+    memcpy(bad, s.p, s.len);
+    bad[40] ^= 0x10; /* inside the held records */
+    assert_true(rcfd_model_rcf.load(ca, 2, bad, s.len, &x, err, sizeof err) < 0);
+    assert_null(x);
+    free(bad);
+    /* once chosen: a forest snapshot, loadable under "auto" and under shingle_size 24 */
+    rcfd_buf_t f = {0};
+    assert_int_equal(rcfd_model_rcf.save(b, &f), 0);
+    void *c24 = conf_of("shingle_size=24");
+    assert_int_equal(rcfd_model_rcf.load(ca, 2, f.p, f.len, &x, err, sizeof err), 0);
+    rcfd_model_rcf.destroy(x);
+    assert_int_equal(rcfd_model_rcf.load(c24, 2, f.p, f.len, &x, err, sizeof err), 0);
+    rcfd_model_rcf.destroy(x);
+    assert_int_equal(rcfd_model_rcf.load(c5, 2, f.p, f.len, &x, err, sizeof err), RCFD_ECONFIG);
+    assert_non_null(strstr(err, "shingle_size"));
+    rcfd_buf_free(&f);
+    rcfd_buf_free(&s);
+    rcfd_model_rcf.destroy(a);
+    rcfd_model_rcf.destroy(b);
+    conf_free(ca);
+    conf_free(c5);
+    conf_free(c24);
+}
+
+/* While held, a record the forest would refuse is refused the same way and not held: the model
+ * then chooses and scores as one never shown it. */
+static void test_refused_not_held(void **state)
+{
+    (void)state;
+    void *ca = conf_of("shingle_size=auto");
+    void *a, *b;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &b, err, sizeof err), 0);
+    for (int i = 0; i < 800; i++) {
+        if (i == 100) {
+            double nan_row[2] = {NAN, 1}, big[2] = {1e39, 1};
+            const void *res;
+            assert_int_equal(rcfd_model_rcf.process(a, nan_row, 2, &res), RCFD_ENONFINITE);
+            assert_int_equal(rcfd_model_rcf.process(a, big, 2, &res), RCFD_ENONFINITE);
+            assert_int_equal(rcfd_model_rcf.process(a, big, 1, &res), RCFD_EDIM);
+            double s;
+            assert_int_equal(rcfd_rcf_model_score(a, nan_row, 1, &s), RCFD_EDIM);
+            assert_int_equal(rcfd_rcf_model_score(a, nan_row, 2, &s), RCFD_ENONFINITE);
+        }
+        double sa = step(a, wave(i, 0, 12), wave(i, 1, 0))->r.score;
+        assert_true(step(b, wave(i, 0, 12), wave(i, 1, 0))->r.score == sa);
+    }
+    rcfd_model_rcf.destroy(a);
+    rcfd_model_rcf.destroy(b);
+    conf_free(ca);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_choices),
+        cmocka_unit_test(test_matches_explicit),
+        cmocka_unit_test(test_snapshot_while_held),
+        cmocka_unit_test(test_refused_not_held),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
