@@ -131,7 +131,7 @@ static cJSON *conf_json(const forest_object_t *f)
 
 static int model_explains(const void *model)
 {
-    return rcf_forest_params(rcfd_rcf_model_forest(model))->explain;
+    return rcfd_rcf_model_explains(model);
 }
 
 /* Creates the model for records of `dim` values (the lock held, or the forest not shared yet). */
@@ -672,7 +672,7 @@ static PyObject *forest_get_params(forest_object_t *f, void *closure)
         Py_XDECREF(v);
     }
     /* output_after as the forest resolved it (-1 means sub_sample_size) */
-    if (ok && f->model != NULL) {
+    if (ok && f->model != NULL && rcfd_rcf_model_forest(f->model) != NULL) {
         const rcf_params_t *p = rcf_forest_params(rcfd_rcf_model_forest(f->model));
         PyObject *v = PyLong_FromLongLong(p->output_after);
         ok = v != NULL && PyDict_SetItemString(d, "output_after", v) == 0;
@@ -698,13 +698,12 @@ static PyObject *forest_get_records(forest_object_t *f, void *closure)
     if (f->model == NULL) {
         return PyLong_FromLong(0);
     }
-    rcf_stats_t st;
     if (rcfd_py_lock(&f->lock, "Forest") != 0) {
         return NULL;
     }
-    rcf_forest_stats(rcfd_rcf_model_forest(f->model), &st);
+    uint64_t records = rcfd_rcf_model_records(f->model);
     rcfd_py_unlock(&f->lock);
-    return PyLong_FromUnsignedLongLong(st.records);
+    return PyLong_FromUnsignedLongLong(records);
 }
 
 static PyObject *forest_get_seed(forest_object_t *f, void *closure)

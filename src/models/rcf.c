@@ -662,6 +662,22 @@ const rcf_forest_t *rcfd_rcf_model_forest(const void *model)
     return ((const rcf_model_t *)model)->f;
 }
 
+uint64_t rcfd_rcf_model_records(const void *model)
+{
+    const rcf_model_t *m = model;
+    if (m->f == NULL) {
+        return m->n_pending;
+    }
+    rcf_stats_t st;
+    rcf_forest_stats(m->f, &st);
+    return st.records;
+}
+
+int rcfd_rcf_model_explains(const void *model)
+{
+    return ((const rcf_model_t *)model)->conf.explain;
+}
+
 int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *score)
 {
     rcf_model_t *m = model;

@@ -20,6 +20,12 @@ typedef struct rcfd_rcf_result {
  * shingle_size "auto" holds the key's first records (until the 512th). */
 const rcf_forest_t *rcfd_rcf_model_forest(const void *model);
 
+/* Records the instance has learnt from (held ones included, while shingle_size "auto" chooses). */
+uint64_t rcfd_rcf_model_records(const void *model);
+
+/* Whether the instance explains its scores (the config's explain), with or without a forest yet. */
+int rcfd_rcf_model_explains(const void *model);
+
 /* Scores a record as process() would, learning nothing: the forest, the recent means and the
  * novelty stay exactly as they were (only scratch buffers are written, so it takes the instance
  * like process()). *score is 0 during warm-up; a wrong count or a non-finite value returns

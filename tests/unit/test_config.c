@@ -189,8 +189,11 @@ static void test_kda_names(void **state)
     cJSON_free(printed);
     rcfd_config_free(c);
     expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"shingleSize\":0") "}",
-                 "pipelines[0].models[0].shingle_size: 0 is out of range [1, 1024] (written "
-                 "shingleSize, KDA's name for shingle_size)");
+                 "pipelines[0].models[0].shingle_size: 0 is out of range [1, 1024] or \"auto\" "
+                 "(written shingleSize, KDA's name for shingle_size)");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"shingle_size\":\"automatic\"") "}",
+                 "pipelines[0].models[0].shingle_size: expected an integer in [1, 1024] or "
+                 "\"auto\"");
     expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", ",\"timeDecay\":5,\"time_decay\":6")
                  "}",
                  "pipelines[0].models[0]: \"timeDecay\" and \"time_decay\" are the same "
