@@ -54,7 +54,7 @@ static const rcfd_conf_desc_t rcf_desc[] = {
     {"time_decay", RCFD_CT_INT, O(time_decay), "100000", (double)RCF_MIN_TIME_DECAY,
      (double)RCF_MAX_TIME_DECAY, NULL, 0,
      "KDA timeDecay in records: how far back the forest remembers; must exceed sub_sample_size"},
-    {"shingle_size", RCFD_CT_INT, O(shingle_size), "1", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL,
+    {"shingle_size", RCFD_CT_INT, O(shingle_size), "\"auto\"", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL,
      RCFD_CONF_AUTO,
      "KDA shingleSize: consecutive records of a key that form one point; \"auto\": per key, the "
      "dominant period of its first 512 records (at most 64; 1 when there is none), docs/rcf.md"},
@@ -257,7 +257,7 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
     size_t nov = rcfd_novelty_payload_size(&m->novelty), len;
     int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
-                                       rcfd_alert_payload_size());
+                                       rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION));
     if (rc == 0 && m->f != NULL) {
         rc = rcf_forest_save(m->f, out->p + out->len, need, &len);
         out->len += rc == 0 ? len : 0;
@@ -287,7 +287,7 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     rcfd_writer_t w = section_begin(out, nov);
     rcfd_novelty_write(&m->novelty, &w);
     section_end(out, &w, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION);
-    w = section_begin(out, rcfd_alert_payload_size());
+    w = section_begin(out, rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION));
     rcfd_alert_write(&m->alert, &w);
     section_end(out, &w, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION);
     return 0;
@@ -376,15 +376,28 @@ static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size
 static int load_alert(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
                       size_t es)
 {
-    rcfd_snap_loader_t l;
-    int rc = open_section(b, len, at, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION,
-                          "alert section", &l, errstr, es);
-    if (rc == 0 && l.r.len != rcfd_alert_payload_size()) {
-        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
-                         "snapshot byte %zu: the alert section holds %zu bytes, expected %zu", at,
-                         l.r.len, rcfd_alert_payload_size());
+    const unsigned char *payload;
+    size_t plen;
+    uint32_t version;
+    char why[200];
+    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_ALERT, &payload, &plen, &version, why,
+                            sizeof why);
+    if (rc == 0 && (version < 1 || version > RCFD_ALERT_STATE_VERSION)) {
+        rc = rcfd_errf(RCFD_EVERSION, why, sizeof why,
+                       "version %u is not supported (this build reads 1 to %u)", version,
+                       RCFD_ALERT_STATE_VERSION);
     }
-    return rc != 0 ? rc : rcfd_alert_read(&m->alert, &l);
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "the alert section at byte %zu: %s", at, why);
+    }
+    if (plen != rcfd_alert_payload_size(version)) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "snapshot byte %zu: the alert section (version %u) holds %zu bytes, "
+                         "expected %zu",
+                         at, version, plen, rcfd_alert_payload_size(version));
+    }
+    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
+    return rcfd_alert_read(&m->alert, &l, version);
 }
 
 /* Reads the records a key held while choosing its shingle size, and the key's seed (which the

@@ -145,6 +145,11 @@ void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_resu
     if (a->in_episode) {
         a->ep_len++;
         a->below = above ? 0 : a->below + 1;
+        if (score - a->level > 2.0 * (a->ep_max - a->level)) {
+            a->alerts++;
+            out->anomaly = 1; /* a far stronger anomaly than the episode's so far */
+        }
+        a->ep_max = fmax(a->ep_max, score);
         if (a->below >= a->quiet || a->ep_len > RCFD_ALERT_WINDOW) {
             a->in_episode = 0; /* over, or the key's new normal: learned from now on */
         }
@@ -155,6 +160,7 @@ void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_resu
         a->in_episode = 1;
         a->below = 0;
         a->ep_len = 1;
+        a->ep_max = score;
         a->alerts++;
         out->anomaly = 1;
         return;
@@ -162,9 +168,9 @@ void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_resu
     learn(a, score);
 }
 
-size_t rcfd_alert_payload_size(void)
+size_t rcfd_alert_payload_size(uint32_t version)
 {
-    return 8 * 4 + 5 * 8 + 8 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS);
+    return 8 * 4 + 5 * 8 + 8 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS) + (version >= 2 ? 8 : 0);
 }
 
 void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w)
@@ -185,9 +191,10 @@ void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w)
     for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
         rcfd_put_f64(w, a->peaks[i]);
     }
+    rcfd_put_f64(w, a->ep_max);
 }
 
-int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l)
+int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l, uint32_t version)
 {
     size_t at = rcfd_snap_at(l);
     uint32_t u[8];
@@ -220,8 +227,14 @@ int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l)
     for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
         peaks[i] = rcfd_get_f64(&l->r);
     }
+    /* version 1 has no episode maximum: an episode in progress then does not escalate */
+    double ep_max = version >= 2 ? rcfd_get_f64(&l->r) : INFINITY;
     if (l->r.err) {
         return rcfd_snap_truncated(l, "the alert decision's scores");
+    }
+    if (isnan(ep_max)) { /* +inf: read from version 1, no escalation */
+        return rcfd_snap_bad_at(l, at + 80 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS),
+                                "the alert decision's episode maximum is not a number");
     }
     for (size_t i = 0; i < RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS; i++) {
         double v = i < RCFD_ALERT_WINDOW ? window[i] : peaks[i - RCFD_ALERT_WINDOW];
@@ -243,6 +256,7 @@ int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l)
     a->sigma = d[3];
     a->threshold = d[4];
     a->alerts = alerts;
+    a->ep_max = ep_max;
     memcpy(a->window, window, sizeof window);
     memcpy(a->peaks, peaks, sizeof peaks);
     return 0;

@@ -12,7 +12,12 @@
  * and never below FLOOR (the reference thresholder's absolute floor, anchors §3.2). The grade of a
  * score above the threshold is 1 - P(S > score) / alert_rate: 0 at the threshold, 1 far beyond.
  * An episode starts when a score crosses the threshold (`anomaly` true on that record only) and
- * ends after QUIET(shingle) records at or below it; scores inside an episode feed neither the
+ * ends after QUIET(shingle) records at or below it. Inside one, a score whose excess over the level
+ * t is more than twice the episode's highest excess so far is a stronger anomaly than the one that
+ * started it and alerts again, so a weak false alarm does not hide a real anomaly that follows
+ * within QUIET records (with an exponential tail, a doubled excess is about rate/alert_rate times
+ * less likely; a score still rising through one anomaly's shingle rarely doubles its excess).
+ * Scores inside an episode feed neither the
  * level nor the peaks, so one anomaly does not raise the bar for the next. No alert before the
  * forest scores and WINDOW scores have calibrated the tail (`warming_up`).
  * Plain fixed-size state (about 5.2 kB), no allocation, no I/O; not thread-safe: one per key. */
@@ -28,7 +33,7 @@
 #define RCFD_ALERT_LEVEL 0.98 /* SPOT's initial quantile */
 #define RCFD_ALERT_PEAKS 128  /* excesses the tail is fitted on */
 #define RCFD_ALERT_FLOOR 0.8  /* no threshold below this score (the reference's lowerThreshold) */
-#define RCFD_ALERT_STATE_VERSION 1u
+#define RCFD_ALERT_STATE_VERSION 2u /* 2 adds ep_max; version 1 still reads */
 
 typedef struct rcfd_alert {
     double alert_rate; /* the knob: target fraction of ordinary records above the threshold */
@@ -45,12 +50,13 @@ typedef struct rcfd_alert {
     uint32_t below;      /* consecutive records at or below the threshold inside an episode */
     uint32_t ep_len;     /* records in the current episode: one longer than WINDOW is the key's
                             new normal (a drift), whose scores are learned again */
-    uint64_t alerts;     /* episodes started */
+    double ep_max;       /* the highest score in the current episode */
+    uint64_t alerts;     /* alerts raised: episodes started, and escalations inside one */
 } rcfd_alert_t;
 
 typedef struct rcfd_alert_result {
     int warming_up; /* 1: no decision yet (the forest or the tail is still calibrating) */
-    int anomaly;    /* 1: an episode starts at this record */
+    int anomaly;    /* 1: an episode starts at this record, or escalates (a far stronger score) */
     double grade;   /* in [0, 1]; 0 at or below the threshold */
     double threshold; /* NAN while warming up */
 } rcfd_alert_result_t;
@@ -68,8 +74,8 @@ void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_resu
 
 /* Snapshot payload: its size, writer and validating reader (alert_rate and quiet come from the
  * config, not the snapshot; a snapshot from another alert_rate is still read). */
-size_t rcfd_alert_payload_size(void);
+size_t rcfd_alert_payload_size(uint32_t version);
 void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w);
-int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l);
+int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l, uint32_t version);
 
 #endif

@@ -34,7 +34,7 @@ open("learn.jsonl", "w").write("\n".join(learn) + "\n")
 open("live.kafka", "w").write("\n".join(kafka) + "\n")
 PY
 
-P="-p number_of_trees=30 -p sub_sample_size=64 -p time_decay=2000 -p seed=7"
+P="-p number_of_trees=30 -p sub_sample_size=64 -p time_decay=2000 -p seed=7 -p shingle_size=1"
 "$RCFD" train --fields temp,pressure --key device $P --out snaps train.csv > train.log 2>&1 ||
     { cat train.log; fail "rcfd train"; }
 [ -f snaps/dev-a.rcf.snap ] && [ -f snaps/dev-b.rcf.snap ] || fail "no snapshots: $(ls snaps)"
@@ -62,7 +62,7 @@ config() { # FILE INITIAL_STATE TREES
  "outputs": [{"name": "scored", "type": "file", "path": "out.jsonl"}],
  "pipelines": [{"name": "warm", "source": "sensors", "fields": ["temp", "pressure"],
                 "key": "device", "outputs": ["scored"], "initial_state": "$2",
-                "models": [{"type": "rcf", "number_of_trees": $3, "sub_sample_size": 64,
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": $3, "sub_sample_size": 64,
                             "time_decay": 2000, "seed": 7}]}]}
 JSON
 }

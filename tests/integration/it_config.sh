@@ -24,7 +24,7 @@ expect78() { # NAME EXPECTED_MESSAGE_FRAGMENT (config on stdin)
     grep -qF -- "$2" "$1.err" || fail "$1: message '$(cat "$1.err")' lacks '$2'"
 }
 
-base "" ', "shingle_size": 0' "" | expect78 range "pipelines[0].models[0].shingle_size: 0 is out of range [1, 1024]"
+base "" ', "shingle_size": 0' "" | expect78 range "pipelines[0].models[0].shingle_size: 0 is out of range [1, 1024] or \"auto\""
 base "" ', "number_of_trees": "many"' "" | expect78 type "pipelines[0].models[0].number_of_trees: expected an integer in [1, 1000]"
 base ', "colour": "red"' "" "" | expect78 unknown "pipelines[0].colour: unknown key; valid keys: name, source, fields"
 base "" "" ', "replay_speed": -1' | expect78 srange "sources[0].replay_speed: -1 is out of range [0, 1e+06]"
@@ -55,7 +55,7 @@ python3 - printed.json <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 m = c["pipelines"][0]["models"][0]
-assert (m["number_of_trees"], m["sub_sample_size"], m["time_decay"], m["shingle_size"]) == (100, 256, 100000, 1), m
+assert (m["number_of_trees"], m["sub_sample_size"], m["time_decay"], m["shingle_size"]) == (100, 256, 100000, "auto"), m
 assert c["outputs"][0]["style"] == "rcfd" and c["runtime"]["shutdown_timeout_ms"] == 10000, c
 PY
 "$RCFD" --check-config -c printed.json > /dev/null || fail "printed config does not parse back"

@@ -13,7 +13,7 @@ cat > j.json <<'JSON'
  "outputs": [{"name": "out", "type": "file", "path": "out.jsonl"}],
  "pipelines": [{"name": "p", "source": "f", "fields": ["temp", "pressure"], "key": "device",
                 "outputs": ["out"], "max_keys": 4,
-                "models": [{"type": "rcf", "number_of_trees": 30, "sub_sample_size": 64,
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 30, "sub_sample_size": 64,
                             "time_decay": 2000, "output_after": 16, "seed": 5}]}]}
 JSON
 "$RCFD" -c j.json 2> j.log || fail "file run exit $?"
@@ -40,7 +40,7 @@ cat > c.json <<'JSON'
  "outputs": [{"name": "o", "type": "file", "path": "-"}, {"name": "d", "type": "file", "path": "dead.jsonl"}],
  "pipelines": [{"name": "p", "source": "s", "fields": ["cpu", "mem"], "key": "host",
                 "outputs": ["o"], "dead_letter": "d",
-                "models": [{"type": "rcf", "number_of_trees": 20, "sub_sample_size": 32, "time_decay": 1000}]}]}
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 20, "sub_sample_size": 32, "time_decay": 1000}]}]}
 JSON
 "$RCFD" -c c.json < in.csv > csv.out 2> c.log
 [ "$(wc -l < csv.out)" -eq 600 ] || fail "csv: $(wc -l < csv.out) records"
@@ -64,7 +64,7 @@ cat > r.json <<'JSON'
               "replay_speed": SPEED}],
  "outputs": [{"name": "o", "type": "file", "path": "paced.out"}],
  "pipelines": [{"name": "p", "source": "s", "fields": ["v"], "outputs": ["o"],
-                "models": [{"type": "rcf", "number_of_trees": 5, "sub_sample_size": 10, "time_decay": 100}]}]}
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 5, "sub_sample_size": 10, "time_decay": 100}]}]}
 JSON
 for speed in 1 20; do
     sed "s/SPEED/$speed/" r.json > r$speed.json

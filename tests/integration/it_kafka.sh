@@ -24,7 +24,7 @@ cat > rcfd.json <<JSON
              {"name": "dlq", "type": "file", "path": "\${DLQ}"}],
  "pipelines": [{"name": "sensor-rcf", "source": "sensors", "fields": ["temp", "pressure"],
                 "key": "device", "outputs": ["scored"], "dead_letter": "dlq",
-                "models": [{"type": "rcf", "number_of_trees": 20, "sub_sample_size": 32,
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 20, "sub_sample_size": 32,
                             "time_decay": 1000, "output_after": 8, "seed": 99, "explain": true,
                             "recent_mean": 0}]}]}
 JSON

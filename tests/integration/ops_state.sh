@@ -33,7 +33,7 @@ cat > "$1.json" <<JSON
  "outputs": [{"name": "out", "type": "file", "path": "\${OUT}"}],
  "pipelines": [{"name": "p", "source": "sensors", "fields": ["temp", "pressure"],
                 "key": "device", "outputs": ["out"], "max_keys": 6,
-                "models": [{"type": "rcf", "number_of_trees": 30, "sub_sample_size": 64,
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 30, "sub_sample_size": 64,
                             "time_decay": 2000, "output_after": 16, "seed": 5}]}]}
 JSON
 }

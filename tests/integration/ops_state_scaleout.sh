@@ -29,7 +29,7 @@ cat > g.json <<JSON
  "outputs": [{"name": "out", "type": "file", "path": "\${OUT}"}],
  "pipelines": [{"name": "p", "source": "sensors", "fields": ["temp", "pressure"],
                 "key": "device", "outputs": ["out"],
-                "models": [{"type": "rcf", "number_of_trees": 30, "sub_sample_size": 64,
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 30, "sub_sample_size": 64,
                             "time_decay": 2000, "output_after": 16, "seed": 5}]}]}
 JSON
 

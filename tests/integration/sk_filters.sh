@@ -26,7 +26,7 @@ cat > f.json <<'JSON'
              {"name": "hot", "type": "file", "path": "hot.jsonl", "require_hotspots": true}],
  "pipelines": [{"name": "p", "source": "s", "fields": ["x", "y"], "key": "k",
                 "outputs": ["all", "hi", "graded", "hot"],
-                "models": [{"type": "rcf", "number_of_trees": 30, "sub_sample_size": 64,
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 30, "sub_sample_size": 64,
                             "output_after": 32, "seed": 3},
                            {"type": "hotspots", "window_size": 100, "scan_radius": 0.3,
                             "min_points": 8}]}]}

@@ -109,14 +109,14 @@ static void test_snapshot_round_trip(void **state)
         rcfd_alert_update(&a, 1, ordinary(), &r);
     }
     unsigned char buf[8192];
-    size_t n = rcfd_alert_payload_size();
+    size_t n = rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION);
     assert_true(n <= sizeof buf);
     rcfd_writer_t w = {buf, 0, n};
     rcfd_alert_write(&a, &w);
     assert_int_equal(w.len, n);
     char err[200] = "";
     rcfd_snap_loader_t l = {{buf, n, 0, 0}, err, sizeof err, 0};
-    assert_int_equal(rcfd_alert_read(&b, &l), 0);
+    assert_int_equal(rcfd_alert_read(&b, &l, RCFD_ALERT_STATE_VERSION), 0);
     for (int i = 0; i < 5000; i++) {
         double x = i % 1000 == 0 ? 5.0 : ordinary();
         rcfd_alert_update(&a, 1, x, &r);
@@ -128,8 +128,43 @@ static void test_snapshot_round_trip(void **state)
     buf[0] = 0xff;
     buf[1] = 0xff;
     rcfd_snap_loader_t l2 = {{buf, n, 0, 0}, err, sizeof err, 0};
-    assert_true(rcfd_alert_read(&b, &l2) < 0);
+    assert_true(rcfd_alert_read(&b, &l2, RCFD_ALERT_STATE_VERSION) < 0);
     assert_non_null(strstr(err, "alert decision"));
+    /* version 1 (no episode tail, 8 bytes shorter) still reads */
+    rcfd_writer_t w1 = {buf, 0, n};
+    rcfd_alert_write(&a, &w1);
+    rcfd_snap_loader_t l1 = {{buf, rcfd_alert_payload_size(1), 0, 0}, err, sizeof err, 0};
+    assert_int_equal(rcfd_alert_payload_size(1) + 8, n);
+    assert_int_equal(rcfd_alert_read(&b, &l1, 1), 0);
+    assert_true(isinf(b.ep_max));
+}
+
+/* A weak alert, then within its episode a far stronger score (a real anomaly after a false
+ * alarm): it alerts again; the strong anomaly's own following records do not. */
+static void test_escalation(void **state)
+{
+    (void)state;
+    rcfd_alert_t a;
+    rcfd_alert_init(&a, 1e-3, 8);
+    rcfd_alert_result_t r;
+    for (int i = 0; i < 3000; i++) {
+        rcfd_alert_update(&a, 1, ordinary(), &r);
+    }
+    double t = a.threshold;
+    uint64_t before = a.alerts;
+    rcfd_alert_update(&a, 1, t * 1.001, &r); /* barely above: a weak alert */
+    assert_int_equal(r.anomaly, 1);
+    int alerts = 0;
+    for (int i = 0; i < 5; i++) {
+        rcfd_alert_update(&a, 1, ordinary(), &r);
+        alerts += r.anomaly;
+    }
+    for (int i = 0; i < 6; i++) { /* far beyond: the first alerts, the rest are its episode */
+        rcfd_alert_update(&a, 1, 3 * t, &r);
+        alerts += r.anomaly;
+    }
+    assert_int_equal(alerts, 1);
+    assert_int_equal(a.alerts, before + 2);
 }
 
 int main(void)
@@ -139,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_false_alarm_rate),
         cmocka_unit_test(test_spikes_and_episodes),
         cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_escalation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

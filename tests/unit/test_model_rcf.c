@@ -59,14 +59,16 @@ static void conf_free(void *conf)
     free(conf);
 }
 
-static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=20"};
+static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=20",
+                                    "shingle_size=1"};
 /* recent_mean 0 (the default is not: src/models/rcf.c's schema) */
-static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=0"};
+static const char *const plain_kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=0",
+                                       "shingle_size=1"};
 
 static void test_matches_independent_loop(void **state)
 {
     (void)state;
-    void *conf = conf_of(small, 3);
+    void *conf = conf_of(small, 4);
     char err[256];
     void *m;
     assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
@@ -113,7 +115,7 @@ static void test_matches_independent_loop(void **state)
 static void test_off_is_the_plain_forest(void **state)
 {
     (void)state;
-    void *conf = conf_of(plain_kv, 3);
+    void *conf = conf_of(plain_kv, 4);
     char err[256];
     void *m;
     assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
@@ -157,7 +159,7 @@ static void test_off_is_the_plain_forest(void **state)
 static void test_snapshot_continues(void **state)
 {
     (void)state;
-    void *conf = conf_of(small, 3);
+    void *conf = conf_of(small, 4);
     char err[256];
     void *a, *b;
     assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &a, err, sizeof err), 0);
@@ -186,8 +188,8 @@ static void test_snapshot_continues(void **state)
 
     /* another recent_mean, none, or a plain forest snapshot: refused, naming recent_mean */
     void *other = conf_of(
-        (const char *const[]){"number_of_trees=20", "sub_sample_size=64", "recent_mean=21"}, 3);
-    void *off = conf_of(plain_kv, 3);
+        (const char *const[]){"number_of_trees=20", "sub_sample_size=64", "recent_mean=21", "shingle_size=1"}, 4);
+    void *off = conf_of(plain_kv, 4);
     assert_int_equal(rcfd_model_rcf.load(other, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);
     assert_non_null(strstr(err, "recent_mean"));
     assert_int_equal(rcfd_model_rcf.load(off, 2, s.p, s.len, &b, err, sizeof err), RCFD_ECONFIG);
@@ -221,8 +223,8 @@ static void test_explanation_sums_to_score(void **state)
 {
     (void)state;
     void *conf = conf_of((const char *const[]){"number_of_trees=20", "sub_sample_size=64",
-                                               "recent_mean=20", "explain=true"},
-                         4);
+                                               "recent_mean=20", "explain=true", "shingle_size=1"},
+                         5);
     char err[256];
     void *m;
     assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
@@ -287,8 +289,8 @@ static void score_learns_nothing(const char *const *kv, size_t n_kv)
 static void test_score_learns_nothing(void **state)
 {
     (void)state;
-    score_learns_nothing(small, 3);
-    score_learns_nothing(plain_kv, 3);
+    score_learns_nothing(small, 4);
+    score_learns_nothing(plain_kv, 4);
 }
 
 int main(void)
