@@ -22,13 +22,15 @@ pytestmark = pytest.mark.daemon
 
 # The daemon's parameter names, and Forest's for the same model.
 CASES = {
-    "defaults": ({"number_of_trees": 50, "sub_sample_size": 128, "seed": 7}, {}),
+    # Python's Forest takes a fixed shingle (default 1); the daemon's default is "auto"
+    "defaults": ({"number_of_trees": 50, "sub_sample_size": 128, "seed": 7, "shingle_size": 1}, {}),
     "kda": (
         {"number_of_trees": 40, "sub_sample_size": 64, "seed": 11, "shingle_size": 4,
          "time_decay": 5000, "recent_mean": 0},
         {},
     ),
-    "explain": ({"number_of_trees": 30, "sub_sample_size": 64, "seed": 5, "explain": "true"}, {}),
+    "explain": ({"number_of_trees": 30, "sub_sample_size": 64, "seed": 5, "explain": "true",
+                 "shingle_size": 1}, {}),
 }
 
 
@@ -87,7 +89,8 @@ def test_scores_agree_with_rcfd_backtest(rcfd_bin, tmp_path, case):
 
 
 def test_rcfd_train_model_loads_in_python(rcfd_bin, tmp_path):
-    params = {"number_of_trees": 40, "sub_sample_size": 64, "seed": 9, "time_decay": 3000}
+    params = {"number_of_trees": 40, "sub_sample_size": 64, "seed": 9, "time_decay": 3000,
+              "shingle_size": 1}
     x = np.round(series(1200, seed=5, spikes=(700,)), 6)
     write_nab_csv(tmp_path / "train.csv", x[:800])
     r = run([rcfd_bin, "train", "--fields", "value", "--out", "snaps"] + pflags(params)

@@ -497,7 +497,7 @@ int rcfd_demo_main(int argc, char **argv)
              "{\"name\":\"sensor-rcf\",\"source\":\"sensors\",\"key\":\"machine\","
              "\"fields\":[\"temperature\",\"pressure\",\"vibration\"],\"outputs\":[\"scored\"],"
              "\"dead_letter\":\"dead\",\"models\":[{\"type\":\"rcf\",\"explain\":true,"
-             "\"seed\":%llu}]}"
+             "\"shingle_size\":1,\"seed\":%llu}]}"
 #ifdef RCFD_HAVE_HOTSPOTS
              ",{\"name\":\"clicks-hotspots\",\"source\":\"clicks\","
              "\"fields\":[\"session_seconds\",\"pages_viewed\"],\"outputs\":[\"scored\"],"

@@ -121,9 +121,10 @@ typedef struct rcf_model {
     rcf_conf_t conf; /* the config's parameters, for a forest built after the shingle choice */
     uint64_t key_seed;
     size_t point_dim;    /* what the forest sees per record: n_fields, or 2 x with recent means */
-    double *pending;     /* owned, AUTO_RECORDS x point_dim while the shingle size is being chosen:
-                            the records held so far, n_pending of them; else NULL */
-    uint32_t n_pending;
+    double *pending;     /* owned, while the shingle size is being chosen: room for pending_cap
+                            records of point_dim values, n_pending of them held; grows by doubling
+                            up to AUTO_RECORDS (a key with few records stays small) */
+    uint32_t n_pending, pending_cap;
     rcfd_novelty_t novelty;
     rcfd_alert_t alert;
     size_t n_fields;
@@ -176,10 +177,6 @@ static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, uint64_t 
     if (rc == 0 && (recent_mean > 0 || f == NULL) && p->explain) {
         m->expl = rcfd_calloc(n_fields, sizeof *m->expl);
         rc = m->expl != NULL ? 0 : RCFD_ENOMEM;
-    }
-    if (rc == 0 && f == NULL) {
-        m->pending = rcfd_calloc((size_t)AUTO_RECORDS * m->point_dim, sizeof *m->pending);
-        rc = m->pending != NULL ? 0 : RCFD_ENOMEM;
     }
     if (rc != 0) {
         rcf_destroy(m);
@@ -249,6 +246,26 @@ static void section_end(rcfd_buf_t *out, const rcfd_writer_t *w, uint32_t kind, 
  * section of kind RCFD_SNAP_KIND_SHINGLE_PENDING), then sections in the common envelope: with recent_mean the key's recent means (kind
  * RCFD_SNAP_KIND_RECENT_MEANS), then the state of its anomaly_novelty (RCFD_SNAP_KIND_NOVELTY),
  * so a restored or warm-started key's novelty goes on exactly as it would have. */
+/* Room for at least `records` held records (at most AUTO_RECORDS). */
+static int pending_room(rcf_model_t *m, uint32_t records)
+{
+    if (records <= m->pending_cap) {
+        return 0;
+    }
+    uint32_t cap = m->pending_cap > 0 ? m->pending_cap : 16;
+    while (cap < records) {
+        cap *= 2;
+    }
+    cap = cap < AUTO_RECORDS ? cap : AUTO_RECORDS;
+    double *p = rcfd_realloc(m->pending, (size_t)cap * m->point_dim * sizeof *p);
+    if (p == NULL) {
+        return RCFD_ENOMEM;
+    }
+    m->pending = p;
+    m->pending_cap = cap;
+    return 0;
+}
+
 static int rcf_save(const void *model, rcfd_buf_t *out)
 {
     const rcf_model_t *m = model;
@@ -257,7 +274,7 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
     size_t nov = rcfd_novelty_payload_size(&m->novelty), len;
     int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
-                                       rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION));
+                                       rcfd_alert_payload_size(&m->alert));
     if (rc == 0 && m->f != NULL) {
         rc = rcf_forest_save(m->f, out->p + out->len, need, &len);
         out->len += rc == 0 ? len : 0;
@@ -287,7 +304,7 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     rcfd_writer_t w = section_begin(out, nov);
     rcfd_novelty_write(&m->novelty, &w);
     section_end(out, &w, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION);
-    w = section_begin(out, rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION));
+    w = section_begin(out, rcfd_alert_payload_size(&m->alert));
     rcfd_alert_write(&m->alert, &w);
     section_end(out, &w, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION);
     return 0;
@@ -390,12 +407,6 @@ static int load_alert(rcf_model_t *m, const unsigned char *b, size_t len, size_t
     if (rc != 0) {
         return rcfd_errf(rc, errstr, es, "the alert section at byte %zu: %s", at, why);
     }
-    if (plen != rcfd_alert_payload_size(version)) {
-        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
-                         "snapshot byte %zu: the alert section (version %u) holds %zu bytes, "
-                         "expected %zu",
-                         at, version, plen, rcfd_alert_payload_size(version));
-    }
     rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
     return rcfd_alert_read(&m->alert, &l, version);
 }
@@ -425,6 +436,9 @@ static int load_pending(rcf_model_t *m, const unsigned char *b, size_t len, char
                          "snapshot byte %zu: the held-records section holds %zu bytes, not 16 "
                          "plus fewer than %u records of %u values",
                          (size_t)RCFD_SNAP_HEADER_SIZE, l.r.len, AUTO_RECORDS, dim);
+    }
+    if (pending_room(m, n) != 0) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; i < (size_t)n * dim; i++) {
         double v = rcfd_get_f64(&l.r);
@@ -584,7 +598,7 @@ static int build_forest(rcf_model_t *m)
     m->f = f;
     rcfd_free(m->pending);
     m->pending = NULL;
-    m->n_pending = 0;
+    m->n_pending = m->pending_cap = 0;
     rcfd_alert_set_shingle(&m->alert, shingle);
     return 0;
 }
@@ -600,6 +614,9 @@ static int hold(rcf_model_t *m, const double *point, size_t dim, rcf_result_t *r
         if (!isfinite(point[i]) || point[i] > FLT_MAX || point[i] < -FLT_MAX) {
             return RCFD_ENONFINITE;
         }
+    }
+    if (pending_room(m, m->n_pending + 1) != 0) {
+        return RCFD_ENOMEM;
     }
     memcpy(m->pending + (size_t)m->n_pending * dim, point, dim * sizeof *point);
     m->n_pending++;

@@ -168,9 +168,14 @@ void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_resu
     learn(a, score);
 }
 
-size_t rcfd_alert_payload_size(uint32_t version)
+/* Version 2 writes the filled part of each ring only (a key that scored a few records, or none
+ * yet, snapshots in about 100 bytes); version 1 wrote both rings whole and no episode maximum. */
+#define HEAD_BYTES (8 * 4 + 5 * 8 + 8)
+#define V1_BYTES (HEAD_BYTES + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS))
+
+size_t rcfd_alert_payload_size(const rcfd_alert_t *a)
 {
-    return 8 * 4 + 5 * 8 + 8 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS) + (version >= 2 ? 8 : 0);
+    return HEAD_BYTES + 8 + 8 * ((size_t)a->n_window + a->n_peaks);
 }
 
 void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w)
@@ -185,13 +190,14 @@ void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w)
         rcfd_put_f64(w, d[i]);
     }
     rcfd_put_u64(w, a->alerts);
-    for (size_t i = 0; i < RCFD_ALERT_WINDOW; i++) {
+    rcfd_put_f64(w, a->ep_max);
+    /* a ring that is not full holds its entries at 0 .. n-1 (its position is n) */
+    for (size_t i = 0; i < a->n_window; i++) {
         rcfd_put_f64(w, a->window[i]);
     }
-    for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
+    for (size_t i = 0; i < a->n_peaks; i++) {
         rcfd_put_f64(w, a->peaks[i]);
     }
-    rcfd_put_f64(w, a->ep_max);
 }
 
 int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l, uint32_t version)
@@ -206,12 +212,20 @@ int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l, uint32_t version)
         d[i] = rcfd_get_f64(&l->r);
     }
     uint64_t alerts = rcfd_get_u64(&l->r);
+    /* version 1 has no episode maximum: an episode in progress then does not escalate */
+    double ep_max = version >= 2 ? rcfd_get_f64(&l->r) : INFINITY;
     if (l->r.err) {
         return rcfd_snap_truncated(l, "the alert decision's state");
     }
     if (u[0] > RCFD_ALERT_WINDOW || u[1] >= RCFD_ALERT_WINDOW || u[3] > RCFD_ALERT_PEAKS ||
-        u[4] >= RCFD_ALERT_PEAKS || u[5] > 1) {
+        u[4] >= RCFD_ALERT_PEAKS || u[5] > 1 ||
+        (u[0] < RCFD_ALERT_WINDOW && u[1] != u[0]) || (u[3] < RCFD_ALERT_PEAKS && u[4] != u[3])) {
         return rcfd_snap_bad_at(l, at, "the alert decision's counters are out of range");
+    }
+    size_t want = version >= 2 ? HEAD_BYTES + 8 + 8 * ((size_t)u[0] + u[3]) : V1_BYTES;
+    if (l->r.len != want) {
+        return rcfd_snap_bad_at(l, at, "the alert decision's state holds %zu bytes, its counters "
+                                       "say %zu", l->r.len, want);
     }
     /* level and threshold: both unset (NAN) while calibrating, else finite, with a rate */
     int set = !isnan(d[0]);
@@ -220,26 +234,23 @@ int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l, uint32_t version)
         return rcfd_snap_bad_at(l, at + 32, "the alert decision's level, rate or threshold is "
                                             "not one it can hold");
     }
-    double window[RCFD_ALERT_WINDOW], peaks[RCFD_ALERT_PEAKS];
-    for (size_t i = 0; i < RCFD_ALERT_WINDOW; i++) {
-        window[i] = rcfd_get_f64(&l->r);
-    }
-    for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
-        peaks[i] = rcfd_get_f64(&l->r);
-    }
-    /* version 1 has no episode maximum: an episode in progress then does not escalate */
-    double ep_max = version >= 2 ? rcfd_get_f64(&l->r) : INFINITY;
-    if (l->r.err) {
-        return rcfd_snap_truncated(l, "the alert decision's scores");
-    }
     if (isnan(ep_max)) { /* +inf: read from version 1, no escalation */
-        return rcfd_snap_bad_at(l, at + 80 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS),
+        return rcfd_snap_bad_at(l, at + HEAD_BYTES,
                                 "the alert decision's episode maximum is not a number");
     }
-    for (size_t i = 0; i < RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS; i++) {
-        double v = i < RCFD_ALERT_WINDOW ? window[i] : peaks[i - RCFD_ALERT_WINDOW];
+    double window[RCFD_ALERT_WINDOW] = {0}, peaks[RCFD_ALERT_PEAKS] = {0};
+    size_t n_window = version >= 2 ? u[0] : RCFD_ALERT_WINDOW;
+    size_t n_peaks = version >= 2 ? u[3] : RCFD_ALERT_PEAKS;
+    for (size_t i = 0; i < n_window + n_peaks; i++) {
+        size_t pos = rcfd_snap_at(l);
+        double v = rcfd_get_f64(&l->r);
         if (!isfinite(v)) {
-            return rcfd_snap_bad_at(l, at + 80 + 8 * i, "an alert decision score is not finite");
+            return rcfd_snap_bad_at(l, pos, "an alert decision score is not finite");
+        }
+        if (i < n_window) {
+            window[i] = v;
+        } else {
+            peaks[i - n_window] = v;
         }
     }
     a->n_window = u[0];

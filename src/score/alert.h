@@ -20,7 +20,7 @@
  * Scores inside an episode feed neither the
  * level nor the peaks, so one anomaly does not raise the bar for the next. No alert before the
  * forest scores and WINDOW scores have calibrated the tail (`warming_up`).
- * Plain fixed-size state (about 5.2 kB), no allocation, no I/O; not thread-safe: one per key. */
+ * Plain fixed-size state (about 5.2 kB; its snapshot holds only the scores it has), no allocation, no I/O; not thread-safe: one per key. */
 #ifndef RCFD_SCORE_ALERT_H
 #define RCFD_SCORE_ALERT_H
 
@@ -72,9 +72,10 @@ void rcfd_alert_set_shingle(rcfd_alert_t *a, uint32_t shingle);
 /* Decides on `score`; ready: 0 while the forest warms up (its score means nothing yet). */
 void rcfd_alert_update(rcfd_alert_t *a, int ready, double score, rcfd_alert_result_t *out);
 
-/* Snapshot payload: its size, writer and validating reader (alert_rate and quiet come from the
- * config, not the snapshot; a snapshot from another alert_rate is still read). */
-size_t rcfd_alert_payload_size(uint32_t version);
+/* Snapshot payload: its size (version RCFD_ALERT_STATE_VERSION, for this state), writer and
+ * validating reader of versions 1 and 2 (alert_rate and quiet come from the config, not the
+ * snapshot; a snapshot from another alert_rate is still read). */
+size_t rcfd_alert_payload_size(const rcfd_alert_t *a);
 void rcfd_alert_write(const rcfd_alert_t *a, rcfd_writer_t *w);
 int rcfd_alert_read(rcfd_alert_t *a, rcfd_snap_loader_t *l, uint32_t version);
 

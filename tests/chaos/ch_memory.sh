@@ -6,6 +6,8 @@
 # restarted: checkpoints name the spilled keys, which are read back again. Asserted: every record
 # scored (lost 0), RSS below budget + a fixed overhead (an unbounded run of this stream takes
 # several hundred MB), spills and read-backs counted, none failed, no key restarted cold.
+# shingle_size 1: every key has its forest from its first record (with "auto" a key of five
+# records would still be holding them, and the budget would be exercised far less).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 N=$((30000 / TIME_MULT))
@@ -35,7 +37,8 @@ cat > m.json <<JSON
  "outputs": [{"name": "out", "type": "file", "path": "out.jsonl"}],
  "pipelines": [{"name": "p", "source": "in", "fields": ["v"], "key": "key", "max_keys": 1000000,
                 "memory_limit": $LIMIT, "outputs": ["out"],
-                "models": [{"type": "rcf", "number_of_trees": 20, "sub_sample_size": 64}]}]}
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 20,
+                            "sub_sample_size": 64}]}]}
 JSON
 maxrss=0
 watch_rss() { # SECONDS CONDITION...: samples RSS until the condition holds

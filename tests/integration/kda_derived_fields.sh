@@ -20,7 +20,7 @@ with open("raw.jsonl", "w") as raw, open("pre.jsonl", "w") as pre, open("raw.csv
         pre.write(json.dumps({"i": i, "x_scaled": x / 100, "sum": x / 100 + y * 2}) + "\n")
         csv.write("%d,%r,%r\n" % (i, x, y))
 PY
-model='"models": [{"type": "rcf", "number_of_trees": 40, "sub_sample_size": 64, "time_decay": 5000, "explain": true, "recent_mean": 0}]'
+model='"models": [{"type": "rcf", "number_of_trees": 40, "sub_sample_size": 64, "time_decay": 5000, "explain": true, "recent_mean": 0, "shingle_size": 1}]'
 cat > derived.json <<JSON
 {"sources": [{"name": "s", "type": "file", "path": "raw.jsonl"}],
  "outputs": [{"name": "o", "type": "file", "path": "derived.out", "style": "kda"}],

@@ -16,7 +16,7 @@ static inline unsigned char *model_snapshot(const rcf_forest_t *f, const rcfd_no
                                             const rcfd_alert_t *al, size_t *len)
 {
     size_t fl = rcf_forest_snapshot_size(f), nl = rcfd_novelty_payload_size(nv), got;
-    size_t al_len = rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION);
+    size_t al_len = rcfd_alert_payload_size(al);
     unsigned char *b = malloc(fl + 2 * RCFD_SNAP_HEADER_SIZE + nl + al_len);
     if (b == NULL || rcf_forest_save(f, b, fl, &got) != 0) {
         free(b);

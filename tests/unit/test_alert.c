@@ -109,7 +109,8 @@ static void test_snapshot_round_trip(void **state)
         rcfd_alert_update(&a, 1, ordinary(), &r);
     }
     unsigned char buf[8192];
-    size_t n = rcfd_alert_payload_size(RCFD_ALERT_STATE_VERSION);
+    size_t n = rcfd_alert_payload_size(&a);
+    assert_int_equal(n, 8 * 4 + 5 * 8 + 8 + 8 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS));
     assert_true(n <= sizeof buf);
     rcfd_writer_t w = {buf, 0, n};
     rcfd_alert_write(&a, &w);
@@ -124,19 +125,56 @@ static void test_snapshot_round_trip(void **state)
         assert_int_equal(r.anomaly, s.anomaly);
         assert_true(r.grade == s.grade);
     }
-    /* a damaged counter is refused, naming the section */
+    /* a damaged counter is refused, naming the section; so is a length the counters deny */
     buf[0] = 0xff;
     buf[1] = 0xff;
     rcfd_snap_loader_t l2 = {{buf, n, 0, 0}, err, sizeof err, 0};
     assert_true(rcfd_alert_read(&b, &l2, RCFD_ALERT_STATE_VERSION) < 0);
     assert_non_null(strstr(err, "alert decision"));
-    /* version 1 (no episode tail, 8 bytes shorter) still reads */
-    rcfd_writer_t w1 = {buf, 0, n};
-    rcfd_alert_write(&a, &w1);
-    rcfd_snap_loader_t l1 = {{buf, rcfd_alert_payload_size(1), 0, 0}, err, sizeof err, 0};
-    assert_int_equal(rcfd_alert_payload_size(1) + 8, n);
-    assert_int_equal(rcfd_alert_read(&b, &l1, 1), 0);
+    w = (rcfd_writer_t){buf, 0, n};
+    rcfd_alert_write(&a, &w);
+    rcfd_snap_loader_t l3 = {{buf, n - 8, 0, 0}, err, sizeof err, 0};
+    assert_true(rcfd_alert_read(&b, &l3, RCFD_ALERT_STATE_VERSION) < 0);
+    assert_non_null(strstr(err, "counters say"));
+}
+
+/* A key that has scored little snapshots only what it has; version 1 (both rings whole, no
+ * episode maximum) still reads. */
+static void test_snapshot_sizes_and_v1(void **state)
+{
+    (void)state;
+    rcfd_alert_t a, b;
+    rcfd_alert_init(&a, 1e-3, 4);
+    rcfd_alert_result_t r;
+    for (int i = 0; i < 10; i++) {
+        rcfd_alert_update(&a, 1, ordinary(), &r);
+    }
+    assert_int_equal(rcfd_alert_payload_size(&a), 8 * 4 + 5 * 8 + 8 + 8 + 8 * 20);
+    unsigned char buf[8192];
+    rcfd_writer_t w = {buf, 0, sizeof buf};
+    const uint32_t u[8] = {a.n_window, a.window_pos, a.since_level, a.n_peaks,
+                           a.peaks_pos, a.in_episode, a.below,      a.ep_len};
+    for (size_t i = 0; i < 8; i++) {
+        rcfd_put_u32(&w, u[i]);
+    }
+    const double d[5] = {a.level, a.rate, a.gamma, a.sigma, a.threshold};
+    for (size_t i = 0; i < 5; i++) {
+        rcfd_put_f64(&w, d[i]);
+    }
+    rcfd_put_u64(&w, a.alerts);
+    for (size_t i = 0; i < RCFD_ALERT_WINDOW; i++) {
+        rcfd_put_f64(&w, a.window[i]);
+    }
+    for (size_t i = 0; i < RCFD_ALERT_PEAKS; i++) {
+        rcfd_put_f64(&w, a.peaks[i]);
+    }
+    char err[200] = "";
+    rcfd_snap_loader_t l = {{buf, w.len, 0, 0}, err, sizeof err, 0};
+    rcfd_alert_init(&b, 1e-3, 4);
+    assert_int_equal(rcfd_alert_read(&b, &l, 1), 0);
     assert_true(isinf(b.ep_max));
+    assert_int_equal(b.n_window, 10);
+    assert_memory_equal(b.window, a.window, sizeof a.window);
 }
 
 /* A weak alert, then within its episode a far stronger score (a real anomaly after a false
@@ -174,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_false_alarm_rate),
         cmocka_unit_test(test_spikes_and_episodes),
         cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_snapshot_sizes_and_v1),
         cmocka_unit_test(test_escalation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
