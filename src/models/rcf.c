@@ -26,6 +26,7 @@ typedef struct rcf_conf {
     int explain;
     int64_t recent_mean;
     double alert_rate;
+    int expected;
 } rcf_conf_t;
 
 /* Version of the snapshot section that holds the key's recent means (recent_mean > 0). */
@@ -73,6 +74,10 @@ static const rcfd_conf_desc_t rcf_desc[] = {
      "the alert decision's one knob: the fraction of a key's ordinary records whose score would "
      "cross its threshold (a tail probability fitted per key; alerts start episodes, so alerts "
      "are rarer still); docs/rcf.md, \"The alert decision\""},
+    {"expected", RCFD_CT_BOOL, O(expected), "false", 0, 0, NULL, 0,
+     "records above the alert threshold carry expected_values: per field, what the forest "
+     "expected given the key's recent records (docs/rcf.md, \"Expected values\"); costs one more "
+     "scoring pass per record"},
     {NULL},
 };
 #undef O
@@ -137,6 +142,11 @@ typedef struct rcf_model {
                                        share; zeros while pending); else NULL */
     double *probe; /* owned, 2 x n_fields with recent_mean: rcfd_rcf_model_score()'s point, so
                       scoring never writes the means; else NULL */
+    double *x_point;     /* owned, with expected, allocated at first use: the shingled point whose
+                            newest record's fields are unknown (point_dim x shingle) */
+    double *x_record;    /* point_dim: the record with its fields unknown */
+    uint32_t *x_missing; /* n_fields: their positions in x_point */
+    double *x_values;    /* n_fields: the forest's estimates, what the result points at */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
@@ -211,6 +221,10 @@ static void rcf_destroy(void *model)
     rcfd_free(m->expl);
     rcfd_free(m->probe);
     rcfd_free(m->pending);
+    rcfd_free(m->x_point);
+    rcfd_free(m->x_record);
+    rcfd_free(m->x_missing);
+    rcfd_free(m->x_values);
     rcfd_free(m);
 }
 
@@ -603,6 +617,42 @@ static int build_forest(rcf_model_t *m)
     return 0;
 }
 
+/* expected: the forest's estimate of the record's fields given the key's last shingle_size - 1
+ * records (and, with recent means, the record's means), computed before the record joins the
+ * forest (once it has, its own leaf would answer); NULL when the score will not cross the alert
+ * threshold or there is nothing to estimate from yet. */
+static const double *expected_values(rcf_model_t *m, const double *point, size_t dim)
+{
+    double score;
+    if (!m->conf.expected || m->f == NULL || isnan(m->alert.threshold) ||
+        rcf_forest_score(m->f, point, dim, &score, NULL, NULL) != 0 ||
+        !(score > m->alert.threshold)) {
+        return NULL;
+    }
+    size_t shingle = rcf_forest_params(m->f)->shingle_size;
+    if (m->x_point == NULL) { /* once per key; the runtime counts it (rcfd_keymodels_grew) */
+        m->x_point = rcfd_calloc(m->point_dim * shingle, sizeof *m->x_point);
+        m->x_record = rcfd_calloc(m->point_dim, sizeof *m->x_record);
+        m->x_missing = rcfd_calloc(m->n_fields, sizeof *m->x_missing);
+        m->x_values = rcfd_calloc(m->n_fields, sizeof *m->x_values);
+        if (m->x_point == NULL || m->x_record == NULL || m->x_missing == NULL ||
+            m->x_values == NULL) {
+            return NULL; /* the record is still scored; destroy() frees what was allocated */
+        }
+    }
+    memcpy(m->x_record, point, dim * sizeof *point);
+    for (size_t i = 0; i < m->n_fields; i++) {
+        m->x_record[i] = NAN; /* the fields; the recent means stay known */
+        m->x_missing[i] = (uint32_t)((shingle - 1) * m->point_dim + i);
+    }
+    if (rcf_forest_point(m->f, m->x_record, m->x_point) != 0 ||
+        rcf_forest_impute(m->f, m->x_point, m->x_missing, m->n_fields, 0.25, m->x_values, NULL,
+                          NULL) != 0) {
+        return NULL;
+    }
+    return m->x_values;
+}
+
 /* While the shingle size is being chosen: checks the record's point as the forest would, holds
  * it, and answers "warming up"; the AUTO_RECORDS-th builds the forest. */
 static int hold(rcf_model_t *m, const double *point, size_t dim, rcf_result_t *r)
@@ -653,6 +703,7 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
         rc = build_forest(m); /* an earlier try ran out of memory */
     }
     int held = m->f == NULL;
+    const double *expected = rc == 0 && !held ? expected_values(m, point, dim) : NULL;
     if (rc == 0) {
         rc = held ? hold(m, point, dim, &last_result.r)
                   : rcf_forest_process(m->f, point, dim, &last_result.r);
@@ -664,6 +715,7 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
                                : m->f != NULL ? rcf_forest_params(m->f)->shingle_size
                                               : 0;
     last_result.auto_shingle = m->conf.shingle_size == SHINGLE_AUTO;
+    last_result.expected = expected;
     if (!held && m->expl != NULL && last_result.r.explanation != NULL) {
         /* A column's attribution is its value's and its recent mean's together, so the columns
          * still sum to the score as KDA's do; STRENGTH and DIRECTION are the value's own. */
@@ -683,6 +735,9 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
     }
     last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score, values);
     rcfd_alert_update(&m->alert, last_result.r.ready, last_result.r.score, &last_result.alert);
+    if (!(last_result.alert.grade > 0)) {
+        last_result.expected = NULL; /* flagged records only */
+    }
     *result = &last_result;
     return 0;
 }
@@ -815,6 +870,17 @@ static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style
     rc = rc ? rc
             : rcfd_buf_puts(out, a->warming_up ? ",\"warming_up\":true" : ",\"warming_up\":false");
     const rcf_model_result_t *res = result;
+    if (rc == 0 && res->expected != NULL) { /* an extra member: KDA's parsers ignore it */
+        rc = rcfd_buf_puts(out, style == RCFD_STYLE_KDA ? ",\"EXPECTED_VALUES\":{"
+                                                        : ",\"expected_values\":{");
+        for (size_t c = 0; rc == 0 && c < cols->n; c++) {
+            rc = c ? rcfd_buf_putc(out, ',') : 0;
+            rc = rc ? rc : rcfd_buf_json_string(out, cols->v[c], strlen(cols->v[c]));
+            rc = rc ? rc : rcfd_buf_putc(out, ':');
+            rc = rc ? rc : rcfd_buf_json_double(out, res->expected[c]);
+        }
+        rc = rc ? rc : rcfd_buf_putc(out, '}');
+    }
     if (rc == 0 && res->auto_shingle) { /* the choice "auto" made; null while it is being made */
         rc = res->shingle_size > 0 ? rcfd_buf_printf(out, ",\"shingle_size\":%u", res->shingle_size)
                                    : rcfd_buf_puts(out, ",\"shingle_size\":null");

@@ -12,6 +12,9 @@ typedef struct rcfd_rcf_result {
     rcfd_alert_result_t alert; /* the alert decision: anomaly, anomaly_grade, threshold */
     uint32_t shingle_size;     /* the forest's; 0 while shingle_size "auto" is choosing it */
     int auto_shingle;          /* 1: the config says shingle_size "auto" (the output shows it) */
+    const double *expected;    /* with expected: n_fields estimates on a record above the alert
+                                  threshold (owned by the instance, valid until its next record);
+                                  else NULL */
 } rcfd_rcf_result_t;
 
 /* The functions below take an instance of the rcf model type (rcfd_model_rcf.create/load). */
