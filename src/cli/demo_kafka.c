@@ -37,16 +37,18 @@ typedef struct fault {
 } fault_t;
 
 static const fault_t faults[] = {
-    {0, 3, 0, 9.0, "temperature spike"},
-    {1, 5, 1, -4.0, "pressure drop"},
-    {2, 7, 2, 1.5, "vibration burst"},
+    {0, 6, 0, 9.0, "temperature spike"},
+    {1, 7, 1, -4.0, "pressure drop"},
+    {2, 8, 2, 1.5, "vibration burst"},
     {3, 9, 0, -8.0, "temperature dip"},
 };
 #define N_FAULTS (sizeof faults / sizeof faults[0])
 
 typedef struct top {
-    double novelty; /* the rank: anomaly_novelty, what docs/daemon.md says to alert on */
-    double score;
+    int alert;      /* the rank (ranks_above): the alert decision's "anomaly", */
+    double grade;   /* then its anomaly_grade, */
+    double score;   /* then the score */
+    double novelty;
     char key[32];
     double values[3];
     char explanation[512];
@@ -85,10 +87,17 @@ void rcfd_demo_reading(int machine, int i, int per_machine, uint64_t *rng, doubl
     }
 }
 
-/* Ranks by anomaly_novelty, then by score: the order an alert on novelty would page in. */
+/* Ranks by the alert decision: records that raised an alert ("anomaly": true, what an output
+ * with "alert": true forwards) first, then by anomaly_grade, then by score. */
 static int ranks_above(const top_t *a, const top_t *b)
 {
-    return a->novelty > b->novelty || (a->novelty == b->novelty && a->score > b->score);
+    if (a->alert != b->alert) {
+        return a->alert > b->alert;
+    }
+    if (a->grade != b->grade) {
+        return a->grade > b->grade;
+    }
+    return a->score > b->score;
 }
 
 static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, size_t key_len,
@@ -101,7 +110,8 @@ static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, 
     if (strcmp(p->name, "sensor-rcf") == 0) {
         d->scored_sensors++;
         const rcfd_rcf_result_t *r = results[0];
-        top_t t = {.novelty = r->novelty, .score = r->r.score};
+        top_t t = {.novelty = r->novelty, .score = r->r.score, .grade = r->alert.grade,
+                   .alert = r->alert.anomaly};
         if (d->n_top < d->k || ranks_above(&t, &d->top[d->n_top - 1])) {
             snprintf(t.key, sizeof t.key, "%s", key);
             memcpy(t.values, values, sizeof t.values);
@@ -192,7 +202,7 @@ static void demo_usage(FILE *out)
             "  --records N    readings per machine (default 3000, at least 1000)\n"
             "  --sessions N   clickstream sessions (default 6000, at least 1000)\n"
             "  --seed S       generator and forest seed (default 42)\n"
-            "  --top K        anomalies to print, ranked by anomaly_novelty (default 8, 1..%d)\n"
+            "  --top K        anomalies to print, ranked by the alert decision (default 8, 1..%d)\n"
             "  --out FILE     scored records (default: scored.jsonl in a new directory under "
             "$TMPDIR or /tmp)\n"
             "       rcfd demo --csv FILE [--records N] [--seed S]\n"
@@ -543,15 +553,17 @@ int rcfd_demo_main(int argc, char **argv)
            "(%s)\n  scored records: %s\n\n",
            (unsigned long long)d.scored_sensors, (unsigned long long)d.scored_clicks,
            (unsigned long long)d.dead, dead_path, out);
-    printf("top %d sensor anomalies by anomaly_novelty, the field to alert on (docs/daemon.md)\n"
+    printf("top %d sensor anomalies by the alert decision (\"anomaly\", then anomaly_grade, then "
+           "score; docs/daemon.md)\n"
            "(RANDOM_CUT_FOREST_WITH_EXPLANATION, 100 trees, sample 256):\n",
            d.n_top);
     int found = 0;
     for (int i = 0; i < d.n_top; i++) {
-        printf("  %-10s novelty %.3f  score %.4f  temperature %.2f pressure %.2f vibration "
+        printf("  %-10s %s grade %.3f  score %.4f  temperature %.2f pressure %.2f vibration "
                "%.3f\n"
                "             ANOMALY_EXPLANATION %s\n",
-               d.top[i].key, d.top[i].novelty, d.top[i].score, d.top[i].values[0],
+               d.top[i].key, d.top[i].alert ? "ALERT" : "     ", d.top[i].grade, d.top[i].score,
+               d.top[i].values[0],
                d.top[i].values[1], d.top[i].values[2], d.top[i].explanation);
     }
     /* A fault counts as found when its machine has a top entry whose faulted column is off its
