@@ -41,7 +41,7 @@ typedef struct rcf_conf {
 #define SHINGLE_AUTO 0
 #define AUTO_RECORDS 512u
 #define AUTO_MAX_LAG ((AUTO_RECORDS - 2) / 2)
-#define AUTO_MAX_SHINGLE 64u
+#define AUTO_MAX_SHINGLE 32u
 /* Version of the section that holds the records of a key still choosing its shingle size. */
 #define PENDING_VERSION 1u
 
@@ -58,7 +58,7 @@ static const rcfd_conf_desc_t rcf_desc[] = {
     {"shingle_size", RCFD_CT_INT, O(shingle_size), "\"auto\"", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL,
      RCFD_CONF_AUTO,
      "KDA shingleSize: consecutive records of a key that form one point; \"auto\": per key, the "
-     "dominant period of its first 512 records (at most 64; 1 when there is none), docs/rcf.md"},
+     "dominant period of its first 512 records (at most 32; 1 when there is none), docs/rcf.md"},
     {"output_after", RCFD_CT_INT, O(output_after), "-1", -1, 1e12, NULL, 0,
      "records per key that score 0 while the forest warms up; -1 means sub_sample_size (KDA)"},
     {"seed", RCFD_CT_INT, O(seed), "24301", 0, 9007199254740991.0, NULL, 0,

@@ -1,5 +1,5 @@
 /* The rcf model's shingle_size "auto": a key holds its first 512 records (answered as warming up),
- * then the dominant period of its fields sets the shingle (at most 64; 1 without a period) and the
+ * then the dominant period of its fields sets the shingle (at most 32; 1 without a period) and the
  * held records train the forest. Checked against a model given that shingle size explicitly (the
  * same forest bit for bit from record 513 on), on series whose period the test knows; held records
  * survive a snapshot; bad records are refused as the forest refuses them and are not held. */
@@ -95,7 +95,7 @@ static void test_choices(void **state)
     assert_int_equal(chosen(24, 0), 24);
     assert_int_equal(chosen(12, 12), 12);
     assert_int_equal(chosen(0, 0), 1);     /* noise: no period */
-    assert_int_equal(chosen(150, 0), 64);  /* longer than the cap */
+    assert_int_equal(chosen(150, 0), 32);  /* longer than the cap */
     assert_int_equal(chosen(10, 30), 30);  /* fields differ: the longest */
 }
 
