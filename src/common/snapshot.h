@@ -32,6 +32,8 @@
 /* An rcf model with shingle_size "auto" still choosing it: the records it holds, in the forest
  * snapshot's place. */
 #define RCFD_SNAP_KIND_SHINGLE_PENDING 8u
+/* The rcf model's per-field scales (normalize "auto"), after its alert section. */
+#define RCFD_SNAP_KIND_SCALES 9u
 
 typedef struct rcfd_writer {
     unsigned char *p;

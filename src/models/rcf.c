@@ -27,7 +27,13 @@ typedef struct rcf_conf {
     int64_t recent_mean;
     double alert_rate;
     int expected;
+    int normalize; /* NORMALIZE_* */
 } rcf_conf_t;
+
+enum { NORMALIZE_AUTO, NORMALIZE_NONE };
+static const char *const normalize_enum[] = {"auto", "none", NULL};
+/* Version of the section that holds a key's per-field scales (normalize "auto"). */
+#define SCALES_VERSION 1u
 
 /* Version of the snapshot section that holds the key's recent means (recent_mean > 0). */
 #define RECENT_VERSION 1u
@@ -78,6 +84,10 @@ static const rcfd_conf_desc_t rcf_desc[] = {
      "records above the alert threshold carry expected_values: per field, what the forest "
      "expected given the key's recent records (docs/rcf.md, \"Expected values\"); costs one more "
      "scoring pass per record"},
+    {"normalize", RCFD_CT_ENUM, O(normalize), "\"auto\"", 0, 0, normalize_enum, 0,
+     "\"auto\": with shingle_size \"auto\", each field is centred and scaled by the mean and "
+     "standard deviation of the records the key held, frozen from then on, so no field's units "
+     "decide where the forest cuts; \"none\": the values as they are (docs/rcf.md)"},
     {NULL},
 };
 #undef O
@@ -147,6 +157,9 @@ typedef struct rcf_model {
     double *x_record;    /* point_dim: the record with its fields unknown */
     uint32_t *x_missing; /* n_fields: their positions in x_point */
     double *x_values;    /* n_fields: the forest's estimates, what the result points at */
+    double *scales;      /* owned, with normalize "auto" once the shingle was chosen: per field
+                            its mean, then its standard deviation (2 x n_fields); else NULL */
+    double *scaled;      /* point_dim: the point the forest sees, scaled; with scales only */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
@@ -225,7 +238,53 @@ static void rcf_destroy(void *model)
     rcfd_free(m->x_record);
     rcfd_free(m->x_missing);
     rcfd_free(m->x_values);
+    rcfd_free(m->scales);
+    rcfd_free(m->scaled);
     rcfd_free(m);
+}
+
+/* The point in the forest's units: each field's value and its recent mean centred and divided by
+ * the field's scale; `point` itself without scales (or with a count the forest will refuse). */
+static const double *scale_point(const rcf_model_t *m, const double *point, size_t dim, double *out)
+{
+    if (m->scales == NULL || point == NULL || dim != m->point_dim) {
+        return point;
+    }
+    for (size_t i = 0; i < dim; i++) {
+        size_t f = i % m->n_fields;
+        out[i] = (point[i] - m->scales[f]) / m->scales[m->n_fields + f];
+    }
+    return out;
+}
+
+/* Sets the scales from the held records (value columns only): mean and standard deviation per
+ * field, 1 where a field did not vary. */
+static int learn_scales(rcf_model_t *m)
+{
+    size_t n = m->n_fields, dim = m->point_dim;
+    m->scales = rcfd_calloc(2 * n, sizeof *m->scales);
+    m->scaled = rcfd_calloc(dim, sizeof *m->scaled);
+    if (m->scales == NULL || m->scaled == NULL) {
+        rcfd_free(m->scales);
+        rcfd_free(m->scaled);
+        m->scales = m->scaled = NULL;
+        return RCFD_ENOMEM;
+    }
+    for (size_t f = 0; f < n; f++) {
+        double mean = 0, ss = 0;
+        for (uint32_t r = 0; r < m->n_pending; r++) {
+            mean += m->pending[(size_t)r * dim + f];
+        }
+        mean /= m->n_pending;
+        for (uint32_t r = 0; r < m->n_pending; r++) {
+            double d = m->pending[(size_t)r * dim + f] - mean;
+            ss += d * d;
+        }
+        double sd = sqrt(ss / m->n_pending);
+        m->scales[f] = mean;
+        m->scales[n + f] = sd > 1e-12 * (1.0 + fabs(mean)) && isfinite(sd) ? sd : 1.0;
+    }
+    return 0;
 }
 
 /* Payload of the pending section: u64 key seed, u32 point_dim, u32 records held, then that many
@@ -287,8 +346,9 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
                                : RCFD_SNAP_HEADER_SIZE + pending_payload(m);
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
     size_t nov = rcfd_novelty_payload_size(&m->novelty), len;
+    size_t scales = m->scales != NULL ? RCFD_SNAP_HEADER_SIZE + 4 + 16 * m->n_fields : 0;
     int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
-                                       rcfd_alert_payload_size(&m->alert));
+                                       rcfd_alert_payload_size(&m->alert) + scales);
     if (rc == 0 && m->f != NULL) {
         rc = rcf_forest_save(m->f, out->p + out->len, need, &len);
         out->len += rc == 0 ? len : 0;
@@ -321,6 +381,14 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     w = section_begin(out, rcfd_alert_payload_size(&m->alert));
     rcfd_alert_write(&m->alert, &w);
     section_end(out, &w, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION);
+    if (m->scales != NULL) { /* u32 fields, then per field its mean, then per field its scale */
+        w = section_begin(out, 4 + 16 * m->n_fields);
+        rcfd_put_u32(&w, (uint32_t)m->n_fields);
+        for (size_t i = 0; i < 2 * m->n_fields; i++) {
+            rcfd_put_f64(&w, m->scales[i]);
+        }
+        section_end(out, &w, RCFD_SNAP_KIND_SCALES, SCALES_VERSION);
+    }
     return 0;
 }
 
@@ -390,6 +458,41 @@ static int open_section(const unsigned char *b, size_t len, size_t at, uint32_t 
         return rcfd_errf(rc, errstr, es, "the %s at byte %zu: %s", what, at, why);
     }
     *l = (rcfd_snap_loader_t){{payload, plen, 0, 0}, errstr, es, at};
+    return 0;
+}
+
+/* Reads the scales section into m (a forest's key under normalize "auto"). */
+static int load_scales(rcf_model_t *m, const unsigned char *b, size_t len, size_t at,
+                       char *errstr, size_t es)
+{
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, at, RCFD_SNAP_KIND_SCALES, SCALES_VERSION, "scales section", &l,
+                          errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    uint32_t n = rcfd_get_u32(&l.r);
+    if (l.r.err != 0 || n != m->n_fields || l.r.len != 4 + 16 * (size_t)n) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "snapshot byte %zu: the scales section holds %zu bytes for %u fields; "
+                         "the config gives %zu fields",
+                         at, l.r.len, n, m->n_fields);
+    }
+    m->scales = rcfd_calloc(2 * n, sizeof *m->scales);
+    m->scaled = rcfd_calloc(m->point_dim, sizeof *m->scaled);
+    if (m->scales == NULL || m->scaled == NULL) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (size_t i = 0; i < 2 * (size_t)n; i++) {
+        size_t pos = rcfd_snap_at(&l);
+        double v = rcfd_get_f64(&l.r);
+        if (!isfinite(v) || (i >= n && !(v > 0))) {
+            return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                             "snapshot byte %zu: a field's %s is %g, not a finite%s number", pos,
+                             i < n ? "mean" : "scale", v, i < n ? "" : " positive");
+        }
+        m->scales[i] = v;
+    }
     return 0;
 }
 
@@ -470,20 +573,26 @@ static int load_pending(rcf_model_t *m, const unsigned char *b, size_t len, char
 /* The sections after the forest's (or the held records'), at the offsets rcf_load() found (0:
  * absent), into *out; on an error *out is destroyed and NULL. */
 static int load_sections(void **out, const unsigned char *snap, size_t len, size_t recent_at,
-                         size_t novelty_at, size_t alert_at, char *errstr, size_t es)
+                         size_t novelty_at, size_t alert_at, size_t scales_at, char *errstr,
+                         size_t es)
 {
     rcf_model_t *m = *out;
     int rc = 0;
+    size_t scales_end = len;
+    size_t alert_end = scales_at > 0 ? scales_at : scales_end;
+    size_t novelty_end = alert_at > 0 ? alert_at : alert_end;
     if (recent_at > 0) {
-        size_t end = novelty_at > 0 ? novelty_at : alert_at > 0 ? alert_at : len;
+        size_t end = novelty_at > 0 ? novelty_at : novelty_end;
         rc = load_recent(m, snap + recent_at, end - recent_at, recent_at, errstr, es);
     }
     if (rc == 0 && novelty_at > 0) { /* snapshots of earlier versions have none: a cold novelty */
-        size_t end = alert_at > 0 ? alert_at : len;
-        rc = load_novelty(m, snap + novelty_at, end - novelty_at, novelty_at, errstr, es);
+        rc = load_novelty(m, snap + novelty_at, novelty_end - novelty_at, novelty_at, errstr, es);
     }
     if (rc == 0 && alert_at > 0) { /* earlier snapshots have none: the decision calibrates anew */
-        rc = load_alert(m, snap + alert_at, len - alert_at, alert_at, errstr, es);
+        rc = load_alert(m, snap + alert_at, alert_end - alert_at, alert_at, errstr, es);
+    }
+    if (rc == 0 && scales_at > 0) {
+        rc = load_scales(m, snap + scales_at, scales_end - scales_at, scales_at, errstr, es);
     }
     if (rc != 0) {
         rcf_destroy(m);
@@ -499,7 +608,7 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
     const unsigned char *snap = buf;
     size_t flen = section_len(snap, len);
     /* Sections after the forest's: at most one of each kind, in the order save() writes them. */
-    size_t recent_at = 0, novelty_at = 0, alert_at = 0;
+    size_t recent_at = 0, novelty_at = 0, alert_at = 0, scales_at = 0;
     for (size_t at = flen; at < len; at += section_len(snap + at, len - at)) {
         uint32_t kind = 0;
         if (len - at >= 12) {
@@ -511,15 +620,23 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
             recent_at = at;
         } else if (kind == RCFD_SNAP_KIND_NOVELTY && novelty_at == 0 && alert_at == 0) {
             novelty_at = at;
-        } else if (kind == RCFD_SNAP_KIND_ALERT && alert_at == 0) {
+        } else if (kind == RCFD_SNAP_KIND_ALERT && alert_at == 0 && scales_at == 0) {
             alert_at = at;
+        } else if (kind == RCFD_SNAP_KIND_SCALES && scales_at == 0) {
+            scales_at = at;
         } else {
             return rcfd_errf(RCFD_EBADSTATE, errstr, es,
                              "snapshot byte %zu: a section of kind %u where a model's recent "
-                             "means (%u), novelty (%u) or alert decision (%u) may follow",
+                             "means (%u), novelty (%u), alert decision (%u) or scales (%u) may "
+                             "follow",
                              at, kind, RCFD_SNAP_KIND_RECENT_MEANS, RCFD_SNAP_KIND_NOVELTY,
-                             RCFD_SNAP_KIND_ALERT);
+                             RCFD_SNAP_KIND_ALERT, RCFD_SNAP_KIND_SCALES);
         }
+    }
+    if (scales_at > 0 && c->normalize != NORMALIZE_AUTO) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "snapshot was trained with normalize \"auto\" (it holds its fields' "
+                         "scales); the config gives normalize \"none\"");
     }
     if ((c->recent_mean > 0) != (recent_at > 0)) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
@@ -544,7 +661,8 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
             rcf_destroy(*out);
             *out = NULL;
         }
-        return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, errstr, es);
+        return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, errstr,
+                                       es);
     }
     rcf_forest_t *f;
     int rc = rcf_forest_load(buf, flen, &f, errstr, es);
@@ -573,7 +691,8 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
                          "snapshot was trained with a different %s than the config gives", bad);
     }
     rc = wrap(f, n_fields, c, 0, out, errstr, es);
-    return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, errstr, es);
+    return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, errstr,
+                                       es);
 }
 
 /* The result must outlive process(); the forest keeps explanation arrays, we keep the struct. */
@@ -601,12 +720,21 @@ static int build_forest(rcf_model_t *m)
     if (rc != 0) {
         return rc;
     }
+    if (m->conf.normalize == NORMALIZE_AUTO && (rc = learn_scales(m)) != 0) {
+        rcf_forest_destroy(f);
+        return rc;
+    }
     rcf_result_t ignored;
     for (uint32_t i = 0; i < m->n_pending && rc == 0; i++) {
-        rc = rcf_forest_process(f, m->pending + (size_t)i * m->point_dim, m->point_dim, &ignored);
+        const double *pt = m->pending + (size_t)i * m->point_dim;
+        rc = rcf_forest_process(f, scale_point(m, pt, m->point_dim, m->scaled), m->point_dim,
+                                &ignored);
     }
-    if (rc != 0) { /* the records were checked when held: not reached */
+    if (rc != 0) { /* the records were checked when held, scaled values too: not reached */
         rcf_forest_destroy(f);
+        rcfd_free(m->scales);
+        rcfd_free(m->scaled);
+        m->scales = m->scaled = NULL;
         return rc;
     }
     m->f = f;
@@ -649,6 +777,9 @@ static const double *expected_values(rcf_model_t *m, const double *point, size_t
         rcf_forest_impute(m->f, m->x_point, m->x_missing, m->n_fields, 0.25, m->x_values, NULL,
                           NULL) != 0) {
         return NULL;
+    }
+    for (size_t i = 0; m->scales != NULL && i < m->n_fields; i++) { /* back to the field's units */
+        m->x_values[i] = m->x_values[i] * m->scales[m->n_fields + i] + m->scales[i];
     }
     return m->x_values;
 }
@@ -703,10 +834,11 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
         rc = build_forest(m); /* an earlier try ran out of memory */
     }
     int held = m->f == NULL;
-    const double *expected = rc == 0 && !held ? expected_values(m, point, dim) : NULL;
+    const double *fp = held ? point : scale_point(m, point, dim, m->scaled);
+    const double *expected = rc == 0 && !held ? expected_values(m, fp, dim) : NULL;
     if (rc == 0) {
         rc = held ? hold(m, point, dim, &last_result.r)
-                  : rcf_forest_process(m->f, point, dim, &last_result.r);
+                  : rcf_forest_process(m->f, fp, dim, &last_result.r);
     }
     if (rc != 0) {
         return rc;
@@ -779,13 +911,15 @@ int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *sc
         return 0;
     }
     if (m->probe == NULL || n != m->n_fields) {
-        /* without means (or with a wrong count, the forest reports it) the point is the values */
-        return rcf_forest_score(m->f, values, n, score, NULL, NULL);
+        /* without means (or with a wrong count, the forest reports it) the point is the values,
+         * scaled in process()'s scratch buffer */
+        return rcf_forest_score(m->f, scale_point(m, values, n, m->scaled), n, score, NULL, NULL);
     }
     /* the point process() would build, in a buffer of its own: the means stay as they are */
     memcpy(m->probe, values, n * sizeof *values);
     memcpy(m->probe + n, m->seen == 0 ? values : m->mean + n, n * sizeof *values);
-    return rcf_forest_score(m->f, m->probe, 2 * n, score, NULL, NULL);
+    return rcf_forest_score(m->f, scale_point(m, m->probe, 2 * n, m->probe), 2 * n, score, NULL,
+                            NULL);
 }
 
 static double rcf_score(const void *result)

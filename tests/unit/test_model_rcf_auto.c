@@ -22,12 +22,13 @@
 #define HELD 512 /* src/models/rcf.c's AUTO_RECORDS */
 #define SEED 91u
 
-static void *conf_of(const char *shingle)
+/* A config: the small forest, then up to three NAME=VALUE (NULL: none). */
+static void *conf_with(const char *a, const char *b, const char *c)
 {
-    const char *kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=10", shingle};
+    const char *kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=10", a, b, c};
     cJSON *p = cJSON_CreateObject();
     char err[256];
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 6 && kv[i] != NULL; i++) {
         assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 2, err, sizeof err),
                          0);
     }
@@ -35,6 +36,11 @@ static void *conf_of(const char *shingle)
     assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, conf, err, sizeof err), 0);
     cJSON_Delete(p);
     return conf;
+}
+
+static void *conf_of(const char *shingle)
+{
+    return conf_with(shingle, NULL, NULL);
 }
 
 static void conf_free(void *conf)
@@ -104,7 +110,9 @@ static void test_choices(void **state)
 static void test_matches_explicit(void **state)
 {
     (void)state;
-    void *ca = conf_of("shingle_size=auto"), *ce = conf_of("shingle_size=24");
+    /* normalize none: "auto" scales the fields by default (test_scales) */
+    void *ca = conf_with("shingle_size=auto", "normalize=none", NULL);
+    void *ce = conf_of("shingle_size=24");
     void *a, *e;
     char err[256];
     assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a, err, sizeof err), 0);
@@ -212,6 +220,89 @@ static void test_refused_not_held(void **state)
     conf_free(ca);
 }
 
+/* normalize "auto": the fields are centred and scaled by the mean and standard deviation of the
+ * 512 held records, frozen: the model is the explicit forest (normalize none) fed the values the
+ * test scales itself, bit for bit; a small-scaled field's anomaly then scores well above what the
+ * unscaled forest gives it beside a large-scaled field; the scales survive a snapshot, which a
+ * config with normalize none refuses. */
+static double big(int i)
+{
+    return 1000 * sin(2 * M_PI * i / 16.0) + 50 * noise((uint64_t)i);
+}
+
+static double small_field(int i)
+{
+    return 0.5 * sin(2 * M_PI * i / 16.0 + 1) + 0.02 * noise((uint64_t)i + 7777) +
+           (i == 1200 ? 2.0 : 0.0);
+}
+
+static void test_scales(void **state)
+{
+    (void)state;
+    void *ca = conf_with("shingle_size=auto", "recent_mean=0", NULL);
+    void *ce = conf_with("shingle_size=16", "recent_mean=0", "normalize=none");
+    void *cn = conf_with("shingle_size=auto", "recent_mean=0", "normalize=none");
+    void *a, *e, *n;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.create(ce, 2, SEED, &e, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.create(cn, 2, SEED, &n, err, sizeof err), 0);
+    /* the scales, as the test computes them over the held records */
+    double mean[2] = {0, 0}, sd[2] = {0, 0};
+    for (int f = 0; f < 2; f++) {
+        for (int i = 0; i < HELD; i++) {
+            mean[f] += f == 0 ? big(i) : small_field(i);
+        }
+        mean[f] /= HELD;
+        for (int i = 0; i < HELD; i++) {
+            double d = (f == 0 ? big(i) : small_field(i)) - mean[f];
+            sd[f] += d * d;
+        }
+        sd[f] = sqrt(sd[f] / HELD);
+    }
+    rcfd_buf_t snap = {0};
+    double spike_scaled = 0, spike_raw = 0;
+    for (int i = 0; i < 1500; i++) {
+        double x = big(i), y = small_field(i);
+        double sa = step(a, x, y)->r.score;
+        double sn = step(n, x, y)->r.score;
+        double se = step(e, (x - mean[0]) / sd[0], (y - mean[1]) / sd[1])->r.score;
+        if (i >= HELD) {
+            assert_true(sa == se);
+        }
+        if (i == 1200) {
+            spike_scaled = sa;
+            spike_raw = sn;
+        }
+        if (i == 800) {
+            assert_int_equal(rcfd_model_rcf.save(a, &snap), 0);
+        }
+    }
+    assert_true(spike_scaled > 1.5 * spike_raw);
+    void *b, *x = NULL;
+    assert_int_equal(rcfd_model_rcf.load(ca, 2, snap.p, snap.len, &b, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.load(cn, 2, snap.p, snap.len, &x, err, sizeof err),
+                     RCFD_ECONFIG);
+    assert_non_null(strstr(err, "normalize"));
+    void *a2;
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a2, err, sizeof err), 0);
+    for (int i = 0; i < 1000; i++) {
+        double sa = step(a2, big(i), small_field(i))->r.score;
+        if (i > 800) {
+            assert_true(step(b, big(i), small_field(i))->r.score == sa);
+        }
+    }
+    rcfd_buf_free(&snap);
+    rcfd_model_rcf.destroy(a);
+    rcfd_model_rcf.destroy(a2);
+    rcfd_model_rcf.destroy(b);
+    rcfd_model_rcf.destroy(e);
+    rcfd_model_rcf.destroy(n);
+    conf_free(ca);
+    conf_free(ce);
+    conf_free(cn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_matches_explicit),
         cmocka_unit_test(test_snapshot_while_held),
         cmocka_unit_test(test_refused_not_held),
+        cmocka_unit_test(test_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
