@@ -72,6 +72,7 @@ typedef struct rcfd_snap_loader {
     char *errstr;
     size_t errstr_size;
     size_t base; /* where this envelope starts in a snapshot made of several sections; else 0 */
+    uint32_t version; /* the payload's version, for a reader of several (else unused) */
 } rcfd_snap_loader_t;
 
 /* The offset of the next byte the reader would read. */

@@ -500,10 +500,22 @@ static int load_scales(rcf_model_t *m, const unsigned char *b, size_t len, size_
 static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
                         size_t es)
 {
-    rcfd_snap_loader_t l;
-    int rc = open_section(b, len, at, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
-                          "novelty section", &l, errstr, es);
-    return rc != 0 ? rc : rcfd_novelty_read(&m->novelty, &l);
+    const unsigned char *payload;
+    size_t plen;
+    uint32_t version;
+    char why[200];
+    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_NOVELTY, &payload, &plen, &version, why,
+                            sizeof why);
+    if (rc == 0 && (version < 1 || version > RCFD_NOVELTY_STATE_VERSION)) {
+        rc = rcfd_errf(RCFD_EVERSION, why, sizeof why,
+                       "version %u is not supported (this build reads 1 to %u)", version,
+                       RCFD_NOVELTY_STATE_VERSION);
+    }
+    if (rc != 0) {
+        return rcfd_errf(rc, errstr, es, "the novelty section at byte %zu: %s", at, why);
+    }
+    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at, version};
+    return rcfd_novelty_read(&m->novelty, &l, version);
 }
 
 /* Reads the alert decision's section into m's, which wrap() initialised from the config. */

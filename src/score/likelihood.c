@@ -299,13 +299,26 @@ static const uint32_t layout[] = {RCFD_NOVELTY_WINDOW, RCFD_NOVELTY_RANK,
                                   RCFD_NOVELTY_PERIOD_EVENTS, RCFD_NOVELTY_LEVEL_K,
                                   RCFD_NOVELTY_LEVEL_WINDOW};
 #define N_LAYOUT (sizeof layout / sizeof layout[0])
-#define RISE_BYTES (4 + 4 + 8 * RCFD_NOVELTY_WINDOW + 4 + 8 * RCFD_NOVELTY_RANK)
-#define FIELD_BYTES (8 + 8 + 4 * 4 + 8 * (RCFD_NOVELTY_LEVEL_K + RCFD_NOVELTY_LEVEL_WINDOW))
+/* Version 2 writes the filled part of each ring only (rings fill from slot 0); version 1 wrote
+ * every slot. */
+static size_t rise_bytes(const rcfd_novelty_rise_t *r)
+{
+    return 4 + 4 + 8 * r->n + 4 + 8 * r->n_top;
+}
+
+static size_t field_bytes(const rcfd_novelty_level_t *l)
+{
+    return 8 + 8 + 4 * 4 + 8 * (l->n_recent + l->n_hist);
+}
 
 size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv)
 {
-    return 4 + 4 * N_LAYOUT + 8 + 2 * RISE_BYTES + 4 + 4 + 16 * RCFD_NOVELTY_PERIOD_EVENTS +
-           nv->n_fields * FIELD_BYTES;
+    size_t n = 4 + 4 * N_LAYOUT + 8 + rise_bytes(&nv->score) + rise_bytes(&nv->level) + 4 + 4 +
+               16 * nv->n_ev;
+    for (size_t f = 0; f < nv->n_fields; f++) {
+        n += field_bytes(&nv->lv[f]);
+    }
+    return n;
 }
 
 static void put_f64s(rcfd_writer_t *w, const double *v, size_t n)
@@ -319,9 +332,9 @@ static void put_rise(rcfd_writer_t *w, const rcfd_novelty_rise_t *r)
 {
     rcfd_put_u32(w, (uint32_t)r->n);
     rcfd_put_u32(w, (uint32_t)r->pos);
-    put_f64s(w, r->ring, RCFD_NOVELTY_WINDOW);
+    put_f64s(w, r->ring, r->n);
     rcfd_put_u32(w, (uint32_t)r->n_top);
-    put_f64s(w, r->top, RCFD_NOVELTY_RANK);
+    put_f64s(w, r->top, r->n_top);
 }
 
 void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w)
@@ -335,10 +348,10 @@ void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w)
     put_rise(w, &nv->level);
     rcfd_put_u32(w, (uint32_t)nv->n_ev);
     rcfd_put_u32(w, (uint32_t)nv->ev_pos);
-    for (size_t i = 0; i < RCFD_NOVELTY_PERIOD_EVENTS; i++) {
+    for (size_t i = 0; i < nv->n_ev; i++) {
         rcfd_put_u64(w, nv->ev_t[i]);
     }
-    put_f64s(w, nv->ev_score, RCFD_NOVELTY_PERIOD_EVENTS);
+    put_f64s(w, nv->ev_score, nv->n_ev);
     for (size_t f = 0; f < nv->n_fields; f++) {
         const rcfd_novelty_level_t *l = &nv->lv[f];
         rcfd_put_f64(w, nv->lo[f]);
@@ -347,8 +360,8 @@ void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w)
         rcfd_put_u32(w, (uint32_t)l->recent_pos);
         rcfd_put_u32(w, (uint32_t)l->n_hist);
         rcfd_put_u32(w, (uint32_t)l->hist_pos);
-        put_f64s(w, l->recent, RCFD_NOVELTY_LEVEL_K);
-        put_f64s(w, l->hist, RCFD_NOVELTY_LEVEL_WINDOW);
+        put_f64s(w, l->recent, l->n_recent);
+        put_f64s(w, l->hist, l->n_hist);
     }
 }
 
@@ -370,11 +383,18 @@ static int get_ring(rcfd_snap_loader_t *l, const char *what, size_t cap, size_t 
     return 0;
 }
 
-/* n doubles, each finite (and >= 0 with nonneg); at most `used` of them are checked (the slots
- * a ring has filled), the rest must be 0 as the ring was initialised. */
+/* A ring of n doubles of which `used` are filled, each finite (and >= 0 with nonneg). Version 1
+ * stored all n, the unfilled ones 0 as the ring was initialised; version 2 stores the used ones
+ * and the rest are set to 0 here. */
 static int get_f64s(rcfd_snap_loader_t *l, const char *what, double *v, size_t n, size_t used,
                     int nonneg)
 {
+    if (l->version >= 2) {
+        for (size_t i = used; i < n; i++) {
+            v[i] = 0.0;
+        }
+        n = used;
+    }
     for (size_t i = 0; i < n; i++) {
         size_t at = rcfd_snap_at(l);
         v[i] = rcfd_get_f64(&l->r);
@@ -455,8 +475,9 @@ static int get_field(rcfd_snap_loader_t *l, rcfd_novelty_t *nv, size_t f)
     return 0;
 }
 
-int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l)
+int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, uint32_t version)
 {
+    l->version = version;
     size_t at = rcfd_snap_at(l);
     uint32_t n_fields = rcfd_get_u32(&l->r);
     uint32_t got[N_LAYOUT];
@@ -486,7 +507,11 @@ int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l)
     if (rc != 0) {
         return rc;
     }
-    for (size_t i = 0; i < RCFD_NOVELTY_PERIOD_EVENTS; i++) {
+    size_t stored = version >= 2 ? nv->n_ev : RCFD_NOVELTY_PERIOD_EVENTS;
+    for (size_t i = stored; i < RCFD_NOVELTY_PERIOD_EVENTS; i++) {
+        nv->ev_t[i] = 0;
+    }
+    for (size_t i = 0; i < stored; i++) {
         size_t t_at = rcfd_snap_at(l);
         nv->ev_t[i] = rcfd_get_u64(&l->r);
         if (!l->r.err && i < nv->n_ev && nv->ev_t[i] >= seen) {

@@ -132,18 +132,18 @@ double rcfd_novelty_update(rcfd_novelty_t *nv, double score, const double *value
  * where it was (models/rcf.c seals it as a section after the forest's). Little-endian,
  * version RCFD_NOVELTY_STATE_VERSION: the layout constants (fields, WINDOW, RANK, PERIOD_EVENTS,
  * LEVEL_K, LEVEL_WINDOW; u32 each), records seen (u64), the score's and the level's rise state
- * (u32 n, u32 pos, WINDOW f64, u32 n_top, RANK f64), the periodic rule's rises (u32 n, u32 pos,
- * PERIOD_EVENTS u64 records, PERIOD_EVENTS f64 scores), then per field: lowest and highest value
- * (f64), the level rule's u32 n_recent, recent_pos, n_hist, hist_pos and LEVEL_K + LEVEL_WINDOW
- * f64 (recent values, window). Derived state is not in it (the rises' max queues, the window's
+ * (u32 n, u32 pos, n f64, u32 n_top, n_top f64), the periodic rule's rises (u32 n, u32 pos,
+ * n u64 records, n f64 scores), then per field: lowest and highest value (f64), the level rule's
+ * u32 n_recent, recent_pos, n_hist, hist_pos and n_recent + n_hist f64 (recent values, window).
+ * Version 1 stored every slot of each ring (WINDOW, RANK, PERIOD_EVENTS, LEVEL_K, LEVEL_WINDOW). Derived state is not in it (the rises' max queues, the window's
  * sorted copy: rebuilt on read), nor are memory and warm: they come from the model's parameters,
  * which the forest's snapshot carries. */
-#define RCFD_NOVELTY_STATE_VERSION 1u
+#define RCFD_NOVELTY_STATE_VERSION 2u /* 2: each ring's filled slots only; 1 still reads */
 size_t rcfd_novelty_payload_size(const rcfd_novelty_t *nv);
 void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w);
 /* Reads such a payload into nv, which rcfd_novelty_init set up for the key's field count. On an
  * error nv may be partly overwritten (the caller discards it) and the message names the byte:
  * RCFD_ETRUNCATED, or RCFD_EBADSTATE for a layout or value no novelty can have. */
-int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l);
+int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, uint32_t version);
 
 #endif

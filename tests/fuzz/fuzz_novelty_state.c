@@ -11,11 +11,12 @@
 
 #define MAX_FIELDS 8
 
-static int read_into(rcfd_novelty_t *nv, const unsigned char *payload, size_t len)
+static int read_into(rcfd_novelty_t *nv, const unsigned char *payload, size_t len,
+                     uint32_t version)
 {
     char err[256];
-    rcfd_snap_loader_t l = {{payload, len, 0, 0}, err, sizeof err, 0};
-    return rcfd_novelty_read(nv, &l);
+    rcfd_snap_loader_t l = {{payload, len, 0, 0}, err, sizeof err, 0, 0};
+    return rcfd_novelty_read(nv, &l, version);
 }
 
 static unsigned char *write_state(const rcfd_novelty_t *nv, size_t *len)
@@ -40,7 +41,7 @@ static void load_and_exercise(const uint8_t *data, size_t size)
     char err[256];
     if (rcfd_snap_open(data, size, RCFD_SNAP_KIND_NOVELTY, &payload, &plen, &version, err,
                        sizeof err) != 0 ||
-        version != RCFD_NOVELTY_STATE_VERSION || plen < 4) {
+        version < 1 || version > RCFD_NOVELTY_STATE_VERSION || plen < 4) {
         return;
     }
     size_t n_fields = payload[0] % (MAX_FIELDS + 1); /* the reader refuses any other count */
@@ -48,7 +49,7 @@ static void load_and_exercise(const uint8_t *data, size_t size)
     if (rcfd_novelty_init(&nv, n_fields, 100.0, 16) != 0) {
         return;
     }
-    if (read_into(&nv, payload, plen) == 0) {
+    if (read_into(&nv, payload, plen, version) == 0) {
         double values[MAX_FIELDS] = {1.0, -2.0, 0.5, 3.0, 7.0, -1.0, 0.0, 2.0};
         for (int i = 0; i < 40; i++) {
             values[i % MAX_FIELDS] += i % 5 == 0 ? 10.0 : -0.5;
@@ -60,7 +61,7 @@ static void load_and_exercise(const uint8_t *data, size_t size)
         size_t la, lb;
         unsigned char *a = write_state(&nv, &la), *b = NULL;
         if (a != NULL && rcfd_novelty_init(&again, n_fields, 100.0, 16) == 0) {
-            if (read_into(&again, a, la) != 0) {
+            if (read_into(&again, a, la, RCFD_NOVELTY_STATE_VERSION) != 0) {
                 abort(); /* a state we wrote must read */
             }
             b = write_state(&again, &lb);
