@@ -444,20 +444,26 @@ static int load_recent(rcf_model_t *m, const unsigned char *b, size_t len, size_
     return 0;
 }
 
-/* Opens the section of `kind` at byte `at` of a snapshot (b, len: from there on) for reading:
- * errors name the section and the byte, and l's offsets count from the snapshot's start. */
+/* Opens the section of `kind` at byte `at` of a snapshot (b, len: from there on) for reading, of
+ * any version from 1 to `newest` (l->version says which): errors name the section and the byte,
+ * and l's offsets count from the snapshot's start. */
 static int open_section(const unsigned char *b, size_t len, size_t at, uint32_t kind,
-                        uint32_t version, const char *what, rcfd_snap_loader_t *l, char *errstr,
+                        uint32_t newest, const char *what, rcfd_snap_loader_t *l, char *errstr,
                         size_t es)
 {
     const unsigned char *payload;
     size_t plen;
+    uint32_t version;
     char why[200];
-    int rc = rcfd_snap_open_version(b, len, kind, version, what, &payload, &plen, why, sizeof why);
+    int rc = rcfd_snap_open(b, len, kind, &payload, &plen, &version, why, sizeof why);
+    if (rc == 0 && (version < 1 || version > newest)) {
+        rc = rcfd_errf(RCFD_EVERSION, why, sizeof why,
+                       "version %u is not supported (this build reads 1 to %u)", version, newest);
+    }
     if (rc != 0) {
         return rcfd_errf(rc, errstr, es, "the %s at byte %zu: %s", what, at, why);
     }
-    *l = (rcfd_snap_loader_t){{payload, plen, 0, 0}, errstr, es, at};
+    *l = (rcfd_snap_loader_t){{payload, plen, 0, 0}, errstr, es, at, version};
     return 0;
 }
 
@@ -500,44 +506,20 @@ static int load_scales(rcf_model_t *m, const unsigned char *b, size_t len, size_
 static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
                         size_t es)
 {
-    const unsigned char *payload;
-    size_t plen;
-    uint32_t version;
-    char why[200];
-    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_NOVELTY, &payload, &plen, &version, why,
-                            sizeof why);
-    if (rc == 0 && (version < 1 || version > RCFD_NOVELTY_STATE_VERSION)) {
-        rc = rcfd_errf(RCFD_EVERSION, why, sizeof why,
-                       "version %u is not supported (this build reads 1 to %u)", version,
-                       RCFD_NOVELTY_STATE_VERSION);
-    }
-    if (rc != 0) {
-        return rcfd_errf(rc, errstr, es, "the novelty section at byte %zu: %s", at, why);
-    }
-    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at, version};
-    return rcfd_novelty_read(&m->novelty, &l, version);
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, at, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
+                          "novelty section", &l, errstr, es);
+    return rc != 0 ? rc : rcfd_novelty_read(&m->novelty, &l, l.version);
 }
 
 /* Reads the alert decision's section into m's, which wrap() initialised from the config. */
 static int load_alert(rcf_model_t *m, const unsigned char *b, size_t len, size_t at, char *errstr,
                       size_t es)
 {
-    const unsigned char *payload;
-    size_t plen;
-    uint32_t version;
-    char why[200];
-    int rc = rcfd_snap_open(b, len, RCFD_SNAP_KIND_ALERT, &payload, &plen, &version, why,
-                            sizeof why);
-    if (rc == 0 && (version < 1 || version > RCFD_ALERT_STATE_VERSION)) {
-        rc = rcfd_errf(RCFD_EVERSION, why, sizeof why,
-                       "version %u is not supported (this build reads 1 to %u)", version,
-                       RCFD_ALERT_STATE_VERSION);
-    }
-    if (rc != 0) {
-        return rcfd_errf(rc, errstr, es, "the alert section at byte %zu: %s", at, why);
-    }
-    rcfd_snap_loader_t l = {{payload, plen, 0, 0}, errstr, es, at};
-    return rcfd_alert_read(&m->alert, &l, version);
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, at, RCFD_SNAP_KIND_ALERT, RCFD_ALERT_STATE_VERSION,
+                          "alert section", &l, errstr, es);
+    return rc != 0 ? rc : rcfd_alert_read(&m->alert, &l, l.version);
 }
 
 /* Reads the records a key held while choosing its shingle size, and the key's seed (which the

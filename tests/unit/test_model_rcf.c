@@ -18,6 +18,7 @@
 
 #include "train/trainer.h"
 #include "model_snapshot.h"
+#include "rcf_test_conf.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
 #include "models/model.h"
@@ -38,26 +39,8 @@ static double series(int i, int f)
     return f == 0 ? 50 + 10 * sin(i * 0.1) + (i == 450 ? 30 : 0) : 5 + (i % 7);
 }
 
-/* The model's parameter struct from NAME=VALUE pairs (freed with conf_free). */
-static void *conf_of(const char *const *kv, size_t n)
-{
-    cJSON *p = cJSON_CreateObject();
-    char err[256];
-    for (size_t i = 0; i < n; i++) {
-        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 2, err, sizeof err),
-                         0);
-    }
-    void *conf = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
-    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, conf, err, sizeof err), 0);
-    cJSON_Delete(p);
-    return conf;
-}
-
-static void conf_free(void *conf)
-{
-    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), conf);
-    free(conf);
-}
+#define conf_of rcf_test_conf
+#define conf_free rcf_test_conf_free
 
 static const char *const small[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=20",
                                     "shingle_size=1"};

@@ -17,7 +17,7 @@
 #include "models/model.h"
 #include "models/rcf.h"
 #include "rcfd/status.h"
-#include "train/trainer.h"
+#include "rcf_test_conf.h"
 
 #define HELD 512 /* src/models/rcf.c's AUTO_RECORDS */
 #define SEED 91u
@@ -26,16 +26,11 @@
 static void *conf_with(const char *a, const char *b, const char *c)
 {
     const char *kv[] = {"number_of_trees=20", "sub_sample_size=64", "recent_mean=10", a, b, c};
-    cJSON *p = cJSON_CreateObject();
-    char err[256];
-    for (size_t i = 0; i < 6 && kv[i] != NULL; i++) {
-        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 2, err, sizeof err),
-                         0);
+    size_t n = 3;
+    while (n < 6 && kv[n] != NULL) {
+        n++;
     }
-    void *conf = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
-    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, conf, err, sizeof err), 0);
-    cJSON_Delete(p);
-    return conf;
+    return rcf_test_conf(kv, n);
 }
 
 static void *conf_of(const char *shingle)
@@ -43,11 +38,7 @@ static void *conf_of(const char *shingle)
     return conf_with(shingle, NULL, NULL);
 }
 
-static void conf_free(void *conf)
-{
-    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), conf);
-    free(conf);
-}
+#define conf_free rcf_test_conf_free
 
 /* Deterministic noise in [-0.5, 0.5). */
 static double noise(uint64_t i)

@@ -19,7 +19,7 @@
 #include "models/rcf.h"
 #include "rcfd/rcf.h"
 #include "rcfd/status.h"
-#include "train/trainer.h"
+#include "rcf_test_conf.h"
 
 #define SEED 5u
 #define N 4000
@@ -29,16 +29,7 @@ static void *conf_of(const char *expected)
 {
     const char *kv[] = {"number_of_trees=30", "sub_sample_size=64", "recent_mean=0",
                         "shingle_size=8", expected};
-    cJSON *p = cJSON_CreateObject();
-    char err[256];
-    for (size_t i = 0; i < 5; i++) {
-        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_rcf, p, kv[i], 2, err, sizeof err),
-                         0);
-    }
-    void *conf = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_rcf));
-    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_rcf, p, conf, err, sizeof err), 0);
-    cJSON_Delete(p);
-    return conf;
+    return rcf_test_conf(kv, 5);
 }
 
 static double truth(int i)
@@ -94,8 +85,7 @@ static void test_matches_twin(void **state)
     assert_int_equal(spikes_near, 2); /* the spike's estimate is the sine, not the spike */
     rcf_forest_destroy(twin);
     rcfd_model_rcf.destroy(m);
-    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), conf);
-    free(conf);
+    rcf_test_conf_free(conf);
 }
 
 static void test_off_by_default(void **state)
@@ -115,8 +105,7 @@ static void test_off_by_default(void **state)
     }
     assert_true(graded >= 2);
     rcfd_model_rcf.destroy(m);
-    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_rcf), conf);
-    free(conf);
+    rcf_test_conf_free(conf);
 }
 
 int main(void)
