@@ -181,15 +181,14 @@ static int wrap(rcf_forest_t *f, size_t n_fields, const rcf_conf_t *c, uint64_t 
     int64_t recent_mean = c->recent_mean;
     m->recent_mean = recent_mean;
     m->point_dim = recent_mean > 0 ? 2 * n_fields : n_fields;
-    /* The key forgets its earlier rises at the rate its forest forgets points, and judges
-     * extreme values of its own fields once its forest scores. */
+    /* The key forgets its earlier rises at the rate its forest forgets points. */
     rcf_params_t held;
     forest_params(c, n_fields, key_seed, 1, &held);
     const rcf_params_t *p = f != NULL ? rcf_forest_params(f) : &held;
     rcfd_alert_init(&m->alert, c->alert_rate, p->shingle_size);
-    int rc =
-        rcfd_novelty_init(&m->novelty, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
-    if (rc == 0 && recent_mean > 0) {
+    rcfd_novelty_init(&m->novelty, (double)p->time_decay);
+    int rc = 0;
+    if (recent_mean > 0) {
         m->mean = rcfd_calloc(2 * n_fields, sizeof *m->mean);
         rc = m->mean != NULL ? 0 : RCFD_ENOMEM;
     }
@@ -229,7 +228,6 @@ static void rcf_destroy(void *model)
 {
     rcf_model_t *m = model;
     rcf_forest_destroy(m->f);
-    rcfd_novelty_free(&m->novelty);
     rcfd_free(m->mean);
     rcfd_free(m->expl);
     rcfd_free(m->probe);
@@ -509,7 +507,7 @@ static int load_novelty(rcf_model_t *m, const unsigned char *b, size_t len, size
     rcfd_snap_loader_t l;
     int rc = open_section(b, len, at, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION,
                           "novelty section", &l, errstr, es);
-    return rc != 0 ? rc : rcfd_novelty_read(&m->novelty, &l, l.version);
+    return rc != 0 ? rc : rcfd_novelty_read(&m->novelty, &l, l.version, m->n_fields);
 }
 
 /* Reads the alert decision's section into m's, which wrap() initialised from the config. */
@@ -859,7 +857,7 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
         }
         m->seen++;
     }
-    last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score, values);
+    last_result.novelty = rcfd_novelty_update(&m->novelty, last_result.r.score);
     rcfd_alert_update(&m->alert, last_result.r.ready, last_result.r.score, &last_result.alert);
     if (!(last_result.alert.grade > 0)) {
         last_result.expected = NULL; /* flagged records only */

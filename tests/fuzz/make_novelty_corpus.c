@@ -13,30 +13,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: make_novelty_corpus DIR\n");
         return 2;
     }
-    static const struct {
-        size_t fields;
-        int records;
-    } cases[] = {{0, 0}, {1, 0}, {1, 30}, {1, 260}, {2, 700}, {3, 1500}, {8, 420}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    /* version 3: the score's rises only (the v1 and v2 seeds beside them came from the builds
+     * that wrote those versions) */
+    static const int records[] = {0, 1, 30, 199, 260, 1500};
+    for (size_t c = 0; c < sizeof records / sizeof records[0]; c++) {
         rcfd_novelty_t nv;
-        if (rcfd_novelty_init(&nv, cases[c].fields, 100.0, 16) != 0) {
-            return 1;
-        }
-        for (int i = 0; i < cases[c].records; i++) {
-            double v[8];
-            for (size_t f = 0; f < 8; f++) {
-                v[f] = sin(i * 0.2 + (double)f) + (i % 97 == 0 ? 5.0 : 0.0) + (i > 600 ? 1.0 : 0.0);
-            }
-            rcfd_novelty_update(&nv, 0.4 + 0.1 * cos(i * 0.9) + (i % 61 == 0 ? 2.0 : 0.0), v);
+        rcfd_novelty_init(&nv, 100.0);
+        for (int i = 0; i < records[c]; i++) {
+            rcfd_novelty_update(&nv, 0.4 + 0.1 * cos(i * 0.9) + (i % 61 == 0 ? 2.0 : 0.0));
         }
         size_t plen = rcfd_novelty_payload_size(&nv);
         unsigned char *buf = malloc(RCFD_SNAP_HEADER_SIZE + plen);
+        if (buf == NULL) {
+            return 1;
+        }
         rcfd_writer_t w = {buf + RCFD_SNAP_HEADER_SIZE, 0, plen};
         rcfd_novelty_write(&nv, &w);
         rcfd_snap_seal(buf, RCFD_SNAP_KIND_NOVELTY, RCFD_NOVELTY_STATE_VERSION, w.len);
         char path[4096];
-        snprintf(path, sizeof path, "%s/seed-%zu-fields-%zu-records-%d.bin", argv[1], c,
-                 cases[c].fields, cases[c].records);
+        snprintf(path, sizeof path, "%s/v3-seed-%zu-records-%d.bin", argv[1], c, records[c]);
         FILE *f = fopen(path, "wb");
         if (f == NULL ||
             fwrite(buf, 1, RCFD_SNAP_HEADER_SIZE + w.len, f) != RCFD_SNAP_HEADER_SIZE + w.len) {
@@ -45,7 +40,6 @@ int main(int argc, char **argv)
         }
         fclose(f);
         free(buf);
-        rcfd_novelty_free(&nv);
     }
     return 0;
 }

@@ -1,6 +1,6 @@
 /* Recomputes every score of an rcfd-style output file offline with the forest library: one forest
  * per key (seeded as the daemon seeds it), fed the same per-key sequence, and the key's
- * anomaly_novelty (score/likelihood.h) over those scores and values. Exit 0 when every
+ * anomaly_novelty (score/likelihood.h) over those scores. Exit 0 when every
  * anomaly_score, and every anomaly_novelty the file has, is bit-identical, 1 otherwise.
  *
  *   rcfd_score_check FILE FIELDS TREES SAMPLE DECAY SHINGLE OUTPUT_AFTER SEED [LEARN]
@@ -56,7 +56,6 @@ static void free_model(void *v, void *ud)
 {
     (void)ud;
     rcf_forest_destroy(((key_model_t *)v)->f);
-    rcfd_novelty_free(&((key_model_t *)v)->nv);
     free(v);
 }
 
@@ -126,10 +125,7 @@ int main(int argc, char **argv)
                 return 2;
             }
             const rcf_params_t *fp = rcf_forest_params(m->f); /* as the rcf model type does */
-            if (rcfd_novelty_init(&m->nv, nf, (double)fp->time_decay, fp->output_after) != 0) {
-                fprintf(stderr, "out of memory\n");
-                return 2;
-            }
+            rcfd_novelty_init(&m->nv, (double)fp->time_decay);
             rcfd_keytab_put(keys, key, strlen(key), m);
         }
         double v[64];
@@ -146,7 +142,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "learn line %ld: rejected\n", learned + 1);
                 return 2;
             }
-            rcfd_novelty_update(&m->nv, r.score, v);
+            rcfd_novelty_update(&m->nv, r.score);
             learned++;
             cJSON_Delete(j);
             continue;
@@ -158,7 +154,7 @@ int main(int argc, char **argv)
                         score->valuedouble, r.score);
             }
         }
-        double nov = rcfd_novelty_update(&m->nv, r.score, v);
+        double nov = rcfd_novelty_update(&m->nv, r.score);
         cJSON *got = cJSON_GetObjectItem(j, "anomaly_novelty");
         if (cJSON_IsNumber(got)) {
             novelties++;

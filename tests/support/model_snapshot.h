@@ -34,10 +34,9 @@ static inline unsigned char *model_snapshot(const rcf_forest_t *f, const rcfd_no
 }
 
 /* The novelty the rcf model keeps for a forest with these parameters (as src/models/rcf.c's wrap). */
-static inline int model_novelty_init(rcfd_novelty_t *nv, size_t n_fields, const rcf_forest_t *f)
+static inline void model_novelty_init(rcfd_novelty_t *nv, const rcf_forest_t *f)
 {
-    const rcf_params_t *p = rcf_forest_params(f);
-    return rcfd_novelty_init(nv, n_fields, (double)p->time_decay, (uint64_t)p->output_after);
+    rcfd_novelty_init(nv, (double)rcf_forest_params(f)->time_decay);
 }
 
 /* The alert decision the rcf model keeps at the default alert_rate (as wrap()). */

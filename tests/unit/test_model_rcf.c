@@ -109,7 +109,7 @@ static void test_off_is_the_plain_forest(void **state)
     rcf_forest_t *f;
     assert_int_equal(rcf_forest_new(&p, &f, err, sizeof err), 0);
     rcfd_novelty_t nv;
-    assert_int_equal(model_novelty_init(&nv, 2, f), 0);
+    model_novelty_init(&nv, f);
     rcfd_alert_t al;
     rcfd_alert_result_t ar;
     model_alert_init(&al, f);
@@ -120,7 +120,7 @@ static void test_off_is_the_plain_forest(void **state)
         assert_int_equal(rcf_forest_process(f, v, 2, &want), 0);
         assert_int_equal(rcfd_model_rcf.process(m, v, 2, &res), 0);
         assert_true(rcfd_model_rcf.score(res) == want.score);
-        rcfd_novelty_update(&nv, want.score, v);
+        rcfd_novelty_update(&nv, want.score);
         rcfd_alert_update(&al, want.ready, want.score, &ar);
     }
     /* and its snapshot is the forest's own, then the novelty's section */
@@ -132,7 +132,6 @@ static void test_off_is_the_plain_forest(void **state)
     assert_int_equal(b.len, len);
     assert_memory_equal(b.p, fs, len);
     free(fs);
-    rcfd_novelty_free(&nv);
     rcfd_buf_free(&b);
     rcf_forest_destroy(f);
     rcfd_model_rcf.destroy(m);
