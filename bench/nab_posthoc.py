@@ -3,17 +3,23 @@
 `rcfd backtest --corpus NAB_DIR --scores S.csv` (the forest runs once; each variant here takes
 seconds). It re-implements the NAB scoring of src/backtest/nab.c (probation, scaled sigmoid, one
 threshold per profile for the corpus, null and perfect detectors) and the anomaly_novelty of
-src/score/likelihood.h with its constants as options, so the experiments in bench/RESULTS.md
-(NAB) can be rerun and extended. With the defaults it reproduces rcfd's own novelty column.
+src/score/likelihood.h with its constants as options, and the periodic, level and range rules it
+had until 2026-12-03 (off by default), so the experiments in bench/RESULTS.md (NAB) can be rerun
+and extended. With the defaults it reproduces rcfd's own novelty column.
 
     build/bin/rcfd backtest --corpus ../shared/nab --scores /tmp/s.csv
     bench/nab_posthoc.py /tmp/s.csv                      # the default anomaly_novelty
     bench/nab_posthoc.py /tmp/s.csv --input novelty      # rcfd's column, as written
-    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05     # the third round's default (with a
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.01 --per-events 16 --level-weight 0.3
+                                                         # the fourth round's (until 2026-12-03)
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05 --per-events 16 --level-weight 0.3
+                                                         # the third round's (with a
                                                          # -p recent_mean=0 CSV: the forest's too)
-    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05 --per-events 0 --level-weight 0   # the second's
-    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0 --range-tol 0 \
-        --per-events 0 --level-weight 0                                # the first round's
+    bench/nab_posthoc.py /tmp/s.csv --range-tol 0.05     # the second's
+    bench/nab_posthoc.py /tmp/s.csv --window 400 --rank 0 --power 0   # the first round's
+
+(The commands in bench/RESULTS.md's NAB rounds were written when the fourth round's rules were
+the defaults: add `--range-tol 0.01 --per-events 16 --level-weight 0.3` before their options.)
     bench/nab_posthoc.py /tmp/s.csv --split              # also each half of the corpus
     bench/nab_posthoc.py /tmp/s.csv --view2 /tmp/s2.csv --combine max   # and a second forest's
 
@@ -293,17 +299,17 @@ def main():
                    help="experiment: the score's baseline is the k-th largest of the window")
     p.add_argument("--power", type=float, default=1.0, help="rise = jump x score^power")
     p.add_argument("--memory", type=float, default=100000.0, help="decay of the stored rises")
-    p.add_argument("--range-tol", type=float, default=0.01, help="0: no range rule")
+    p.add_argument("--range-tol", type=float, default=0.0, help="0: no range rule (removed)")
     p.add_argument("--extreme", type=float, default=1.0, help="the range rule's novelty")
     p.add_argument("--warm", type=int, default=256, help="records before the range rule")
-    p.add_argument("--per-events", type=int, default=16,
-                   help="rises kept for the periodic rule; 0: no periodic rule")
+    p.add_argument("--per-events", type=int, default=0,
+                   help="rises kept for the periodic rule (removed; it kept 16); 0: none")
     p.add_argument("--per-floor", type=float, default=0.0,
                    help="rises of a smaller novelty are not remembered by the periodic rule")
     p.add_argument("--per-min", type=int, default=50, help="shortest period, records")
     p.add_argument("--per-slack", type=int, default=5, help="records either side of t - 2d")
     p.add_argument("--per-height", type=float, default=0.9, help="earlier rises' score >= this x")
-    p.add_argument("--level-weight", type=float, default=0.3, help="0: no level rule")
+    p.add_argument("--level-weight", type=float, default=0.0, help="0: no level rule (removed; it was 0.3)")
     p.add_argument("--level-sum", action="store_true", help="add the level novelty, not max")
     p.add_argument("--level-k", type=int, default=5, help="values averaged by the level rule")
     p.add_argument("--level-window", type=int, default=200, help="values before them it compares")

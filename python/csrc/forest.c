@@ -38,7 +38,7 @@ static PyStructSequence_Field result_fields[] = {
     {"anomaly", "the score reached the adaptive threshold (grade >= 0.5, rcfd backtest's cut-off)"},
     {"threshold", "the adaptive threshold the score was compared with"},
     {"novelty", "anomaly_novelty: the rise of the score over the key's recent ones, against its "
-                "own earlier rises (>= 1: as novel as its third-largest rise); alert on this"},
+                "own earlier rises (>= 1: as novel as its third-largest rise)"},
     {"attribution", "with explain: each column's share of the score (columns sum to the score); "
                     "else None"},
     {"strength", "with explain: STRENGTH per column; else None"},
