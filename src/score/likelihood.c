@@ -265,8 +265,7 @@ static int skip_old_field(rcfd_snap_loader_t *l, size_t f)
     }
     size_t n_recent, recent_pos, n_hist, hist_pos;
     int rc = get_ring(l, "a field's last values", OLD_LEVEL_K, &n_recent, &recent_pos);
-    rc = rc ? rc
-            : get_ring(l, "a field's level window", OLD_LEVEL_WINDOW, &n_hist, &hist_pos);
+    rc = rc ? rc : get_ring(l, "a field's level window", OLD_LEVEL_WINDOW, &n_hist, &hist_pos);
     rc = rc ? rc : get_f64s(l, "a field's last values", NULL, OLD_LEVEL_K, n_recent, 0);
     rc = rc ? rc : get_f64s(l, "a field's level window", NULL, OLD_LEVEL_WINDOW, n_hist, 0);
     if (rc == 0 && empty && (n_recent > 0 || n_hist > 0)) {
@@ -325,8 +324,7 @@ static int read_old(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, size_t model_fiel
     return rc;
 }
 
-int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, uint32_t version,
-                      size_t n_fields)
+int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, uint32_t version, size_t n_fields)
 {
     l->version = version;
     int rc;

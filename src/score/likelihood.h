@@ -90,7 +90,6 @@ void rcfd_novelty_write(const rcfd_novelty_t *nv, rcfd_writer_t *w);
  * model's field count, which a version 1 or 2 state must match. On an error nv may be partly
  * overwritten (the caller discards it) and the message names the byte: RCFD_ETRUNCATED, or
  * RCFD_EBADSTATE for a layout or value no novelty can have. */
-int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, uint32_t version,
-                      size_t n_fields);
+int rcfd_novelty_read(rcfd_novelty_t *nv, rcfd_snap_loader_t *l, uint32_t version, size_t n_fields);
 
 #endif

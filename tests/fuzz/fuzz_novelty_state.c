@@ -10,8 +10,8 @@
 
 #define MAX_FIELDS 8
 
-static int read_into(rcfd_novelty_t *nv, const unsigned char *payload, size_t len,
-                     uint32_t version, size_t n_fields)
+static int read_into(rcfd_novelty_t *nv, const unsigned char *payload, size_t len, uint32_t version,
+                     size_t n_fields)
 {
     char err[256];
     rcfd_snap_loader_t l = {{payload, len, 0, 0}, err, sizeof err, 0, 0};
