@@ -40,7 +40,7 @@ static void test_styles(void **state)
     rcfd_origin_t o = {.source = "in", .topic = "bp", .partition = 2, .offset = 41};
     rcfd_buf_t b = {0};
     assert_int_equal(rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", "k1", 2, &cols, types,
-                                        results, 1),
+                                        results, 1, NULL),
                      0);
     assert_string_equal(
         b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\",\"ANOMALY_SCORE\":3.855851061,"
@@ -51,7 +51,7 @@ static void test_styles(void **state)
              "\"anomaly\":true,\"anomaly_grade\":0.75,\"threshold\":2.5,\"warming_up\":false}");
     rcfd_buf_reset(&b);
     assert_int_equal(rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", "k1", 2, &cols, types,
-                                        results, 1),
+                                        results, 1, NULL),
                      0);
     assert_string_equal(
         b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\",\"anomaly_score\":3.855851061,"
@@ -65,7 +65,7 @@ static void test_styles(void **state)
                                .alert = {.warming_up = 1, .threshold = NAN}};
     results[0] = &plain;
     rcfd_buf_reset(&b);
-    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\","
                              "\"ANOMALY_SCORE\":0.30000000000000004,\"anomaly\":false,"
                              "\"anomaly_grade\":0,\"threshold\":null,\"warming_up\":true}");
@@ -86,11 +86,11 @@ static void test_collisions_and_csv(void **state)
     rcfd_record_parse(&r, RCFD_FORMAT_JSON, in, strlen(in), ',', NULL, NULL, 0);
     rcfd_origin_t o = {.source = "f", .path = "in.csv", .line = 3};
     rcfd_buf_t b = {0};
-    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"v\":1,\"anomaly_score\":99,\"ANOMALY_SCORE\":1.5,"
                              "\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false}");
     rcfd_buf_reset(&b);
-    rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"v\":1,\"ANOMALY_SCORE\":98,\"anomaly_score\":1.5,"
                              "\"anomaly_novelty\":0,\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false,\"_rcfd\":{"
                              "\"pipeline\":\"p\",\"source\":\"f\",\"path\":\"in.csv\",\"line\":3}}");
@@ -100,7 +100,7 @@ static void test_collisions_and_csv(void **state)
     rcfd_record_clear(&r);
     rcfd_record_parse(&r, RCFD_FORMAT_JSON, "{}", 2, ',', NULL, NULL, 0);
     rcfd_buf_reset(&b);
-    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"ANOMALY_SCORE\":1.5,\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false}");
     rcfd_buf_free(&b);
     rcfd_record_free(&r);
