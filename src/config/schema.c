@@ -324,6 +324,9 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
     {"impute_max_consecutive", RCFD_CT_INT, O(impute_max_consecutive), "10", 1, 1e9, NULL, 0,
      "records of a key imputed in a row at most; later ones are dead letters naming the field, "
      "until a complete record"},
+    {"impute_lookahead", RCFD_CT_INT, O(impute_lookahead), "10", 1, 1e6, NULL, 0,
+     "with impute \"linear\": the next observed value must come within this many records of "
+     "the key, else the previous value is taken"},
     {NULL},
 };
 #undef O

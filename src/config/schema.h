@@ -141,6 +141,7 @@ typedef struct rcfd_pipeline_conf {
     char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */
     int impute;          /* RCFD_IMPUTE_* (models/impute.h): a missing or null field */
     int64_t impute_max_consecutive; /* imputed records in a row per key, then dead letters */
+    int64_t impute_lookahead;       /* linear: the next value within this many key records */
     double *impute_fixed; /* fields.n values with impute "fixed" (impute_values); owned */
     /* fields.n entries: a derived field's compiled expression ({"name", "expr"}), NULL for a
      * plain field; owned */
