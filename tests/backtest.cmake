@@ -3,7 +3,8 @@ if(NOT TARGET rcfd_backtest)
   return()
 endif()
 
-foreach(unit nab metrics train model_rcf model_rcf_auto model_rcf_expected model_forecast)
+foreach(unit nab metrics train model_rcf model_rcf_auto model_rcf_expected model_forecast
+        model_impute)
   rcfd_add_test(test_${unit} SOURCES unit/test_${unit}.c LABELS unit LIBS rcfd_backtest)
 endforeach()
 
