@@ -1057,6 +1057,20 @@ fail:
     return rc;
 }
 
+int rcfd_config_check_daemon(const rcfd_config_t *cfg, char *errstr, size_t es)
+{
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        if (cfg->pipelines[i].impute == RCFD_IMPUTE_LINEAR) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "pipelines[%zu].impute: \"linear\" needs the next value of a "
+                             "field, which only `rcfd backtest` and `rcfd train` know (pipeline "
+                             "\"%s\"); use \"previous\" or \"rcf\" in the daemon",
+                             i, cfg->pipelines[i].name);
+        }
+    }
+    return 0;
+}
+
 int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t es)
 {
     *out = NULL;

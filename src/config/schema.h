@@ -174,6 +174,10 @@ extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_de
 /* Parses and validates a whole config document (JSON text of `len` bytes). */
 int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr,
                       size_t errstr_size);
+/* What only the daemon refuses (a backtest may run it): impute "linear", which needs the next
+ * value of a field. RCFD_ECONFIG naming the pipeline. */
+int rcfd_config_check_daemon(const rcfd_config_t *cfg, char *errstr, size_t errstr_size);
+
 /* Reads the file and parses it; errors name the file. */
 int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t errstr_size);
 void rcfd_config_free(rcfd_config_t *cfg);

@@ -1080,13 +1080,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
             goto fail;
         }
-        if (cfg->pipelines[i].impute == RCFD_IMPUTE_LINEAR && rt->hooks.impute_ahead == NULL) {
-            rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
-                           "pipelines[%zu].impute: \"linear\" needs the next value of a field, "
-                           "which only `rcfd backtest` knows (pipeline \"%s\"); use "
-                           "\"previous\" or \"rcf\" in the daemon",
-                           i, cfg->pipelines[i].name);
-            *exit_code = RCFD_EXIT_CONFIG;
+        if (rt->hooks.impute_ahead == NULL &&
+            (rc = rcfd_config_check_daemon(cfg, errstr, es)) != 0) {
+            *exit_code = RCFD_EXIT_CONFIG; /* main checks first; this guards other callers */
             goto fail;
         }
         if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),
