@@ -317,7 +317,7 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      "(impute_values), \"previous\" (the key's last value), \"rcf\" (the key's forest's "
      "estimate given the present fields and the key's recent records; \"previous\" until the "
      "forest scores), \"linear\" (between the previous and the next value: only in `rcfd "
-     "backtest`, which knows the next). A field that is present but not a number is still a "
+     "backtest` and `rcfd train`, which know the next; the daemon refuses it). A field that is present but not a number is still a "
      "dead letter (docs/rcf.md \"Missing values\")"},
     {"impute_values", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0,
      "with impute \"fixed\": an object giving every field its value, {\"temp\": 20.5}"},
