@@ -204,6 +204,46 @@ static void test_rcf_matches_twin(void **state)
     rcf_test_conf_free(conf);
 }
 
+/* The daemon's defaults: shingle_size "auto" holds the first 512 records (previous meanwhile),
+ * then the estimate is made in the forest's scaled units (normalize "auto") with the recent means
+ * known, and scaled back: near y = 2x, far better than previous. */
+static void test_rcf_defaults(void **state)
+{
+    (void)state;
+    const char *kv[] = {"number_of_trees=30", "seed=3"};
+    void *conf = rcf_test_conf(kv, 2);
+    void *m;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    rcfd_impute_conf_t c = {.method = RCFD_IMPUTE_RCF, .max_consecutive = 10};
+    double e_rcf = 0, e_prev = 0, last_y = 0;
+    int n = 0;
+    for (int i = 0; i < 1500; i++) {
+        int miss = i % 11 == 5;
+        double v[2];
+        rcfd_impute_outcome_t io;
+        /* x wanders off its period, so the estimate must read y off the record's own x */
+        double x = 100 + 40 * sin(2 * M_PI * i / 30.0) + 4 * ((i * 7919) % 101 / 101.0 - 0.5);
+        double y = 2 * x + 0.2 * ((i * 104729) % 13 / 13.0 - 0.5);
+        assert_int_equal(step(m, &c, x, y, miss, v, &io, err, sizeof err), 0);
+        if (miss && i < 512) {
+            assert_int_equal(io.fallback, 1);
+            assert_true(v[1] == last_y);
+        }
+        if (miss && i >= 700) {
+            assert_int_equal(io.fallback, 0);
+            e_rcf += fabs(v[1] - y);
+            e_prev += fabs(last_y - y);
+            n++;
+        }
+        last_y = v[1];
+    }
+    print_message("defaults: rcf mean error %.3f, previous %.3f (%d)\n", e_rcf / n, e_prev / n, n);
+    assert_true(e_rcf < 0.25 * e_prev);
+    rcfd_model_rcf.destroy(m);
+    rcf_test_conf_free(conf);
+}
+
 static void test_snapshot_round_trip(void **state)
 {
     (void)state;
@@ -287,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_zero_fixed_previous),
         cmocka_unit_test(test_consecutive_limit),
         cmocka_unit_test(test_rcf_matches_twin),
+        cmocka_unit_test(test_rcf_defaults),
         cmocka_unit_test(test_snapshot_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
