@@ -879,8 +879,8 @@ static int parse_impute(rcfd_pipeline_conf_t *p, const cJSON *vals, const char *
     }
     if (!holder) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
-                         "%s.impute: \"%s\" keeps per-key state in an rcf model's snapshot; the "
-                         "pipeline has no model of type \"rcf\"",
+                         "%s.impute: \"%s\" keeps per-key state in the snapshot of a model of "
+                         "type \"rcf\" or \"forecast\"; the pipeline has neither",
                          path, rcfd_impute_methods[p->impute]);
     }
     if (p->impute == RCFD_IMPUTE_RCF && !estimator) {

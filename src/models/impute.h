@@ -2,7 +2,7 @@
  * absent or null is completed instead of dead-lettered: with zero, a fixed value per field, the
  * key's previous value, or the key's forest's conditional estimate (rcf). The key's state (its
  * last values, the imputations in a row) lives in the snapshot of the first of its models whose
- * type holds one (rcfd_model_type_t.impute_state), so checkpoints, evictions, warm starts and
+ * type holds one (rcfd_model_type_t.impute_state: rcf, forecast), so checkpoints, evictions, warm starts and
  * `rcfd train` carry it as they carry the model.
  *
  * Loop thread only, like the models. The state is allocated at a key's first record under an

@@ -200,12 +200,14 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
     train_ctx_t c = {
         .t = t, .n_fields = o->fields->n, .limit = o->limit, .progress = o->progress, .o = o};
     if (o->impute != RCFD_IMPUTE_DEAD_LETTER &&
-        (t->model == NULL || t->model->impute_state == NULL ||
-         (o->impute == RCFD_IMPUTE_RCF && t->model->impute == NULL))) {
+        (t->model == NULL || t->model->impute_state == NULL)) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es,
-                         "--impute %s keeps its per-key state in an rcf model's snapshot: use "
-                         "--model rcf",
+                         "--impute %s keeps its per-key state in the model's snapshot: use "
+                         "--model rcf or forecast",
                          rcfd_impute_methods[o->impute]);
+    }
+    if (o->impute == RCFD_IMPUTE_RCF && t->model->impute == NULL) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "--impute rcf needs --model rcf");
     }
     if (o->impute == RCFD_IMPUTE_FIXED && o->impute_fixed == NULL) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es, "--impute fixed needs --impute-values");

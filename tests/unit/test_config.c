@@ -292,7 +292,11 @@ static void test_impute(void **state)
     expect_error("{" OK_SOURCES "," OK_OUTPUTS ",\"pipelines\":[{\"name\":\"p\",\"source\":"
                  "\"in\",\"fields\":[\"a\"],\"outputs\":[\"out\"],\"impute\":\"rcf\","
                  "\"models\":[{\"type\":\"forecast\"}]}]}",
-                 "pipelines[0].impute: \"rcf\" keeps per-key state in an rcf model's snapshot");
+                 "pipelines[0].impute: \"rcf\" needs a model of type \"rcf\"");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS ",\"pipelines\":[{\"name\":\"p\",\"source\":"
+                 "\"in\",\"fields\":[\"a\"],\"outputs\":[\"out\"],\"impute\":\"zero\","
+                 "\"models\":[{\"type\":\"hotspots\"}]}]}",
+                 "keeps per-key state in the snapshot of a model of type \"rcf\" or \"forecast\"");
 }
 
 int main(void)

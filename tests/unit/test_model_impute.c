@@ -321,6 +321,90 @@ static void test_snapshot_round_trip(void **state)
     rcf_test_conf_free(conf);
 }
 
+/* A forecast-only pipeline: the forecast model holds the state, in its snapshot after the
+ * calibration; a snapshot without it (older, or never imputed) loads; a loaded key goes on as the
+ * saved one. */
+static void test_forecast_holds_state(void **state)
+{
+    (void)state;
+    cJSON *p = cJSON_CreateObject();
+    char err[256];
+    const char *kv[] = {"horizon=3", "shingle_size=8", "number_of_trees=20", "sub_sample_size=64"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rcfd_trainer_set_param(&rcfd_trainer_forecast, p, kv[i], 1, err,
+                                                sizeof err),
+                         0);
+    }
+    void *conf = calloc(1, rcfd_trainer_conf_size(&rcfd_trainer_forecast));
+    assert_int_equal(rcfd_trainer_params(&rcfd_trainer_forecast, p, conf, err, sizeof err), 0);
+    cJSON_Delete(p);
+    void *a, *b;
+    assert_int_equal(rcfd_model_forecast.create(conf, 1, SEED, &a, err, sizeof err), 0);
+    const rcfd_model_type_t *types[] = {&rcfd_model_forecast};
+    static char *one[] = {"v"};
+    const rcfd_strlist_t f1 = {one, 1};
+    rcfd_impute_conf_t c = {.method = RCFD_IMPUTE_PREVIOUS, .max_consecutive = 5};
+    rcfd_buf_t s0 = {0}, s1 = {0}, s2 = {0};
+    assert_int_equal(rcfd_model_forecast.save(a, &s0), 0); /* no impute section yet */
+    assert_int_equal(rcfd_model_forecast.load(conf, 1, s0.p, s0.len, &b, err, sizeof err), 0);
+    assert_null(*rcfd_model_forecast.impute_state(b));
+    rcfd_model_forecast.destroy(b);
+    double va, vb;
+    for (int i = 0; i < 300; i++) {
+        unsigned char miss = i % 6 == 5;
+        rcfd_impute_outcome_t io;
+        va = miss ? NAN : xs(i);
+        assert_int_equal(rcfd_impute_record(&c, types, &a, 1, &f1, &va, &miss, &io, err,
+                                            sizeof err),
+                         0);
+        assert_true(!miss || va == xs(i - 1));
+        const void *res;
+        assert_int_equal(rcfd_model_forecast.process(a, &va, 1, &res), 0);
+    }
+    assert_int_equal(rcfd_model_forecast.save(a, &s1), 0);
+    size_t sec = rcfd_impute_section_size(*rcfd_model_forecast.impute_state(a));
+    assert_true(s1.len > sec);
+    assert_memory_equal(s1.p + s1.len - sec, "RCFDSNAP\x0a\0\0\0", 12); /* last: kind 10 */
+    assert_int_equal(rcfd_model_forecast.load(conf, 1, s1.p, s1.len, &b, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_forecast.save(b, &s2), 0);
+    assert_int_equal(s2.len, s1.len);
+    assert_memory_equal(s2.p, s1.p, s1.len);
+    for (int i = 300; i < 400; i++) {
+        unsigned char miss = i % 4 == 1;
+        rcfd_impute_outcome_t io;
+        void *ma = a, *mb = b;
+        va = vb = miss ? NAN : xs(i);
+        assert_int_equal(rcfd_impute_record(&c, types, &ma, 1, &f1, &va, &miss, &io, err,
+                                            sizeof err),
+                         0);
+        assert_int_equal(rcfd_impute_record(&c, types, &mb, 1, &f1, &vb, &miss, &io, err,
+                                            sizeof err),
+                         0);
+        assert_true(va == vb);
+        const void *ra, *rb;
+        assert_int_equal(rcfd_model_forecast.process(a, &va, 1, &ra), 0);
+        assert_int_equal(rcfd_model_forecast.process(b, &vb, 1, &rb), 0);
+    }
+    rcfd_buf_reset(&s1);
+    rcfd_buf_reset(&s2);
+    assert_int_equal(rcfd_model_forecast.save(a, &s1), 0);
+    assert_int_equal(rcfd_model_forecast.save(b, &s2), 0);
+    assert_int_equal(s2.len, s1.len);
+    assert_memory_equal(s2.p, s1.p, s1.len);
+    /* a trailing section of another kind is refused */
+    assert_int_equal(rcfd_buf_append(&s1, s0.p + s0.len - 64, 64), 0);
+    void *x = NULL;
+    assert_true(rcfd_model_forecast.load(conf, 1, s1.p, s1.len, &x, err, sizeof err) < 0);
+    assert_null(x);
+    rcfd_buf_free(&s0);
+    rcfd_buf_free(&s1);
+    rcfd_buf_free(&s2);
+    rcfd_model_forecast.destroy(a);
+    rcfd_model_forecast.destroy(b);
+    rcfd_conf_free(rcfd_trainer_conf(&rcfd_trainer_forecast), conf);
+    free(conf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_rcf_matches_twin),
         cmocka_unit_test(test_rcf_defaults),
         cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_forecast_holds_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
