@@ -777,7 +777,7 @@ static int estimate_room(rcf_model_t *m)
 /* impute: the forest's estimate of the missing fields given the present ones, the key's last
  * shingle_size - 1 records and (with recent means) the means, exactly as expected_values() asks
  * for all fields; RCFD_EAGAIN while the forest is not built or not past output_after, or the
- * shingle is not full yet. */
+ * shingle is not full yet, and when nothing is known (shingle 1, every field missing). */
 static int rcf_impute(void *model, double *values, const unsigned char *missing, size_t n)
 {
     rcf_model_t *m = model;
@@ -806,6 +806,11 @@ static int rcf_impute(void *model, double *values, const unsigned char *missing,
         if (missing[i]) {
             m->x_missing[k++] = (uint32_t)((p->shingle_size - 1) * m->point_dim + i);
         }
+    }
+    if (k == n && p->shingle_size == 1) {
+        /* nothing observed to condition on: the trees would answer a typical value near the
+         * key's recent means, a lagging level; the previous value is the better guess */
+        return RCFD_EAGAIN;
     }
     const double *rec = scale_point(m, m->x_record, m->point_dim, m->scaled);
     rc = rcf_forest_point(m->f, rec, m->x_point);

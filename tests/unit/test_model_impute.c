@@ -244,6 +244,37 @@ static void test_rcf_defaults(void **state)
     rcf_test_conf_free(conf);
 }
 
+/* Shingle 1 and every field missing: nothing to condition on but the recent means, so the
+ * previous value is taken (a fallback); one field present is enough to estimate. */
+static void test_rcf_nothing_known(void **state)
+{
+    (void)state;
+    const char *kv[] = {"number_of_trees=20", "sub_sample_size=32", "shingle_size=1",
+                        "output_after=32"};
+    void *conf = rcf_test_conf(kv, 4);
+    void *m;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(conf, 2, SEED, &m, err, sizeof err), 0);
+    const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
+    rcfd_impute_conf_t c = {.method = RCFD_IMPUTE_RCF, .max_consecutive = 10};
+    rcfd_impute_outcome_t io;
+    double v[2];
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(step(m, &c, xs(i), ys(i), 0, v, &io, err, sizeof err), 0);
+    }
+    unsigned char both[2] = {1, 1};
+    v[0] = v[1] = NAN;
+    assert_int_equal(
+        rcfd_impute_record(&c, types, &m, 1, &fields, v, both, &io, err, sizeof err), 0);
+    assert_int_equal(io.fallback, 1);
+    assert_true(v[0] == xs(199) && v[1] == ys(199));
+    assert_int_equal(step(m, &c, xs(200), 0, 1, v, &io, err, sizeof err), 0);
+    assert_int_equal(io.fallback, 0);
+    assert_true(fabs(v[1] - ys(200)) < 2.0);
+    rcfd_model_rcf.destroy(m);
+    rcf_test_conf_free(conf);
+}
+
 static void test_snapshot_round_trip(void **state)
 {
     (void)state;
@@ -412,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_consecutive_limit),
         cmocka_unit_test(test_rcf_matches_twin),
         cmocka_unit_test(test_rcf_defaults),
+        cmocka_unit_test(test_rcf_nothing_known),
         cmocka_unit_test(test_snapshot_round_trip),
         cmocka_unit_test(test_forecast_holds_state),
     };
