@@ -117,6 +117,8 @@ def main():
     ap.add_argument("--skip", type=int, default=1000)
     ap.add_argument("--spikes", type=int, default=10)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--stride", type=int, default=1,
+                    help="every Nth series of each corpus, in name order (time)")
     ap.add_argument("-p", dest="params", action="append", default=[],
                     help="NAME=VALUE: an rcf model parameter for the imputation runs")
     ap.add_argument("--expected-param", dest="xparams", action="append", default=[],
@@ -124,7 +126,11 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="rcfd-impute-bench.")
     tot = {}
+    seen = {}
     for corpus, path in series_of(args):
+        seen[corpus] = seen.get(corpus, -1) + 1
+        if seen[corpus] % args.stride != 0:
+            continue
         name = os.path.basename(path)
         vals = load(path, args.max_rows)
         if len(vals) < args.skip + 200:
@@ -135,7 +141,7 @@ def main():
         src = os.path.join(work, "in.jsonl")
         write_jsonl(src, vals, removed)
         t = tot.setdefault(corpus, {"series": 0, "removed": 0, "prev": 0.0, "rcf": 0.0,
-                                    "linear": 0.0, "wins": 0, "lin_n": 0, "fallback": 0,
+                                    "linear": 0.0, "wins": 0, "ties": 0, "lin_n": 0,
                                     "spiked": 0, "flagged": 0, "x_exp": 0.0, "x_prev": 0.0,
                                     "x_spike": 0.0})
         t["series"] += 1
@@ -158,6 +164,7 @@ def main():
         t["prev"] += e_prev
         t["rcf"] += e_rcf
         t["wins"] += e_rcf < e_prev
+        t["ties"] += e_rcf == e_prev
         # expected values on injected spikes
         sd = statistics.pstdev(vals) or 1.0
         spiked = list(vals)
@@ -184,13 +191,13 @@ def main():
                sum(1 for s in spots if s in exp and "expected_values" in exp[s]), len(spots)),
               file=sys.stderr, flush=True)
     print("| corpus | series | values removed | rcf error | linear error | previous | rcf / previous"
-          " | series where rcf wins |")
+          " | rcf better / same / worse |")
     print("|---|---|---|---|---|---|---|---|")
     for c, t in tot.items():
-        print("| %s | %d | %s | %.3f | %.3f | %.3f | %.3f | %d / %d |" %
+        print("| %s | %d | %s | %.3f | %.3f | %.3f | %.3f | %d / %d / %d |" %
               (c, t["series"], format(t["removed"], ","), t["rcf"] / t["removed"],
                t["linear"] / max(t["lin_n"], 1), t["prev"] / t["removed"],
-               t["rcf"] / t["prev"], t["wins"], t["series"]))
+               t["rcf"] / t["prev"], t["wins"], t["ties"], t["series"] - t["wins"] - t["ties"]))
     print()
     print("| corpus | spikes | flagged | expected value error | previous value error | "
           "spiked value error |")
