@@ -3,7 +3,8 @@ if(NOT TARGET rcfd_backtest)
   return()
 endif()
 
-foreach(unit nab metrics train model_rcf model_rcf_auto model_rcf_expected model_forecast)
+foreach(unit nab metrics train model_rcf model_rcf_auto model_rcf_expected model_forecast
+        model_impute)
   rcfd_add_test(test_${unit} SOURCES unit/test_${unit}.c LABELS unit LIBS rcfd_backtest)
 endforeach()
 
@@ -30,4 +31,13 @@ if(TARGET rcfd_stream)
   math(EXPR timeout "90 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
   set_tests_properties(bt_warm_start PROPERTIES TIMEOUT ${timeout} LABELS integration
     ENVIRONMENT "RCFD=$<TARGET_FILE:rcfd>;MOCK_CLUSTER=$<TARGET_FILE:rcfd_mock_cluster>;SCORE_CHECK=$<TARGET_FILE:rcfd_score_check>;SRC_DIR=${PROJECT_SOURCE_DIR};TIME_MULT=${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+endif()
+
+# impute end to end: the daemon (marks, dead letters past the limit, /metrics), rcfd train then a
+# warm start against one run, linear refused by the daemon and interpolated by rcfd backtest.
+if(TARGET rcfd)
+  add_test(NAME it_impute COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/it_impute.py
+                                  $<TARGET_FILE:rcfd>)
+  math(EXPR timeout "120 * ${RCFD_TEST_TIMEOUT_MULTIPLIER}")
+  set_tests_properties(it_impute PROPERTIES LABELS integration TIMEOUT ${timeout})
 endif()

@@ -15,6 +15,8 @@
 #include "rcfd/status.h"
 #include "stream/runtime.h"
 #include "train/input.h"
+#include "train/linear.h"
+#include "models/impute.h"
 #include "train/progress.h"
 #include "train/trainer.h"
 
@@ -30,6 +32,7 @@ typedef struct collect {
     size_t cap, key_cap;
     int oom;
     size_t scored;
+    rcfd_linear_plan_t plan; /* impute "linear" */
     char first_dead[256]; /* why the first dead-lettered record was */
     rcfd_progress_t *progress;
 } collect_t;
@@ -124,6 +127,13 @@ static void push(collect_t *c, const char *key, size_t key_len, const double *va
     }
 }
 
+static int linear_ahead(void *ud, const rcfd_pipeline_conf_t *p, uint64_t line, double *values,
+                        const unsigned char *missing, size_t n)
+{
+    (void)p;
+    return rcfd_linear_plan_fill(&((collect_t *)ud)->plan, line, values, missing, n);
+}
+
 static void on_scored(void *ud, const rcfd_pipeline_conf_t *p, const char *key, size_t key_len,
                       const double *values, const rcfd_model_type_t *const *types,
                       const void *const *results, size_t n_models)
@@ -191,6 +201,35 @@ static cJSON *bt_config(const rcfd_bt_opts_t *o, const char *path, int format)
     cJSON_AddStringToObject(m, "type", o->model);
     cJSON *models = cJSON_AddArrayToObject(pl, "models");
     cJSON_AddItemToArray(models, m);
+    if (o->impute != NULL) {
+        cJSON_AddStringToObject(pl, "impute", o->impute);
+    }
+    if (o->impute_values != NULL) { /* "A=1,B=2": the config checks the fields and numbers */
+        cJSON *iv = cJSON_AddObjectToObject(pl, "impute_values");
+        rcfd_strlist_t kv = {0};
+        if (rcfd_strlist_split(o->impute_values, ',', &kv) == 0) {
+            for (size_t i = 0; i < kv.n; i++) {
+                char *eq = strchr(kv.v[i], '=');
+                char *end = NULL;
+                double v = eq != NULL ? strtod(eq + 1, &end) : NAN;
+                if (eq != NULL) {
+                    *eq = '\0';
+                }
+                if (eq != NULL && end != eq + 1 && *end == '\0') {
+                    cJSON_AddNumberToObject(iv, kv.v[i], v);
+                } else {
+                    cJSON_AddStringToObject(iv, kv.v[i], eq != NULL ? eq + 1 : "");
+                }
+            }
+        }
+        rcfd_strlist_free(&kv);
+    }
+    if (o->impute_max_consecutive > 0) {
+        cJSON_AddNumberToObject(pl, "impute_max_consecutive", (double)o->impute_max_consecutive);
+    }
+    if (o->impute_lookahead > 0) {
+        cJSON_AddNumberToObject(pl, "impute_lookahead", (double)o->impute_lookahead);
+    }
     cJSON *outs = cJSON_AddArrayToObject(pl, "outputs");
     cJSON_AddItemToArray(outs, cJSON_CreateString("discard"));
     cJSON_AddItemToObject(root, "pipelines", cJSON_CreateArray());
@@ -267,10 +306,27 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     rcfd_runtime_hooks_t hooks = {.ud = &c, .on_scored = on_scored, .on_dead = on_dead};
+    const rcfd_pipeline_conf_t *pc = &cfg->pipelines[0];
+    if (pc->impute == RCFD_IMPUTE_LINEAR) {
+        /* the look-ahead the daemon has not: the whole file, planned before the replay */
+        rcfd_input_spec_t ls = {.path = path,
+                                .format = format,
+                                .delim = o->delim,
+                                .fields = &o->fields,
+                                .key = o->key};
+        rc = rcfd_linear_plan_build(&ls, (size_t)pc->impute_lookahead, &c.plan, errstr, es);
+        if (rc != 0) {
+            rcfd_keytab_destroy(c.keys);
+            rcfd_config_free(cfg);
+            return rc;
+        }
+        hooks.impute_ahead = linear_ahead;
+    }
     rcfd_runtime_t *rt;
     int code;
     rc = rcfd_runtime_new(cfg, NULL, &hooks, &rt, &code, errstr, es);
     if (rc != 0) {
+        rcfd_linear_plan_free(&c.plan);
         rcfd_keytab_destroy(c.keys);
         rcfd_config_free(cfg);
         rcfd_bt_file_free(f);
@@ -278,6 +334,7 @@ int rcfd_bt_run_file(const rcfd_bt_opts_t *o, const char *path, const char *name
     }
     code = rcfd_runtime_run(rt);
     rcfd_runtime_destroy(rt);
+    rcfd_linear_plan_free(&c.plan);
     rcfd_keytab_destroy(c.keys);
     f->name = rcfd_strdup(name != NULL ? name : path);
     if (c.oom || f->name == NULL) {

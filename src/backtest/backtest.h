@@ -32,6 +32,9 @@ typedef struct rcfd_bt_opts {
     double alert_threshold; /* the report's alerts: input >= this; NAN: the NAB threshold (or
                              * the input's default without labels) */
     size_t plot_points;     /* buckets per key in the report's charts (min/max kept) */
+    /* The pipeline's impute keys (NULL/0: their defaults); impute_values as "A=1,B=2" */
+    const char *impute, *impute_values;
+    long long impute_max_consecutive, impute_lookahead;
     struct rcfd_progress *progress; /* NULL: none */
     /* For the report's record of how it was made (may be NULL/0). */
     int argc;

@@ -45,6 +45,10 @@ static void usage(FILE *out)
             "  --json PATH         summary (default: the report's path with .json)\n"
             "  --scores PATH       every record's value, score, grade, novelty and window (CSV)\n"
             "  --plot-points N     chart buckets per key (default 2000; min and max kept)\n"
+            "  --impute M          a missing or null field: dead_letter (default), zero, fixed,\n"
+            "                      previous, linear or rcf (a pipeline's impute)\n"
+            "  --impute-values A=1,B=2  impute fixed's values, every field\n"
+            "  --impute-max-consecutive N, --impute-lookahead N  (defaults 10, 10)\n"
             "  --progress          a progress line on stderr even when it is not a terminal\n"
             "  --quiet             no progress line\n");
 }
@@ -212,6 +216,18 @@ static int reproduce_line(rcfd_buf_t *b, const rcfd_bt_opts_t *o, const cJSON *p
         rc = opt_word(b, "--windows", windows);
         rc = rc ? rc : opt_word(b, "--name", name);
     }
+    if (rc == 0 && o->impute != NULL) {
+        rc = opt_word(b, "--impute", o->impute);
+    }
+    if (rc == 0 && o->impute_values != NULL) {
+        rc = opt_word(b, "--impute-values", o->impute_values);
+    }
+    if (rc == 0 && o->impute_max_consecutive > 0) {
+        rc = rcfd_buf_printf(b, " --impute-max-consecutive %lld", o->impute_max_consecutive);
+    }
+    if (rc == 0 && o->impute_lookahead > 0) {
+        rc = rcfd_buf_printf(b, " --impute-lookahead %lld", o->impute_lookahead);
+    }
     rc = rc ? rc : opt_word(b, "--model", o->model);
     const cJSON *p;
     cJSON_ArrayForEach(p, params)
@@ -305,6 +321,14 @@ int rcfd_backtest_main(int argc, char **argv)
             html = v;
         } else if (strcmp(a, "--json") == 0 && v) {
             json = v;
+        } else if (strcmp(a, "--impute") == 0 && v) {
+            o.impute = v;
+        } else if (strcmp(a, "--impute-values") == 0 && v) {
+            o.impute_values = v;
+        } else if (strcmp(a, "--impute-max-consecutive") == 0 && v && atoll(v) >= 1) {
+            o.impute_max_consecutive = atoll(v);
+        } else if (strcmp(a, "--impute-lookahead") == 0 && v && atoll(v) >= 1) {
+            o.impute_lookahead = atoll(v);
         } else if (strcmp(a, "--scores") == 0 && v) {
             scores = v;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {

@@ -58,6 +58,11 @@ static int cmd_run(const char *path, int check, int print, int show_secrets)
         fprintf(stderr, "rcfd: config error: %s\n", err);
         return RCFD_EXIT_CONFIG;
     }
+    if (!print && rcfd_config_check_daemon(cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "rcfd: config error: %s: %s\n", path, err);
+        rcfd_config_free(cfg);
+        return RCFD_EXIT_CONFIG;
+    }
     if (check) {
         printf("%s: OK (%zu sources, %zu pipelines, %zu outputs)\n", path, cfg->n_sources,
                cfg->n_pipelines, cfg->n_outputs);

@@ -34,6 +34,8 @@
 #define RCFD_SNAP_KIND_SHINGLE_PENDING 8u
 /* The rcf model's per-field scales (normalize "auto"), after its alert section. */
 #define RCFD_SNAP_KIND_SCALES 9u
+/* A key's imputation state (models/impute.h), last in the snapshot of the model holding it. */
+#define RCFD_SNAP_KIND_IMPUTE 10u
 
 typedef struct rcfd_writer {
     unsigned char *p;

@@ -1,6 +1,8 @@
 #include "config/schema.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/errstr.h"
+#include "models/impute.h"
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 
@@ -308,6 +311,22 @@ const rcfd_conf_desc_t rcfd_pipeline_desc[] = {
      "warm start: a directory written by `rcfd train` (DIR/<key>.<type>.snap); the snapshots are "
      "loaded at start and a key with one scores from its first record; empty: every key starts "
      "cold"},
+    {"impute", RCFD_CT_ENUM, O(impute), "\"dead_letter\"", 0, 0, rcfd_impute_methods, 0,
+     "a field that is absent or null: \"dead_letter\" the record; or score it with the field "
+     "imputed, marked in the output (\"imputed\": [\"field\"]): \"zero\", \"fixed\" "
+     "(impute_values), \"previous\" (the key's last value), \"rcf\" (the key's forest's "
+     "estimate given the present fields and the key's recent records; \"previous\" until the "
+     "forest scores), \"linear\" (between the previous and the next value: only in `rcfd "
+     "backtest` and `rcfd train`, which know the next; the daemon refuses it). A field that is present but not a number is still a "
+     "dead letter (docs/rcf.md \"Missing values\")"},
+    {"impute_values", RCFD_CT_NESTED, 0, NULL, 0, 0, NULL, 0,
+     "with impute \"fixed\": an object giving every field its value, {\"temp\": 20.5}"},
+    {"impute_max_consecutive", RCFD_CT_INT, O(impute_max_consecutive), "10", 1, 1e9, NULL, 0,
+     "records of a key imputed in a row at most; later ones are dead letters naming the field, "
+     "until a complete record"},
+    {"impute_lookahead", RCFD_CT_INT, O(impute_lookahead), "10", 1, 1e6, NULL, 0,
+     "with impute \"linear\": the next observed value must come within this many records of "
+     "the key, else the previous value is taken"},
     {NULL},
 };
 #undef O
@@ -794,6 +813,84 @@ static void free_exprs(rcfd_expr_t **exprs, size_t n)
     rcfd_free(exprs);
 }
 
+/* impute_values (a number per field, with "fixed" only) and the models the method needs. */
+static int parse_impute(rcfd_pipeline_conf_t *p, const cJSON *vals, const char *path,
+                        char *errstr, size_t es)
+{
+    if (vals != NULL && p->impute != RCFD_IMPUTE_FIXED) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "%s.impute_values: only with impute \"fixed\" (impute is \"%s\")", path,
+                         rcfd_impute_methods[p->impute]);
+    }
+    if (p->impute == RCFD_IMPUTE_FIXED) {
+        if (!cJSON_IsObject(vals)) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "%s.impute_values: impute \"fixed\" needs an object giving every "
+                             "field its value",
+                             path);
+        }
+        p->impute_fixed = rcfd_calloc(p->fields.n, sizeof *p->impute_fixed);
+        unsigned char *seen = rcfd_calloc(p->fields.n, 1);
+        if (p->impute_fixed == NULL || seen == NULL) {
+            rcfd_free(seen);
+            return RCFD_ENOMEM;
+        }
+        int rc = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, vals)
+        {
+            size_t f;
+            for (f = 0; f < p->fields.n && strcmp(p->fields.v[f], v->string) != 0; f++) {
+            }
+            if (f == p->fields.n) {
+                rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
+                               "%s.impute_values.\"%s\": not one of the pipeline's fields", path,
+                               v->string);
+                break;
+            }
+            if (!cJSON_IsNumber(v) || !(fabs(v->valuedouble) <= FLT_MAX)) {
+                rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
+                               "%s.impute_values.\"%s\": expected a finite number", path,
+                               v->string);
+                break;
+            }
+            p->impute_fixed[f] = v->valuedouble;
+            seen[f] = 1;
+        }
+        for (size_t f = 0; rc == 0 && f < p->fields.n; f++) {
+            if (!seen[f]) {
+                rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
+                               "%s.impute_values: no value for field \"%s\"", path,
+                               p->fields.v[f]);
+            }
+        }
+        rcfd_free(seen);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (p->impute == RCFD_IMPUTE_DEAD_LETTER) {
+        return 0;
+    }
+    int holder = 0, estimator = 0;
+    for (size_t m = 0; m < p->n_models; m++) {
+        holder |= p->models[m].type->impute_state != NULL;
+        estimator |= p->models[m].type->impute != NULL;
+    }
+    if (!holder) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "%s.impute: \"%s\" keeps per-key state in the snapshot of a model of "
+                         "type \"rcf\" or \"forecast\"; the pipeline has neither",
+                         path, rcfd_impute_methods[p->impute]);
+    }
+    if (p->impute == RCFD_IMPUTE_RCF && !estimator) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "%s.impute: \"rcf\" needs a model of type \"rcf\" in the pipeline",
+                         path);
+    }
+    return 0;
+}
+
 static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, size_t es)
 {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
@@ -895,6 +992,7 @@ static int parse_pipelines(rcfd_config_t *cfg, const cJSON *arr, char *errstr, s
             }
         }
         rc = parse_models(p, get(it, "models"), path, errstr, es);
+        rc = rc ? rc : parse_impute(p, get(it, "impute_values"), path, errstr, es);
         if (rc != 0) {
             return rc;
         }
@@ -957,6 +1055,20 @@ fail:
     cJSON_Delete(root);
     rcfd_config_free(cfg);
     return rc;
+}
+
+int rcfd_config_check_daemon(const rcfd_config_t *cfg, char *errstr, size_t es)
+{
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        if (cfg->pipelines[i].impute == RCFD_IMPUTE_LINEAR) {
+            return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                             "pipelines[%zu].impute: \"linear\" needs the next value of a "
+                             "field, which only `rcfd backtest` and `rcfd train` know (pipeline "
+                             "\"%s\"); use \"previous\" or \"rcf\" in the daemon",
+                             i, cfg->pipelines[i].name);
+        }
+    }
+    return 0;
 }
 
 int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t es)
@@ -1025,6 +1137,7 @@ void rcfd_config_free(rcfd_config_t *cfg)
         rcfd_free(p->models);
         rcfd_free(p->output_index);
         free_exprs(p->field_exprs, p->fields.n);
+        rcfd_free(p->impute_fixed);
         rcfd_conf_free(rcfd_pipeline_desc, p);
     }
     rcfd_free(cfg->sources);
@@ -1074,6 +1187,12 @@ static cJSON *config_json(const rcfd_config_t *cfg)
                 cJSON_AddStringToObject(fo, "name", p->fields.v[f]);
                 cJSON_AddStringToObject(fo, "expr", rcfd_expr_source(p->field_exprs[f]));
                 cJSON_ReplaceItemInArray(fa, (int)f, fo);
+            }
+        }
+        if (p->impute_fixed != NULL) {
+            cJSON *iv = cJSON_AddObjectToObject(po, "impute_values");
+            for (size_t f = 0; iv != NULL && f < p->fields.n; f++) {
+                cJSON_AddNumberToObject(iv, p->fields.v[f], p->impute_fixed[f]);
             }
         }
         cJSON *ma = cJSON_AddArrayToObject(po, "models");

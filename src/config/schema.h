@@ -139,6 +139,10 @@ typedef struct rcfd_pipeline_conf {
     rcfd_strlist_t outputs;
     char *dead_letter;
     char *initial_state; /* warm start: directory of DIR/<key>.<type>.snap; "" for none */
+    int impute;          /* RCFD_IMPUTE_* (models/impute.h): a missing or null field */
+    int64_t impute_max_consecutive; /* imputed records in a row per key, then dead letters */
+    int64_t impute_lookahead;       /* linear: the next value within this many key records */
+    double *impute_fixed; /* fields.n values with impute "fixed" (impute_values); owned */
     /* fields.n entries: a derived field's compiled expression ({"name", "expr"}), NULL for a
      * plain field; owned */
     rcfd_expr_t **field_exprs;
@@ -170,6 +174,10 @@ extern const rcfd_conf_desc_t rcfd_root_desc[], rcfd_log_desc[], rcfd_runtime_de
 /* Parses and validates a whole config document (JSON text of `len` bytes). */
 int rcfd_config_parse(const char *json, size_t len, rcfd_config_t **out, char *errstr,
                       size_t errstr_size);
+/* What only the daemon refuses (a backtest may run it): impute "linear", which needs the next
+ * value of a field. RCFD_ECONFIG naming the pipeline. */
+int rcfd_config_check_daemon(const rcfd_config_t *cfg, char *errstr, size_t errstr_size);
+
 /* Reads the file and parses it; errors name the file. */
 int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t errstr_size);
 void rcfd_config_free(rcfd_config_t *cfg);

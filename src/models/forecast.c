@@ -20,6 +20,7 @@
 
 #include "common/errstr.h"
 #include "common/snapshot.h"
+#include "models/impute.h"
 #include "models/model.h"
 #include "rcfd/alloc.h"
 #include "rcfd/rcf.h"
@@ -98,6 +99,8 @@ typedef struct forecast_model {
     /* the result of the last record */
     double *value, *lower, *upper; /* [horizon * n_fields] */
     int ready, calibrated;
+    rcfd_impute_state_t *imp; /* owned: the key's imputation state when this model holds it
+                                 (models/impute.h); else NULL */
 } forecast_model_t;
 
 static void fc_destroy(void *model)
@@ -112,6 +115,7 @@ static void fc_destroy(void *model)
     rcfd_free(m->value);
     rcfd_free(m->lower);
     rcfd_free(m->upper);
+    rcfd_impute_state_free(m->imp);
     rcfd_free(m);
 }
 
@@ -278,7 +282,8 @@ static int fc_save(const void *model, rcfd_buf_t *out)
 {
     const forecast_model_t *m = model;
     size_t need = rcf_forest_snapshot_size(m->f), len, payload = calib_payload(m);
-    int rc = rcfd_buf_reserve(out, need + RCFD_SNAP_HEADER_SIZE + payload);
+    size_t imp = m->imp != NULL ? rcfd_impute_section_size(m->imp) : 0;
+    int rc = rcfd_buf_reserve(out, need + RCFD_SNAP_HEADER_SIZE + payload + imp);
     rc = rc ? rc : rcf_forest_save(m->f, out->p + out->len, need, &len);
     if (rc != 0) {
         return rc;
@@ -301,6 +306,9 @@ static int fc_save(const void *model, rcfd_buf_t *out)
     }
     rcfd_snap_seal(head, RCFD_SNAP_KIND_FORECAST, CALIB_VERSION, w.len);
     out->len += RCFD_SNAP_HEADER_SIZE + w.len;
+    if (m->imp != NULL) { /* last: snapshots without it (older ones) still load */
+        rcfd_impute_section_write(m->imp, out);
+    }
     return 0;
 }
 
@@ -347,8 +355,21 @@ static int fc_load(const void *conf, size_t n_fields, const void *buf, size_t le
     forecast_model_t *m = *out;
     const unsigned char *payload;
     size_t plen;
-    rc = rcfd_snap_open_version(b + flen, len - flen, RCFD_SNAP_KIND_FORECAST, CALIB_VERSION,
+    /* the calibration, then maybe the impute state */
+    size_t clen = len - flen;
+    if (clen >= RCFD_SNAP_HEADER_SIZE) {
+        rcfd_reader_t cr = {b + flen, RCFD_SNAP_HEADER_SIZE, 16, 0};
+        uint64_t p64 = rcfd_get_u64(&cr);
+        if (p64 < clen - RCFD_SNAP_HEADER_SIZE) {
+            clen = RCFD_SNAP_HEADER_SIZE + (size_t)p64;
+        }
+    }
+    rc = rcfd_snap_open_version(b + flen, clen, RCFD_SNAP_KIND_FORECAST, CALIB_VERSION,
                                 "forecast calibration", &payload, &plen, errstr, es);
+    if (rc == 0 && flen + clen < len) {
+        rc = rcfd_impute_section_load(b + flen + clen, len - flen - clen, flen + clen, n_fields,
+                                      &m->imp, errstr, es);
+    }
     if (rc == 0 && plen != calib_payload(m)) {
         rc = rcfd_errf(RCFD_ECONFIG, errstr, es,
                        "snapshot byte %zu: the calibration holds %zu bytes, %zu for this horizon "
@@ -392,6 +413,11 @@ static int fc_load(const void *conf, size_t n_fields, const void *buf, size_t le
     return rc;
 }
 
+static rcfd_impute_state_t **fc_impute_state(void *model)
+{
+    return &((forecast_model_t *)model)->imp;
+}
+
 const rcfd_model_type_t rcfd_model_forecast = {
     .name = "forecast",
     .help = "per key, the next `horizon` values of every field with an interval holding "
@@ -406,4 +432,5 @@ const rcfd_model_type_t rcfd_model_forecast = {
     .process = fc_process,
     .score = fc_score,
     .encode = fc_encode,
+    .impute_state = fc_impute_state,
 };

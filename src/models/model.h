@@ -49,6 +49,14 @@ typedef struct rcfd_model_type {
     int (*has_hotspots)(const void *result);
     /* Optional: 1 when the model's alert decision starts an alert at this record, else 0. */
     int (*alert)(const void *result);
+    /* Optional: the instance's slot for its key's imputation state (models/impute.h), saved last
+     * in its snapshot when non-NULL; the first model of a pipeline with this hook holds it. */
+    struct rcfd_impute_state **(*impute_state)(void *model);
+    /* Optional: the model's estimate of values[i] for each i with missing[i] != 0, given the
+     * other values and the key's history; the other values are left as they are and nothing is
+     * learnt. RCFD_EAGAIN (values untouched) while it cannot estimate yet. Allocates at most once
+     * per instance. */
+    int (*impute)(void *model, double *values, const unsigned char *missing, size_t n);
 } rcfd_model_type_t;
 
 extern const rcfd_model_type_t rcfd_model_rcf;

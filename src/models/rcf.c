@@ -13,6 +13,7 @@
 #include "rcfd/status.h"
 #include "score/likelihood.h"
 #include "score/period.h"
+#include "models/impute.h"
 #include "models/model.h"
 #include "models/rcf.h"
 
@@ -160,6 +161,8 @@ typedef struct rcf_model {
     double *scales;      /* owned, with normalize "auto" once the shingle was chosen: per field
                             its mean, then its standard deviation (2 x n_fields); else NULL */
     double *scaled;      /* point_dim: the point the forest sees, scaled; with scales only */
+    rcfd_impute_state_t *imp; /* owned: the key's imputation state when this model holds it
+                                 (models/impute.h), created at its first record; else NULL */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
@@ -238,6 +241,7 @@ static void rcf_destroy(void *model)
     rcfd_free(m->x_values);
     rcfd_free(m->scales);
     rcfd_free(m->scaled);
+    rcfd_impute_state_free(m->imp);
     rcfd_free(m);
 }
 
@@ -345,8 +349,9 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     size_t extra = m->mean != NULL ? RCFD_SNAP_HEADER_SIZE + recent_payload(m) : 0;
     size_t nov = rcfd_novelty_payload_size(&m->novelty), len;
     size_t scales = m->scales != NULL ? RCFD_SNAP_HEADER_SIZE + 4 + 16 * m->n_fields : 0;
+    size_t imp = m->imp != NULL ? rcfd_impute_section_size(m->imp) : 0;
     int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
-                                       rcfd_alert_payload_size(&m->alert) + scales);
+                                       rcfd_alert_payload_size(&m->alert) + scales + imp);
     if (rc == 0 && m->f != NULL) {
         rc = rcf_forest_save(m->f, out->p + out->len, need, &len);
         out->len += rc == 0 ? len : 0;
@@ -386,6 +391,9 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
             rcfd_put_f64(&w, m->scales[i]);
         }
         section_end(out, &w, RCFD_SNAP_KIND_SCALES, SCALES_VERSION);
+    }
+    if (m->imp != NULL) {
+        rcfd_impute_section_write(m->imp, out);
     }
     return 0;
 }
@@ -565,12 +573,12 @@ static int load_pending(rcf_model_t *m, const unsigned char *b, size_t len, char
 /* The sections after the forest's (or the held records'), at the offsets rcf_load() found (0:
  * absent), into *out; on an error *out is destroyed and NULL. */
 static int load_sections(void **out, const unsigned char *snap, size_t len, size_t recent_at,
-                         size_t novelty_at, size_t alert_at, size_t scales_at, char *errstr,
-                         size_t es)
+                         size_t novelty_at, size_t alert_at, size_t scales_at, size_t impute_at,
+                         char *errstr, size_t es)
 {
     rcf_model_t *m = *out;
     int rc = 0;
-    size_t scales_end = len;
+    size_t scales_end = impute_at > 0 ? impute_at : len;
     size_t alert_end = scales_at > 0 ? scales_at : scales_end;
     size_t novelty_end = alert_at > 0 ? alert_at : alert_end;
     if (recent_at > 0) {
@@ -586,6 +594,10 @@ static int load_sections(void **out, const unsigned char *snap, size_t len, size
     if (rc == 0 && scales_at > 0) {
         rc = load_scales(m, snap + scales_at, scales_end - scales_at, scales_at, errstr, es);
     }
+    if (rc == 0 && impute_at > 0) { /* earlier snapshots, or no impute: the state starts anew */
+        rc = rcfd_impute_section_load(snap + impute_at, len - impute_at, impute_at, m->n_fields,
+                                      &m->imp, errstr, es);
+    }
     if (rc != 0) {
         rcf_destroy(m);
         *out = NULL;
@@ -600,12 +612,18 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
     const unsigned char *snap = buf;
     size_t flen = section_len(snap, len);
     /* Sections after the forest's: at most one of each kind, in the order save() writes them. */
-    size_t recent_at = 0, novelty_at = 0, alert_at = 0, scales_at = 0;
+    size_t recent_at = 0, novelty_at = 0, alert_at = 0, scales_at = 0, impute_at = 0;
     for (size_t at = flen; at < len; at += section_len(snap + at, len - at)) {
         uint32_t kind = 0;
         if (len - at >= 12) {
             rcfd_reader_t r = {snap + at, len - at, 8, 0};
             kind = rcfd_get_u32(&r);
+        }
+        if (impute_at > 0) {
+            kind = 0; /* the impute state is the last section */
+        } else if (kind == RCFD_SNAP_KIND_IMPUTE) {
+            impute_at = at;
+            continue;
         }
         if (kind == RCFD_SNAP_KIND_RECENT_MEANS && recent_at == 0 && novelty_at == 0 &&
             alert_at == 0) {
@@ -619,10 +637,10 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
         } else {
             return rcfd_errf(RCFD_EBADSTATE, errstr, es,
                              "snapshot byte %zu: a section of kind %u where a model's recent "
-                             "means (%u), novelty (%u), alert decision (%u) or scales (%u) may "
-                             "follow",
+                             "means (%u), novelty (%u), alert decision (%u), scales (%u) or "
+                             "impute state (%u, last) may follow",
                              at, kind, RCFD_SNAP_KIND_RECENT_MEANS, RCFD_SNAP_KIND_NOVELTY,
-                             RCFD_SNAP_KIND_ALERT, RCFD_SNAP_KIND_SCALES);
+                             RCFD_SNAP_KIND_ALERT, RCFD_SNAP_KIND_SCALES, RCFD_SNAP_KIND_IMPUTE);
         }
     }
     if (scales_at > 0 && c->normalize != NORMALIZE_AUTO) {
@@ -653,7 +671,7 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
             rcf_destroy(*out);
             *out = NULL;
         }
-        return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, errstr,
+        return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, impute_at, errstr,
                                        es);
     }
     rcf_forest_t *f;
@@ -683,7 +701,7 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
                          "snapshot was trained with a different %s than the config gives", bad);
     }
     rc = wrap(f, n_fields, c, 0, out, errstr, es);
-    return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, errstr,
+    return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, impute_at, errstr,
                                        es);
 }
 
@@ -737,6 +755,83 @@ static int build_forest(rcf_model_t *m)
     return 0;
 }
 
+/* The buffers of a conditional estimate (expected values, imputation): once per key, the
+ * runtime counts them (rcfd_keymodels_grew). */
+static int estimate_room(rcf_model_t *m)
+{
+    if (m->x_point == NULL) {
+        size_t shingle = rcf_forest_params(m->f)->shingle_size;
+        m->x_point = rcfd_calloc(m->point_dim * shingle, sizeof *m->x_point);
+        m->x_record = rcfd_calloc(m->point_dim, sizeof *m->x_record);
+        m->x_missing = rcfd_calloc(m->n_fields, sizeof *m->x_missing);
+        m->x_values = rcfd_calloc(m->n_fields, sizeof *m->x_values);
+    }
+    return m->x_point == NULL || m->x_record == NULL || m->x_missing == NULL ||
+                   m->x_values == NULL
+               ? RCFD_ENOMEM
+               : 0;
+}
+
+/* impute: the forest's estimate of the missing fields given the present ones, the key's last
+ * shingle_size - 1 records and (with recent means) the means, exactly as expected_values() asks
+ * for all fields; RCFD_EAGAIN while the forest is not built or not past output_after, or the
+ * shingle is not full yet, and when nothing is known (shingle 1, every field missing). */
+static int rcf_impute(void *model, double *values, const unsigned char *missing, size_t n)
+{
+    rcf_model_t *m = model;
+    if (n != m->n_fields) {
+        return RCFD_EDIM;
+    }
+    rcf_stats_t st;
+    if (m->f == NULL || (m->mean != NULL && m->seen == 0)) {
+        return RCFD_EAGAIN;
+    }
+    rcf_forest_stats(m->f, &st);
+    const rcf_params_t *p = rcf_forest_params(m->f);
+    if (p->output_after > 0 && st.records < (uint64_t)p->output_after) {
+        return RCFD_EAGAIN;
+    }
+    int rc = estimate_room(m);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        m->x_record[i] = missing[i] ? NAN : values[i];
+        if (m->mean != NULL) {
+            m->x_record[n + i] = m->mean[n + i];
+        }
+        if (missing[i]) {
+            m->x_missing[k++] = (uint32_t)((p->shingle_size - 1) * m->point_dim + i);
+        }
+    }
+    if (k == n && p->shingle_size == 1) {
+        /* nothing observed to condition on: the trees would answer a typical value near the
+         * key's recent means, a lagging level; the previous value is the better guess */
+        return RCFD_EAGAIN;
+    }
+    const double *rec = scale_point(m, m->x_record, m->point_dim, m->scaled);
+    rc = rcf_forest_point(m->f, rec, m->x_point);
+    rc = rc ? rc
+            : rcf_forest_impute(m->f, m->x_point, m->x_missing, k, 0.25, m->x_values, NULL, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (missing[i]) {
+            double v = m->x_values[k++];
+            values[i] = m->scales != NULL ? v * m->scales[n + i] + m->scales[i] : v;
+        }
+    }
+    return 0;
+}
+
+static rcfd_impute_state_t **rcf_impute_state(void *model)
+{
+    return &((rcf_model_t *)model)->imp;
+}
+
 /* expected: the forest's estimate of the record's fields given the key's last shingle_size - 1
  * records (and, with recent means, the record's means), computed before the record joins the
  * forest (once it has, its own leaf would answer); NULL when the score will not cross the alert
@@ -750,15 +845,8 @@ static const double *expected_values(rcf_model_t *m, const double *point, size_t
         return NULL;
     }
     size_t shingle = rcf_forest_params(m->f)->shingle_size;
-    if (m->x_point == NULL) { /* once per key; the runtime counts it (rcfd_keymodels_grew) */
-        m->x_point = rcfd_calloc(m->point_dim * shingle, sizeof *m->x_point);
-        m->x_record = rcfd_calloc(m->point_dim, sizeof *m->x_record);
-        m->x_missing = rcfd_calloc(m->n_fields, sizeof *m->x_missing);
-        m->x_values = rcfd_calloc(m->n_fields, sizeof *m->x_values);
-        if (m->x_point == NULL || m->x_record == NULL || m->x_missing == NULL ||
-            m->x_values == NULL) {
-            return NULL; /* the record is still scored; destroy() frees what was allocated */
-        }
+    if (estimate_room(m) != 0) {
+        return NULL; /* the record is still scored; destroy() frees what was allocated */
     }
     memcpy(m->x_record, point, dim * sizeof *point);
     for (size_t i = 0; i < m->n_fields; i++) {
@@ -1029,4 +1117,6 @@ const rcfd_model_type_t rcfd_model_rcf = {
     .encode = rcf_encode,
     .grade = rcf_grade,
     .alert = rcf_alert,
+    .impute_state = rcf_impute_state,
+    .impute = rcf_impute,
 };

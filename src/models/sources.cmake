@@ -1,6 +1,7 @@
 # Model type descriptors: the glue between the core libraries and the runtime.
 target_sources(rcfd_stream PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/model.c
+  ${CMAKE_CURRENT_LIST_DIR}/impute.c
   ${CMAKE_CURRENT_LIST_DIR}/rcf.c
   ${CMAKE_CURRENT_LIST_DIR}/hotspots.c
   ${CMAKE_CURRENT_LIST_DIR}/forecast.c)

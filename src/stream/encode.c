@@ -8,10 +8,11 @@
 /* Members the models write: an input member of the same name is left out of the output. */
 static const char *const reserved_rcfd[] = {"anomaly_score", "explanation", "hotspots", "_rcfd",
                                             "anomaly", "anomaly_grade", "threshold", "warming_up",
-                                            NULL};
+                                            "imputed", "imputed_values", NULL};
 static const char *const reserved_kda[] = {"ANOMALY_SCORE", "ANOMALY_EXPLANATION",
                                            "HOTSPOTS_RESULT", "anomaly", "anomaly_grade",
-                                           "threshold", "warming_up", NULL};
+                                           "threshold", "warming_up", "IMPUTED",
+                                           "IMPUTED_VALUES", NULL};
 
 static int is_reserved(const char *name, const char *const *res)
 {
@@ -107,11 +108,37 @@ static int append_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
     return rc;
 }
 
+static int append_imputed(rcfd_buf_t *out, rcfd_style_t style, const rcfd_imputed_t *im)
+{
+    int kda = style == RCFD_STYLE_KDA;
+    int rc = rcfd_buf_puts(out, kda ? ",\"IMPUTED\":[" : ",\"imputed\":[");
+    int first = 1;
+    for (size_t i = 0; rc == 0 && i < im->fields->n; i++) {
+        if (im->missing[i]) {
+            rc = first ? 0 : rcfd_buf_putc(out, ',');
+            rc = rc ? rc : rcfd_buf_json_string(out, im->fields->v[i], strlen(im->fields->v[i]));
+            first = 0;
+        }
+    }
+    rc = rc ? rc : rcfd_buf_puts(out, kda ? "],\"IMPUTED_VALUES\":{" : "],\"imputed_values\":{");
+    first = 1;
+    for (size_t i = 0; rc == 0 && i < im->fields->n; i++) {
+        if (im->missing[i]) {
+            rc = first ? 0 : rcfd_buf_putc(out, ',');
+            rc = rc ? rc : rcfd_buf_json_string(out, im->fields->v[i], strlen(im->fields->v[i]));
+            rc = rc ? rc : rcfd_buf_putc(out, ':');
+            rc = rc ? rc : rcfd_buf_json_double(out, im->values[i]);
+            first = 0;
+        }
+    }
+    return rc ? rc : rcfd_buf_putc(out, '}');
+}
+
 int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
                        const rcfd_origin_t *origin, const char *pipeline, const char *key,
                        size_t key_len, const rcfd_strlist_t *columns,
                        const rcfd_model_type_t *const *types, const void *const *results,
-                       size_t n_models)
+                       size_t n_models, const rcfd_imputed_t *imputed)
 {
     int wrote;
     int rc = rcfd_buf_putc(out, '{');
@@ -124,6 +151,9 @@ int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
     size_t mark = out->len;
     for (size_t m = 0; rc == 0 && m < n_models; m++) {
         rc = types[m]->encode(results[m], columns, style, out);
+    }
+    if (rc == 0 && imputed != NULL) {
+        rc = append_imputed(out, style, imputed);
     }
     if (rc == 0 && style == RCFD_STYLE_RCFD) {
         rc = rcfd_buf_puts(out, ",\"_rcfd\":{\"pipeline\":");

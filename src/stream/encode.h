@@ -39,11 +39,21 @@ typedef struct rcfd_origin {
  * ,"source":...,"topic":...,"partition":N,"offset":  or  ,"source":...,"path":...,"line": */
 int rcfd_encode_origin_head(rcfd_buf_t *out, const rcfd_origin_t *o);
 
+/* The fields a record's values were imputed for (models/impute.h), in the pipeline's order. */
+typedef struct rcfd_imputed {
+    const rcfd_strlist_t *fields;
+    const unsigned char *missing; /* fields->n flags */
+    const double *values;         /* fields->n: the values the models saw */
+} rcfd_imputed_t;
+
+/* A scored record: the input's members, the models' members, `imputed` (NULL: none) as
+ * "imputed": ["field", ...] and "imputed_values": {"field": value, ...} ("IMPUTED",
+ * "IMPUTED_VALUES" in the kda style: columns KDA's parsers ignore), then rcfd's _rcfd object. */
 int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
                        const rcfd_origin_t *origin, const char *pipeline, const char *key,
                        size_t key_len, const rcfd_strlist_t *columns,
                        const rcfd_model_type_t *const *types, const void *const *results,
-                       size_t n_models);
+                       size_t n_models, const rcfd_imputed_t *imputed);
 
 int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *pipeline,
                             const char *reason, const char *data, size_t len);

@@ -661,7 +661,8 @@ int rcfd_record_number(const rcfd_record_t *r, const rcfd_field_t *f, double *ou
     if (r->format == RCFD_FORMAT_JSON) {
         jref_t j = json_get(r, f);
         if (j.type == 0 || j.type == JT_NULL) {
-            return rcfd_errf(RCFD_EMALFORMED, reason, rs, "missing field \"%s\"", f->name);
+            return rcfd_errf(RCFD_ENOENT, reason, rs, "%s field \"%s\"",
+                             j.type == 0 ? "missing" : "null", f->name);
         }
         if (j.type == JT_NUM) {
             v = j.num;
@@ -671,7 +672,7 @@ int rcfd_record_number(const rcfd_record_t *r, const rcfd_field_t *f, double *ou
     } else {
         const char *c = csv_cell(r, f);
         if (c == NULL || c[0] == '\0') {
-            return rcfd_errf(RCFD_EMALFORMED, reason, rs, "missing field \"%s\"", f->name);
+            return rcfd_errf(RCFD_ENOENT, reason, rs, "missing field \"%s\"", f->name);
         }
         if (parse_number_text(c, &v) != 0) {
             return rcfd_errf(RCFD_EMALFORMED, reason, rs, "non-numeric field \"%s\"", f->name);

@@ -67,7 +67,8 @@ int rcfd_record_parse(rcfd_record_t *r, int format, const char *data, size_t len
 void rcfd_record_clear(rcfd_record_t *r);
 
 /* A finite number that fits a float (what the models accept). JSON numbers and numeric strings
- * count; anything else is RCFD_EMALFORMED with a reason naming the field. */
+ * count. An absent field, a JSON null or an empty CSV cell is RCFD_ENOENT (a missing reading: a
+ * pipeline's impute may fill it); anything else is RCFD_EMALFORMED. Both name the field. */
 int rcfd_record_number(const rcfd_record_t *r, const rcfd_field_t *f, double *out, char *reason,
                        size_t reason_size);
 /* A string or number value as text (the key). RCFD_ENOENT when missing. */

@@ -17,6 +17,7 @@
 #include "admin/notify.h"
 #include "stream/runtime_int.h"
 #include "state/warm.h"
+#include "models/impute.h"
 
 #define COMP "runtime"
 #define MAX_KEY_BYTES 1024
@@ -33,8 +34,10 @@ static int pipeline_init(rcfd_pipeline_t *p, const rcfd_pipeline_conf_t *conf, c
     p->results = rcfd_calloc(conf->n_models, sizeof *p->results);
     p->refs = rcfd_calloc(conf->fields.n, sizeof *p->refs);
     p->ref_values = rcfd_calloc(RCFD_EXPR_MAX_REFS, sizeof *p->ref_values);
+    p->missing = rcfd_calloc(conf->fields.n, 1);
+    p->imputed_by = rcfd_calloc(conf->fields.n, sizeof *p->imputed_by);
     if (p->fields == NULL || p->values == NULL || p->types == NULL || p->results == NULL ||
-        p->refs == NULL || p->ref_values == NULL) {
+        p->refs == NULL || p->ref_values == NULL || p->missing == NULL || p->imputed_by == NULL) {
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; i < conf->fields.n; i++) {
@@ -92,6 +95,8 @@ static void pipeline_free(rcfd_pipeline_t *p)
     rcfd_free(p->values);
     rcfd_free(p->types);
     rcfd_free(p->results);
+    rcfd_free(p->missing);
+    rcfd_free(p->imputed_by);
 }
 
 static int resolve_csv(rcfd_pipeline_t *p, const rcfd_strlist_t *cols, char *errstr, size_t es)
@@ -185,14 +190,36 @@ static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, rcfd_dead_reason
     }
 }
 
+/* impute "linear": the look-ahead the runtime's hook has (rcfd backtest). */
+typedef struct ahead_ctx {
+    rcfd_runtime_t *rt;
+    const rcfd_pipeline_conf_t *conf;
+    uint64_t line;
+} ahead_ctx_t;
+
+static int impute_ahead(void *ud, double *values, const unsigned char *missing, size_t n)
+{
+    ahead_ctx_t *a = ud;
+    return a->rt->hooks.impute_ahead(a->rt->hooks.ud, a->conf, a->line, values, missing, n);
+}
+
 static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
                          rcfd_delivery_t *d)
 {
     char reason[256];
     rcfd_record_t *rec = &rt->rec;
+    /* A missing reading (absent, null, an empty cell) is imputed when the pipeline says so; a
+     * field that is there but not a number stays a bad record. */
+    int imputing = p->conf->impute != RCFD_IMPUTE_DEAD_LETTER;
+    size_t n_missing = 0;
     for (size_t i = 0; i < p->conf->fields.n; i++) {
+        p->missing[i] = 0;
         if (p->refs[i] == NULL) {
-            if (rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason) != 0) {
+            int rc = rcfd_record_number(rec, &p->fields[i], &p->values[i], reason, sizeof reason);
+            if (rc == RCFD_ENOENT && imputing) {
+                p->missing[i] = 1;
+                n_missing++;
+            } else if (rc != 0) {
                 dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
                 return;
             }
@@ -200,11 +227,18 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         }
         const rcfd_expr_t *e = p->conf->field_exprs[i];
         for (size_t r = 0; r < rcfd_expr_n_refs(e); r++) {
-            if (rcfd_record_number(rec, &p->refs[i][r], &p->ref_values[r], reason,
-                                   sizeof reason) != 0) {
+            int rc = rcfd_record_number(rec, &p->refs[i][r], &p->ref_values[r], reason,
+                                        sizeof reason);
+            if (rc == RCFD_ENOENT && imputing) {
+                p->missing[i] = 1; /* a derived field of a missing input is missing itself */
+            } else if (rc != 0) {
                 dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
                 return;
             }
+        }
+        if (p->missing[i]) {
+            n_missing++;
+            continue;
         }
         if (rcfd_expr_eval(e, p->ref_values, &p->values[i]) != 0) {
             snprintf(reason, sizeof reason,
@@ -233,6 +267,34 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     int hotspots = 0;
     int alert = -1; /* -1: no model of the pipeline decides alerts */
     int64_t heap = rcfd_alloc_thread_net(); /* models allocate once in a while (keymodels.h) */
+    if (imputing) {
+        ahead_ctx_t ac = {rt, p->conf, origin->line};
+        rcfd_impute_conf_t ic = {.method = p->conf->impute,
+                                 .fixed = p->conf->impute_fixed,
+                                 .max_consecutive = (uint32_t)p->conf->impute_max_consecutive,
+                                 .ahead = rt->hooks.impute_ahead != NULL ? impute_ahead : NULL,
+                                 .ahead_ud = &ac};
+        rcfd_impute_outcome_t io;
+        int rc = rcfd_impute_record(&ic, p->types, models, n_models, &p->conf->fields, p->values,
+                                    p->missing, &io, reason, sizeof reason);
+        if (rcfd_alloc_thread_net() != heap) { /* the key's state, at its first record */
+            rcfd_keymodels_grew(p->models, models, rcfd_alloc_thread_net() - heap);
+            heap = rcfd_alloc_thread_net();
+        }
+        if (rc != 0) {
+            p->impute_refused++;
+            dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
+            return;
+        }
+        if (io.imputed > 0) {
+            p->imputed_records++;
+            p->impute_fallback += (uint64_t)io.fallback;
+            for (size_t i = 0; i < p->conf->fields.n; i++) {
+                p->imputed_by[i] += p->missing[i];
+            }
+        }
+    }
+    const rcfd_imputed_t marks = {&p->conf->fields, p->missing, p->values};
     for (size_t m = 0; m < n_models; m++) {
         int rc = p->types[m]->process(models[m], p->values, p->conf->fields.n,
                                       &p->results[m]);
@@ -278,7 +340,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
             rcfd_buf_reset(b);
             if (rcfd_encode_scored(b, (rcfd_style_t)style, rec, origin, p->conf->name,
                                    p->has_key ? key : NULL, key_len, &p->conf->fields, p->types,
-                                   p->results, n_models) != 0) {
+                                   p->results, n_models, n_missing > 0 ? &marks : NULL) != 0) {
                 RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory encoding a record");
                 continue;
             }
@@ -464,6 +526,34 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                                                  "reason (sent to its dead_letter output).",
                                                  "pipeline", name, "reason", reasons[r], NULL),
                             (double)p->dead_by[r]);
+        }
+        if (p->conf->impute != RCFD_IMPUTE_DEAD_LETTER) {
+            for (size_t f = 0; f < p->conf->fields.n; f++) {
+                rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_imputed_total",
+                                                     "Field values the pipeline imputed "
+                                                     "(impute), by field.",
+                                                     "pipeline", name, "field",
+                                                     p->conf->fields.v[f], NULL),
+                                (double)p->imputed_by[f]);
+            }
+            rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_imputed_records_total",
+                                                 "Records scored with at least one imputed "
+                                                 "field.",
+                                                 "pipeline", name, NULL),
+                            (double)p->imputed_records);
+            rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_impute_fallback_total",
+                                                 "Imputed records that took the previous value "
+                                                 "because the method could not estimate yet "
+                                                 "(rcf: the key's forest warming up; linear: no "
+                                                 "next value in reach).",
+                                                 "pipeline", name, NULL),
+                            (double)p->impute_fallback);
+            rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_impute_refused_total",
+                                                 "Records with a missing field dead-lettered "
+                                                 "instead: past impute_max_consecutive, or "
+                                                 "nothing to impute from yet.",
+                                                 "pipeline", name, NULL),
+                            (double)p->impute_refused);
         }
         rcfd_keymodels_stats_t ks;
         rcfd_keymodels_stats(p->models, &ks);
@@ -988,6 +1078,11 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
+            goto fail;
+        }
+        if (rt->hooks.impute_ahead == NULL &&
+            (rc = rcfd_config_check_daemon(cfg, errstr, es)) != 0) {
+            *exit_code = RCFD_EXIT_CONFIG; /* main checks first; this guards other callers */
             goto fail;
         }
         if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),

@@ -42,6 +42,12 @@ typedef struct rcfd_runtime_hooks {
                       const double *values, const rcfd_model_type_t *const *types,
                       const void *const *results, size_t n_models);
     void (*on_dead)(void *ud, const rcfd_pipeline_conf_t *p, const char *reason);
+    /* impute "linear" needs the next value of a field, which only a replay knows: this fills
+     * values[i] for missing[i] of the record at `line` (1-based) of a file source from the key's
+     * records around it, or returns RCFD_EAGAIN (no next value within its look-ahead: the record
+     * takes the previous value). Without it a pipeline with impute "linear" is a config error. */
+    int (*impute_ahead)(void *ud, const rcfd_pipeline_conf_t *p, uint64_t line, double *values,
+                        const unsigned char *missing, size_t n);
 } rcfd_runtime_hooks_t;
 
 /* Builds everything (opens files, creates Kafka consumers) without running the loop. On success

@@ -103,6 +103,10 @@ typedef struct rcfd_pipeline {
     uint64_t scored, dead;
     uint64_t alerts; /* scored records that started an alert episode (`anomaly` true) */
     uint64_t dead_by[RCFD_DEAD_REASONS]; /* dead, by reason */
+    /* impute: per record which fields were missing; counts for /metrics */
+    unsigned char *missing;   /* fields.n */
+    uint64_t *imputed_by;     /* fields.n: values imputed per field */
+    uint64_t imputed_records, impute_fallback, impute_refused;
     struct rcfd_warm *warm; /* initial_state snapshots not yet taken; NULL without */
 } rcfd_pipeline_t;
 

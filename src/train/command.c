@@ -1,5 +1,6 @@
 /* rcfd train: feeds a CSV/JSONL file through one model per key and writes their snapshots. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "config/schema.h"
 #include "train/command.h"
 #include "train/trainer.h"
+#include "train/linear.h"
+#include "models/impute.h"
 
 #define MAX_KEYS (1u << 20) /* the table must never evict: a key's model would restart */
 
@@ -33,8 +36,11 @@ typedef struct train_ctx {
     rcfd_keytab_t *models; /* key -> entry_t *, for lookup; `entries` owns them, in key order seen */
     entry_t *entries;
     size_t n_entries, cap_entries;
-    uint64_t limit, seen, trained, skipped;
+    uint64_t limit, seen, trained, skipped, imputed;
     rcfd_progress_t *progress;
+    const rcfd_train_opts_t *o;
+    const rcfd_linear_plan_t *plan; /* impute "linear" */
+    double *values;                 /* n_fields: the row's values, completed */
     char err[512];
 } train_ctx_t;
 
@@ -66,6 +72,17 @@ static entry_t *add_entry(train_ctx_t *c, const char *key, size_t len, void *mod
     e->model = model;
     c->n_entries++;
     return e;
+}
+
+typedef struct linear_ctx {
+    const rcfd_linear_plan_t *plan;
+    size_t line;
+} linear_ctx_t;
+
+static int linear_ahead(void *ud, double *values, const unsigned char *missing, size_t n)
+{
+    const linear_ctx_t *l = ud;
+    return rcfd_linear_plan_fill(l->plan, l->line, values, missing, n);
 }
 
 static int on_row(void *ud, const rcfd_input_row_t *row)
@@ -105,8 +122,33 @@ static int on_row(void *ud, const rcfd_input_row_t *row)
     } else {
         m = c->entries[idx - 1].model;
     }
+    const double *values = row->values;
+    if (c->o->impute != RCFD_IMPUTE_DEAD_LETTER) {
+        /* the daemon's step, on the same model: so the snapshot holds the same impute state */
+        const rcfd_model_type_t *types[] = {c->t->model};
+        void *models[] = {m};
+        linear_ctx_t lc = {c->plan, row->line};
+        rcfd_impute_conf_t ic = {.method = c->o->impute,
+                                 .fixed = c->o->impute_fixed,
+                                 .max_consecutive = (uint32_t)c->o->impute_max_consecutive,
+                                 .ahead = c->plan != NULL ? linear_ahead : NULL,
+                                 .ahead_ud = &lc};
+        rcfd_impute_outcome_t io;
+        char reason[256];
+        memcpy(c->values, row->values, c->n_fields * sizeof *c->values);
+        if (rcfd_impute_record(&ic, types, models, 1, c->o->fields, c->values, row->missing, &io,
+                               reason, sizeof reason) != 0) {
+            c->skipped++; /* dead-lettered by the daemon too */
+            return 0;
+        }
+        c->imputed += io.imputed > 0;
+        values = c->values;
+    } else if (row->n_missing > 0) {
+        c->skipped++;
+        return 0;
+    }
     double s, g, th;
-    int rc = c->t->process(m, row->values, c->n_fields, &s, &g, &th);
+    int rc = c->t->process(m, values, c->n_fields, &s, &g, &th);
     if (rc != 0) {
         c->skipped++; /* rejected by the model: a dead letter in the daemon too */
         return 0;
@@ -155,9 +197,27 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
     if (t == NULL) {
         return rcfd_errf(RCFD_ECONFIG, errstr, es, "unknown model type \"%s\"", o->model);
     }
-    train_ctx_t c = {.t = t, .n_fields = o->fields->n, .limit = o->limit, .progress = o->progress};
+    train_ctx_t c = {
+        .t = t, .n_fields = o->fields->n, .limit = o->limit, .progress = o->progress, .o = o};
+    if (o->impute != RCFD_IMPUTE_DEAD_LETTER &&
+        (t->model == NULL || t->model->impute_state == NULL)) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es,
+                         "--impute %s keeps its per-key state in the model's snapshot: use "
+                         "--model rcf or forecast",
+                         rcfd_impute_methods[o->impute]);
+    }
+    if (o->impute == RCFD_IMPUTE_RCF && t->model->impute == NULL) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "--impute rcf needs --model rcf");
+    }
+    if (o->impute == RCFD_IMPUTE_FIXED && o->impute_fixed == NULL) {
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "--impute fixed needs --impute-values");
+    }
+    rcfd_linear_plan_t plan = {0};
     c.params = rcfd_calloc(1, rcfd_trainer_conf_size(t));
-    if (c.params == NULL) {
+    c.values = rcfd_calloc(c.n_fields ? c.n_fields : 1, sizeof *c.values);
+    if (c.params == NULL || c.values == NULL) {
+        rcfd_free(c.params);
+        rcfd_free(c.values);
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     int rc = rcfd_trainer_params(t, o->params, c.params, errstr, es);
@@ -170,12 +230,17 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
                                                            : rcfd_input_guess_format(o->path),
                                   .delim = ',',
                                   .fields = o->fields,
-                                  .key = o->key};
+                                  .key = o->key,
+                                  .allow_missing = o->impute != RCFD_IMPUTE_DEAD_LETTER};
+        if (o->impute == RCFD_IMPUTE_LINEAR) {
+            rc = rcfd_linear_plan_build(&spec, (size_t)o->impute_lookahead, &plan, errstr, es);
+            c.plan = &plan;
+        }
         if (o->progress != NULL && o->progress->mode != RCFD_PROGRESS_OFF) {
             uint64_t n = rcfd_progress_count_records(o->path, spec.format == RCFD_FORMAT_CSV);
             o->progress->total = o->limit != 0 && o->limit < n ? o->limit : n;
         }
-        rc = rcfd_input_read(&spec, on_row, &c, errstr, es);
+        rc = rc ? rc : rcfd_input_read(&spec, on_row, &c, errstr, es);
         if (o->progress != NULL) {
             rcfd_progress_finish(o->progress);
         }
@@ -197,6 +262,9 @@ int rcfd_train_file(const rcfd_train_opts_t *o, rcfd_train_stats_t *st, char *er
     st->records = c.seen;
     st->trained = c.trained;
     st->skipped = c.skipped;
+    st->imputed = c.imputed;
+    rcfd_linear_plan_free(&plan);
+    rcfd_free(c.values);
     if (c.models != NULL) {
         rcfd_keytab_destroy(c.models);
     }
@@ -220,6 +288,12 @@ static void usage(FILE *out)
                  "                    timeDecay, shingleSize, windowSize, scanRadius, ...) and\n"
                  "                    SageMaker's (num_trees, num_samples_per_tree, feature_dim)\n"
                  "  --records N       train on the first N records only\n"
+                 "  --impute M        a missing or null field: dead_letter (default: skip the\n"
+                 "                    record), zero, fixed, previous, linear or rcf, as a\n"
+                 "                    pipeline's impute (--model rcf)\n"
+                 "  --impute-values A=1,B=2   the values of impute fixed, every field\n"
+                 "  --impute-max-consecutive N  imputed records in a row per key (default 10)\n"
+                 "  --impute-lookahead N        linear: the next value within N records (10)\n"
                  "  --format csv|json default: from the file name\n"
                  "  --progress        a progress line on stderr even when it is not a terminal\n"
                  "  --quiet           no progress line\n"
@@ -229,10 +303,64 @@ static void usage(FILE *out)
                  "Writes DIR/<key>.<type>.snap per key (\"_\" without --key).\n");
 }
 
+static int method_index(const char *v)
+{
+    for (int i = 0; rcfd_impute_methods[i] != NULL; i++) {
+        if (strcmp(rcfd_impute_methods[i], v) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* "A=1.5,B=2": a value for every field, in the fields' order. */
+static int parse_fixed(const char *spec, const rcfd_strlist_t *fields, double *out, size_t cap,
+                       char *err, size_t es)
+{
+    if (fields->n > cap) {
+        return rcfd_errf(RCFD_EINVAL, err, es, "--impute-values: more than %zu fields", cap);
+    }
+    unsigned char seen[1000] = {0};
+    rcfd_strlist_t kv = {0};
+    if (rcfd_strlist_split(spec, ',', &kv) != 0) {
+        return rcfd_errf(RCFD_ENOMEM, err, es, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < kv.n; i++) {
+        char *eq = strchr(kv.v[i], '=');
+        size_t f = fields->n;
+        if (eq != NULL) {
+            *eq = '\0';
+            for (f = 0; f < fields->n && strcmp(fields->v[f], kv.v[i]) != 0; f++) {
+            }
+        }
+        char *end = NULL;
+        double v = eq != NULL ? strtod(eq + 1, &end) : 0.0;
+        if (eq == NULL || f == fields->n || end == eq + 1 || *end != '\0' || !isfinite(v)) {
+            rc = rcfd_errf(RCFD_EINVAL, err, es,
+                           "--impute-values: \"%s\" is not FIELD=NUMBER for one of --fields",
+                           kv.v[i]);
+            break;
+        }
+        out[f] = v;
+        seen[f] = 1;
+    }
+    for (size_t f = 0; rc == 0 && f < fields->n; f++) {
+        if (!seen[f]) {
+            rc = rcfd_errf(RCFD_EINVAL, err, es, "--impute-values: no value for field \"%s\"",
+                           fields->v[f]);
+        }
+    }
+    rcfd_strlist_free(&kv);
+    return rc;
+}
+
 int rcfd_train_main(int argc, char **argv)
 {
-    rcfd_train_opts_t o = {.format = -1, .model = "rcf"};
-    const char *fields = "value";
+    rcfd_train_opts_t o = {
+        .format = -1, .model = "rcf", .impute_max_consecutive = 10, .impute_lookahead = 10};
+    const char *fields = "value", *impute_values = NULL;
+    double fixed[1000];
     const char *params[256];
     size_t n_params = 0;
     int suggest = 0, quiet = 0, force_progress = 0;
@@ -248,6 +376,14 @@ int rcfd_train_main(int argc, char **argv)
             o.model = v;
         } else if (strcmp(a, "-p") == 0 && v && n_params < 256) {
             params[n_params++] = v;
+        } else if (strcmp(a, "--impute") == 0 && v && method_index(v) >= 0) {
+            o.impute = method_index(v);
+        } else if (strcmp(a, "--impute-values") == 0 && v) {
+            impute_values = v;
+        } else if (strcmp(a, "--impute-max-consecutive") == 0 && v && atoll(v) >= 1) {
+            o.impute_max_consecutive = (uint64_t)atoll(v);
+        } else if (strcmp(a, "--impute-lookahead") == 0 && v && atoll(v) >= 1) {
+            o.impute_lookahead = (uint64_t)atoll(v);
         } else if (strcmp(a, "--records") == 0 && v) {
             o.limit = strtoull(v, NULL, 10);
         } else if (strcmp(a, "--suggest") == 0) {
@@ -299,6 +435,15 @@ int rcfd_train_main(int argc, char **argv)
     }
     o.fields = &fl;
     char err[1024];
+    if (impute_values != NULL) {
+        if (parse_fixed(impute_values, &fl, fixed, sizeof fixed / sizeof fixed[0], err,
+                        sizeof err) != 0) {
+            fprintf(stderr, "rcfd train: %s\n", err);
+            rcfd_strlist_free(&fl);
+            return RCFD_EXIT_USAGE;
+        }
+        o.impute_fixed = fixed;
+    }
     int code = RCFD_EXIT_OK;
     void *obj = NULL;
     int rc = rcfd_trainer_params_from_args(t, params, n_params, fl.n, &obj, err, sizeof err);
@@ -326,6 +471,10 @@ int rcfd_train_main(int argc, char **argv)
                    "in %s\n",
                    (unsigned long long)st.records, (unsigned long long)st.trained,
                    (unsigned long long)st.skipped, st.files, o.out_dir);
+            if (o.impute != RCFD_IMPUTE_DEAD_LETTER) {
+                printf("%llu records trained with an imputed field (impute %s)\n",
+                       (unsigned long long)st.imputed, rcfd_impute_methods[o.impute]);
+            }
         }
     }
     cJSON_Delete(pj);

@@ -21,10 +21,16 @@ typedef struct rcfd_train_opts {
     uint64_t limit;     /* records to train on; 0: all */
     const char *out_dir;
     struct rcfd_progress *progress; /* NULL: none (progress.h) */
+    /* impute (the pipeline's keys, models/impute.h): method, fields->n fixed values with
+     * "fixed", the consecutive limit, linear's look-ahead; method 0 dead-letters (skips) */
+    int impute;
+    const double *impute_fixed;
+    uint64_t impute_max_consecutive, impute_lookahead;
 } rcfd_train_opts_t;
 
 typedef struct rcfd_train_stats {
     uint64_t records, trained, skipped;
+    uint64_t imputed; /* records trained with an imputed field */
     size_t files;
 } rcfd_train_stats_t;
 

@@ -1,6 +1,7 @@
 #include "train/input.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,8 +142,9 @@ int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char
     fieldset_t fs = {0};
     fs.n = s->fields != NULL ? s->fields->n : 0;
     double *values = rcfd_calloc(fs.n ? fs.n : 1, sizeof *values);
+    unsigned char *missing = rcfd_calloc(fs.n ? fs.n : 1, 1);
     fs.f = rcfd_calloc(fs.n ? fs.n : 1, sizeof *fs.f);
-    if (rc == 0 && (values == NULL || fs.f == NULL)) {
+    if (rc == 0 && (values == NULL || fs.f == NULL || missing == NULL)) {
         rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     for (size_t i = 0; rc == 0 && i < fs.n; i++) {
@@ -159,8 +161,9 @@ int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char
     rcfd_strlist_t header = {0};
     rcfd_record_t rec = {0};
     int need_header = s->format == RCFD_FORMAT_CSV;
-    size_t index = 0, pos = 0;
+    size_t index = 0, pos = 0, line = 0;
     while (rc == 0 && pos < data.len) {
+        line++;
         const char *p = data.p + pos;
         const char *nl = memchr(p, '\n', data.len - pos);
         size_t n = nl != NULL ? (size_t)(nl - p) : data.len - pos;
@@ -187,12 +190,19 @@ int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char
         }
         char reason[256] = "";
         char key[MAX_KEY] = "";
-        rcfd_input_row_t row = {.index = index++, .values = values, .key = key};
+        rcfd_input_row_t row = {
+            .index = index++, .line = line, .values = values, .key = key, .missing = missing};
         rcfd_record_clear(&rec);
         int bad = rcfd_record_parse(&rec, s->format, p, n, s->delim,
                                     header.n ? &header : NULL, reason, sizeof reason);
         for (size_t i = 0; !bad && i < fs.n; i++) {
             bad = rcfd_record_number(&rec, &fs.f[i], &values[i], reason, sizeof reason);
+            missing[i] = bad == RCFD_ENOENT && s->allow_missing;
+            if (missing[i]) {
+                values[i] = NAN;
+                row.n_missing++;
+                bad = 0;
+            }
         }
         if (!bad && fs.has_key) {
             bad = rcfd_record_text(&rec, &fs.key, key, sizeof key, &row.key_len, reason,
@@ -221,6 +231,7 @@ int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char
     rcfd_strlist_free(&header);
     fieldset_free(&fs);
     rcfd_free(values);
+    rcfd_free(missing);
     rcfd_buf_free(&data);
     return rc;
 }

@@ -19,10 +19,13 @@ typedef struct rcfd_input_spec {
     const char *timestamp;        /* NULL or "": no timestamps */
     int timestamp_optional;       /* a CSV header without the timestamp column is no error */
     const char *label;            /* NULL or "": no labels; a number, non-zero = anomaly */
+    int allow_missing;            /* a missing or null field is marked in `missing` (impute),
+                                     not a bad record */
 } rcfd_input_spec_t;
 
 typedef struct rcfd_input_row {
     size_t index;          /* 0-based record number */
+    size_t line;           /* 1-based line of the file (the daemon's file source counts so) */
     const double *values;  /* fields->n values */
     const char *key;       /* NUL-terminated */
     size_t key_len;
@@ -30,6 +33,8 @@ typedef struct rcfd_input_row {
     int64_t ts_us;
     int label;
     const char *bad;       /* non-NULL: the record is malformed (the daemon dead-letters it) */
+    const unsigned char *missing; /* with allow_missing: fields->n flags (the value is NAN) */
+    size_t n_missing;
 } rcfd_input_row_t;
 
 typedef int (*rcfd_input_cb)(void *ud, const rcfd_input_row_t *row);

@@ -3,6 +3,7 @@
 target_sources(rcfd_train PRIVATE ${CMAKE_CURRENT_LIST_DIR}/stats.c)
 target_sources(rcfd_backtest PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/input.c
+  ${CMAKE_CURRENT_LIST_DIR}/linear.c
   ${CMAKE_CURRENT_LIST_DIR}/progress.c
   ${CMAKE_CURRENT_LIST_DIR}/trainer.c
   ${CMAKE_CURRENT_LIST_DIR}/rcf.c

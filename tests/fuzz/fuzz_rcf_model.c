@@ -1,5 +1,6 @@
 /* Fuzzes the rcf model's snapshot loader (src/models/rcf.c): the forest's snapshot or the records a
- * key holds while choosing its shingle size, then the recent-means, novelty and alert sections.
+ * key holds while choosing its shingle size, then the recent-means, novelty, alert, scales and
+ * impute sections.
  * Whatever the bytes, loading must fail cleanly or give a model that keeps scoring (through the
  * shingle choice and the forest's creation) and saves a snapshot that loads and saves again to the
  * same bytes. */
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "fuzz_snapshot.h"
+#include "models/impute.h"
 #include "models/rcf.h"
 #include "rcf_model_conf.h"
 
@@ -35,8 +37,19 @@ static void load_and_exercise(const uint8_t *data, size_t size)
         }
         return;
     }
+    /* impute rcf on every 9th record: the loaded impute state and the forest's estimate */
+    const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
+    static char *name[] = {"v"};
+    const rcfd_strlist_t fields = {name, 1};
+    rcfd_impute_conf_t ic = {.method = RCFD_IMPUTE_RCF, .max_consecutive = 3};
     for (int i = 0; i < 600; i++) { /* enough to finish any shingle choice */
         double v = sin(i * 0.3) + (i % 101 == 0 ? 4.0 : 0.0);
+        unsigned char missing = i % 9 == 4;
+        rcfd_impute_outcome_t io;
+        if (rcfd_impute_record(&ic, types, &m, 1, &fields, &v, &missing, &io, err,
+                               sizeof err) != 0) {
+            continue;
+        }
         const void *res;
         if (rcfd_model_rcf.process(m, &v, 1, &res) != 0) {
             break; /* out of memory under the fuzzer's cap */

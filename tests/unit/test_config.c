@@ -13,6 +13,7 @@
 #include "rcfd/status.h"
 #include "common/conf.h"
 #include "config/schema.h"
+#include "models/impute.h"
 
 #define OK_SOURCES "\"sources\":[{\"name\":\"in\",\"type\":\"file\",\"path\":\"x.jsonl\"}]"
 #define OK_OUTPUTS "\"outputs\":[{\"name\":\"out\",\"type\":\"file\",\"path\":\"o.jsonl\"}]"
@@ -250,6 +251,54 @@ static void test_int_or_auto(void **state)
     cJSON_Delete(o);
 }
 
+/* impute: the method's own keys, the models it needs, fixed values printed and read back. */
+static void test_impute(void **state)
+{
+    (void)state;
+    rcfd_config_t *cfg;
+    assert_int_equal(parse("{" OK_SOURCES "," OK_OUTPUTS "," PIPE("", "") "}", &cfg), 0);
+    assert_int_equal(cfg->pipelines[0].impute, RCFD_IMPUTE_DEAD_LETTER);
+    assert_int_equal(cfg->pipelines[0].impute_max_consecutive, 10);
+    rcfd_config_free(cfg);
+    const char *fixed = "{" OK_SOURCES "," OK_OUTPUTS "," PIPE(
+        ",\"impute\":\"fixed\",\"impute_values\":{\"b\":-2.5,\"a\":1e3}", "") "}";
+    assert_int_equal(parse(fixed, &cfg), 0);
+    assert_true(cfg->pipelines[0].impute_fixed[0] == 1000 &&
+                cfg->pipelines[0].impute_fixed[1] == -2.5);
+    char *printed = rcfd_config_print(cfg);
+    rcfd_config_t *again;
+    assert_int_equal(parse(printed, &again), 0);
+    assert_true(again->pipelines[0].impute_fixed[1] == -2.5);
+    cJSON_free(printed);
+    rcfd_config_free(again);
+    rcfd_config_free(cfg);
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE(",\"impute\":\"fixed\"", "") "}",
+                 "pipelines[0].impute_values: impute \"fixed\" needs an object");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE(
+                     ",\"impute\":\"fixed\",\"impute_values\":{\"a\":1}", "") "}",
+                 "no value for field \"b\"");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE(
+                     ",\"impute\":\"fixed\",\"impute_values\":{\"a\":1,\"b\":1,\"c\":1}",
+                     "") "}",
+                 "impute_values.\"c\": not one of the pipeline's fields");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE(
+                     ",\"impute\":\"fixed\",\"impute_values\":{\"a\":1,\"b\":\"x\"}", "") "}",
+                 "impute_values.\"b\": expected a finite number");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE(
+                     ",\"impute\":\"zero\",\"impute_values\":{\"a\":1,\"b\":1}", "") "}",
+                 "impute_values: only with impute \"fixed\"");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS "," PIPE(",\"impute\":\"mean\"", "") "}",
+                 "pipelines[0].impute: \"mean\" is not one of");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS ",\"pipelines\":[{\"name\":\"p\",\"source\":"
+                 "\"in\",\"fields\":[\"a\"],\"outputs\":[\"out\"],\"impute\":\"rcf\","
+                 "\"models\":[{\"type\":\"forecast\"}]}]}",
+                 "pipelines[0].impute: \"rcf\" needs a model of type \"rcf\"");
+    expect_error("{" OK_SOURCES "," OK_OUTPUTS ",\"pipelines\":[{\"name\":\"p\",\"source\":"
+                 "\"in\",\"fields\":[\"a\"],\"outputs\":[\"out\"],\"impute\":\"zero\","
+                 "\"models\":[{\"type\":\"hotspots\"}]}]}",
+                 "keeps per-key state in the snapshot of a model of type \"rcf\" or \"forecast\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_kda_names),
         cmocka_unit_test(test_reference_lists_every_key),
         cmocka_unit_test(test_int_or_auto),
+        cmocka_unit_test(test_impute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@ static void test_styles(void **state)
     rcfd_origin_t o = {.source = "in", .topic = "bp", .partition = 2, .offset = 41};
     rcfd_buf_t b = {0};
     assert_int_equal(rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", "k1", 2, &cols, types,
-                                        results, 1),
+                                        results, 1, NULL),
                      0);
     assert_string_equal(
         b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\",\"ANOMALY_SCORE\":3.855851061,"
@@ -51,7 +51,7 @@ static void test_styles(void **state)
              "\"anomaly\":true,\"anomaly_grade\":0.75,\"threshold\":2.5,\"warming_up\":false}");
     rcfd_buf_reset(&b);
     assert_int_equal(rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", "k1", 2, &cols, types,
-                                        results, 1),
+                                        results, 1, NULL),
                      0);
     assert_string_equal(
         b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\",\"anomaly_score\":3.855851061,"
@@ -65,7 +65,7 @@ static void test_styles(void **state)
                                .alert = {.warming_up = 1, .threshold = NAN}};
     results[0] = &plain;
     rcfd_buf_reset(&b);
-    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"Systolic\":190,\"Diastolic\":120,\"id\":\"x\","
                              "\"ANOMALY_SCORE\":0.30000000000000004,\"anomaly\":false,"
                              "\"anomaly_grade\":0,\"threshold\":null,\"warming_up\":true}");
@@ -86,11 +86,11 @@ static void test_collisions_and_csv(void **state)
     rcfd_record_parse(&r, RCFD_FORMAT_JSON, in, strlen(in), ',', NULL, NULL, 0);
     rcfd_origin_t o = {.source = "f", .path = "in.csv", .line = 3};
     rcfd_buf_t b = {0};
-    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"v\":1,\"anomaly_score\":99,\"ANOMALY_SCORE\":1.5,"
                              "\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false}");
     rcfd_buf_reset(&b);
-    rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"v\":1,\"ANOMALY_SCORE\":98,\"anomaly_score\":1.5,"
                              "\"anomaly_novelty\":0,\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false,\"_rcfd\":{"
                              "\"pipeline\":\"p\",\"source\":\"f\",\"path\":\"in.csv\",\"line\":3}}");
@@ -100,8 +100,48 @@ static void test_collisions_and_csv(void **state)
     rcfd_record_clear(&r);
     rcfd_record_parse(&r, RCFD_FORMAT_JSON, "{}", 2, ',', NULL, NULL, 0);
     rcfd_buf_reset(&b);
-    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1);
+    rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, NULL);
     assert_string_equal(b.p, "{\"ANOMALY_SCORE\":1.5,\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,\"warming_up\":false}");
+    rcfd_buf_free(&b);
+    rcfd_record_free(&r);
+}
+
+/* impute's marks: the imputed fields in the pipeline's order and the values the models saw, after
+ * the models' members; an input member of the same name is left out. */
+static void test_imputed(void **state)
+{
+    (void)state;
+    rcfd_rcf_result_t res = {.r = {.record = 9, .ready = 1, .score = 1.5},
+                             .alert = {.threshold = 2}};
+    const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
+    const void *results[] = {&res};
+    char *names[] = {"a", "b", "c"};
+    rcfd_strlist_t cols = {names, 3};
+    const unsigned char missing[3] = {1, 0, 1};
+    const double values[3] = {0.25, 7, -3};
+    const rcfd_imputed_t im = {&cols, missing, values};
+    const char *in = "{\"a\":null,\"b\":7,\"imputed\":1}";
+    rcfd_record_t r = {0};
+    assert_int_equal(rcfd_record_parse(&r, RCFD_FORMAT_JSON, in, strlen(in), ',', NULL, NULL, 0),
+                     0);
+    rcfd_origin_t o = {.source = "f", .path = "in.jsonl", .line = 4};
+    rcfd_buf_t b = {0};
+    assert_int_equal(
+        rcfd_encode_scored(&b, RCFD_STYLE_RCFD, &r, &o, "p", NULL, 0, &cols, types, results, 1, &im),
+        0);
+    assert_string_equal(b.p, "{\"a\":null,\"b\":7,\"anomaly_score\":1.5,\"anomaly_novelty\":0,"
+                             "\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,"
+                             "\"warming_up\":false,\"imputed\":[\"a\",\"c\"],"
+                             "\"imputed_values\":{\"a\":0.25,\"c\":-3},\"_rcfd\":{\"pipeline\":"
+                             "\"p\",\"source\":\"f\",\"path\":\"in.jsonl\",\"line\":4}}");
+    rcfd_buf_reset(&b);
+    assert_int_equal(
+        rcfd_encode_scored(&b, RCFD_STYLE_KDA, &r, &o, "p", NULL, 0, &cols, types, results, 1, &im),
+        0);
+    assert_string_equal(b.p, "{\"a\":null,\"b\":7,\"imputed\":1,\"ANOMALY_SCORE\":1.5,"
+                             "\"anomaly\":false,\"anomaly_grade\":0,\"threshold\":2,"
+                             "\"warming_up\":false,\"IMPUTED\":[\"a\",\"c\"],"
+                             "\"IMPUTED_VALUES\":{\"a\":0.25,\"c\":-3}}");
     rcfd_buf_free(&b);
     rcfd_record_free(&r);
 }
@@ -204,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_styles),
         cmocka_unit_test(test_collisions_and_csv),
         cmocka_unit_test(test_dead_letter),
+        cmocka_unit_test(test_imputed),
         cmocka_unit_test(test_fmt_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
