@@ -344,18 +344,57 @@ static void explain(rcf_forest_t *f)
     }
 }
 
+/* Records within which one sampler's rejection bound (reject_bound) stays valid: its L-space
+ * width is this times lambda, kept at 0.01 or less so the band it leaves to the exact test is thin. */
+static uint64_t skip_horizon(double lambda)
+{
+    double k = 0.01 / lambda;
+    return k >= 1024.0 ? 1024 : k >= 1.0 ? (uint64_t)k : 1;
+}
+
+/* The accept test rejects u when seq·(-lambda) + ln(-ln u) >= max_key. ln(-ln u) falls as u grows,
+ * and the left side only falls as seq grows, so for every seq up to `until`
+ *     u <= exp(-exp(max_key + until·lambda + margin))
+ * is rejected for certain; the margin (1e-9 relative, against some 1e-15 of rounding in the exact
+ * test) keeps that true in floating point. Saves both logarithms for nearly every offer once the
+ * samples are full. Never skips when the bound would sit within 1e-6 of 1 (there -ln u is too
+ * small for the margin to hold). */
+static void reject_bound(sampler_t *s, uint64_t seq, double lambda)
+{
+    const uint64_t until = seq + skip_horizon(lambda);
+    const double max = sampler_max_key(s);
+    const double decay_min = -(double)until * lambda;
+    const double l = max - decay_min + 1e-9 * (1.0 + fabs(max) + fabs(decay_min));
+    const double e = exp(l);
+    s->skip_u = e < 1e-6 ? 0.0 : exp(-e);
+    s->skip_max = max;
+    s->skip_until = until;
+}
+
 /* Offers the newest shingle (already appended to the log) to every tree's sampler. */
 static void update(rcf_forest_t *f)
 {
-    const double decay = -(double)f->updates * f->lambda;
+    const uint64_t seq = f->updates;
+    const double decay = -(double)seq * f->lambda;
     f->updates++;
     uint32_t id = pointstore_add_latest(&f->ps);
     for (uint32_t i = 0; i < f->params.number_of_trees; i++) {
         rcf_tree_t *t = &f->trees[i];
         sampler_t *s = &f->samplers[i];
         double u = rcfd_rng_uniform_open(&t->rng);
+        const int full = sampler_is_full(s);
+        if (full) {
+            const int bound_valid = s->skip_max == sampler_max_key(s) && seq <= s->skip_until;
+            if (u <= s->skip_u && bound_valid) {
+                assert(decay + log(-log(u)) >= sampler_max_key(s) && "reject_bound too loose");
+                continue;
+            }
+            if (!bound_valid) {
+                reject_bound(s, seq, f->lambda);
+            }
+        }
         double key = decay + log(-log(u));
-        if (sampler_is_full(s)) {
+        if (full) {
             if (key >= sampler_max_key(s)) {
                 continue;
             }

@@ -12,6 +12,9 @@ void sampler_init(sampler_t *s, void *mem, uint32_t capacity)
     s->max_key = 0.0;
     s->key = mem;
     s->point = (uint32_t *)(s->key + capacity);
+    s->skip_u = 0.0;
+    s->skip_max = 0.0;
+    s->skip_until = 0;
 }
 
 uint32_t sampler_pop_max(sampler_t *s)

@@ -17,6 +17,12 @@ typedef struct sampler {
                        so rejecting a point touches no cold memory */
     double *key;    /* [capacity] max-heap */
     uint32_t *point; /* [capacity] point store id of each entry */
+    /* The forest's shortcut past the accept test's two logarithms (forest.c, update): while
+     * max_key == skip_max and the sequence index is at most skip_until, a u <= skip_u is
+     * certainly rejected. Not saved: zeroes (skip_u 0 never skips) make it recompute. */
+    double skip_u;
+    double skip_max;
+    uint64_t skip_until;
 } sampler_t;
 
 size_t sampler_bytes(uint32_t capacity);

@@ -391,9 +391,10 @@ static inline __attribute__((always_inline)) double node_gap(const rcf_tree_t *t
     return box_gap(t->kern, tree_box_min(t, node), tree_box_max(t, node), t->dim, x);
 }
 
-/* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`. */
+/* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`.
+ * `norm` is log2(M + 1) for the tree's mass M (the callers keep it across trees of equal mass). */
 static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
-                              const uint32_t *path, uint32_t depth, uint32_t leaf)
+                              const uint32_t *path, uint32_t depth, uint32_t leaf, double norm)
 {
     const double tree_m = (double)tree_mass(t);
     uint32_t slot = tree_leaf_slot(t, leaf);
@@ -402,7 +403,7 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         /* Seen before: x lies inside every ancestor's box, so no ancestor changes the score. */
         double m = (double)t->leaf_mass[slot];
         score = (1.0 - m / (2.0 * tree_m)) / ((double)depth + log2(m + 1.0));
-        return score * log2(tree_m + 1.0);
+        return score * norm;
     }
     score = 1.0 / ((double)depth + 1.0);
     for (uint32_t k = depth; k-- > 0;) {
@@ -415,7 +416,19 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         /* Same arithmetic as tree_attribution, so both report bit-identical scores. */
         score = p * (1.0 / ((double)k + 1.0)) + (1.0 - p) * score;
     }
-    return score * log2(tree_m + 1.0);
+    return score * norm;
+}
+
+/* log2(M + 1) of a tree's mass, recomputed only when M differs from the last tree's (all trees of
+ * a forest hold the same mass once their samples are full). */
+static double tree_norm(const rcf_tree_t *t, uint32_t *last_mass, double *last_norm)
+{
+    uint32_t m = tree_mass(t);
+    if (m != *last_mass) {
+        *last_mass = m;
+        *last_norm = log2((double)m + 1.0);
+    }
+    return *last_norm;
 }
 
 double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, uint32_t *path)
@@ -425,7 +438,7 @@ double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, u
     }
     uint32_t depth;
     uint32_t leaf = descend(t, x, path, &depth);
-    return score_from_leaf(t, ps, x, path, depth, leaf);
+    return score_from_leaf(t, ps, x, path, depth, leaf, log2((double)tree_mass(t) + 1.0));
 }
 
 static void prefetch_box(const rcf_tree_t *t, uint32_t node)
@@ -438,28 +451,35 @@ static void prefetch_box(const rcf_tree_t *t, uint32_t node)
 
 /* Descends trees[0..group) along x's cuts one level of every unfinished tree per pass, so the
  * independent chains of loads overlap; records each path and the leaf reached (RCF_TREE_NULL for an
- * empty tree), and starts fetching the deepest boxes, which the walk up reads first. */
+ * empty tree), and starts fetching the deepest boxes, which the walk up reads first. The trees
+ * still descending are kept in a short list (finished ones swapped out), so a pass costs only the
+ * steps it takes; all trees share one capacity, so "leaf or empty" is one compare. */
 static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *x, uint32_t *paths,
                           uint32_t cap, uint32_t *cur, uint32_t *depth)
 {
-    uint32_t active = 0;
+    const uint32_t first_leaf = cap - 1; /* RCF_TREE_NULL is above it too */
+    uint32_t live[RCF_LOCKSTEP];
+    uint32_t n_live = 0;
     for (uint32_t j = 0; j < group; j++) {
         cur[j] = trees[j].root;
         depth[j] = 0;
-        active += cur[j] != RCF_TREE_NULL && !tree_is_leaf(&trees[j], cur[j]);
+        if (cur[j] < first_leaf) {
+            live[n_live++] = j;
+        }
     }
-    while (active > 0) {
-        active = 0;
-        for (uint32_t j = 0; j < group; j++) {
-            const rcf_tree_t *t = &trees[j];
+    while (n_live > 0) {
+        for (uint32_t a = 0; a < n_live;) {
+            uint32_t j = live[a];
             uint32_t n = cur[j];
-            if (n == RCF_TREE_NULL || tree_is_leaf(t, n)) {
-                continue;
-            }
             paths[j * cap + depth[j]++] = n;
-            n = t->node[n].child[x[t->node[n].cut_dim] > t->node[n].cut_val];
+            const rcf_node_t *nd = &trees[j].node[n];
+            n = nd->child[x[nd->cut_dim] > nd->cut_val];
             cur[j] = n;
-            active += !tree_is_leaf(t, n);
+            if (n >= first_leaf) {
+                live[a] = live[--n_live];
+            } else {
+                a++;
+            }
         }
     }
     for (uint32_t j = 0; j < group; j++) {
@@ -474,14 +494,17 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
 {
     const uint32_t cap = trees[0].capacity;
     double sum = 0.0;
+    uint32_t last_mass = UINT32_MAX;
+    double last_norm = 0.0;
     for (uint32_t first = 0; first < n_trees; first += RCF_LOCKSTEP) {
         uint32_t group = n_trees - first < RCF_LOCKSTEP ? n_trees - first : RCF_LOCKSTEP;
         uint32_t cur[RCF_LOCKSTEP], depth[RCF_LOCKSTEP];
         descend_group(trees + first, group, x, paths, cap, cur, depth);
         for (uint32_t j = 0; j < group; j++) {
             if (cur[j] != RCF_TREE_NULL) {
-                sum += score_from_leaf(&trees[first + j], ps, x, paths + j * cap, depth[j],
-                                       cur[j]);
+                const rcf_tree_t *t = &trees[first + j];
+                sum += score_from_leaf(t, ps, x, paths + j * cap, depth[j], cur[j],
+                                       tree_norm(t, &last_mass, &last_norm));
             }
         }
     }
@@ -492,11 +515,10 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
 static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
                                     const uint32_t *path, uint32_t depth, uint32_t leaf,
                                     double weight, double *hi, double *lo, double *high,
-                                    double *low)
+                                    double *low, double norm)
 {
     const uint32_t d = t->dim;
     const double tree_m = (double)tree_mass(t);
-    const double norm = log2(tree_m + 1.0);
     uint32_t slot = tree_leaf_slot(t, leaf);
     const float *lp = pointstore_values(ps, t->leaf_point[slot]);
     double score;
@@ -554,7 +576,8 @@ double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float
     }
     uint32_t depth;
     uint32_t leaf = descend(t, x, path, &depth);
-    return attribution_from_leaf(t, ps, x, path, depth, leaf, weight, hi, lo, high, low);
+    return attribution_from_leaf(t, ps, x, path, depth, leaf, weight, hi, lo, high, low,
+                                 log2((double)tree_mass(t) + 1.0));
 }
 
 double trees_attribution_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointstore_t *ps,
@@ -563,14 +586,18 @@ double trees_attribution_sum(const rcf_tree_t *trees, uint32_t n_trees, const po
 {
     const uint32_t cap = trees[0].capacity;
     double sum = 0.0;
+    uint32_t last_mass = UINT32_MAX;
+    double last_norm = 0.0;
     for (uint32_t first = 0; first < n_trees; first += RCF_LOCKSTEP) {
         uint32_t group = n_trees - first < RCF_LOCKSTEP ? n_trees - first : RCF_LOCKSTEP;
         uint32_t cur[RCF_LOCKSTEP], depth[RCF_LOCKSTEP];
         descend_group(trees + first, group, x, paths, cap, cur, depth);
         for (uint32_t j = 0; j < group; j++) {
             if (cur[j] != RCF_TREE_NULL) {
-                sum += attribution_from_leaf(&trees[first + j], ps, x, paths + j * cap, depth[j],
-                                             cur[j], weight, hi, lo, high, low);
+                const rcf_tree_t *t = &trees[first + j];
+                sum += attribution_from_leaf(t, ps, x, paths + j * cap, depth[j], cur[j], weight,
+                                             hi, lo, high, low,
+                                             tree_norm(t, &last_mass, &last_norm));
             }
         }
     }
