@@ -452,31 +452,39 @@ static void prefetch_box(const rcf_tree_t *t, uint32_t node)
 /* Descends trees[0..group) along x's cuts one level of every unfinished tree per pass, so the
  * independent chains of loads overlap; records each path and the leaf reached (RCF_TREE_NULL for an
  * empty tree), and starts fetching the deepest boxes, which the walk up reads first. The trees
- * still descending are kept in a short list (finished ones swapped out), so a pass costs only the
- * steps it takes; all trees share one capacity, so "leaf or empty" is one compare. */
+ * still descending sit in a short list of {node array, path end, node} (finished ones swapped
+ * out), so a step is a handful of loads and no index arithmetic; all trees share one capacity, so
+ * "leaf or empty" is one compare. */
 static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *x, uint32_t *paths,
                           uint32_t cap, uint32_t *cur, uint32_t *depth)
 {
     const uint32_t first_leaf = cap - 1; /* RCF_TREE_NULL is above it too */
-    uint32_t live[RCF_LOCKSTEP];
+    struct walker {
+        const rcf_node_t *node;
+        uint32_t *path; /* next free entry of this tree's path */
+        uint32_t n;
+        uint32_t j;
+    } live[RCF_LOCKSTEP];
     uint32_t n_live = 0;
     for (uint32_t j = 0; j < group; j++) {
         cur[j] = trees[j].root;
         depth[j] = 0;
         if (cur[j] < first_leaf) {
-            live[n_live++] = j;
+            live[n_live++] = (struct walker){trees[j].node, paths + j * cap, cur[j], j};
         }
     }
     while (n_live > 0) {
         for (uint32_t a = 0; a < n_live;) {
-            uint32_t j = live[a];
-            uint32_t n = cur[j];
-            paths[j * cap + depth[j]++] = n;
-            const rcf_node_t *nd = &trees[j].node[n];
+            struct walker *w = &live[a];
+            uint32_t n = w->n;
+            *w->path++ = n;
+            const rcf_node_t *nd = &w->node[n];
             n = nd->child[x[nd->cut_dim] > nd->cut_val];
-            cur[j] = n;
+            w->n = n;
             if (n >= first_leaf) {
-                live[a] = live[--n_live];
+                cur[w->j] = n;
+                depth[w->j] = (uint32_t)(w->path - (paths + w->j * cap));
+                *w = live[--n_live];
             } else {
                 a++;
             }
