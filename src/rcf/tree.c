@@ -441,17 +441,26 @@ double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, u
     return score_from_leaf(t, ps, x, path, depth, leaf, log2((double)tree_mass(t) + 1.0));
 }
 
-static void prefetch_box(const rcf_tree_t *t, uint32_t node)
+/* Starts fetching a box record's cache lines: `lines` 64-byte steps from p, at most 8 (a wider box
+ * gets its first 512 bytes; the walk up stalls on the rest). Unrolled: it runs at every step of a
+ * descent. */
+static inline void prefetch_record(const unsigned char *p, unsigned lines)
 {
-    const unsigned char *p = t->boxes + (size_t)node * t->box_stride;
-    for (size_t off = 0; off < t->box_stride; off += 64) {
-        __builtin_prefetch(p + off);
+    switch (lines < 8 ? lines : 8) {
+    case 8: __builtin_prefetch(p + 448); /* fall through */
+    case 7: __builtin_prefetch(p + 384); /* fall through */
+    case 6: __builtin_prefetch(p + 320); /* fall through */
+    case 5: __builtin_prefetch(p + 256); /* fall through */
+    case 4: __builtin_prefetch(p + 192); /* fall through */
+    case 3: __builtin_prefetch(p + 128); /* fall through */
+    case 2: __builtin_prefetch(p + 64); /* fall through */
+    default: __builtin_prefetch(p);
     }
 }
 
 /* Descends trees[0..group) along x's cuts one level of every unfinished tree per pass, so the
  * independent chains of loads overlap; records each path and the leaf reached (RCF_TREE_NULL for an
- * empty tree), and starts fetching the deepest boxes, which the walk up reads first. The trees
+ * empty tree), and starts fetching the box of every node it passes. The trees
  * still descending sit in a short list of {node array, path end, node} (finished ones swapped
  * out), so a step is a handful of loads and no index arithmetic; all trees share one capacity, so
  * "leaf or empty" is one compare. */
@@ -459,8 +468,11 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
                           uint32_t cap, uint32_t *cur, uint32_t *depth)
 {
     const uint32_t first_leaf = cap - 1; /* RCF_TREE_NULL is above it too */
+    const size_t stride = trees[0].box_stride;
+    const unsigned lines = (unsigned)((stride + 63) / 64); /* prefetch_record caps it at 8 */
     struct walker {
         const rcf_node_t *node;
+        const unsigned char *boxes;
         uint32_t *path; /* next free entry of this tree's path */
         uint32_t n;
         uint32_t j;
@@ -470,7 +482,8 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
         cur[j] = trees[j].root;
         depth[j] = 0;
         if (cur[j] < first_leaf) {
-            live[n_live++] = (struct walker){trees[j].node, paths + j * cap, cur[j], j};
+            live[n_live++] =
+                (struct walker){trees[j].node, trees[j].boxes, paths + j * cap, cur[j], j};
         }
     }
     while (n_live > 0) {
@@ -478,6 +491,8 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
             struct walker *w = &live[a];
             uint32_t n = w->n;
             *w->path++ = n;
+            /* The walk up reads nearly every box on the path: start fetching each one now. */
+            prefetch_record(w->boxes + (size_t)n * stride, lines);
             const rcf_node_t *nd = &w->node[n];
             n = nd->child[x[nd->cut_dim] > nd->cut_val];
             w->n = n;
@@ -488,11 +503,6 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
             } else {
                 a++;
             }
-        }
-    }
-    for (uint32_t j = 0; j < group; j++) {
-        for (uint32_t k = depth[j], m = 0; k-- > 0 && m < 2; m++) {
-            prefetch_box(&trees[j], paths[j * cap + k]);
         }
     }
 }
