@@ -344,33 +344,6 @@ static void explain(rcf_forest_t *f)
     }
 }
 
-/* Records within which one sampler's rejection bound (reject_bound) stays valid: its L-space
- * width is this times lambda, kept at 0.01 or less so the band it leaves to the exact test is thin. */
-static uint64_t skip_horizon(double lambda)
-{
-    double k = 0.01 / lambda;
-    return k >= 1024.0 ? 1024 : k >= 1.0 ? (uint64_t)k : 1;
-}
-
-/* The accept test rejects u when seq·(-lambda) + ln(-ln u) >= max_key. ln(-ln u) falls as u grows,
- * and the left side only falls as seq grows, so for every seq up to `until`
- *     u <= exp(-exp(max_key + until·lambda + margin))
- * is rejected for certain; the margin (1e-9 relative, against some 1e-15 of rounding in the exact
- * test) keeps that true in floating point. Saves both logarithms for nearly every offer once the
- * samples are full. Never skips when the bound would sit within 1e-6 of 1 (there -ln u is too
- * small for the margin to hold). */
-static void reject_bound(sampler_t *s, uint64_t seq, double lambda)
-{
-    const uint64_t until = seq + skip_horizon(lambda);
-    const double max = sampler_max_key(s);
-    const double decay_min = -(double)until * lambda;
-    const double l = max - decay_min + 1e-9 * (1.0 + fabs(max) + fabs(decay_min));
-    const double e = exp(l);
-    s->skip_u = e < 1e-6 ? 0.0 : exp(-e);
-    s->skip_max = max;
-    s->skip_until = until;
-}
-
 /* Offers the newest shingle (already appended to the log) to every tree's sampler. */
 static void update(rcf_forest_t *f)
 {
@@ -390,7 +363,7 @@ static void update(rcf_forest_t *f)
                 continue;
             }
             if (!bound_valid) {
-                reject_bound(s, seq, f->lambda);
+                sampler_set_reject_bound(s, seq, f->lambda);
             }
         }
         double key = decay + log(-log(u));
