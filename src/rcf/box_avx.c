@@ -27,15 +27,15 @@ __attribute__((target("avx"))) static double range_sum_avx(const float *mn, cons
 __attribute__((target("avx"))) static double gap_avx(const float *mn, const float *mx, size_t d,
                                                      const float *x)
 {
-    const __m256d zero = _mm256_setzero_pd();
-    __m256d acc = zero;
+    /* |x - clamp(x, lo, hi)|, as in box_gap_narrow. */
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d acc = _mm256_setzero_pd();
     size_t i = 0;
     for (; i + 4 <= d; i += 4) {
-        __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
-        __m256d lo = _mm256_cvtps_pd(_mm_loadu_ps(mn + i));
-        __m256d hi = _mm256_cvtps_pd(_mm_loadu_ps(mx + i));
-        acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_max_pd(_mm256_sub_pd(xv, hi), zero),
-                                               _mm256_max_pd(_mm256_sub_pd(lo, xv), zero)));
+        __m128 xf = _mm_loadu_ps(x + i);
+        __m128 cf = _mm_min_ps(_mm_max_ps(xf, _mm_loadu_ps(mn + i)), _mm_loadu_ps(mx + i));
+        __m256d t = _mm256_sub_pd(_mm256_cvtps_pd(xf), _mm256_cvtps_pd(cf));
+        acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t));
     }
     double p[4];
     _mm256_storeu_pd(p, acc);

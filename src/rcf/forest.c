@@ -347,15 +347,27 @@ static void explain(rcf_forest_t *f)
 /* Offers the newest shingle (already appended to the log) to every tree's sampler. */
 static void update(rcf_forest_t *f)
 {
-    const double decay = -(double)f->updates * f->lambda;
+    const uint64_t seq = f->updates;
+    const double decay = -(double)seq * f->lambda;
     f->updates++;
     uint32_t id = pointstore_add_latest(&f->ps);
     for (uint32_t i = 0; i < f->params.number_of_trees; i++) {
         rcf_tree_t *t = &f->trees[i];
         sampler_t *s = &f->samplers[i];
         double u = rcfd_rng_uniform_open(&t->rng);
+        const int full = sampler_is_full(s);
+        if (full) {
+            const int bound_valid = s->skip_max == sampler_max_key(s) && seq <= s->skip_until;
+            if (u <= s->skip_u && bound_valid) {
+                assert(decay + log(-log(u)) >= sampler_max_key(s) && "reject_bound too loose");
+                continue;
+            }
+            if (!bound_valid) {
+                sampler_set_reject_bound(s, seq, f->lambda);
+            }
+        }
         double key = decay + log(-log(u));
-        if (sampler_is_full(s)) {
+        if (full) {
             if (key >= sampler_max_key(s)) {
                 continue;
             }

@@ -1,5 +1,7 @@
 #include "sampler.h"
 
+#include <math.h>
+
 size_t sampler_bytes(uint32_t capacity)
 {
     return (size_t)capacity * (sizeof(double) + sizeof(uint32_t));
@@ -12,6 +14,9 @@ void sampler_init(sampler_t *s, void *mem, uint32_t capacity)
     s->max_key = 0.0;
     s->key = mem;
     s->point = (uint32_t *)(s->key + capacity);
+    s->skip_u = 0.0;
+    s->skip_max = 0.0;
+    s->skip_until = 0;
 }
 
 uint32_t sampler_pop_max(sampler_t *s)
@@ -67,4 +72,21 @@ int sampler_is_heap(const sampler_t *s)
         }
     }
     return 1;
+}
+
+double sampler_reject_below(double max_key, uint64_t seq, double lambda, uint64_t *until)
+{
+    double k = 0.01 / lambda;
+    uint64_t horizon = k >= 1024.0 ? 1024 : k >= 1.0 ? (uint64_t)k : 1;
+    *until = seq + horizon;
+    const double decay_min = -(double)*until * lambda;
+    const double l = max_key - decay_min + 1e-9 * (1.0 + fabs(max_key) + fabs(decay_min));
+    const double e = exp(l);
+    return e < 1e-6 ? 0.0 : exp(-e);
+}
+
+void sampler_set_reject_bound(sampler_t *s, uint64_t seq, double lambda)
+{
+    s->skip_u = sampler_reject_below(s->max_key, seq, lambda, &s->skip_until);
+    s->skip_max = s->max_key;
 }

@@ -296,6 +296,7 @@ static int read_sampler(loader_t *l, uint32_t tree)
         f->ps.refs[s->point[k]]++;
     }
     s->max_key = size > 0 ? s->key[0] : 0.0;
+    s->skip_u = 0.0; /* the accept shortcut recomputes its bound (forest.c) */
     if (!sampler_is_heap(s)) {
         return rcfd_snap_bad(&l->in, "tree %llu sampler keys are not a max-heap",
                              (unsigned long long)(tree));

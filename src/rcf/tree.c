@@ -391,9 +391,10 @@ static inline __attribute__((always_inline)) double node_gap(const rcf_tree_t *t
     return box_gap(t->kern, tree_box_min(t, node), tree_box_max(t, node), t->dim, x);
 }
 
-/* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`. */
+/* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`.
+ * `norm` is log2(M + 1) for the tree's mass M (the callers keep it across trees of equal mass). */
 static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
-                              const uint32_t *path, uint32_t depth, uint32_t leaf)
+                              const uint32_t *path, uint32_t depth, uint32_t leaf, double norm)
 {
     const double tree_m = (double)tree_mass(t);
     uint32_t slot = tree_leaf_slot(t, leaf);
@@ -402,7 +403,7 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         /* Seen before: x lies inside every ancestor's box, so no ancestor changes the score. */
         double m = (double)t->leaf_mass[slot];
         score = (1.0 - m / (2.0 * tree_m)) / ((double)depth + log2(m + 1.0));
-        return score * log2(tree_m + 1.0);
+        return score * norm;
     }
     score = 1.0 / ((double)depth + 1.0);
     for (uint32_t k = depth; k-- > 0;) {
@@ -415,7 +416,19 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         /* Same arithmetic as tree_attribution, so both report bit-identical scores. */
         score = p * (1.0 / ((double)k + 1.0)) + (1.0 - p) * score;
     }
-    return score * log2(tree_m + 1.0);
+    return score * norm;
+}
+
+/* log2(M + 1) of a tree's mass, recomputed only when M differs from the last tree's (all trees of
+ * a forest hold the same mass once their samples are full). */
+static double tree_norm(const rcf_tree_t *t, uint32_t *last_mass, double *last_norm)
+{
+    uint32_t m = tree_mass(t);
+    if (m != *last_mass) {
+        *last_mass = m;
+        *last_norm = log2((double)m + 1.0);
+    }
+    return *last_norm;
 }
 
 double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, uint32_t *path)
@@ -425,46 +438,71 @@ double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, u
     }
     uint32_t depth;
     uint32_t leaf = descend(t, x, path, &depth);
-    return score_from_leaf(t, ps, x, path, depth, leaf);
+    return score_from_leaf(t, ps, x, path, depth, leaf, log2((double)tree_mass(t) + 1.0));
 }
 
-static void prefetch_box(const rcf_tree_t *t, uint32_t node)
+/* Starts fetching a box record's cache lines: `lines` 64-byte steps from p, at most 8 (a wider box
+ * gets its first 512 bytes; the walk up stalls on the rest). Unrolled: it runs at every step of a
+ * descent. */
+static inline void prefetch_record(const unsigned char *p, unsigned lines)
 {
-    const unsigned char *p = t->boxes + (size_t)node * t->box_stride;
-    for (size_t off = 0; off < t->box_stride; off += 64) {
-        __builtin_prefetch(p + off);
+    switch (lines < 8 ? lines : 8) {
+    case 8: __builtin_prefetch(p + 448); /* fall through */
+    case 7: __builtin_prefetch(p + 384); /* fall through */
+    case 6: __builtin_prefetch(p + 320); /* fall through */
+    case 5: __builtin_prefetch(p + 256); /* fall through */
+    case 4: __builtin_prefetch(p + 192); /* fall through */
+    case 3: __builtin_prefetch(p + 128); /* fall through */
+    case 2: __builtin_prefetch(p + 64); /* fall through */
+    default: __builtin_prefetch(p);
     }
 }
 
 /* Descends trees[0..group) along x's cuts one level of every unfinished tree per pass, so the
  * independent chains of loads overlap; records each path and the leaf reached (RCF_TREE_NULL for an
- * empty tree), and starts fetching the deepest boxes, which the walk up reads first. */
+ * empty tree), and starts fetching the box of every node it passes. The trees
+ * still descending sit in a short list of {node array, path end, node} (finished ones swapped
+ * out), so a step is a handful of loads and no index arithmetic; all trees share one capacity, so
+ * "leaf or empty" is one compare. */
 static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *x, uint32_t *paths,
                           uint32_t cap, uint32_t *cur, uint32_t *depth)
 {
-    uint32_t active = 0;
+    const uint32_t first_leaf = cap - 1; /* RCF_TREE_NULL is above it too */
+    const size_t stride = trees[0].box_stride;
+    const unsigned lines = (unsigned)((stride + 63) / 64); /* prefetch_record caps it at 8 */
+    struct walker {
+        const rcf_node_t *node;
+        const unsigned char *boxes;
+        uint32_t *path; /* next free entry of this tree's path */
+        uint32_t n;
+        uint32_t j;
+    } live[RCF_LOCKSTEP];
+    uint32_t n_live = 0;
     for (uint32_t j = 0; j < group; j++) {
         cur[j] = trees[j].root;
         depth[j] = 0;
-        active += cur[j] != RCF_TREE_NULL && !tree_is_leaf(&trees[j], cur[j]);
-    }
-    while (active > 0) {
-        active = 0;
-        for (uint32_t j = 0; j < group; j++) {
-            const rcf_tree_t *t = &trees[j];
-            uint32_t n = cur[j];
-            if (n == RCF_TREE_NULL || tree_is_leaf(t, n)) {
-                continue;
-            }
-            paths[j * cap + depth[j]++] = n;
-            n = t->node[n].child[x[t->node[n].cut_dim] > t->node[n].cut_val];
-            cur[j] = n;
-            active += !tree_is_leaf(t, n);
+        if (cur[j] < first_leaf) {
+            live[n_live++] =
+                (struct walker){trees[j].node, trees[j].boxes, paths + j * cap, cur[j], j};
         }
     }
-    for (uint32_t j = 0; j < group; j++) {
-        for (uint32_t k = depth[j], m = 0; k-- > 0 && m < 2; m++) {
-            prefetch_box(&trees[j], paths[j * cap + k]);
+    while (n_live > 0) {
+        for (uint32_t a = 0; a < n_live;) {
+            struct walker *w = &live[a];
+            uint32_t n = w->n;
+            *w->path++ = n;
+            /* The walk up reads nearly every box on the path: start fetching each one now. */
+            prefetch_record(w->boxes + (size_t)n * stride, lines);
+            const rcf_node_t *nd = &w->node[n];
+            n = nd->child[x[nd->cut_dim] > nd->cut_val];
+            w->n = n;
+            if (n >= first_leaf) {
+                cur[w->j] = n;
+                depth[w->j] = (uint32_t)(w->path - (paths + w->j * cap));
+                *w = live[--n_live];
+            } else {
+                a++;
+            }
         }
     }
 }
@@ -474,14 +512,17 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
 {
     const uint32_t cap = trees[0].capacity;
     double sum = 0.0;
+    uint32_t last_mass = UINT32_MAX;
+    double last_norm = 0.0;
     for (uint32_t first = 0; first < n_trees; first += RCF_LOCKSTEP) {
         uint32_t group = n_trees - first < RCF_LOCKSTEP ? n_trees - first : RCF_LOCKSTEP;
         uint32_t cur[RCF_LOCKSTEP], depth[RCF_LOCKSTEP];
         descend_group(trees + first, group, x, paths, cap, cur, depth);
         for (uint32_t j = 0; j < group; j++) {
             if (cur[j] != RCF_TREE_NULL) {
-                sum += score_from_leaf(&trees[first + j], ps, x, paths + j * cap, depth[j],
-                                       cur[j]);
+                const rcf_tree_t *t = &trees[first + j];
+                sum += score_from_leaf(t, ps, x, paths + j * cap, depth[j], cur[j],
+                                       tree_norm(t, &last_mass, &last_norm));
             }
         }
     }
@@ -492,11 +533,10 @@ double trees_score_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointsto
 static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
                                     const uint32_t *path, uint32_t depth, uint32_t leaf,
                                     double weight, double *hi, double *lo, double *high,
-                                    double *low)
+                                    double *low, double norm)
 {
     const uint32_t d = t->dim;
     const double tree_m = (double)tree_mass(t);
-    const double norm = log2(tree_m + 1.0);
     uint32_t slot = tree_leaf_slot(t, leaf);
     const float *lp = pointstore_values(ps, t->leaf_point[slot]);
     double score;
@@ -516,7 +556,23 @@ static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps,
         leaf_range += fabs((double)x[i] - (double)lp[i]);
     }
     score = 1.0 / ((double)depth + 1.0);
-    for (uint32_t i = 0; i < d; i++) {
+    uint32_t i = 0;
+#if defined(__SSE2__)
+    {
+        /* score * -diff is -(score * diff) exactly, so one quotient of |diff| serves the side
+         * that is nonzero; the same divisions, two at a time. */
+        const __m128d sign = _mm_set1_pd(-0.0), zero = _mm_setzero_pd();
+        const __m128d score2 = _mm_set1_pd(score), range2 = _mm_set1_pd(leaf_range);
+        for (; i + 2 <= d; i += 2) {
+            __m128d diff = _mm_sub_pd(_mm_cvtps_pd(box_load2f(x + i)),
+                                      _mm_cvtps_pd(box_load2f(lp + i)));
+            __m128d q = _mm_div_pd(_mm_mul_pd(score2, _mm_andnot_pd(sign, diff)), range2);
+            _mm_storeu_pd(hi + i, _mm_and_pd(_mm_cmpgt_pd(diff, zero), q));
+            _mm_storeu_pd(lo + i, _mm_and_pd(_mm_cmplt_pd(diff, zero), q));
+        }
+    }
+#endif
+    for (; i < d; i++) {
         double diff = (double)x[i] - (double)lp[i];
         hi[i] = diff > 0.0 ? score * diff / leaf_range : 0.0;
         lo[i] = diff < 0.0 ? score * -diff / leaf_range : 0.0;
@@ -538,7 +594,7 @@ static double attribution_from_leaf(const rcf_tree_t *t, const pointstore_t *ps,
         score = p * unseen + keep * score;
     }
     double scale = norm * weight;
-    for (uint32_t i = 0; i < d; i++) {
+    for (i = 0; i < d; i++) {
         high[i] += hi[i] * scale;
         low[i] += lo[i] * scale;
     }
@@ -554,7 +610,8 @@ double tree_attribution(const rcf_tree_t *t, const pointstore_t *ps, const float
     }
     uint32_t depth;
     uint32_t leaf = descend(t, x, path, &depth);
-    return attribution_from_leaf(t, ps, x, path, depth, leaf, weight, hi, lo, high, low);
+    return attribution_from_leaf(t, ps, x, path, depth, leaf, weight, hi, lo, high, low,
+                                 log2((double)tree_mass(t) + 1.0));
 }
 
 double trees_attribution_sum(const rcf_tree_t *trees, uint32_t n_trees, const pointstore_t *ps,
@@ -563,14 +620,18 @@ double trees_attribution_sum(const rcf_tree_t *trees, uint32_t n_trees, const po
 {
     const uint32_t cap = trees[0].capacity;
     double sum = 0.0;
+    uint32_t last_mass = UINT32_MAX;
+    double last_norm = 0.0;
     for (uint32_t first = 0; first < n_trees; first += RCF_LOCKSTEP) {
         uint32_t group = n_trees - first < RCF_LOCKSTEP ? n_trees - first : RCF_LOCKSTEP;
         uint32_t cur[RCF_LOCKSTEP], depth[RCF_LOCKSTEP];
         descend_group(trees + first, group, x, paths, cap, cur, depth);
         for (uint32_t j = 0; j < group; j++) {
             if (cur[j] != RCF_TREE_NULL) {
-                sum += attribution_from_leaf(&trees[first + j], ps, x, paths + j * cap, depth[j],
-                                             cur[j], weight, hi, lo, high, low);
+                const rcf_tree_t *t = &trees[first + j];
+                sum += attribution_from_leaf(t, ps, x, paths + j * cap, depth[j], cur[j], weight,
+                                             hi, lo, high, low,
+                                             tree_norm(t, &last_mass, &last_norm));
             }
         }
     }

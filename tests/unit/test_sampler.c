@@ -1,3 +1,4 @@
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,8 +44,55 @@ static void test_heap_keeps_smallest_keys(void **state)
     free(mem);
 }
 
+/* Every u at or below the bound is rejected by the exact test (the forest's, in the same double
+ * arithmetic) at every sequence index the bound covers, and the bound is close to the true edge. */
+static void test_reject_bound_is_certain(void **state)
+{
+    (void)state;
+    stream_rng_t r;
+    stream_rng_seed(&r, 5);
+    const double lambdas[] = {1e-5, 1e-3, 1.0 / 257.0, 1e-7};
+    int tight = 0, bounds = 0;
+    for (int trial = 0; trial < 4000; trial++) {
+        double lambda = lambdas[trial % 4];
+        uint64_t seq = (uint64_t)(stream_uniform(&r) * 5e6);
+        /* max keys as the samplers hold them: -seq·lambda + ln(-ln u) for a kept u */
+        double max_key = -(double)seq * lambda + log(-log(0.5 + 0.4999 * stream_uniform(&r))) -
+                         3.0 * stream_uniform(&r);
+        uint64_t until;
+        double below = sampler_reject_below(max_key, seq, lambda, &until);
+        assert_true(until > seq && until - seq <= 1024);
+        assert_true(below >= 0.0 && below < 1.0);
+        if (below == 0.0) {
+            continue;
+        }
+        bounds++;
+        /* the bound itself, the doubles just under it, and random ones below */
+        double us[8] = {below, nextafter(below, 0.0), below * (1 - 1e-12), below * 0.5};
+        for (int k = 4; k < 8; k++) {
+            us[k] = below * stream_uniform(&r);
+        }
+        for (int k = 0; k < 8; k++) {
+            if (!(us[k] > 0.0)) {
+                continue;
+            }
+            const uint64_t ends[2] = {seq, until};
+            for (int e = 0; e < 2; e++) {
+                double key = -(double)ends[e] * lambda + log(-log(us[k]));
+                assert_true(key >= max_key);
+            }
+        }
+        /* not useless: just above the edge at seq some u is accepted */
+        double edge = exp(-exp(max_key + (double)seq * lambda));
+        tight += edge - below < 0.02 * (1.0 - below) + 1e-9;
+    }
+    assert_true(bounds > 3000);
+    assert_true(tight > bounds / 2);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_heap_keeps_smallest_keys)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_heap_keeps_smallest_keys),
+                                       cmocka_unit_test(test_reject_bound_is_certain)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
