@@ -70,7 +70,10 @@ static void pipeline_free(rcfd_pipeline_t *p)
     if (p->conf == NULL) {
         return;
     }
-    rcfd_keymodels_destroy(p->models);
+    for (size_t w = 0; p->sets != NULL && w < p->n_sets; w++) {
+        rcfd_keymodels_destroy(p->sets[w]);
+    }
+    rcfd_free(p->sets);
     rcfd_warm_destroy(p->warm);
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
@@ -222,8 +225,13 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
         return;
     }
+    if (rt->dispatch != NULL) {
+        rcfd_dispatch_route(rt, p, origin, d, key, key_len);
+        return;
+    }
+    rcfd_keymodels_t *km = p->sets[0];
     void **models =
-        rcfd_keymodels_get(p->models, origin->shard, key, key_len, p->warm, reason, sizeof reason);
+        rcfd_keymodels_get(km, origin->shard, key, key_len, p->warm, reason, sizeof reason);
     if (models == NULL) {
         dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
         return;
@@ -238,7 +246,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
                                       &p->results[m]);
         if (rc != 0) {
             if (rcfd_alloc_thread_net() != heap) {
-                rcfd_keymodels_grew(p->models, models, rcfd_alloc_thread_net() - heap);
+                rcfd_keymodels_grew(km, models, rcfd_alloc_thread_net() - heap);
             }
             snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
                      rcfd_strerror(rc));
@@ -261,7 +269,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     }
     int64_t grown = rcfd_alloc_thread_net() - heap;
     if (grown != 0) {
-        rcfd_keymodels_grew(p->models, models, grown);
+        rcfd_keymodels_grew(km, models, grown);
     }
     p->scored++;
     p->alerts += alert > 0;
@@ -298,8 +306,8 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
 
 int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard)
 {
-    if (parse_rc != 0) {
-        return 1;
+    if (parse_rc != 0 || rt->dispatch != NULL) {
+        return 1; /* with workers there is no spill store (rcfd_runtime_new), nothing to wait for */
     }
     int ready = 1;
     for (size_t i = 0; i < rt->n_pipelines; i++) {
@@ -315,7 +323,7 @@ int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint3
             continue;
         }
         /* Every pipeline's read starts now, not one after the other. */
-        ready &= rcfd_keymodels_ready(p->models, shard, key, key_len);
+        ready &= rcfd_keymodels_ready(p->sets[0], shard, key, key_len);
     }
     return ready;
 }
@@ -348,33 +356,25 @@ void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, cons
 
 /* ---- backpressure and delivery accounting ---- */
 
-void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
+static void maybe_close_sources(rcfd_runtime_t *rt);
+
+void rcfd_runtime_backpressure(rcfd_runtime_t *rt)
 {
-    rt->inflight++;
-    s->inflight++;
+    uint64_t bytes = rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs);
     if (!rt->paused &&
         (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
-         rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) >=
-             (uint64_t)rt->cfg->runtime.max_inflight_bytes)) {
+         bytes >= (uint64_t)rt->cfg->runtime.max_inflight_bytes || rcfd_dispatch_busy(rt))) {
         rt->paused = 1;
-        RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records (%llu bytes) in flight: pausing sources",
-                 (unsigned long long)rt->inflight,
-                 (unsigned long long)rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs));
+        RCFD_LOG(RCFD_LOG_INFO, COMP,
+                 "%llu records (%llu bytes) in flight%s: pausing sources",
+                 (unsigned long long)rt->inflight, (unsigned long long)bytes,
+                 rcfd_dispatch_busy(rt) ? ", a worker's queue nearly full" : "");
         for (size_t i = 0; i < rt->n_sources; i++) {
             rt->sources[i].ops->pause(&rt->sources[i]);
         }
-    }
-}
-
-static void maybe_close_sources(rcfd_runtime_t *rt);
-
-void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
-{
-    rt->inflight--;
-    s->inflight--;
-    if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2 &&
-        rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) <=
-            (uint64_t)rt->cfg->runtime.max_inflight_bytes / 2) {
+    } else if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2 &&
+               bytes <= (uint64_t)rt->cfg->runtime.max_inflight_bytes / 2 &&
+               rcfd_dispatch_calm(rt)) {
         rt->paused = 0;
         RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records in flight: resuming sources",
                  (unsigned long long)rt->inflight);
@@ -382,12 +382,50 @@ void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
             rt->sources[i].ops->resume(&rt->sources[i]);
         }
     }
+}
+
+void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    rt->inflight++;
+    s->inflight++;
+    /* The workers' queues are checked where batches are submitted, not per record. */
+    if (!rt->paused &&
+        (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
+         rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) >=
+             (uint64_t)rt->cfg->runtime.max_inflight_bytes)) {
+        rcfd_runtime_backpressure(rt);
+    }
+}
+
+void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    rt->inflight--;
+    s->inflight--;
+    if (rt->paused) {
+        rcfd_runtime_backpressure(rt);
+    }
     if (rt->stopping && rt->inflight == 0) {
         maybe_close_sources(rt);
     }
 }
 
 /* ---- stats ---- */
+
+/* The sum over the pipeline's key sets (the workers quiesced first). */
+static void pipeline_stats(rcfd_runtime_t *rt, rcfd_pipeline_t *p, rcfd_keymodels_stats_t *ks)
+{
+    rcfd_runtime_quiesce(rt);
+    memset(ks, 0, sizeof *ks);
+    for (size_t w = 0; w < p->n_sets; w++) {
+        rcfd_keymodels_stats_t one;
+        rcfd_keymodels_stats(p->sets[w], &one);
+        uint64_t *to = (uint64_t *)ks;
+        const uint64_t *from = (const uint64_t *)&one;
+        for (size_t f = 0; f < sizeof one / sizeof(uint64_t); f++) {
+            to[f] += from[f];
+        }
+    }
+}
 
 static void log_stats(rcfd_runtime_t *rt, int level)
 {
@@ -398,7 +436,7 @@ static void log_stats(rcfd_runtime_t *rt, int level)
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
         rcfd_keymodels_stats_t ks;
-        rcfd_keymodels_stats(p->models, &ks);
+        pipeline_stats(rt, p, &ks);
         RCFD_LOG(level, COMP,
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
                  "%llu restored, %llu evicted, %llu dropped, %llu spilled, %llu MB live, "
@@ -466,7 +504,7 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                             (double)p->dead_by[r]);
         }
         rcfd_keymodels_stats_t ks;
-        rcfd_keymodels_stats(p->models, &ks);
+        pipeline_stats(rt, p, &ks);
         static const struct {
             const char *metric, *help;
             int gauge;
@@ -724,6 +762,7 @@ static void all_closed(rcfd_runtime_t *rt)
     log_stats(rt, RCFD_LOG_INFO);
     RCFD_LOG(RCFD_LOG_INFO, COMP, "stopped (exit code %d)", rt->exit_code);
     rcfd_state_close(rt->state);
+    rcfd_dispatch_stop(rt); /* joins the workers before their uv_async_t is closed */
     /* libuv shutdown idiom: close every handle; run() then drains the close callbacks. */
     uv_walk(&rt->loop, on_walk_close, NULL);
 }
@@ -894,6 +933,7 @@ static void on_hup(uv_signal_t *h, int signum)
 static void on_flush(uv_prepare_t *h)
 {
     rcfd_runtime_t *rt = h->data;
+    rcfd_dispatch_flush(rt);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_flush(&rt->outputs[i]);
     }
@@ -937,6 +977,36 @@ static void default_dead_letters(rcfd_runtime_t *rt)
 static void output_fatal(void *ud)
 {
     rcfd_runtime_fail(ud, RCFD_EXIT_UNAVAILABLE);
+}
+
+/* runtime.workers in effect. Models stay on the loop thread where a worker could not own them:
+ * observers (the demo, backtest) read results synchronously, and a spill store's reads and
+ * writes are loop-thread jobs started from inside the key sets. */
+static size_t choose_workers(rcfd_runtime_t *rt)
+{
+    const rcfd_config_t *cfg = rt->cfg;
+    size_t n = cfg->runtime.workers > 0 ? (size_t)cfg->runtime.workers
+                                        : rcfd_runtime_online_cores();
+    if (n <= 1) {
+        return 1;
+    }
+    if (rt->hooks.on_scored != NULL || rt->hooks.on_dead != NULL) {
+        RCFD_LOG(RCFD_LOG_DEBUG, COMP, "runtime.workers: models run on the loop (observed run)");
+        return 1;
+    }
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        rcfd_spill_hooks_t spill;
+        if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
+            RCFD_LOG(RCFD_LOG_INFO, COMP,
+                     "runtime.workers %zu: pipeline %s spills to the state directory "
+                     "(memory_limit), which needs its models on the loop thread: running "
+                     "them there",
+                     n, cfg->pipelines[i].name);
+            return 1;
+        }
+    }
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "runtime.workers: %zu model threads", n);
+    return n;
 }
 
 int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
@@ -985,19 +1055,31 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
         goto fail;
     }
+    rt->n_sets = choose_workers(rt);
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
             goto fail;
         }
-        if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),
-                                     &rt->pipelines[i].models)) != 0) {
-            rcfd_errf(rc, errstr, es, "out of memory");
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        for (size_t o = 0; o < cfg->pipelines[i].outputs.n; o++) {
+            p->styles |= 1u << rt->outputs[cfg->pipelines[i].output_index[o]].conf->style;
+        }
+        if ((p->sets = rcfd_calloc(rt->n_sets, sizeof *p->sets)) == NULL) {
+            rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
             goto fail;
+        }
+        p->n_sets = rt->n_sets;
+        for (size_t w = 0; w < rt->n_sets; w++) {
+            if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),
+                                         rt->n_sets, &p->sets[w])) != 0) {
+                rcfd_errf(rc, errstr, es, "out of memory");
+                goto fail;
+            }
         }
         rcfd_spill_hooks_t spill;
         if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
-            rcfd_keymodels_set_spill(rt->pipelines[i].models, &spill);
+            rcfd_keymodels_set_spill(p->sets[0], &spill); /* one set: choose_workers() */
         } else if (cfg->pipelines[i].memory_limit > 0) {
             RCFD_LOG(RCFD_LOG_INFO, COMP,
                      "pipeline %s: memory_limit %lld bytes without a state directory to spill "
@@ -1059,6 +1141,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                                                            : RCFD_EXIT_CANTCREAT;
             goto fail;
         }
+    }
+    if (rt->n_sets > 1 && (rc = rcfd_dispatch_new(rt, rt->n_sets, errstr, es)) != 0) {
+        goto fail;
     }
     uv_signal_init(&rt->loop, &rt->sig_term);
     uv_signal_init(&rt->loop, &rt->sig_int);
@@ -1148,6 +1233,7 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
     }
     /* A runtime that never ran (or failed to start) still has open handles: close them first,
      * because sources and outputs embed them. */
+    rcfd_dispatch_stop(rt); /* no thread may touch the loop's handles from here on */
     if (!rt->loop_closed) {
         rcfd_admin_close(rt->admin);
         rt->admin = NULL;
@@ -1156,6 +1242,7 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
         uv_loop_close(&rt->loop);
         rt->loop_closed = 1;
     }
+    rcfd_dispatch_destroy(rt);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_abandon(&rt->outputs[i]);
     }
