@@ -361,14 +361,17 @@ static void maybe_close_sources(rcfd_runtime_t *rt);
 void rcfd_runtime_backpressure(rcfd_runtime_t *rt)
 {
     uint64_t bytes = rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs);
-    if (!rt->paused &&
-        (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
-         bytes >= (uint64_t)rt->cfg->runtime.max_inflight_bytes || rcfd_dispatch_busy(rt))) {
+    int over = rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
+               bytes >= (uint64_t)rt->cfg->runtime.max_inflight_bytes;
+    if (!rt->paused && (over || rcfd_dispatch_busy(rt))) {
         rt->paused = 1;
-        RCFD_LOG(RCFD_LOG_INFO, COMP,
+        /* Full worker queues are the normal state of a source that reads faster than the
+         * models score (a file): only the operator's limits are worth an info line. */
+        rt->paused_quietly = !over;
+        RCFD_LOG(over ? RCFD_LOG_INFO : RCFD_LOG_DEBUG, COMP,
                  "%llu records (%llu bytes) in flight%s: pausing sources",
                  (unsigned long long)rt->inflight, (unsigned long long)bytes,
-                 rcfd_dispatch_busy(rt) ? ", a worker's queue nearly full" : "");
+                 over ? "" : ", the workers' queues nearly full");
         for (size_t i = 0; i < rt->n_sources; i++) {
             rt->sources[i].ops->pause(&rt->sources[i]);
         }
@@ -376,8 +379,8 @@ void rcfd_runtime_backpressure(rcfd_runtime_t *rt)
                bytes <= (uint64_t)rt->cfg->runtime.max_inflight_bytes / 2 &&
                rcfd_dispatch_calm(rt)) {
         rt->paused = 0;
-        RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records in flight: resuming sources",
-                 (unsigned long long)rt->inflight);
+        RCFD_LOG(rt->paused_quietly ? RCFD_LOG_DEBUG : RCFD_LOG_INFO, COMP,
+                 "%llu records in flight: resuming sources", (unsigned long long)rt->inflight);
         for (size_t i = 0; i < rt->n_sources && !rt->stopping; i++) {
             rt->sources[i].ops->resume(&rt->sources[i]);
         }

@@ -139,6 +139,7 @@ struct rcfd_runtime {
     char reload_err[1024];
     uint64_t inflight;
     int paused;
+    int paused_quietly; /* by the workers' queues alone (logged at debug) */
     int stopping;   /* phase 1: draining in-flight records */
     int closing;    /* phase 2: closing sources */
     int exit_code;
