@@ -548,9 +548,9 @@ static void print_workers(const char *what, const rate2_t *r, const forest_cmp_t
         if (first == SIZE_MAX) {
             first = w;
         }
-        printf("%s%s: %.2fx the %s rate (wall); %.0f records/s per worker, %.0f%% of one "
-               "forest's wall rate per worker (%.0f%% of the same work's)\n",
-               contenders[w].label, what, r[w].wall / r[first].wall, contenders[first].label,
+        printf("%s%s: %.2fx the rate of workers %d (wall); %.0f records/s per worker, %.0f%% of "
+               "one forest's wall rate per worker (%.0f%% of the same work's)\n",
+               contenders[w].label, what, r[w].wall / r[first].wall, contenders[first].workers,
                r[w].wall / contenders[w].workers,
                100 * r[w].wall / contenders[w].workers / c->one.wall,
                100 * r[w].wall / contenders[w].workers / c->same.wall);

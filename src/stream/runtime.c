@@ -450,6 +450,18 @@ static void log_stats(rcfd_runtime_t *rt, int level)
                  (unsigned long long)ks.dropped, (unsigned long long)ks.spilled,
                  (unsigned long long)(ks.live_bytes >> 20),
                  (unsigned long long)(ks.kept_bytes >> 20));
+        if (p->n_sets > 1) {
+            /* Keys go to workers by hash: with few keys the split can be uneven. */
+            char split[256];
+            size_t at = 0;
+            for (size_t w = 0; w < p->n_sets && at < sizeof split; w++) {
+                rcfd_keymodels_stats_t one;
+                rcfd_keymodels_stats(p->sets[w], &one);
+                at += (size_t)snprintf(split + at, sizeof split - at, "%s%llu", w ? "/" : "",
+                                       (unsigned long long)one.live);
+            }
+            RCFD_LOG(level, COMP, "pipeline %s: keys per worker %s", p->conf->name, split);
+        }
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
