@@ -30,8 +30,8 @@
 #include "state/warm.h"
 
 #define COMP "runtime"
-#define BATCH_JOBS 64   /* per-record synchronisation is one batch's share */
-#define QUEUE_BATCHES 16 /* per worker: ~1000 records, a few ms of forest work */
+#define BATCH_JOBS 64    /* per-record synchronisation is one batch's share */
+#define QUEUE_BATCHES 16 /* per worker: ~1000 records, ~10 ms of a 100-tree forest's work */
 #define NO_BYTES UINT32_MAX
 
 typedef struct job {
@@ -84,6 +84,7 @@ struct rcfd_dispatch {
     uv_mutex_t warm_mu;  /* initial_state tables are shared by every worker */
     int have_warm_mu;
     int stopped;         /* the threads are joined: nothing is submitted any more */
+    int holding;         /* rcfd_dispatch_ready() said 0: wake the sources once calm */
 };
 
 size_t rcfd_runtime_online_cores(void)
@@ -339,6 +340,10 @@ static void drain(rcfd_runtime_t *rt)
             batch_recycle(ds, s.b);
         }
     }
+    if (ds->holding && rcfd_workers_calm(ds->pool)) {
+        ds->holding = 0;
+        rcfd_runtime_wake(rt);
+    }
     rcfd_runtime_backpressure(rt);
 }
 
@@ -382,9 +387,19 @@ void rcfd_runtime_quiesce(rcfd_runtime_t *rt)
     rcfd_workers_quiesce(rt->dispatch->pool);
 }
 
-int rcfd_dispatch_busy(rcfd_runtime_t *rt)
+int rcfd_dispatch_ready(rcfd_runtime_t *rt)
 {
-    return rt->dispatch != NULL && rcfd_workers_busy(rt->dispatch->pool);
+    rcfd_dispatch_t *ds = rt->dispatch;
+    if (!rcfd_workers_busy(ds->pool)) {
+        return 1;
+    }
+    ds->holding = 1;
+    return 0;
+}
+
+int rcfd_dispatch_full(rcfd_runtime_t *rt)
+{
+    return rt->dispatch != NULL && rcfd_workers_full(rt->dispatch->pool);
 }
 
 int rcfd_dispatch_calm(rcfd_runtime_t *rt)

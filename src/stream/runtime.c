@@ -306,8 +306,11 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
 
 int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard)
 {
-    if (parse_rc != 0 || rt->dispatch != NULL) {
-        return 1; /* with workers there is no spill store (rcfd_runtime_new), nothing to wait for */
+    if (parse_rc != 0) {
+        return 1;
+    }
+    if (rt->dispatch != NULL) {
+        return rcfd_dispatch_ready(rt); /* workers have no spill store (choose_workers) */
     }
     int ready = 1;
     for (size_t i = 0; i < rt->n_pipelines; i++) {
@@ -363,15 +366,15 @@ void rcfd_runtime_backpressure(rcfd_runtime_t *rt)
     uint64_t bytes = rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs);
     int over = rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
                bytes >= (uint64_t)rt->cfg->runtime.max_inflight_bytes;
-    if (!rt->paused && (over || rcfd_dispatch_busy(rt))) {
+    if (!rt->paused && (over || rcfd_dispatch_full(rt))) {
         rt->paused = 1;
-        /* Full worker queues are the normal state of a source that reads faster than the
-         * models score (a file): only the operator's limits are worth an info line. */
+        /* A full worker queue is the normal state of a source that cannot hold records and
+         * reads faster than the models score: only the operator's limits get an info line. */
         rt->paused_quietly = !over;
         RCFD_LOG(over ? RCFD_LOG_INFO : RCFD_LOG_DEBUG, COMP,
                  "%llu records (%llu bytes) in flight%s: pausing sources",
                  (unsigned long long)rt->inflight, (unsigned long long)bytes,
-                 over ? "" : ", the workers' queues nearly full");
+                 over ? "" : ", a worker's queue full");
         for (size_t i = 0; i < rt->n_sources; i++) {
             rt->sources[i].ops->pause(&rt->sources[i]);
         }

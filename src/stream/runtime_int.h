@@ -156,8 +156,8 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
                        char *reason, size_t reason_size);
 /* Whether the parsed record in rt->rec can be routed now (1), or must be held (0) until the
  * source's wake(): a pipeline's key has its models in the spill store (a read has started), or
- * the pipeline is over its memory budget until spill writes end. Records that did not parse are
- * always ready. */
+ * the pipeline is over its memory budget until spill writes end, or the worker threads' queues
+ * are nearly full. Records that did not parse are always ready. */
 int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard);
 /* Calls every source's wake(). */
 void rcfd_runtime_wake(rcfd_runtime_t *rt);
@@ -196,8 +196,11 @@ void rcfd_dispatch_route(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
                          rcfd_delivery_t *d, const char *key, size_t key_len);
 /* Submits the batches still filling (once per loop iteration). */
 void rcfd_dispatch_flush(rcfd_runtime_t *rt);
-/* Backpressure: a worker's queue is nearly full / every queue is at most half full. */
-int rcfd_dispatch_busy(rcfd_runtime_t *rt);
+/* Backpressure. ready(): 0 when a worker's queue is 3/4 full: the source holds the record (no
+ * Kafka pause: that would drop the prefetched messages) and is woken once every queue is at most
+ * half full. full(): a queue is full (a source that never holds records): pause the sources. */
+int rcfd_dispatch_ready(rcfd_runtime_t *rt);
+int rcfd_dispatch_full(rcfd_runtime_t *rt);
 int rcfd_dispatch_calm(rcfd_runtime_t *rt);
 void rcfd_dispatch_stats(const rcfd_runtime_t *rt, struct rcfd_workers_stats *out);
 /* Joins the threads (before the loop's handles are closed). */

@@ -12,6 +12,7 @@ typedef struct worker {
     uv_cond_t room;   /* broadcast: an item finished (room in the queue; maybe idle) */
     rcfd_work_item_t *head, *tail; /* queued, not yet taken */
     size_t pending;   /* queued or running */
+    atomic_size_t npending; /* its copy for lock-free reads (backpressure checks per record) */
     int stop;
     int started;
 } worker_t;
@@ -52,6 +53,7 @@ static void worker_main(void *arg)
         atomic_store_explicit(&it->finished, 1, memory_order_release);
         uv_mutex_lock(&wk->mu);
         wk->pending--;
+        atomic_store_explicit(&wk->npending, wk->pending, memory_order_relaxed);
         uv_cond_broadcast(&wk->room);
         /* Coalesced by libuv: one wakeup however many items finish before the loop runs. */
         uv_async_send(&pool->async);
@@ -143,6 +145,7 @@ static void enqueue(struct rcfd_workers *p, worker_t *wk, rcfd_work_item_t *it)
     }
     wk->tail = it;
     wk->pending++;
+    atomic_store_explicit(&wk->npending, wk->pending, memory_order_relaxed);
     uv_cond_signal(&wk->work);
     if (p->order_tail != NULL) {
         p->order_tail->order_next = it;
@@ -189,11 +192,28 @@ size_t rcfd_workers_pending(rcfd_workers_t *p, size_t worker)
     return n;
 }
 
+/* The queue lengths as last published: a moment old at most, which is all a backpressure check
+ * needs, and no lock on the per-record path. */
+static size_t pending_hint(const struct rcfd_workers *p, size_t i)
+{
+    return atomic_load_explicit(&p->w[i].npending, memory_order_relaxed);
+}
+
 int rcfd_workers_busy(rcfd_workers_t *p)
 {
     size_t high = p->depth - p->depth / 4;
     for (size_t i = 0; i < p->n; i++) {
-        if (rcfd_workers_pending(p, i) >= high) {
+        if (pending_hint(p, i) >= high) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int rcfd_workers_full(rcfd_workers_t *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (pending_hint(p, i) >= p->depth) {
             return 1;
         }
     }
@@ -203,7 +223,7 @@ int rcfd_workers_busy(rcfd_workers_t *p)
 int rcfd_workers_calm(rcfd_workers_t *p)
 {
     for (size_t i = 0; i < p->n; i++) {
-        if (rcfd_workers_pending(p, i) > p->depth / 2) {
+        if (pending_hint(p, i) > p->depth / 2) {
             return 0;
         }
     }

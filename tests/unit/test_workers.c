@@ -178,6 +178,7 @@ static void test_full_queue(void **state)
     assert_int_equal(rcfd_workers_try_submit(f->w, 0, &b.it), 0);
     assert_int_equal(rcfd_workers_pending(f->w, 0), 2);
     assert_int_equal(rcfd_workers_busy(f->w), 1);
+    assert_int_equal(rcfd_workers_full(f->w), 1);
     assert_int_equal(rcfd_workers_calm(f->w), 0);
     assert_int_equal(rcfd_workers_try_submit(f->w, 0, &c.it), RCFD_EAGAIN);
     assert_int_equal(rcfd_workers_pending(f->w, 0), 2); /* the refused item was not queued */
@@ -190,6 +191,31 @@ static void test_full_queue(void **state)
     assert_int_equal(rcfd_workers_pending(f->w, 0), 0);
     assert_int_equal(rcfd_workers_calm(f->w), 1);
     assert_int_equal(rcfd_workers_busy(f->w), 0);
+    assert_int_equal(rcfd_workers_full(f->w), 0);
+    teardown(f);
+}
+
+/* The thresholds: depth 8 is busy from 6 items (3/4), full at 8, calm again at 4 or fewer. */
+static void test_thresholds(void **state)
+{
+    (void)state;
+    fixture_t *f = setup(1, 8);
+    item_t items[8];
+    memset(items, 0, sizeof items);
+    items[0].gated = 1;
+    for (size_t i = 0; i < 8; i++) {
+        items[i].id = i;
+        assert_int_equal(rcfd_workers_try_submit(f->w, 0, &items[i].it), 0);
+        if (i == 0) {
+            wait_gated_started(f);
+        }
+        assert_int_equal(rcfd_workers_busy(f->w), i + 1 >= 6);
+        assert_int_equal(rcfd_workers_full(f->w), i + 1 == 8);
+        assert_int_equal(rcfd_workers_calm(f->w), i + 1 <= 4);
+    }
+    open_gate(f);
+    run_until_done(f, 8);
+    assert_int_equal(rcfd_workers_calm(f->w), 1);
     teardown(f);
 }
 
@@ -295,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_order_and_owner),
         cmocka_unit_test(test_full_queue),
+        cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_submit_waits_for_room),
         cmocka_unit_test(test_quiesce),
         cmocka_unit_test(test_stop_hands_back),
