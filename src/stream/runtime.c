@@ -394,7 +394,7 @@ void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
 {
     rt->inflight++;
     s->inflight++;
-    /* The workers' queues are checked where batches are submitted, not per record. */
+    /* A full worker queue is checked where batches are submitted, not per record. */
     if (!rt->paused &&
         (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
          rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) >=
