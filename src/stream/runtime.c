@@ -16,6 +16,7 @@
 #include "admin/metrics.h"
 #include "admin/notify.h"
 #include "stream/runtime_int.h"
+#include "stream/workers.h"
 #include "state/warm.h"
 
 #define COMP "runtime"
@@ -626,6 +627,21 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
     rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_sources_paused",
                                        "1 while backpressure pauses the sources.", NULL),
                     rt->paused ? 1.0 : 0.0);
+    rcfd_workers_stats_t ws;
+    rcfd_dispatch_stats(rt, &ws);
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_workers",
+                                       "Threads running the models (runtime.workers in effect; 1: "
+                                       "the models run on the loop thread).",
+                                       NULL),
+                    (double)rt->n_sets);
+    rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_worker_batches_total",
+                                         "Batches of records handed to the worker threads.", NULL),
+                    (double)ws.submitted);
+    rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_worker_stalls_total",
+                                         "Hand-offs that waited for room in a full worker queue "
+                                         "(the loop blocked until a worker finished a batch).",
+                                         NULL),
+                    (double)ws.stalls);
     rcfd_alloc_stats_t as;
     rcfd_alloc_stats(&as);
     rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_allocated_bytes",
