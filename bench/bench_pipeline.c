@@ -3,7 +3,7 @@
  *   bench_pipeline [--records N] [--latency-records M] [--rate R] [--trees T] [--sample S]
  *                  [--keys K] [--partitions P] [--fetch-wait-ms MS] [--rdkafka KEY=VALUE]
  *                  [--compression CODEC] [--rcfd PATH] [--before PATH] [--bench-rcf PATH]
- *                  [--runs R] [--source kafka|file]
+ *                  [--runs R] [--source kafka|file] [--workers N[,N...]]
  *
  * Starts librdkafka's mock cluster in this process (3 brokers, topic "bench" with P partitions),
  * writes a config (one kafka source, one file output, one RCF pipeline keyed by "key", explain
@@ -30,7 +30,10 @@
  * forest per CPU second, wall against wall. --runs R rounds (default 3), each one rcfd run per
  * daemon and one forest run, in turn so all see the same spells of load; the best of each
  * counts. --before PATH runs a second rcfd (an older build) in every round too, on the same
- * records, for before/after figures from one invocation.
+ * records, for before/after figures from one invocation. --workers 1,2 runs rcfd once per worker
+ * count in every round (runtime.workers; in turn, the order rotating), and prints each count's
+ * rate against the first's and, per worker thread, against one forest's (the bare forest per
+ * core); without it rcfd runs with its default (one worker per online core).
  *
  * --source file writes the same N records to a JSONL file and runs rcfd with a file source
  * instead (no Kafka, no mock brokers: rcfd's own cost, and stable under callgrind via --rcfd).
@@ -437,6 +440,27 @@ static rate2_t forest_rate(const char *bin, const char *input, unsigned trees, u
     return r;
 }
 
+/* The daemons every round runs, in turn: an older build (--before), then rcfd once per --workers
+ * count (workers -1: the config leaves runtime.workers out). */
+#define MAX_CONTENDERS 9
+typedef struct contender {
+    const char *bin;
+    char label[32];
+    int workers;
+} contender_t;
+static contender_t contenders[MAX_CONTENDERS];
+static size_t n_contenders;
+
+/* ", \"workers\": N" for the config's runtime object, or "". */
+static const char *workers_json(int workers, char *buf, size_t size)
+{
+    if (workers < 0) {
+        return "";
+    }
+    snprintf(buf, size, ", \"workers\": %d", workers);
+    return buf;
+}
+
 /* rcfd keeps a model per (shard, key): with K keys over P partitions round-robin, record i lands
  * in model (i % K, i % P), lcm(K, P) models fed in turn (i % lcm). The file source is one shard. */
 static unsigned models;
@@ -512,10 +536,31 @@ static void print_ratio(const char *label, const char *what, rate2_t rate, const
            100 * rate.wall / c->same.wall, 100 * rate.wall / c->one.wall);
 }
 
+/* --workers: each count's wall rate against the first count's, and per worker thread against one
+ * forest's wall rate (the bare forest per core; target 85%). */
+static void print_workers(const char *what, const rate2_t *r, const forest_cmp_t *c)
+{
+    size_t first = SIZE_MAX;
+    for (size_t w = 0; w < n_contenders; w++) {
+        if (contenders[w].workers < 1) {
+            continue;
+        }
+        if (first == SIZE_MAX) {
+            first = w;
+        }
+        printf("%s%s: %.2fx the rate of workers %d (wall); %.0f records/s per worker, %.0f%% of "
+               "one forest's wall rate per worker (%.0f%% of the same work's)\n",
+               contenders[w].label, what, r[w].wall / r[first].wall, contenders[first].workers,
+               r[w].wall / contenders[w].workers,
+               100 * r[w].wall / contenders[w].workers / c->one.wall,
+               100 * r[w].wall / contenders[w].workers / c->same.wall);
+    }
+}
+
 /* --source file: the same records from a JSONL file, no Kafka (what the pipeline costs without
  * librdkafka and the mock brokers; stable under callgrind). rcfd exits when the file is done. */
-static int run_file_mode(const char *rcfd, const char *before, const char *bench_rcf,
-                         const char *dir, size_t n, unsigned trees, unsigned sample)
+static int run_file_mode(const char *bench_rcf, const char *dir, size_t n, unsigned trees,
+                         unsigned sample)
 {
     char in_path[256], cfg_path[256], out_path[256], log_path[256];
     snprintf(in_path, sizeof in_path, "%s/in.jsonl", dir);
@@ -535,20 +580,11 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
         fprintf(in, "%s\n", msg);
     }
     fclose(in);
-    fprintf(cf,
-            "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0},\n"
-            " \"sources\": [{\"name\": \"bench\", \"type\": \"file\", \"path\": \"%s\"}],\n"
-            " \"outputs\": [{\"name\": \"scored\", \"type\": \"file\", \"path\": \"%s\"}],\n"
-            " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
-            "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
-            "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
-            "                 \"shingle_size\": 1, \"explain\": false, \"recent_mean\": 0}]}]}\n",
-            in_path, out_path, trees, sample);
     fclose(cf);
     /* Best of `runs`, the daemons taking turns: on a shared machine the fastest run is the least
      * disturbed. */
-    const char *bins[2] = {before, rcfd};
-    rate2_t bestr[2] = {{0, 0}, {0, 0}};
+    rate2_t bestr[MAX_CONTENDERS];
+    memset(bestr, 0, sizeof bestr);
     char val_path[256];
     snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
     if (write_values(val_path) != 0) {
@@ -557,11 +593,28 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
     forest_cmp_t fc = {{-1, -1}, {-1, -1}};
     for (unsigned run = 0; run < runs; run++) {
         forest_round(bench_rcf, val_path, trees, sample, 0, n, &fc); /* in turn with rcfd */
-        for (int j = before != NULL ? 0 : 1; j < 2; j++) {
-            int w = before != NULL && run % 2 ? 1 - j : j; /* who goes first alternates */
+        for (size_t j = 0; j < n_contenders; j++) {
+            size_t w = (j + run) % n_contenders; /* who goes first rotates */
+            char wj[64];
+            cf = fopen(cfg_path, "w");
+            if (cf == NULL) {
+                perror(cfg_path);
+                return 1;
+            }
+            fprintf(cf,
+                    "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0%s},\n"
+                    " \"sources\": [{\"name\": \"bench\", \"type\": \"file\", \"path\": \"%s\"}],\n"
+                    " \"outputs\": [{\"name\": \"scored\", \"type\": \"file\", \"path\": \"%s\"}],\n"
+                    " \"pipelines\": [{\"name\": \"bench-rcf\", \"source\": \"bench\", \"key\": \"key\",\n"
+                    "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
+                    "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
+                    "                 \"shingle_size\": 1, \"explain\": false, \"recent_mean\": 0}]}]}\n",
+                    workers_json(contenders[w].workers, wj, sizeof wj), in_path, out_path, trees,
+                    sample);
+            fclose(cf);
             unlink(out_path);
             double t0 = now_us();
-            pid_t pid = spawn_rcfd(bins[w], cfg_path, log_path);
+            pid_t pid = spawn_rcfd(contenders[w].bin, cfg_path, log_path);
             if (pid < 0) {
                 return 1;
             }
@@ -580,23 +633,23 @@ static int run_file_mode(const char *rcfd, const char *before, const char *bench
                          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
             printf("%sfile to file, run %u: %.0f records/s wall, %.0f records per rcfd CPU second "
                    "(%.2f s wall, %.2f CPU s, start-up included)\n",
-                   w == 0 ? "before: " : "", run + 1, (double)n / wall, (double)n / cpu, wall,
-                   cpu);
+                   contenders[w].label, run + 1, (double)n / wall, (double)n / cpu, wall, cpu);
             best(&bestr[w], (rate2_t){(double)n / cpu, (double)n / wall});
         }
     }
     printf("bench_pipeline: file source, %zu records, rcfd %u trees, sample %u, explain off, %u "
            "keys (%u models)\n",
            n, trees, sample, nkeys, models);
-    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+    for (size_t w = 0; w < n_contenders; w++) {
         printf("%sfile to file: %.0f records/s wall, %.0f records per rcfd CPU second (best of "
                "%u)\n",
-               w == 0 ? "before: " : "", bestr[w].wall, bestr[w].cpu, runs);
+               contenders[w].label, bestr[w].wall, bestr[w].cpu, runs);
     }
     forest_print(&fc, 0, n);
-    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
-        print_ratio(w == 0 ? "before: " : "", "file to file", bestr[w], &fc);
+    for (size_t w = 0; w < n_contenders; w++) {
+        print_ratio(contenders[w].label, "file to file", bestr[w], &fc);
     }
+    print_workers("file to file", bestr, &fc);
     unlink(in_path);
     unlink(val_path);
     unlink(cfg_path);
@@ -612,10 +665,12 @@ typedef struct kres {
 
 /* One rcfd against a fresh mock cluster: the three phases over the same records (the generator
  * starts again, so every daemon gets the same values). */
-static int kafka_run(const char *rcfd, const char *label, const char *dir, size_t n, size_t m,
-                     double rate, unsigned trees, unsigned sample, int fetch_wait,
-                     const char *extra, const char *compression, kres_t *res)
+static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m, double rate,
+                     unsigned trees, unsigned sample, int fetch_wait, const char *extra,
+                     const char *compression, kres_t *res)
 {
+    const char *rcfd = who->bin, *label = who->label;
+    char wj[64];
     seq = 0;
     rng_state = 88172645463325252ULL;
     values_len = 0;
@@ -665,7 +720,7 @@ static int kafka_run(const char *rcfd, const char *label, const char *dir, size_
         return 1;
     }
     fprintf(cf,
-            "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0},\n"
+            "{\"log\": {\"level\": \"info\"}, \"runtime\": {\"stats_interval_ms\": 0%s},\n"
             " \"sources\": [{\"name\": \"bench\", \"type\": \"kafka\", \"topics\": [\"bench\"],\n"
             "   \"rdkafka\": {\"bootstrap.servers\": \"%s\", \"group.id\": \"bench-pipeline\",\n"
             "     \"auto.offset.reset\": \"earliest\", \"session.timeout.ms\": 4000,\n"
@@ -675,7 +730,7 @@ static int kafka_run(const char *rcfd, const char *label, const char *dir, size_
             "   \"fields\": [\"value\"], \"outputs\": [\"scored\"],\n"
             "   \"models\": [{\"type\": \"rcf\", \"number_of_trees\": %u, \"sub_sample_size\": %u,\n"
             "                 \"shingle_size\": 1, \"explain\": false, \"recent_mean\": 0}]}]}\n",
-            boot, extra, out_path, trees, sample);
+            workers_json(who->workers, wj, sizeof wj), boot, extra, out_path, trees, sample);
     fclose(cf);
 
     /* phase 1: pre-produce N */
@@ -805,7 +860,7 @@ static void usage(void)
     fprintf(stderr, "usage: bench_pipeline [--records N] [--latency-records M] [--rate R] "
                     "[--trees T] [--sample S] [--keys K] [--partitions P] [--fetch-wait-ms MS] "
                     "[--rdkafka KEY=VALUE] [--compression CODEC] [--rcfd PATH] [--before PATH] [--bench-rcf PATH] [--runs R] "
-                    "[--source kafka|file]\n");
+                    "[--source kafka|file] [--workers N[,N...]]\n");
 }
 
 int main(int argc, char **argv)
@@ -817,6 +872,7 @@ int main(int argc, char **argv)
     const char *compression = NULL; /* the producer's compression.type */
     char extra[1024] = ""; /* more rdkafka properties of rcfd's consumer (--fetch-wait-ms, --rdkafka) */
     const char *rcfd = RCFD_BIN, *bench_rcf = BENCH_RCF_BIN, *before = NULL;
+    const char *workers_list = NULL;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) {
             usage();
@@ -847,6 +903,8 @@ int main(int argc, char **argv)
             compression = argv[i + 1];
         } else if (strcmp(argv[i], "--before") == 0) {
             before = argv[i + 1];
+        } else if (strcmp(argv[i], "--workers") == 0) {
+            workers_list = argv[i + 1];
         } else if (strcmp(argv[i], "--rcfd") == 0) {
             rcfd = argv[i + 1];
         } else if (strcmp(argv[i], "--bench-rcf") == 0) {
@@ -887,6 +945,26 @@ int main(int argc, char **argv)
                         "bench_rcf compares at most 64\n", nkeys, partitions, models);
         return 2;
     }
+    if (before != NULL) {
+        contenders[n_contenders++] = (contender_t){before, "before: ", -1};
+    }
+    if (workers_list == NULL) {
+        contenders[n_contenders++] = (contender_t){rcfd, "", -1};
+    }
+    for (const char *p = workers_list; p != NULL && *p != '\0';) {
+        char *end;
+        long w = strtol(p, &end, 10);
+        if (end == p || w < 1 || w > 256 || n_contenders == MAX_CONTENDERS ||
+            (*end != ',' && *end != '\0')) {
+            fprintf(stderr, "bench_pipeline: --workers takes up to %d counts 1..256, "
+                            "comma-separated\n", MAX_CONTENDERS - 1);
+            return 2;
+        }
+        contender_t *c = &contenders[n_contenders++];
+        *c = (contender_t){rcfd, "", (int)w};
+        snprintf(c->label, sizeof c->label, "workers %ld: ", w);
+        p = *end == ',' ? end + 1 : end;
+    }
     atexit(kill_child);
     const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -899,24 +977,25 @@ int main(int argc, char **argv)
         return 1;
     }
     if (file_mode) {
-        return run_file_mode(rcfd, before, bench_rcf, dir, n, trees, sample);
+        return run_file_mode(bench_rcf, dir, n, trees, sample);
     }
     if (fetch_wait >= 0) {
         size_t used = strlen(extra);
         snprintf(extra + used, sizeof extra - used, ", \"fetch.wait.max.ms\": %d", fetch_wait);
     }
     /* Best of `runs` per daemon, the daemons taking turns (each run on a fresh mock cluster). */
-    kres_t res[2] = {{{0, 0}, {0, 0}}, {{0, 0}, {0, 0}}};
+    kres_t res[MAX_CONTENDERS];
+    memset(res, 0, sizeof res);
     char val_path[256];
     snprintf(val_path, sizeof val_path, "%s/values.txt", dir);
     forest_cmp_t fc_catch = {{-1, -1}, {-1, -1}}, fc_live = fc_catch;
     for (unsigned run = 0; run < runs; run++) {
-        for (int j = before != NULL ? 0 : 1; j < 2; j++) {
-            /* Who goes first alternates: the second run of a round was often the slower. */
-            int w = before != NULL && run % 2 ? 1 - j : j;
+        for (size_t j = 0; j < n_contenders; j++) {
+            /* Who goes first rotates: the second run of a round was often the slower. */
+            size_t w = (j + run) % n_contenders;
             kres_t r;
-            if (kafka_run(w == 0 ? before : rcfd, w == 0 ? "before: " : "", dir, n, m, rate,
-                          trees, sample, fetch_wait, extra, compression, &r) != 0) {
+            if (kafka_run(&contenders[w], dir, n, m, rate, trees, sample, fetch_wait, extra,
+                          compression, &r) != 0) {
                 return 1;
             }
             best(&res[w].catchup, r.catchup);
@@ -930,19 +1009,23 @@ int main(int argc, char **argv)
         forest_round(bench_rcf, val_path, trees, sample, 0, n, &fc_catch);
         forest_round(bench_rcf, val_path, trees, sample, n, n, &fc_live);
     }
-    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
+    for (size_t w = 0; w < n_contenders; w++) {
         printf("%sbest of %u: catch-up %.0f records per rcfd CPU s, %.0f wall; live %.0f per CPU "
                "s, %.0f wall\n",
-               w == 0 ? "before: " : "", runs, res[w].catchup.cpu, res[w].catchup.wall,
+               contenders[w].label, runs, res[w].catchup.cpu, res[w].catchup.wall,
                res[w].live.cpu, res[w].live.wall);
     }
     forest_print(&fc_catch, 0, n);
     forest_print(&fc_live, n, n);
-    for (int w = before != NULL ? 0 : 1; w < 2; w++) {
-        const char *label = w == 0 ? "before: " : "";
-        print_ratio(label, "catch-up", res[w].catchup, &fc_catch);
-        print_ratio(label, "live end-to-end", res[w].live, &fc_live);
+    rate2_t catchup[MAX_CONTENDERS], live[MAX_CONTENDERS];
+    for (size_t w = 0; w < n_contenders; w++) {
+        print_ratio(contenders[w].label, "catch-up", res[w].catchup, &fc_catch);
+        print_ratio(contenders[w].label, "live end-to-end", res[w].live, &fc_live);
+        catchup[w] = res[w].catchup;
+        live[w] = res[w].live;
     }
+    print_workers("catch-up", catchup, &fc_catch);
+    print_workers("live end-to-end", live, &fc_live);
     unlink(val_path);
     rmdir(dir);
     return fc_catch.same.cpu > 0 && fc_catch.one.cpu > 0 && fc_live.same.cpu > 0 &&

@@ -63,6 +63,9 @@ const rcfd_conf_desc_t rcfd_runtime_desc[] = {
     {"admin_listen", RCFD_CT_STRING, O(admin_listen), "\"\"", 0, 0, NULL, 0,
      "HOST:PORT of the HTTP listener serving GET /metrics (Prometheus text) and GET /health; "
      "empty disables it. Bind a loopback address: it has no authentication"},
+    {"workers", RCFD_CT_INT, O(workers), "0", 0, 256, NULL, 0,
+     "threads that run the per-key models (a key always runs on the same one; the loop thread "
+     "keeps all I/O); 0: one per online core; 1: the models run on the loop thread, no threads"},
     {NULL},
 };
 #undef O

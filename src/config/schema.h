@@ -35,6 +35,7 @@ typedef struct rcfd_runtime_conf {
     int64_t stats_interval_ms;
     int64_t max_inflight_bytes;
     char *admin_listen; /* HOST:PORT for GET /metrics and /health; "" = off */
+    int64_t workers;    /* model threads; 0 = one per online core, 1 = the loop thread only */
 } rcfd_runtime_conf_t;
 
 /* Checkpoints of the per-key models of Kafka partitions (docs/operations.md). */

@@ -5,7 +5,8 @@
  * type holds one (rcfd_model_type_t.impute_state: rcf, forecast), so checkpoints, evictions, warm starts and
  * `rcfd train` carry it as they carry the model.
  *
- * Loop thread only, like the models. The state is allocated at a key's first record under an
+ * Called on the thread that owns the key's models (the loop, or the key's worker), like them.
+ * The state is allocated at a key's first record under an
  * impute method; nothing is allocated per record after that. */
 #ifndef RCFD_MODELS_IMPUTE_H
 #define RCFD_MODELS_IMPUTE_H

@@ -134,6 +134,72 @@ static int append_imputed(rcfd_buf_t *out, rcfd_style_t style, const rcfd_impute
     return rc ? rc : rcfd_buf_putc(out, '}');
 }
 
+int rcfd_encode_origin(rcfd_buf_t *out, const rcfd_origin_t *o)
+{
+    return append_origin(out, o);
+}
+
+/* After the models' members: "_rcfd" (style rcfd) and the closing brace. The origin comes as a
+ * struct, or already encoded (ob). Model encoders start every member with a comma; the first is
+ * dropped when nothing precedes it (mark: where the models' members began). */
+static int scored_tail(rcfd_buf_t *out, rcfd_style_t style, const char *pipeline, const char *key,
+                       size_t key_len, const rcfd_origin_t *o, const char *ob, size_t ob_len,
+                       int wrote, size_t mark)
+{
+    int rc = 0;
+    if (style == RCFD_STYLE_RCFD) {
+        rc = rcfd_buf_puts(out, ",\"_rcfd\":{\"pipeline\":");
+        rc = rc ? rc : rcfd_buf_json_string(out, pipeline, strlen(pipeline));
+        if (key != NULL) {
+            rc = rc ? rc : rcfd_buf_puts(out, ",\"key\":");
+            rc = rc ? rc : rcfd_buf_json_string(out, key, key_len);
+        }
+        rc = rc ? rc : o != NULL ? append_origin(out, o) : rcfd_buf_append(out, ob, ob_len);
+        rc = rc ? rc : rcfd_buf_putc(out, '}');
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (!wrote && out->len > mark && out->p[mark] == ',') {
+        memmove(out->p + mark, out->p + mark + 1, out->len - mark - 1);
+        out->len--;
+    }
+    return rcfd_buf_putc(out, '}');
+}
+
+int rcfd_encode_scored_head(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec)
+{
+    int wrote;
+    int rc = rcfd_buf_putc(out, '{');
+    return rc ? rc
+              : append_original(out, rec, style == RCFD_STYLE_KDA ? reserved_kda : reserved_rcfd,
+                                &wrote);
+}
+
+int rcfd_encode_scored_models(rcfd_buf_t *out, rcfd_style_t style, const rcfd_strlist_t *columns,
+                              const rcfd_model_type_t *const *types, const void *const *results,
+                              size_t n_models, const rcfd_imputed_t *imputed)
+{
+    int rc = 0;
+    for (size_t m = 0; rc == 0 && m < n_models; m++) {
+        rc = types[m]->encode(results[m], columns, style, out);
+    }
+    return rc == 0 && imputed != NULL ? append_imputed(out, style, imputed) : rc;
+}
+
+int rcfd_encode_scored_join(rcfd_buf_t *out, rcfd_style_t style, const char *head, size_t head_len,
+                            const char *models, size_t models_len, const char *pipeline,
+                            const char *key, size_t key_len, const char *origin, size_t origin_len)
+{
+    int rc = rcfd_buf_append(out, head, head_len);
+    size_t mark = out->len;
+    rc = rc ? rc : rcfd_buf_append(out, models, models_len);
+    /* append_original wrote members exactly when the head holds more than its '{' */
+    return rc ? rc
+              : scored_tail(out, style, pipeline, key, key_len, NULL, origin, origin_len,
+                            head_len > 1, mark);
+}
+
 int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
                        const rcfd_origin_t *origin, const char *pipeline, const char *key,
                        size_t key_len, const rcfd_strlist_t *columns,
@@ -149,42 +215,33 @@ int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
         return rc;
     }
     size_t mark = out->len;
-    for (size_t m = 0; rc == 0 && m < n_models; m++) {
-        rc = types[m]->encode(results[m], columns, style, out);
-    }
-    if (rc == 0 && imputed != NULL) {
-        rc = append_imputed(out, style, imputed);
-    }
-    if (rc == 0 && style == RCFD_STYLE_RCFD) {
-        rc = rcfd_buf_puts(out, ",\"_rcfd\":{\"pipeline\":");
-        rc = rc ? rc : rcfd_buf_json_string(out, pipeline, strlen(pipeline));
-        if (key != NULL) {
-            rc = rc ? rc : rcfd_buf_puts(out, ",\"key\":");
-            rc = rc ? rc : rcfd_buf_json_string(out, key, key_len);
-        }
-        rc = rc ? rc : append_origin(out, origin);
-        rc = rc ? rc : rcfd_buf_putc(out, '}');
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    /* Model encoders start every member with a comma; drop the first when nothing precedes. */
-    if (!wrote && out->len > mark && out->p[mark] == ',') {
-        memmove(out->p + mark, out->p + mark + 1, out->len - mark - 1);
-        out->len--;
-    }
-    return rcfd_buf_putc(out, '}');
+    rc = rcfd_encode_scored_models(out, style, columns, types, results, n_models, imputed);
+    return rc ? rc
+              : scored_tail(out, style, pipeline, key, key_len, origin, NULL, 0, wrote, mark);
 }
 
-int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *pipeline,
-                            const char *reason, const char *data, size_t len)
+static int dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *ob, size_t ob_len,
+                       const char *pipeline, const char *reason, const char *data, size_t len)
 {
     int rc = rcfd_buf_puts(out, "{\"reason\":");
     rc = rc ? rc : rcfd_buf_json_string(out, reason, strlen(reason));
     rc = rc ? rc : rcfd_buf_puts(out, ",\"pipeline\":");
     rc = rc ? rc : rcfd_buf_json_string(out, pipeline, strlen(pipeline));
-    rc = rc ? rc : append_origin(out, origin);
+    rc = rc ? rc : origin != NULL ? append_origin(out, origin) : rcfd_buf_append(out, ob, ob_len);
     rc = rc ? rc : rcfd_buf_json_record(out, data != NULL ? data : "", data != NULL ? len : 0,
                                         RCFD_DEAD_RECORD_MAX);
     return rc ? rc : rcfd_buf_putc(out, '}');
+}
+
+int rcfd_encode_dead_letter_at(rcfd_buf_t *out, const char *origin, size_t origin_len,
+                               const char *pipeline, const char *reason, const char *data,
+                               size_t len)
+{
+    return dead_letter(out, NULL, origin, origin_len, pipeline, reason, data, len);
+}
+
+int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *pipeline,
+                            const char *reason, const char *data, size_t len)
+{
+    return dead_letter(out, origin, NULL, 0, pipeline, reason, data, len);
 }

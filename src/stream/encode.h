@@ -58,4 +58,22 @@ int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
 int rcfd_encode_dead_letter(rcfd_buf_t *out, const rcfd_origin_t *origin, const char *pipeline,
                             const char *reason, const char *data, size_t len);
 
+/* The same records in pieces, for models that run on a worker thread while the record and its
+ * origin stay on the loop (runtime.c): the origin's members (what follows a dead letter's
+ * pipeline); '{' and the original record's members; the models' members (and the imputed
+ * marks). join() puts a scored
+ * record together from them, byte for byte what rcfd_encode_scored() writes, and
+ * dead_letter_at() a dead letter from an encoded origin, byte for byte rcfd_encode_dead_letter(). */
+int rcfd_encode_origin(rcfd_buf_t *out, const rcfd_origin_t *origin);
+int rcfd_encode_scored_head(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec);
+int rcfd_encode_scored_models(rcfd_buf_t *out, rcfd_style_t style, const rcfd_strlist_t *columns,
+                              const rcfd_model_type_t *const *types, const void *const *results,
+                              size_t n_models, const rcfd_imputed_t *imputed);
+int rcfd_encode_scored_join(rcfd_buf_t *out, rcfd_style_t style, const char *head, size_t head_len,
+                            const char *models, size_t models_len, const char *pipeline,
+                            const char *key, size_t key_len, const char *origin, size_t origin_len);
+int rcfd_encode_dead_letter_at(rcfd_buf_t *out, const char *origin, size_t origin_len,
+                               const char *pipeline, const char *reason, const char *data,
+                               size_t len);
+
 #endif

@@ -197,7 +197,8 @@ static void on_evict(const char *scoped, size_t len, void *value, void *ud)
     kept_put(km, scoped, len, k);
 }
 
-int rcfd_keymodels_new(const rcfd_pipeline_conf_t *conf, int keep_evicted, rcfd_keymodels_t **out)
+int rcfd_keymodels_new(const rcfd_pipeline_conf_t *conf, int keep_evicted, size_t parts,
+                       rcfd_keymodels_t **out)
 {
     *out = NULL;
     rcfd_keymodels_t *km = rcfd_calloc(1, sizeof *km);
@@ -205,8 +206,10 @@ int rcfd_keymodels_new(const rcfd_pipeline_conf_t *conf, int keep_evicted, rcfd_
         return RCFD_ENOMEM;
     }
     km->conf = conf;
-    km->limit = (uint64_t)conf->memory_limit;
-    int rc = rcfd_keytab_new((size_t)conf->max_keys, live_free, km, &km->live);
+    parts = parts > 0 ? parts : 1;
+    km->limit = ((uint64_t)conf->memory_limit + parts - 1) / parts;
+    int rc = rcfd_keytab_new(((size_t)conf->max_keys + parts - 1) / parts, live_free, km,
+                             &km->live);
     /* Kept snapshots are bounded by the keys the partitions hold (or the budget), not the cap. */
     if (rc == 0 && keep_evicted) {
         rc = rcfd_keytab_new(SIZE_MAX, kept_free, km, &km->kept);

@@ -19,7 +19,10 @@
  * fresh (counted: dropped, spill_failed).
  *
  * Ownership: the set owns its instances, kept snapshots and index. Pointers returned by get() stay
- * valid until the next get() or drop(). Loop thread only. */
+ * valid until the next get() or drop(). Not thread-safe: one thread at a time, the loop's, or (with
+ * runtime.workers) the worker thread that owns the set, the loop using it only while the workers
+ * are quiesced (runtime_int.h). A set with spill hooks stays on the loop thread: they start
+ * loop jobs. */
 #ifndef RCFD_STREAM_KEYMODELS_H
 #define RCFD_STREAM_KEYMODELS_H
 
@@ -65,7 +68,9 @@ typedef struct rcfd_spill_hooks {
     size_t max_writes; /* spill writes in flight at most */
 } rcfd_spill_hooks_t;
 
-int rcfd_keymodels_new(const rcfd_pipeline_conf_t *conf, int keep_evicted,
+/* A set holds one of `parts` slices of the pipeline's keys (runtime.workers: one per worker
+ * thread): its cap and budget are max_keys / parts and memory_limit / parts, rounded up. */
+int rcfd_keymodels_new(const rcfd_pipeline_conf_t *conf, int keep_evicted, size_t parts,
                        rcfd_keymodels_t **out);
 void rcfd_keymodels_destroy(rcfd_keymodels_t *km);
 /* The spill store (NULL: none, over-budget kept snapshots are dropped). */

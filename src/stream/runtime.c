@@ -16,6 +16,7 @@
 #include "admin/metrics.h"
 #include "admin/notify.h"
 #include "stream/runtime_int.h"
+#include "stream/workers.h"
 #include "state/warm.h"
 #include "models/impute.h"
 
@@ -73,7 +74,10 @@ static void pipeline_free(rcfd_pipeline_t *p)
     if (p->conf == NULL) {
         return;
     }
-    rcfd_keymodels_destroy(p->models);
+    for (size_t w = 0; p->sets != NULL && w < p->n_sets; w++) {
+        rcfd_keymodels_destroy(p->sets[w]);
+    }
+    rcfd_free(p->sets);
     rcfd_warm_destroy(p->warm);
     for (size_t i = 0; p->fields != NULL && i < p->conf->fields.n; i++) {
         rcfd_field_free(&p->fields[i]);
@@ -182,6 +186,10 @@ static void dead_letter(rcfd_runtime_t *rt, rcfd_pipeline_t *p, rcfd_dead_reason
     if (p->conf->dead_letter_index < 0) {
         return;
     }
+    if (rt->dispatch != NULL) {
+        rcfd_dispatch_dead(rt, p, reason, origin, d);
+        return;
+    }
     rcfd_buf_t *b = &rt->enc[0];
     rcfd_buf_reset(b);
     if (rcfd_encode_dead_letter(b, origin, p->conf->name, reason, rt->rec.data, rt->rec.len) != 0 ||
@@ -201,6 +209,36 @@ static int impute_ahead(void *ud, double *values, const unsigned char *missing, 
 {
     ahead_ctx_t *a = ud;
     return a->rt->hooks.impute_ahead(a->rt->hooks.ud, a->conf, a->line, values, missing, n);
+}
+
+int rcfd_pipeline_impute(const rcfd_pipeline_t *p, void *const *models, double *values,
+                         const unsigned char *missing,
+                         int (*ahead)(void *ud, double *values, const unsigned char *missing,
+                                      size_t n),
+                         void *ahead_ud, rcfd_impute_outcome_t *io, char *reason,
+                         size_t reason_size)
+{
+    rcfd_impute_conf_t ic = {.method = p->conf->impute,
+                             .fixed = p->conf->impute_fixed,
+                             .max_consecutive = (uint32_t)p->conf->impute_max_consecutive,
+                             .ahead = ahead,
+                             .ahead_ud = ahead_ud};
+    return rcfd_impute_record(&ic, p->types, models, p->conf->n_models, &p->conf->fields, values,
+                              missing, io, reason, reason_size);
+}
+
+void rcfd_pipeline_count_impute(rcfd_pipeline_t *p, int rc, const rcfd_impute_outcome_t *io,
+                                const unsigned char *missing)
+{
+    if (rc != 0) {
+        p->impute_refused++;
+    } else if (io->imputed > 0) {
+        p->imputed_records++;
+        p->impute_fallback += (uint64_t)io->fallback;
+        for (size_t i = 0; i < p->conf->fields.n; i++) {
+            p->imputed_by[i] += missing[i];
+        }
+    }
 }
 
 static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
@@ -256,8 +294,13 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
         return;
     }
+    if (rt->dispatch != NULL) {
+        rcfd_dispatch_route(rt, p, origin, d, key, key_len);
+        return;
+    }
+    rcfd_keymodels_t *km = p->sets[0];
     void **models =
-        rcfd_keymodels_get(p->models, origin->shard, key, key_len, p->warm, reason, sizeof reason);
+        rcfd_keymodels_get(km, origin->shard, key, key_len, p->warm, reason, sizeof reason);
     if (models == NULL) {
         dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
         return;
@@ -269,29 +312,17 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     int64_t heap = rcfd_alloc_thread_net(); /* models allocate once in a while (keymodels.h) */
     if (imputing) {
         ahead_ctx_t ac = {rt, p->conf, origin->line};
-        rcfd_impute_conf_t ic = {.method = p->conf->impute,
-                                 .fixed = p->conf->impute_fixed,
-                                 .max_consecutive = (uint32_t)p->conf->impute_max_consecutive,
-                                 .ahead = rt->hooks.impute_ahead != NULL ? impute_ahead : NULL,
-                                 .ahead_ud = &ac};
         rcfd_impute_outcome_t io;
-        int rc = rcfd_impute_record(&ic, p->types, models, n_models, &p->conf->fields, p->values,
-                                    p->missing, &io, reason, sizeof reason);
-        if (rcfd_alloc_thread_net() != heap) { /* the key's state, at its first record */
-            rcfd_keymodels_grew(p->models, models, rcfd_alloc_thread_net() - heap);
-            heap = rcfd_alloc_thread_net();
-        }
+        int rc = rcfd_pipeline_impute(p, models, p->values, p->missing,
+                                      rt->hooks.impute_ahead != NULL ? impute_ahead : NULL, &ac,
+                                      &io, reason, sizeof reason);
+        rcfd_pipeline_count_impute(p, rc, &io, p->missing);
         if (rc != 0) {
-            p->impute_refused++;
+            if (rcfd_alloc_thread_net() != heap) {
+                rcfd_keymodels_grew(km, models, rcfd_alloc_thread_net() - heap);
+            }
             dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
             return;
-        }
-        if (io.imputed > 0) {
-            p->imputed_records++;
-            p->impute_fallback += (uint64_t)io.fallback;
-            for (size_t i = 0; i < p->conf->fields.n; i++) {
-                p->imputed_by[i] += p->missing[i];
-            }
         }
     }
     const rcfd_imputed_t marks = {&p->conf->fields, p->missing, p->values};
@@ -300,7 +331,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
                                       &p->results[m]);
         if (rc != 0) {
             if (rcfd_alloc_thread_net() != heap) {
-                rcfd_keymodels_grew(p->models, models, rcfd_alloc_thread_net() - heap);
+                rcfd_keymodels_grew(km, models, rcfd_alloc_thread_net() - heap);
             }
             snprintf(reason, sizeof reason, "model %s rejected the record: %s", p->types[m]->name,
                      rcfd_strerror(rc));
@@ -323,7 +354,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
     }
     int64_t grown = rcfd_alloc_thread_net() - heap;
     if (grown != 0) {
-        rcfd_keymodels_grew(p->models, models, grown);
+        rcfd_keymodels_grew(km, models, grown);
     }
     p->scored++;
     p->alerts += alert > 0;
@@ -363,6 +394,9 @@ int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint3
     if (parse_rc != 0) {
         return 1;
     }
+    if (rt->dispatch != NULL) {
+        return rcfd_dispatch_ready(rt); /* workers have no spill store (choose_workers) */
+    }
     int ready = 1;
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
@@ -377,7 +411,7 @@ int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint3
             continue;
         }
         /* Every pipeline's read starts now, not one after the other. */
-        ready &= rcfd_keymodels_ready(p->models, shard, key, key_len);
+        ready &= rcfd_keymodels_ready(p->sets[0], shard, key, key_len);
     }
     return ready;
 }
@@ -410,39 +444,56 @@ void rcfd_runtime_route(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, cons
 
 /* ---- backpressure and delivery accounting ---- */
 
-void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
+static void maybe_close_sources(rcfd_runtime_t *rt);
+
+void rcfd_runtime_backpressure(rcfd_runtime_t *rt)
 {
-    rt->inflight++;
-    s->inflight++;
-    if (!rt->paused &&
-        (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
-         rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) >=
-             (uint64_t)rt->cfg->runtime.max_inflight_bytes)) {
+    uint64_t bytes = rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs);
+    int over = rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
+               bytes >= (uint64_t)rt->cfg->runtime.max_inflight_bytes;
+    if (!rt->paused && (over || rcfd_dispatch_full(rt))) {
         rt->paused = 1;
-        RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records (%llu bytes) in flight: pausing sources",
-                 (unsigned long long)rt->inflight,
-                 (unsigned long long)rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs));
+        /* A full worker queue is the normal state of a source that cannot hold records and
+         * reads faster than the models score: only the operator's limits get an info line. */
+        rt->paused_quietly = !over;
+        RCFD_LOG(over ? RCFD_LOG_INFO : RCFD_LOG_DEBUG, COMP,
+                 "%llu records (%llu bytes) in flight%s: pausing sources",
+                 (unsigned long long)rt->inflight, (unsigned long long)bytes,
+                 over ? "" : ", a worker's queue full");
         for (size_t i = 0; i < rt->n_sources; i++) {
             rt->sources[i].ops->pause(&rt->sources[i]);
+        }
+    } else if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2 &&
+               bytes <= (uint64_t)rt->cfg->runtime.max_inflight_bytes / 2 &&
+               rcfd_dispatch_calm(rt)) {
+        rt->paused = 0;
+        RCFD_LOG(rt->paused_quietly ? RCFD_LOG_DEBUG : RCFD_LOG_INFO, COMP,
+                 "%llu records in flight: resuming sources", (unsigned long long)rt->inflight);
+        for (size_t i = 0; i < rt->n_sources && !rt->stopping; i++) {
+            rt->sources[i].ops->resume(&rt->sources[i]);
         }
     }
 }
 
-static void maybe_close_sources(rcfd_runtime_t *rt);
+void rcfd_runtime_inflight_add(rcfd_runtime_t *rt, rcfd_source_t *s)
+{
+    rt->inflight++;
+    s->inflight++;
+    /* A full worker queue is checked where batches are submitted, not per record. */
+    if (!rt->paused &&
+        (rt->inflight >= (uint64_t)rt->cfg->runtime.max_inflight ||
+         rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) >=
+             (uint64_t)rt->cfg->runtime.max_inflight_bytes)) {
+        rcfd_runtime_backpressure(rt);
+    }
+}
 
 void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
 {
     rt->inflight--;
     s->inflight--;
-    if (rt->paused && rt->inflight <= (uint64_t)rt->cfg->runtime.max_inflight / 2 &&
-        rcfd_outputs_queued_bytes(rt->outputs, rt->n_outputs) <=
-            (uint64_t)rt->cfg->runtime.max_inflight_bytes / 2) {
-        rt->paused = 0;
-        RCFD_LOG(RCFD_LOG_INFO, COMP, "%llu records in flight: resuming sources",
-                 (unsigned long long)rt->inflight);
-        for (size_t i = 0; i < rt->n_sources && !rt->stopping; i++) {
-            rt->sources[i].ops->resume(&rt->sources[i]);
-        }
+    if (rt->paused) {
+        rcfd_runtime_backpressure(rt);
     }
     if (rt->stopping && rt->inflight == 0) {
         maybe_close_sources(rt);
@@ -450,6 +501,22 @@ void rcfd_runtime_inflight_done(rcfd_runtime_t *rt, rcfd_source_t *s)
 }
 
 /* ---- stats ---- */
+
+/* The sum over the pipeline's key sets (the workers quiesced first). */
+static void pipeline_stats(rcfd_runtime_t *rt, rcfd_pipeline_t *p, rcfd_keymodels_stats_t *ks)
+{
+    rcfd_runtime_quiesce(rt);
+    memset(ks, 0, sizeof *ks);
+    for (size_t w = 0; w < p->n_sets; w++) {
+        rcfd_keymodels_stats_t one;
+        rcfd_keymodels_stats(p->sets[w], &one);
+        uint64_t *to = (uint64_t *)ks;
+        const uint64_t *from = (const uint64_t *)&one;
+        for (size_t f = 0; f < sizeof one / sizeof(uint64_t); f++) {
+            to[f] += from[f];
+        }
+    }
+}
 
 static void log_stats(rcfd_runtime_t *rt, int level)
 {
@@ -460,7 +527,7 @@ static void log_stats(rcfd_runtime_t *rt, int level)
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
         rcfd_keymodels_stats_t ks;
-        rcfd_keymodels_stats(p->models, &ks);
+        pipeline_stats(rt, p, &ks);
         RCFD_LOG(level, COMP,
                  "pipeline %s: %llu scored, %llu dead-lettered, %zu keys, %llu models created, "
                  "%llu restored, %llu evicted, %llu dropped, %llu spilled, %llu MB live, "
@@ -471,6 +538,18 @@ static void log_stats(rcfd_runtime_t *rt, int level)
                  (unsigned long long)ks.dropped, (unsigned long long)ks.spilled,
                  (unsigned long long)(ks.live_bytes >> 20),
                  (unsigned long long)(ks.kept_bytes >> 20));
+        if (p->n_sets > 1) {
+            /* Keys go to workers by hash: with few keys the split can be uneven. */
+            char split[256];
+            size_t at = 0;
+            for (size_t w = 0; w < p->n_sets && at < sizeof split; w++) {
+                rcfd_keymodels_stats_t one;
+                rcfd_keymodels_stats(p->sets[w], &one);
+                at += (size_t)snprintf(split + at, sizeof split - at, "%s%llu", w ? "/" : "",
+                                       (unsigned long long)one.live);
+            }
+            RCFD_LOG(level, COMP, "pipeline %s: keys per worker %s", p->conf->name, split);
+        }
     }
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_t *o = &rt->outputs[i];
@@ -556,7 +635,7 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
                             (double)p->impute_refused);
         }
         rcfd_keymodels_stats_t ks;
-        rcfd_keymodels_stats(p->models, &ks);
+        pipeline_stats(rt, p, &ks);
         static const struct {
             const char *metric, *help;
             int gauge;
@@ -660,6 +739,21 @@ static void collect_metrics(rcfd_metrics_t *m, void *arg)
     rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_sources_paused",
                                        "1 while backpressure pauses the sources.", NULL),
                     rt->paused ? 1.0 : 0.0);
+    rcfd_workers_stats_t ws;
+    rcfd_dispatch_stats(rt, &ws);
+    rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_workers",
+                                       "Threads running the models (runtime.workers in effect; 1: "
+                                       "the models run on the loop thread).",
+                                       NULL),
+                    (double)rt->n_sets);
+    rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_worker_batches_total",
+                                         "Batches of records handed to the worker threads.", NULL),
+                    (double)ws.submitted);
+    rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_worker_stalls_total",
+                                         "Hand-offs that waited for room in a full worker queue "
+                                         "(the loop blocked until a worker finished a batch).",
+                                         NULL),
+                    (double)ws.stalls);
     rcfd_alloc_stats_t as;
     rcfd_alloc_stats(&as);
     rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_allocated_bytes",
@@ -814,6 +908,7 @@ static void all_closed(rcfd_runtime_t *rt)
     log_stats(rt, RCFD_LOG_INFO);
     RCFD_LOG(RCFD_LOG_INFO, COMP, "stopped (exit code %d)", rt->exit_code);
     rcfd_state_close(rt->state);
+    rcfd_dispatch_stop(rt); /* joins the workers before their uv_async_t is closed */
     /* libuv shutdown idiom: close every handle; run() then drains the close callbacks. */
     uv_walk(&rt->loop, on_walk_close, NULL);
 }
@@ -984,6 +1079,7 @@ static void on_hup(uv_signal_t *h, int signum)
 static void on_flush(uv_prepare_t *h)
 {
     rcfd_runtime_t *rt = h->data;
+    rcfd_dispatch_flush(rt);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_flush(&rt->outputs[i]);
     }
@@ -1027,6 +1123,36 @@ static void default_dead_letters(rcfd_runtime_t *rt)
 static void output_fatal(void *ud)
 {
     rcfd_runtime_fail(ud, RCFD_EXIT_UNAVAILABLE);
+}
+
+/* runtime.workers in effect. Models stay on the loop thread where a worker could not own them:
+ * observers (the demo, backtest) read results synchronously, and a spill store's reads and
+ * writes are loop-thread jobs started from inside the key sets. */
+static size_t choose_workers(rcfd_runtime_t *rt)
+{
+    const rcfd_config_t *cfg = rt->cfg;
+    size_t n = cfg->runtime.workers > 0 ? (size_t)cfg->runtime.workers
+                                        : rcfd_runtime_online_cores();
+    if (n <= 1) {
+        return 1;
+    }
+    if (rt->hooks.on_scored != NULL || rt->hooks.on_dead != NULL) {
+        RCFD_LOG(RCFD_LOG_DEBUG, COMP, "runtime.workers: models run on the loop (observed run)");
+        return 1;
+    }
+    for (size_t i = 0; i < cfg->n_pipelines; i++) {
+        rcfd_spill_hooks_t spill;
+        if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
+            RCFD_LOG(RCFD_LOG_INFO, COMP,
+                     "runtime.workers %zu: pipeline %s spills to the state directory "
+                     "(memory_limit), which needs its models on the loop thread: running "
+                     "them there",
+                     n, cfg->pipelines[i].name);
+            return 1;
+        }
+    }
+    RCFD_LOG(RCFD_LOG_INFO, COMP, "runtime.workers: %zu model threads", n);
+    return n;
 }
 
 int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
@@ -1075,6 +1201,7 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
         *exit_code = rc == RCFD_ECONFIG ? RCFD_EXIT_CONFIG : RCFD_EXIT_CANTCREAT;
         goto fail;
     }
+    rt->n_sets = choose_workers(rt);
     for (size_t i = 0; i < cfg->n_pipelines; i++) {
         rt->n_pipelines++;
         if ((rc = pipeline_init(&rt->pipelines[i], &cfg->pipelines[i], errstr, es)) != 0) {
@@ -1085,14 +1212,25 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
             *exit_code = RCFD_EXIT_CONFIG; /* main checks first; this guards other callers */
             goto fail;
         }
-        if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),
-                                     &rt->pipelines[i].models)) != 0) {
-            rcfd_errf(rc, errstr, es, "out of memory");
+        rcfd_pipeline_t *p = &rt->pipelines[i];
+        for (size_t o = 0; o < cfg->pipelines[i].outputs.n; o++) {
+            p->styles |= 1u << rt->outputs[cfg->pipelines[i].output_index[o]].conf->style;
+        }
+        if ((p->sets = rcfd_calloc(rt->n_sets, sizeof *p->sets)) == NULL) {
+            rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
             goto fail;
+        }
+        p->n_sets = rt->n_sets;
+        for (size_t w = 0; w < rt->n_sets; w++) {
+            if ((rc = rcfd_keymodels_new(&cfg->pipelines[i], rcfd_state_enabled(rt->state),
+                                         rt->n_sets, &p->sets[w])) != 0) {
+                rcfd_errf(rc, errstr, es, "out of memory");
+                goto fail;
+            }
         }
         rcfd_spill_hooks_t spill;
         if (cfg->pipelines[i].memory_limit > 0 && rcfd_state_spill_hooks(rt->state, &spill)) {
-            rcfd_keymodels_set_spill(rt->pipelines[i].models, &spill);
+            rcfd_keymodels_set_spill(p->sets[0], &spill); /* one set: choose_workers() */
         } else if (cfg->pipelines[i].memory_limit > 0) {
             RCFD_LOG(RCFD_LOG_INFO, COMP,
                      "pipeline %s: memory_limit %lld bytes without a state directory to spill "
@@ -1154,6 +1292,9 @@ int rcfd_runtime_new(rcfd_config_t *cfg, const char *config_path,
                                                            : RCFD_EXIT_CANTCREAT;
             goto fail;
         }
+    }
+    if (rt->n_sets > 1 && (rc = rcfd_dispatch_new(rt, rt->n_sets, errstr, es)) != 0) {
+        goto fail;
     }
     uv_signal_init(&rt->loop, &rt->sig_term);
     uv_signal_init(&rt->loop, &rt->sig_int);
@@ -1243,6 +1384,7 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
     }
     /* A runtime that never ran (or failed to start) still has open handles: close them first,
      * because sources and outputs embed them. */
+    rcfd_dispatch_stop(rt); /* no thread may touch the loop's handles from here on */
     if (!rt->loop_closed) {
         rcfd_admin_close(rt->admin);
         rt->admin = NULL;
@@ -1251,6 +1393,7 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
         uv_loop_close(&rt->loop);
         rt->loop_closed = 1;
     }
+    rcfd_dispatch_destroy(rt);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_abandon(&rt->outputs[i]);
     }

@@ -10,7 +10,14 @@
  * get up to runtime.shutdown_timeout_ms to accept what is in flight (offsets are stored as they
  * do), Kafka consumers then close (committing the stored offsets), every handle is closed and the
  * loop is closed. SIGHUP reopens output files and re-reads the config to apply the keys marked
- * SIGHUP in conf/README.md. Not thread-safe: everything runs on the thread that calls run(). */
+ * SIGHUP in conf/README.md.
+ *
+ * Threads: the API is not thread-safe: call it from one thread, the one that calls run(), where
+ * the loop and all I/O run. With runtime.workers > 1 the per-key models run on worker threads the
+ * runtime starts in new() and joins before the loop closes (stream/dispatch.c); they touch only
+ * their own key sets, and the loop reaches those only while the workers are quiesced
+ * (checkpoints, restores, revokes, stats). Hooks are called on the loop thread; a runtime with
+ * hooks keeps its models there. */
 #ifndef RCFD_STREAM_RUNTIME_H
 #define RCFD_STREAM_RUNTIME_H
 

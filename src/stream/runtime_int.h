@@ -1,4 +1,5 @@
-/* Internals shared by the runtime and its sources. Loop thread only. */
+/* Internals shared by the runtime and its sources. Loop thread only, except what dispatch.c's
+ * workers read: the pipelines' conf, types, warm (under a lock) and their own key set. */
 #ifndef RCFD_STREAM_RUNTIME_INT_H
 #define RCFD_STREAM_RUNTIME_INT_H
 
@@ -96,7 +97,11 @@ typedef struct rcfd_pipeline {
     double *ref_values;
     rcfd_field_t key;
     int has_key;
-    rcfd_keymodels_t *models;
+    /* rt->n_sets key sets: with workers, set w holds the keys rcfd_runtime_set_of() gives worker
+     * w, and only that worker touches it (the loop only inside rcfd_runtime_quiesce()). */
+    rcfd_keymodels_t **sets;
+    size_t n_sets;
+    unsigned styles; /* bit (1 << rcfd_style_t) per output style its outputs use */
     const rcfd_model_type_t **types;
     const void **results;
     double *values;
@@ -129,6 +134,8 @@ struct rcfd_runtime {
     struct rcfd_metrics *metrics; /* with runtime.admin_listen only */
     struct rcfd_admin *admin;
     rcfd_state_t *state;
+    size_t n_sets;                   /* runtime.workers in effect: model threads, or 1 */
+    struct rcfd_dispatch *dispatch;  /* the worker threads (dispatch.c); NULL with one set */
     uint64_t idle_ns_seen, scrape_ns_seen; /* loop utilisation between scrapes */
     uv_work_t reload_work;
     int reloading;
@@ -136,6 +143,7 @@ struct rcfd_runtime {
     char reload_err[1024];
     uint64_t inflight;
     int paused;
+    int paused_quietly; /* by the workers' queues alone (logged at debug) */
     int stopping;   /* phase 1: draining in-flight records */
     int closing;    /* phase 2: closing sources */
     int exit_code;
@@ -152,8 +160,8 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
                        char *reason, size_t reason_size);
 /* Whether the parsed record in rt->rec can be routed now (1), or must be held (0) until the
  * source's wake(): a pipeline's key has its models in the spill store (a read has started), or
- * the pipeline is over its memory budget until spill writes end. Records that did not parse are
- * always ready. */
+ * the pipeline is over its memory budget until spill writes end, or the worker threads' queues
+ * are nearly full. Records that did not parse are always ready. */
 int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint32_t shard);
 /* Calls every source's wake(). */
 void rcfd_runtime_wake(rcfd_runtime_t *rt);
@@ -167,5 +175,63 @@ void rcfd_runtime_source_finished(rcfd_runtime_t *rt, rcfd_source_t *s);
 void rcfd_runtime_source_closed(rcfd_runtime_t *rt, rcfd_source_t *s);
 /* Unrecoverable runtime condition: stop with this exit code. */
 void rcfd_runtime_fail(rcfd_runtime_t *rt, int exit_code);
+/* Pauses or resumes the sources when the in-flight records, the outputs' bytes or the workers'
+ * queues crossed their limits. */
+void rcfd_runtime_backpressure(rcfd_runtime_t *rt);
+
+/* ---- impute (models/impute.h), on the thread that owns the key's models ---- */
+
+struct rcfd_impute_outcome;
+/* Completes values[i] for missing[i] of one record of a key whose instances are `models` (call it
+ * for every record of a pipeline that imputes, complete ones too); ahead: impute "linear"'s
+ * look-ahead (NULL without one). rcfd_impute_record()'s codes; reason says why on failure. */
+int rcfd_pipeline_impute(const rcfd_pipeline_t *p, void *const *models, double *values,
+                         const unsigned char *missing,
+                         int (*ahead)(void *ud, double *values, const unsigned char *missing,
+                                      size_t n),
+                         void *ahead_ud, struct rcfd_impute_outcome *io, char *reason,
+                         size_t reason_size);
+/* Loop thread: counts one record's imputation for /metrics (rc: what rcfd_pipeline_impute said). */
+void rcfd_pipeline_count_impute(rcfd_pipeline_t *p, int rc, const struct rcfd_impute_outcome *io,
+                                const unsigned char *missing);
+
+/* ---- the models on worker threads (dispatch.c) ---- */
+
+typedef struct rcfd_dispatch rcfd_dispatch_t;
+struct rcfd_workers_stats;
+
+size_t rcfd_runtime_online_cores(void);
+/* The key set (and worker) of a key: stable for a given rt->n_sets. */
+size_t rcfd_runtime_set_of(const rcfd_runtime_t *rt, uint32_t shard, const char *key,
+                           size_t key_len);
+/* Waits until the workers have processed every record routed so far: until the next record is
+ * routed, the loop may use the pipelines' key sets (checkpoints, restores, drops, stats). A no-op
+ * without workers. */
+void rcfd_runtime_quiesce(rcfd_runtime_t *rt);
+/* Starts n worker threads (n >= 2) for the runtime's pipelines. */
+int rcfd_dispatch_new(rcfd_runtime_t *rt, size_t n, char *errstr, size_t errstr_size);
+/* Hands the record in rt->rec, its values already in p->values (and, when the pipeline imputes,
+ * its missing fields in p->missing), to the key's worker; takes a reference on d until its
+ * results reached the outputs. */
+void rcfd_dispatch_route(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
+                         rcfd_delivery_t *d, const char *key, size_t key_len);
+/* A dead letter the loop decided for the record in rt->rec (counted by the caller), written in
+ * its place among the records routed to workers, so every output's order is the one workers: 1
+ * writes. */
+void rcfd_dispatch_dead(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reason,
+                        const rcfd_origin_t *origin, rcfd_delivery_t *d);
+/* Submits the batches still filling (once per loop iteration). */
+void rcfd_dispatch_flush(rcfd_runtime_t *rt);
+/* Backpressure. ready(): 0 when a worker's queue is 3/4 full: the source holds the record (no
+ * Kafka pause: that would drop the prefetched messages) and is woken once every queue is at most
+ * half full. full(): a queue is full (a source that never holds records): pause the sources. */
+int rcfd_dispatch_ready(rcfd_runtime_t *rt);
+int rcfd_dispatch_full(rcfd_runtime_t *rt);
+int rcfd_dispatch_calm(rcfd_runtime_t *rt);
+void rcfd_dispatch_stats(const rcfd_runtime_t *rt, struct rcfd_workers_stats *out);
+/* Joins the threads (before the loop's handles are closed). */
+void rcfd_dispatch_stop(rcfd_runtime_t *rt);
+/* After the loop closed: releases what was never emitted, frees everything. */
+void rcfd_dispatch_destroy(rcfd_runtime_t *rt);
 
 #endif

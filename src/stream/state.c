@@ -226,11 +226,24 @@ static void maybe_flush_done(rcfd_state_t *st)
     done(st->rt);
 }
 
+/* Forgets the shard's keys in every key set of its source's pipelines. */
+static void drop_shard(rcfd_runtime_t *rt, const rcfd_shard_t *sh)
+{
+    rcfd_runtime_quiesce(rt);
+    for (size_t k = 0; k < rt->n_pipelines; k++) {
+        rcfd_pipeline_t *p = &rt->pipelines[k];
+        for (size_t w = 0; p->conf->source_index == sh->source && w < p->n_sets; w++) {
+            rcfd_keymodels_drop(p->sets[w], sh->id);
+        }
+    }
+}
+
 /* Hands the restored models to the pipelines of the shard's source. */
 static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
 {
     rcfd_runtime_t *rt = st->rt;
     size_t kept = 0, refused = 0;
+    rcfd_runtime_quiesce(rt); /* the key sets belong to the workers otherwise */
     for (size_t i = 0, j; i < ck->n_entries; i = j) {
         const rcfd_ckpt_entry_t *e = &ck->entries[i];
         j = rcfd_ckpt_key_run_end(ck->entries, i, ck->n_entries);
@@ -256,7 +269,8 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
             refused++;
             continue; /* a pipeline removed from the config since */
         }
-        if (rcfd_keymodels_keep(p->models, sh->id, key, klen, e, j - i, err, sizeof err) != 0) {
+        rcfd_keymodels_t *km = p->sets[rcfd_runtime_set_of(rt, sh->id, key, klen)];
+        if (rcfd_keymodels_keep(km, sh->id, key, klen, e, j - i, err, sizeof err) != 0) {
             if (refused++ == 0) {
                 RCFD_LOG(RCFD_LOG_WARN, COMP, "%s[%d]: pipeline %s: %s; such keys start fresh",
                          sh->topic, (int)sh->partition, p->conf->name, err);
@@ -266,8 +280,10 @@ static void install(rcfd_state_t *st, rcfd_shard_t *sh, const rcfd_ckpt_t *ck)
         kept++;
     }
     for (size_t k = 0; k < rt->n_pipelines; k++) {
-        if (rt->pipelines[k].conf->source_index == sh->source) {
-            rcfd_keymodels_enforce(rt->pipelines[k].models); /* a restore may be over budget */
+        for (size_t w = 0; rt->pipelines[k].conf->source_index == sh->source &&
+                           w < rt->pipelines[k].n_sets;
+             w++) {
+            rcfd_keymodels_enforce(rt->pipelines[k].sets[w]); /* a restore may be over budget */
         }
     }
     RCFD_LOG(RCFD_LOG_INFO, COMP,
@@ -333,13 +349,7 @@ static void job_done(uv_work_t *w, int status)
         if (!sh->owned || st->closed) {
             /* revoked while restoring, or stopping: nothing to install */
         } else if (j->rc == 0) {
-            rcfd_keymodels_t *km;
-            for (size_t k = 0; k < rt->n_pipelines; k++) {
-                if (rt->pipelines[k].conf->source_index == sh->source &&
-                    (km = rt->pipelines[k].models) != NULL) {
-                    rcfd_keymodels_drop(km, sh->id);
-                }
-            }
+            drop_shard(rt, sh);
             install(st, sh, &j->ck);
             resume = (int64_t)j->ck.next_offset;
             sh->restores++;
@@ -409,9 +419,13 @@ static void snapshot(rcfd_state_t *st, rcfd_shard_t *sh)
     j->kind = JOB_WRITE;
     j->offset = sh->next_offset;
     int rc = 0;
+    /* Every record routed before next_offset has been learned once the workers are quiet: the
+     * snapshot is of exactly those records. */
+    rcfd_runtime_quiesce(rt);
     for (size_t k = 0; rc == 0 && k < rt->n_pipelines; k++) {
-        if (rt->pipelines[k].conf->source_index == sh->source) {
-            rc = rcfd_keymodels_save(rt->pipelines[k].models, sh->id, &j->b);
+        rcfd_pipeline_t *p = &rt->pipelines[k];
+        for (size_t w = 0; rc == 0 && p->conf->source_index == sh->source && w < p->n_sets; w++) {
+            rc = rcfd_keymodels_save(p->sets[w], sh->id, &j->b);
         }
     }
     rcfd_source_t *src = &rt->sources[sh->source];
@@ -491,12 +505,7 @@ void rcfd_state_revoked(rcfd_state_t *st, uint32_t id)
         return; /* nowhere to move them: the models stay, and serve the partition if it returns */
     }
     snapshot(st, sh);
-    rcfd_runtime_t *rt = st->rt;
-    for (size_t k = 0; k < rt->n_pipelines; k++) {
-        if (rt->pipelines[k].conf->source_index == sh->source) {
-            rcfd_keymodels_drop(rt->pipelines[k].models, sh->id);
-        }
-    }
+    drop_shard(st->rt, sh);
 }
 
 static void on_timer(uv_timer_t *t)

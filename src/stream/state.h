@@ -4,7 +4,8 @@
  * scoped to (keymodels.h) and checkpointed by. With a store (state.store, store.h):
  *
  *   - a checkpoint of a shard snapshots every pipeline's models of that shard between two records
- *     (on the loop), so it reflects exactly the records before `next_offset`; it is written once
+ *     (on the loop, once the worker threads have processed every record routed so far:
+ *     rcfd_runtime_quiesce), so it reflects exactly the records before `next_offset`; it is written once
  *     the outputs accepted all of those records (`delivered` reached it), so resuming from it can
  *     neither lose a record nor learn one twice. Taken every state.interval_ms for shards whose
  *     models changed, when a partition is revoked, and at a graceful stop.

@@ -18,8 +18,11 @@
 #include "rcfd/alloc.h"
 #include "stream/runtime_int.h"
 
+/* workers 1: each input is routed, scored and queued within the call, as the invariants below
+ * need (with worker threads the results would come back on a later loop turn, and this target
+ * does not run the loop). */
 static const char config[] =
-    "{\"runtime\": {\"stats_interval_ms\": 0},"
+    "{\"runtime\": {\"stats_interval_ms\": 0, \"workers\": 1},"
     " \"sources\": [{\"name\": \"in\", \"type\": \"file\", \"path\": \"/dev/null\","
     "               \"max_record_bytes\": 70000}],"
     " \"outputs\": [{\"name\": \"out\", \"type\": \"file\", \"path\": \"/dev/null\"},"
