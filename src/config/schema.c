@@ -202,6 +202,9 @@ const rcfd_conf_desc_t rcfd_output_desc[] = {
      "filtered records count as accepted)"},
     {"min_grade", RCFD_CT_DOUBLE, O(min_grade), "0", 0, 1, NULL, RCFD_CONF_HOT,
      "filter: only records whose RCF anomaly_grade is at least this are written"},
+    {"min_novelty", RCFD_CT_DOUBLE, O(min_novelty), "0", 0, 1e9, NULL, RCFD_CONF_HOT,
+     "filter: only records whose RCF anomaly_novelty is at least this are written (one threshold "
+     "across keys of different score levels; docs/rcf.md)"},
     {"alert", RCFD_CT_BOOL, O(alert), "false", 0, 0, NULL, RCFD_CONF_HOT,
      "filter: only records where the rcf model's alert decision starts an alert (anomaly: true, "
      "one per episode) are written; the way to send alerts (docs/rcf.md)"},

@@ -90,6 +90,7 @@ typedef struct rcfd_output_conf {
     int style;
     double min_score;
     double min_grade;
+    double min_novelty;
     int alert;
     int require_hotspots;
     char *dead_letter;

@@ -49,6 +49,9 @@ typedef struct rcfd_model_type {
     int (*has_hotspots)(const void *result);
     /* Optional: 1 when the model's alert decision starts an alert at this record, else 0. */
     int (*alert)(const void *result);
+    /* Optional: the record's anomaly_novelty (rcf: the score's rise against the key's earlier
+     * rises, docs/rcf.md), for the min_novelty filter. */
+    double (*novelty)(const void *result);
     /* Optional: the instance's slot for its key's imputation state (models/impute.h), saved last
      * in its snapshot when non-NULL; the first model of a pipeline with this hook holds it. */
     struct rcfd_impute_state **(*impute_state)(void *model);
@@ -68,5 +71,18 @@ extern const rcfd_model_type_t rcfd_model_hotspots;
 /* NULL-terminated list of the compiled-in model types. */
 extern const rcfd_model_type_t *const rcfd_model_types[];
 const rcfd_model_type_t *rcfd_model_type_find(const char *name);
+
+/* What an output's filters look at for one scored record, folded over a pipeline's models: the
+ * first model's score, the last grade and novelty any model gives, whether any has a hotspot,
+ * whether any starts an alert. NAN (or alert -1) where no model of the pipeline has one: the
+ * filter on it does not apply. */
+typedef struct rcfd_verdict {
+    double score, grade, novelty;
+    int hotspots;
+    int alert;
+} rcfd_verdict_t;
+
+void rcfd_models_verdict(const rcfd_model_type_t *const *types, const void *const *results,
+                         size_t n_models, rcfd_verdict_t *v);
 
 #endif

@@ -1017,6 +1017,11 @@ static int rcf_alert(const void *result)
     return ((const rcf_model_result_t *)result)->alert.anomaly;
 }
 
+static double rcf_novelty(const void *result)
+{
+    return ((const rcf_model_result_t *)result)->novelty;
+}
+
 static int encode_forest(const void *result, const rcfd_strlist_t *cols, rcfd_style_t style,
                          rcfd_buf_t *out)
 {
@@ -1117,6 +1122,7 @@ const rcfd_model_type_t rcfd_model_rcf = {
     .encode = rcf_encode,
     .grade = rcf_grade,
     .alert = rcf_alert,
+    .novelty = rcf_novelty,
     .impute_state = rcf_impute_state,
     .impute = rcf_impute,
 };

@@ -57,20 +57,22 @@ void rcfd_outputs_link(rcfd_output_t *outs, size_t n)
     }
 }
 
-int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots,
-                      int alert)
+int rcfd_output_wants(const rcfd_output_t *o, const rcfd_verdict_t *v)
 {
     const rcfd_output_conf_t *c = o->conf;
-    if (!isnan(score) && score < c->min_score) {
+    if (!isnan(v->score) && v->score < c->min_score) {
         return 0;
     }
-    if (c->min_grade > 0 && !isnan(grade) && grade < c->min_grade) {
+    if (c->min_grade > 0 && !isnan(v->grade) && v->grade < c->min_grade) {
         return 0;
     }
-    if (c->require_hotspots && !hotspots) {
+    if (c->min_novelty > 0 && !isnan(v->novelty) && v->novelty < c->min_novelty) {
         return 0;
     }
-    if (c->alert && alert == 0) {
+    if (c->require_hotspots && !v->hotspots) {
+        return 0;
+    }
+    if (c->alert && v->alert == 0) {
         return 0;
     }
     return 1;

@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "config/schema.h"
+#include "models/model.h"
 
 typedef struct rcfd_delivery rcfd_delivery_t;
 typedef void (*rcfd_delivery_cb)(rcfd_delivery_t *d);
@@ -80,7 +81,7 @@ typedef struct rcfd_output_stats {
     uint64_t records;       /* records accepted */
     uint64_t dropped;       /* given up with no dead-letter output to take them */
     uint64_t dead_lettered; /* given up and handed to the dead-letter output */
-    uint64_t filtered;      /* below min_score / min_grade, or without hotspots */
+    uint64_t filtered;      /* below min_score / min_grade / min_novelty, no alert, no hotspot */
     uint64_t retries;       /* RETRY answers */
     uint64_t batches;       /* sends answered OK */
     uint64_t bytes;
@@ -137,11 +138,10 @@ int rcfd_output_init_type(rcfd_output_t *o, uv_loop_t *loop, const rcfd_output_c
                           const rcfd_sink_type_t *type, char *errstr, size_t errstr_size);
 /* Resolves every output's dead_letter index to a pointer (after all are initialised). */
 void rcfd_outputs_link(rcfd_output_t *outs, size_t n);
-/* The record filter (min_score, min_grade, alert, require_hotspots): 1 if the output wants it.
- * NaN score or grade, or alert -1, means the pipeline has no such result: that filter does not
- * apply. alert: 1 when an alert starts at this record, else 0. */
-int rcfd_output_wants(const rcfd_output_t *o, double score, double grade, int hotspots,
-                      int alert);
+/* The record filter (min_score, min_grade, min_novelty, alert, require_hotspots): 1 if the
+ * output wants it. A NaN in v, or alert -1, means the pipeline has no such result: that filter
+ * does not apply. alert: 1 when an alert starts at this record, else 0. */
+int rcfd_output_wants(const rcfd_output_t *o, const rcfd_verdict_t *v);
 /* Queues one encoded record (a newline is added) and takes a reference on d. */
 int rcfd_output_submit(rcfd_output_t *o, const char *data, size_t len, rcfd_delivery_t *d);
 /* The same with the record's key (the Kafka sink's message key); key may be NULL. */

@@ -53,8 +53,7 @@ typedef struct job {
     int impute_ran;         /* rcfd_pipeline_impute() ran: its code and outcome */
     int impute_rc;
     rcfd_impute_outcome_t io;
-    double score, grade;
-    int hotspots, alert;
+    rcfd_verdict_t verdict;
     size_t out[2], out_len[2]; /* models' members per style; out_len NO_BYTES: not encoded */
 } job_t;
 
@@ -148,8 +147,6 @@ static void run_job(rcfd_runtime_t *rt, size_t w, batch_t *b, job_t *j)
     if (models == NULL) {
         rc = RCFD_ENOMEM;
     }
-    double score = NAN, grade = NAN;
-    int hotspots = 0, alert = -1;
     int64_t heap = rcfd_alloc_thread_net();
     double *values = b->vals + j->vals;
     const unsigned char *missing = b->miss + j->vals;
@@ -172,19 +169,6 @@ static void run_job(rcfd_runtime_t *rt, size_t w, batch_t *b, job_t *j)
                      rcfd_strerror(rc));
             break;
         }
-        double s = t->score(sc->results[m]);
-        if (isnan(score)) {
-            score = s;
-        }
-        if (t->grade != NULL) {
-            grade = t->grade(sc->results[m]);
-        }
-        if (t->has_hotspots != NULL) {
-            hotspots |= t->has_hotspots(sc->results[m]);
-        }
-        if (t->alert != NULL) {
-            alert = (alert > 0) | t->alert(sc->results[m]);
-        }
     }
     if (models != NULL && rcfd_alloc_thread_net() != heap) {
         rcfd_keymodels_grew(km, models, rcfd_alloc_thread_net() - heap);
@@ -199,10 +183,7 @@ static void run_job(rcfd_runtime_t *rt, size_t w, batch_t *b, job_t *j)
         }
         return;
     }
-    j->score = score;
-    j->grade = grade;
-    j->hotspots = hotspots;
-    j->alert = alert;
+    rcfd_models_verdict(p->types, sc->results, p->conf->n_models, &j->verdict);
     const rcfd_imputed_t marks = {&p->conf->fields, missing, values};
     for (int style = 0; style < 2; style++) {
         if (!(p->styles & (1u << style))) {
@@ -332,11 +313,11 @@ static void emit(rcfd_runtime_t *rt, batch_t *b, job_t *j)
         return;
     }
     p->scored++;
-    p->alerts += j->alert > 0;
+    p->alerts += j->verdict.alert > 0;
     int encoded[2] = {0, 0};
     for (size_t o = 0; o < p->conf->outputs.n; o++) {
         rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
-        if (!rcfd_output_wants(out, j->score, j->grade, j->hotspots, j->alert)) {
+        if (!rcfd_output_wants(out, &j->verdict)) {
             out->stats.filtered++;
             continue;
         }
@@ -361,7 +342,7 @@ static void emit(rcfd_runtime_t *rt, batch_t *b, job_t *j)
         }
     }
     RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "scored key=%.*s score=%g", (int)j->key_len, key,
-             j->score);
+             j->verdict.score);
     rcfd_delivery_unref(j->d);
 }
 

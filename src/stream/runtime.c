@@ -306,9 +306,6 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
         return;
     }
     size_t n_models = p->conf->n_models;
-    double score = NAN, grade = NAN;
-    int hotspots = 0;
-    int alert = -1; /* -1: no model of the pipeline decides alerts */
     int64_t heap = rcfd_alloc_thread_net(); /* models allocate once in a while (keymodels.h) */
     if (imputing) {
         ahead_ctx_t ac = {rt, p->conf, origin->line};
@@ -338,30 +335,19 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
             dead_letter(rt, p, RCFD_DEAD_MODEL, reason, origin, d);
             return;
         }
-        double sc = p->types[m]->score(p->results[m]);
-        if (isnan(score)) {
-            score = sc;
-        }
-        if (p->types[m]->grade != NULL) {
-            grade = p->types[m]->grade(p->results[m]);
-        }
-        if (p->types[m]->has_hotspots != NULL) {
-            hotspots |= p->types[m]->has_hotspots(p->results[m]);
-        }
-        if (p->types[m]->alert != NULL) {
-            alert = (alert > 0) | p->types[m]->alert(p->results[m]);
-        }
     }
+    rcfd_verdict_t v;
+    rcfd_models_verdict(p->types, p->results, n_models, &v);
     int64_t grown = rcfd_alloc_thread_net() - heap;
     if (grown != 0) {
         rcfd_keymodels_grew(km, models, grown);
     }
     p->scored++;
-    p->alerts += alert > 0;
+    p->alerts += v.alert > 0;
     int encoded[2] = {0, 0};
     for (size_t o = 0; o < p->conf->outputs.n; o++) {
         rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
-        if (!rcfd_output_wants(out, score, grade, hotspots, alert)) {
+        if (!rcfd_output_wants(out, &v)) {
             out->stats.filtered++;
             continue;
         }
@@ -382,7 +368,7 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
             RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory queueing a record");
         }
     }
-    RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "scored key=%s score=%g", key, score);
+    RCFD_LOG(RCFD_LOG_TRACE, p->conf->name, "scored key=%s score=%g", key, v.score);
     if (rt->hooks.on_scored != NULL) {
         rt->hooks.on_scored(rt->hooks.ud, p->conf, key, key_len, p->values, p->types, p->results,
                             n_models);

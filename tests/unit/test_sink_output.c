@@ -261,6 +261,15 @@ static void test_fatal(void **state)
     assert_int_equal(done_count, 5);
 }
 
+
+/* rcfd_output_wants for one record's results */
+static int wants(const rcfd_output_t *o, double score, double grade, double novelty, int hotspots,
+                 int alert)
+{
+    rcfd_verdict_t v = {score, grade, novelty, hotspots, alert};
+    return rcfd_output_wants(o, &v);
+}
+
 static void test_filters(void **state)
 {
     (void)state;
@@ -268,24 +277,29 @@ static void test_filters(void **state)
     rcfd_output_t o;
     memset(&o, 0, sizeof o);
     o.conf = &c;
-    assert_true(rcfd_output_wants(&o, 0.1, 0, 0, -1));
+    assert_true(wants(&o, 0.1, 0, NAN, 0, -1));
     c.min_score = 2;
-    assert_false(rcfd_output_wants(&o, 1.9, NAN, 0, -1));
-    assert_true(rcfd_output_wants(&o, 2.0, NAN, 0, -1));
-    assert_true(rcfd_output_wants(&o, NAN, NAN, 0, -1)); /* no score (HOTSPOTS only): n/a */
+    assert_false(wants(&o, 1.9, NAN, NAN, 0, -1));
+    assert_true(wants(&o, 2.0, NAN, NAN, 0, -1));
+    assert_true(wants(&o, NAN, NAN, NAN, 0, -1)); /* no score (HOTSPOTS only): n/a */
     c.min_score = 0;
     c.min_grade = 0.5;
-    assert_false(rcfd_output_wants(&o, 9, 0.4, 0, -1));
-    assert_true(rcfd_output_wants(&o, 0, 0.5, 0, -1));
+    assert_false(wants(&o, 9, 0.4, NAN, 0, -1));
+    assert_true(wants(&o, 0, 0.5, NAN, 0, -1));
     c.min_grade = 0;
+    c.min_novelty = 3;
+    assert_false(wants(&o, 9, 1, 2.9, 0, -1));
+    assert_true(wants(&o, 0, 0, 3, 0, -1));
+    assert_true(wants(&o, 9, 1, NAN, 0, -1)); /* no novelty (HOTSPOTS only): n/a */
+    c.min_novelty = 0;
     c.require_hotspots = 1;
-    assert_false(rcfd_output_wants(&o, 9, 1, 0, -1));
-    assert_true(rcfd_output_wants(&o, 0, 0, 1, -1));
+    assert_false(wants(&o, 9, 1, NAN, 0, -1));
+    assert_true(wants(&o, 0, 0, NAN, 1, -1));
     c.require_hotspots = 0;
     c.alert = 1;
-    assert_false(rcfd_output_wants(&o, 9, 1, 0, 0)); /* high score and grade, no alert starts */
-    assert_true(rcfd_output_wants(&o, 0, 0, 0, 1));
-    assert_true(rcfd_output_wants(&o, 9, 1, 0, -1)); /* no alert decision in the pipeline: n/a */
+    assert_false(wants(&o, 9, 1, NAN, 0, 0)); /* high score and grade, no alert starts */
+    assert_true(wants(&o, 0, 0, NAN, 0, 1));
+    assert_true(wants(&o, 9, 1, NAN, 0, -1)); /* no alert decision in the pipeline: n/a */
 }
 
 int main(void)
