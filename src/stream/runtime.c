@@ -895,6 +895,16 @@ static void all_closed(rcfd_runtime_t *rt)
     RCFD_LOG(RCFD_LOG_INFO, COMP, "stopped (exit code %d)", rt->exit_code);
     rcfd_state_close(rt->state);
     rcfd_dispatch_stop(rt); /* joins the workers before their uv_async_t is closed */
+    /* The stop is decided and every record settled: a SIGTERM or SIGINT from now on (systemd's
+     * stop racing an input's end, a second Ctrl-C) must not turn the exit code into death by a
+     * signal once the signal handles below are closed. destroy() gives them back (rcfd backtest
+     * runs one runtime after another in a process that Ctrl-C must still stop). */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    rt->held_signals = sigaction(SIGTERM, &ign, &rt->old_term) == 0 &&
+                       sigaction(SIGINT, &ign, &rt->old_int) == 0;
     /* libuv shutdown idiom: close every handle; run() then drains the close callbacks. */
     uv_walk(&rt->loop, on_walk_close, NULL);
 }
@@ -1409,5 +1419,9 @@ void rcfd_runtime_destroy(rcfd_runtime_t *rt)
     rcfd_free(rt->pipelines);
     rcfd_free(rt->config_path);
     rcfd_config_free(rt->cfg);
+    if (rt->held_signals) {
+        sigaction(SIGTERM, &rt->old_term, NULL);
+        sigaction(SIGINT, &rt->old_int, NULL);
+    }
     rcfd_free(rt);
 }

@@ -3,6 +3,8 @@
 #ifndef RCFD_STREAM_RUNTIME_INT_H
 #define RCFD_STREAM_RUNTIME_INT_H
 
+#include <signal.h>
+
 #include <uv.h>
 
 #include "stream/encode.h"
@@ -149,6 +151,10 @@ struct rcfd_runtime {
     int exit_code;
     int timed_out;
     int loop_closed;
+    /* SIGTERM and SIGINT ignored from the stop's end to destroy() (all_closed), and what they
+     * were before */
+    int held_signals;
+    struct sigaction old_term, old_int;
 };
 
 /* Delivery bookkeeping for sources: count a new in-flight record / its completion. */
