@@ -234,7 +234,8 @@ static size_t escaped_len(unsigned char c)
     return c < 0x20 ? 6 : 1;
 }
 
-int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max)
+/* How much of data a record member keeps under max written bytes, and in which form. */
+static size_t record_keep(const char *data, size_t len, size_t max, int *base64)
 {
     /* The cap is on what is written: escapes and base64 grow the bytes. */
     size_t keep = 0, out = 0;
@@ -244,12 +245,25 @@ int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max
     while (keep < len && keep > 0 && ((unsigned char)data[keep] & 0xC0) == 0x80) {
         keep--; /* the cut fell inside a character: leave all of it out */
     }
+    *base64 = rcfd_utf8_valid_prefix(data, keep) != keep;
+    return *base64 ? (len < max / 4 * 3 ? len : max / 4 * 3) : keep;
+}
+
+size_t rcfd_buf_json_record_kept(const char *data, size_t len, size_t max)
+{
+    int base64;
+    return record_keep(data, len, max, &base64);
+}
+
+int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max)
+{
+    int base64;
+    size_t keep = record_keep(data, len, max, &base64);
     int rc;
-    if (rcfd_utf8_valid_prefix(data, keep) == keep) {
+    if (!base64) {
         rc = rcfd_buf_puts(b, ",\"record\":");
         rc = rc ? rc : rcfd_buf_json_string(b, data != NULL ? data : "", keep);
     } else {
-        keep = len < max / 4 * 3 ? len : max / 4 * 3;
         rc = rcfd_buf_puts(b, ",\"record_base64\":\"");
         rc = rc ? rc : rcfd_buf_base64(b, data, keep);
         rc = rc ? rc : rcfd_buf_putc(b, '"');

@@ -37,6 +37,8 @@ int rcfd_buf_base64(rcfd_buf_t *b, const void *data, size_t len);
  * "record_bytes":len,"truncated":true when cut. A dead letter is thus always valid JSON and
  * never much larger than `max`. */
 int rcfd_buf_json_record(rcfd_buf_t *b, const char *data, size_t len, size_t max);
+/* The bytes of data that rcfd_buf_json_record() keeps under max: len when nothing is cut. */
+size_t rcfd_buf_json_record_kept(const char *data, size_t len, size_t max);
 /* Appends a double as the shortest JSON number that reads back to the same value; non-finite
  * values become null (JSON has no NaN). */
 int rcfd_buf_json_double(rcfd_buf_t *b, double v);

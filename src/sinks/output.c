@@ -377,7 +377,8 @@ static void dead_letter(rcfd_output_t *o, rcfd_out_rec_t *r, const char *reason)
     rc = rc ? rc : rcfd_buf_puts(&b, ",\"output\":");
     rc = rc ? rc : rcfd_buf_json_string(&b, o->conf->name, strlen(o->conf->name));
     size_t ooff, olen;
-    if (rc == 0 && r->len > RCFD_DEAD_RECORD_MAX && find_origin(line, r->len, &ooff, &olen)) {
+    if (rc == 0 && rcfd_buf_json_record_kept(line, r->len, RCFD_DEAD_RECORD_MAX) < r->len &&
+        find_origin(line, r->len, &ooff, &olen)) {
         /* The cut record loses its origin at the end: keep it beside. */
         rc = rcfd_buf_puts(&b, ",\"origin\":");
         rc = rc ? rc : rcfd_buf_append(&b, line + ooff, olen);

@@ -79,6 +79,11 @@ static void test_record_member(void **state)
     /* Escapes count: ten quotes are twenty bytes written, control characters six each. */
     assert_int_equal(rcfd_buf_json_record(&b, "\"\"\"\"\"\x01\x01", 7, 10), 0);
     assert_string_equal(b.p, ",\"record\":\"\\\"\\\"\\\"\\\"\\\"\",\"record_bytes\":7,\"truncated\":true");
+    /* What is kept, without writing: a record shorter than max is still cut when its escapes
+     * outgrow it (an output's refusal then keeps the origin beside the record). */
+    assert_int_equal(rcfd_buf_json_record_kept("\"\"\"\"\"\x01\x01", 7, 10), 5);
+    assert_int_equal(rcfd_buf_json_record_kept("abcdef", 6, 10), 6);
+    assert_int_equal(rcfd_buf_json_record_kept("\xff\xfe\xfd\xfc", 4, 4), 3);
     rcfd_buf_free(&b);
 }
 
