@@ -58,33 +58,40 @@ def load(path):
             fl["win"].append(int(row["window"]))
     base = 0
     for fl in files:
-        n = len(fl["win"])
-        spans = {}
-        for i, w in enumerate(fl["win"]):
-            if w >= 0:
-                a, _ = spans.get(w, (i, i))
-                spans[w] = (a, i)
-        wins = [spans[w] for w in sorted(spans)]
-        fl["n_windows"] = len(wins)
-        fl["prob"] = min(int(math.floor(0.15 * n)), 750)
-        sweep, wid, j, prev = [], [], 0, -1
-        for i in range(n):
-            while j < len(wins) and wins[j][1] < i:
-                prev, j = j, j + 1
-            if j < len(wins) and i >= wins[j][0]:
-                width = wins[j][1] - wins[j][0] + 1
-                sweep.append(scaled_sigmoid(-(wins[j][1] - i + 1) / width))
-                wid.append(base + j)
-            elif prev < 0:
-                sweep.append(-1.0)
-                wid.append(-1)
-            else:
-                width = wins[prev][1] - wins[prev][0] + 1
-                sweep.append(scaled_sigmoid((i - wins[prev][1]) / (width - 1 if width > 1 else 1)))
-                wid.append(-1)
-        fl["sweep"], fl["wid"] = sweep, wid
-        base += len(wins)
+        base += label(fl, base)
     return files
+
+
+def label(fl, base):
+    """Fills fl's NAB structures from its per-record window ids fl["win"] (-1 outside): the
+    windows' count, the probation, each record's sweep weight and window id (numbered from
+    base). Returns the number of windows."""
+    n = len(fl["win"])
+    spans = {}
+    for i, w in enumerate(fl["win"]):
+        if w >= 0:
+            a, _ = spans.get(w, (i, i))
+            spans[w] = (a, i)
+    wins = [spans[w] for w in sorted(spans)]
+    fl["n_windows"] = len(wins)
+    fl["prob"] = min(int(math.floor(0.15 * n)), 750)
+    sweep, wid, j, prev = [], [], 0, -1
+    for i in range(n):
+        while j < len(wins) and wins[j][1] < i:
+            prev, j = j, j + 1
+        if j < len(wins) and i >= wins[j][0]:
+            width = wins[j][1] - wins[j][0] + 1
+            sweep.append(scaled_sigmoid(-(wins[j][1] - i + 1) / width))
+            wid.append(base + j)
+        elif prev < 0:
+            sweep.append(-1.0)
+            wid.append(-1)
+        else:
+            width = wins[prev][1] - wins[prev][0] + 1
+            sweep.append(scaled_sigmoid((i - wins[prev][1]) / (width - 1 if width > 1 else 1)))
+            wid.append(-1)
+    fl["sweep"], fl["wid"] = sweep, wid
+    return len(wins)
 
 
 def nab(files, values, subset=None):

@@ -32,6 +32,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import nab_posthoc  # noqa: E402  (the NAB scorer, checked against rcfd's)
+from quality import nab_halves  # noqa: E402  (the halves quality.py reports)
 
 WINDOW, FRACTION, RANK, FLOOR, MEMORY, WARM = 200, 0.9, 3, 1.0, 100000.0, 256
 PER_EVENTS, PER_MIN, PER_SLACK, PER_HEIGHT = 16, 50, 5, 0.9
@@ -249,45 +250,14 @@ def variants():
 
 # ---- corpora -------------------------------------------------------------------------------
 
-def nab_halves(names):
-    cats, half = {}, {}
-    for n in sorted(names):
-        cats.setdefault(n.split("/")[0], []).append(n)
-    for files in cats.values():
-        for j, n in enumerate(files):
-            half[n] = "AB"[j % 2]
-    return half
-
-
 def nab_files(data):
     """nab_posthoc's per-file structures (probation, sweep, window ids) from the loaded CSV."""
     files, base = [], 0
     for name, d in data.items():
-        win = d["win"].tolist()
-        n = len(win)
-        spans = {}
-        for i, w in enumerate(win):
-            if w >= 0:
-                spans[w] = (spans.get(w, (i, i))[0], i)
-        wins = [spans[w] for w in sorted(spans)]
-        sweep, wid, j, prev = [], [], 0, -1
-        sig = nab_posthoc.scaled_sigmoid
-        for i in range(n):
-            while j < len(wins) and wins[j][1] < i:
-                prev, j = j, j + 1
-            if j < len(wins) and i >= wins[j][0]:
-                sweep.append(sig(-(wins[j][1] - i + 1) / (wins[j][1] - wins[j][0] + 1)))
-                wid.append(base + j)
-            elif prev < 0:
-                sweep.append(-1.0)
-                wid.append(-1)
-            else:
-                width = wins[prev][1] - wins[prev][0] + 1
-                sweep.append(sig((i - wins[prev][1]) / (width - 1 if width > 1 else 1)))
-                wid.append(-1)
-        files.append({"name": name, "n_windows": len(wins), "prob": min(int(0.15 * n), 750),
-                      "sweep": sweep, "wid": wid})
-        base += len(wins)
+        fl = {"name": name, "win": d["win"].tolist()}
+        base += nab_posthoc.label(fl, base)
+        del fl["win"]
+        files.append(fl)
     return files
 
 
