@@ -49,6 +49,7 @@ typedef struct kpart {
     int64_t first_dropped; /* first record fetched (and dropped) while restoring; -1 none */
     int64_t resume_at;     /* after a restore: the offset the next record must have; -1 none */
     int reseeks;
+    int64_t committed; /* the last offset the group coordinator accepted for it; -1 none yet */
     rcfd_buf_t head; /* the records' origin up to the offset, encoded once (encode.h) */
 } kpart_t;
 
@@ -76,6 +77,8 @@ typedef struct kafka_src {
     uint64_t rate_ms, rate_records;  /* the catch-up rate's previous sample */
     int64_t behind;                  /* lag at the last rate sample; -1 before any */
     uint64_t next_rate_log_ms;
+    uint64_t commit_errors;          /* offset commits the coordinator refused or that failed */
+    rd_kafka_resp_err_t last_commit_err; /* logged once per change, not per auto-commit */
     kpart_t *parts;
     kpart_t *last; /* the partition of the previous message (or NULL): runs come from one */
     /* Messages taken from the consumer but not routed yet, in order: the first waits for its
@@ -172,7 +175,7 @@ static kpart_t *add_part(kafka_src_t *k, const char *topic, int32_t partition)
         return NULL;
     }
     p->partition = partition;
-    p->first_dropped = p->resume_at = -1;
+    p->first_dropped = p->resume_at = p->committed = -1;
     rcfd_origin_t o = {.source = k->s->conf->name, .topic = p->topic, .partition = partition};
     if (rcfd_encode_origin_head(&p->head, &o) != 0 ||
         rcfd_state_shard(k->s->rt->state, k->s->index, topic, partition, &p->shard) != 0) {
@@ -185,6 +188,45 @@ static kpart_t *add_part(kafka_src_t *k, const char *topic, int32_t partition)
     p->next = k->parts;
     k->parts = p;
     return p;
+}
+
+/* The result of an offset commit (auto-commit, or the final one of a revoke or close), served by
+ * the consumer poll on the loop. It feeds rcfd_committed_offset: how far a restart of this group
+ * would read again. _NO_OFFSET means nothing new was stored since the last commit. */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    kafka_src_t *k = opaque;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        return;
+    }
+    rd_kafka_resp_err_t first = err;
+    for (int i = 0; offsets != NULL && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        if (tp->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            first = first != RD_KAFKA_RESP_ERR_NO_ERROR ? first : tp->err;
+            continue;
+        }
+        kpart_t *p = tp->offset >= 0 ? find_part(k, tp->topic, tp->partition) : NULL;
+        if (p != NULL) {
+            p->committed = tp->offset;
+        }
+    }
+    if (first != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        k->commit_errors++;
+    }
+    if (first != k->last_commit_err) {
+        if (first != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            RCFD_LOG(RCFD_LOG_WARN, k->comp,
+                     "offset commit failed: %s (records since the last commit will be read again "
+                     "after a restart)",
+                     rd_kafka_err2str(first));
+        } else {
+            RCFD_LOG(RCFD_LOG_INFO, k->comp, "offset commits succeed again");
+        }
+        k->last_commit_err = first;
+    }
 }
 
 static void free_part(kafka_src_t *k, kpart_t *dead)
@@ -676,6 +718,7 @@ static int kafka_init(rcfd_source_t *s, char *errstr, size_t es)
     }
     rd_kafka_conf_set_stats_cb(conf, on_stats);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_opaque(conf, k);
@@ -985,25 +1028,37 @@ static void kafka_restored(rcfd_source_t *s, uint32_t shard, int64_t offset)
     drain(k);
 }
 
-/* Consumer lag per partition: the high watermark librdkafka last saw minus the next offset to
- * read. */
+/* Per partition: the consumer lag (the high watermark librdkafka last saw minus the next offset
+ * to read) and the committed offset; per source: the failed commits. */
 static void kafka_collect(rcfd_source_t *s, rcfd_metrics_t *m)
 {
     kafka_src_t *k = s->impl;
     for (kpart_t *p = k->parts; p != NULL && !k->closed; p = p->next) {
-        int64_t lag = part_lag(k, p);
-        if (lag < 0) {
-            continue;
-        }
         char part[16];
         snprintf(part, sizeof part, "%d", (int)p->partition);
-        rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_consumer_lag",
-                                           "Records in the partition not yet read (high "
-                                           "watermark minus the next offset).",
-                                           "source", s->conf->name, "topic", p->topic, "partition",
-                                           part, NULL),
-                        (double)lag);
+        int64_t lag = part_lag(k, p);
+        if (lag >= 0) {
+            rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_consumer_lag",
+                                               "Records in the partition not yet read (high "
+                                               "watermark minus the next offset).",
+                                               "source", s->conf->name, "topic", p->topic,
+                                               "partition", part, NULL),
+                            (double)lag);
+        }
+        if (!p->revoked && p->committed >= 0) {
+            rcfd_metric_set(rcfd_metrics_gauge(m, "rcfd_committed_offset",
+                                               "The partition's offset the consumer group has "
+                                               "committed: a restart reads again from here.",
+                                               "source", s->conf->name, "topic", p->topic,
+                                               "partition", part, NULL),
+                            (double)p->committed);
+        }
     }
+    rcfd_metric_set(rcfd_metrics_counter(m, "rcfd_offset_commit_errors_total",
+                                         "Offset commits that failed or that the group "
+                                         "coordinator refused.",
+                                         "source", s->conf->name, NULL),
+                    (double)k->commit_errors);
 }
 
 static int kafka_health(rcfd_source_t *s, char *why, size_t n)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # At-least-once across failures. (1) A pipeline with two outputs, one of them /dev/full (every
 # write fails with ENOSPC, so that output never accepts): the good output gets every record, but no
-# offset may be stored; SIGTERM gives up after shutdown_timeout_ms with exit 75, and a restart of
-# the same group reads everything again. (2) SIGKILL in the middle of a larger stream, restart:
-# nothing is lost (duplicates are allowed).
+# offset may be stored (rcfd_committed_offset stays absent); SIGTERM gives up after
+# shutdown_timeout_ms with exit 75, and a restart of the same group reads everything again.
+# (2) SIGKILL in the middle of a larger stream once rcfd_committed_offset shows a commit, restart:
+# nothing is lost (duplicates are allowed) and not everything is read again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 T="python3 $SRC_DIR/tests/integration/tools.py"
@@ -14,7 +15,7 @@ produce sensors a.kafka
 
 config() { # GROUP SECOND_OUTPUT_PATH
 cat > "$1.json" <<JSON
-{"runtime": {"stats_interval_ms": 0, "shutdown_timeout_ms": 1500},
+{"runtime": {"stats_interval_ms": 0, "shutdown_timeout_ms": 1500, "admin_listen": "127.0.0.1:0"},
  "sources": [{"name": "sensors", "type": "kafka", "topics": ["sensors"],
               "rdkafka": {"bootstrap.servers": "$BOOT", "group.id": "$1",
                           "auto.offset.reset": "earliest", "auto.commit.interval.ms": 100,
@@ -34,6 +35,7 @@ config g1 /dev/full
 OUT=a1.jsonl start_rcfd a1 -c g1.json
 wait_lines a1.jsonl 1500 60
 sleep 1   # several auto-commit intervals: nothing may be committed
+[ "$(committed a1.log)" -eq 0 ] || fail "offsets committed while an output refused every record"
 stop_rcfd TERM
 [ "$RCFD_RC" -eq 75 ] || fail "expected exit 75 with undeliverable records, got $RCFD_RC"
 grep -q "retrying" a1.log || fail "no retries logged"
@@ -55,6 +57,13 @@ config g2 b.second.jsonl
 sed -i 's/"number_of_trees": 10, "sub_sample_size": 16/"number_of_trees": 100, "sub_sample_size": 256, "explain": true/; s/"time_decay": 500/"time_decay": 5000/' g2.json
 OUT=b1.jsonl start_rcfd b1 -c g2.json
 wait_lines b1.jsonl 3000 60
+# SIGKILL only once some offsets are committed, so the restart must resume from them (killed
+# before the first commit, it would rightly read everything again).
+deadline=$(( $(date +%s) + 20 * TIME_MULT ))
+until [ "$(committed b1.log)" -gt 0 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "no offset committed while records were written"
+    sleep 0.1
+done
 stop_rcfd KILL
 n1=$(wc -l < b1.jsonl)
 [ "$n1" -lt 21500 ] || fail "rcfd finished before SIGKILL ($n1 records): the test proves nothing"

@@ -81,6 +81,20 @@ wait_unique() {
     done
 }
 
+# admin_metrics LOG: rcfd's /metrics, from the admin listener its LOG named (admin_listen :0)
+admin_metrics() {
+    wait_log "$1" "admin listener on 127.0.0.1:" 10
+    local port
+    port=$(sed -n 's/.*admin listener on 127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1)
+    python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+        "http://127.0.0.1:$port/metrics"
+}
+
+# committed LOG: the sum of the offsets the daemon's consumer group has committed (0: none yet)
+committed() {
+    admin_metrics "$1" | awk '/^rcfd_committed_offset\{/ { s += $2 } END { print s + 0 }'
+}
+
 # start_rcfd NAME ARGS... -> RCFD_PID; stderr to NAME.log
 start_rcfd() {
     local name=$1; shift
