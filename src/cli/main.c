@@ -1,6 +1,7 @@
 /* rcfd command line: the daemon (-c FILE), config tools, and the offline subcommands. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,9 @@ static int cmd_run(const char *path, int check, int print, int show_secrets)
     }
     code = rcfd_runtime_run(rt);
     rcfd_runtime_destroy(rt);
+    /* The exit code is decided: a late SIGTERM must not replace it while the process exits. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     return code;
 }
 

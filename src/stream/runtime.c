@@ -897,14 +897,18 @@ static void all_closed(rcfd_runtime_t *rt)
     rcfd_dispatch_stop(rt); /* joins the workers before their uv_async_t is closed */
     /* The stop is decided and every record settled: a SIGTERM or SIGINT from now on (systemd's
      * stop racing an input's end, a second Ctrl-C) must not turn the exit code into death by a
-     * signal once the signal handles below are closed. destroy() gives them back (rcfd backtest
-     * runs one runtime after another in a process that Ctrl-C must still stop). */
+     * signal. Closing a signal's last uv_signal_t makes libuv reset it to SIG_DFL, so the handles
+     * are closed first and the signals ignored right after (two adjacent calls, not the whole
+     * teardown apart). destroy() gives back what run() found (rcfd backtest runs one runtime
+     * after another in a process that Ctrl-C must still stop). */
+    uv_close((uv_handle_t *)&rt->sig_term, NULL);
+    uv_close((uv_handle_t *)&rt->sig_int, NULL);
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
-    rt->held_signals = sigaction(SIGTERM, &ign, &rt->old_term) == 0 &&
-                       sigaction(SIGINT, &ign, &rt->old_int) == 0;
+    rt->held_signals = rt->saved_signals && sigaction(SIGTERM, &ign, NULL) == 0 &&
+                       sigaction(SIGINT, &ign, NULL) == 0;
     /* libuv shutdown idiom: close every handle; run() then drains the close callbacks. */
     uv_walk(&rt->loop, on_walk_close, NULL);
 }
@@ -1341,6 +1345,8 @@ int rcfd_runtime_run(rcfd_runtime_t *rt)
 {
     /* A closed stdout reader must surface as EPIPE on the write, not kill the daemon. */
     signal(SIGPIPE, SIG_IGN);
+    rt->saved_signals = sigaction(SIGTERM, NULL, &rt->old_term) == 0 &&
+                        sigaction(SIGINT, NULL, &rt->old_int) == 0;
     uv_signal_start(&rt->sig_term, on_signal, SIGTERM);
     uv_signal_start(&rt->sig_int, on_signal, SIGINT);
     uv_signal_start(&rt->sig_hup, on_hup, SIGHUP);

@@ -10,7 +10,8 @@
  * get up to runtime.shutdown_timeout_ms to accept what is in flight (offsets are stored as they
  * do), Kafka consumers then close (committing the stored offsets), every handle is closed and the
  * loop is closed. SIGHUP reopens output files and re-reads the config to apply the keys marked
- * SIGHUP in conf/README.md.
+ * SIGHUP in conf/README.md. Once every record is settled SIGTERM/SIGINT are ignored (the exit
+ * code is decided); destroy() restores the dispositions run() found.
  *
  * Threads: the API is not thread-safe: call it from one thread, the one that calls run(), where
  * the loop and all I/O run. With runtime.workers > 1 the per-key models run on worker threads the

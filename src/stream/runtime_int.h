@@ -153,7 +153,8 @@ struct rcfd_runtime {
     int loop_closed;
     /* SIGTERM and SIGINT ignored from the stop's end to destroy() (all_closed), and what they
      * were before */
-    int held_signals;
+    int saved_signals; /* run() kept the dispositions it found in old_term / old_int */
+    int held_signals;  /* all_closed() ignores SIGTERM and SIGINT: destroy() restores them */
     struct sigaction old_term, old_int;
 };
 

@@ -79,4 +79,28 @@ for speed in 1 20; do
     fi
 done
 [ "$(wc -l < paced.out)" -eq 42 ] || fail "paced output"
+
+# The end of stdin and a SIGTERM at once (a supervisor stopping a daemon whose input just ended):
+# whichever wins, the daemon stops gracefully with exit 0, never dies of the signal while it
+# closes its handles (closing libuv's last signal handle resets the signal to SIG_DFL: under
+# ASan, before the fix, one round in 14 died of it).
+cat > race.json <<'JSON'
+{"runtime": {"stats_interval_ms": 0},
+ "sources": [{"name": "s", "type": "file", "path": "-"}],
+ "outputs": [{"name": "o", "type": "file", "path": "race.out"}],
+ "pipelines": [{"name": "p", "source": "s", "fields": ["x"], "outputs": ["o"],
+                "models": [{"type": "rcf", "shingle_size": 1, "number_of_trees": 5, "sub_sample_size": 16}]}]}
+JSON
+for i in $(seq 20); do
+    printf '{"x": %d}\n' 1 2 3 4 5 > race.in
+    exec 7> >(exec "$RCFD" -c race.json 2> race.log)
+    pid=$!
+    cat race.in >&7
+    wait_log race.log "pipelines" 10 # running (before that a SIGTERM just ends the process)
+    exec 7>&-
+    kill -TERM $pid 2> /dev/null || true
+    rc=0
+    wait $pid || rc=$?
+    [ $rc -eq 0 ] || fail "stdin closed with SIGTERM at once (round $i): exit $rc: $(tail -3 race.log)"
+done
 echo "it_file_source: OK"
