@@ -34,6 +34,11 @@
 #define BATCH_JOBS 64    /* per-record synchronisation is one batch's share */
 #define QUEUE_BATCHES 16 /* per worker: ~1000 records, ~10 ms of a 100-tree forest's work */
 #define NO_BYTES UINT32_MAX
+/* Key placement: a (shard, key) hashes to one of PLACEMENT_SLOTS slots, and a slot goes to a
+ * worker the first time a key of it is routed or restored: to the worker holding the fewest
+ * slots, for the runtime's life, so a key always lands on the same worker. A few keys thus split
+ * evenly (a hash modulo 2 splits 8 keys 5/3 or worse in most orders), many spread as by a hash. */
+#define PLACEMENT_SLOTS 4096
 
 typedef struct job {
     uint32_t pipeline, shard;
@@ -93,6 +98,8 @@ struct rcfd_dispatch {
     int have_warm_mu;
     int stopped;         /* the threads are joined: nothing is submitted any more */
     int holding;         /* rcfd_dispatch_ready() said 0: wake the sources once calm */
+    uint16_t slot_worker[PLACEMENT_SLOTS]; /* 0: no key yet, else the owning worker + 1 */
+    size_t *slots_of;                      /* per worker: slots it owns */
 };
 
 size_t rcfd_runtime_online_cores(void)
@@ -101,14 +108,13 @@ size_t rcfd_runtime_online_cores(void)
     return n > 0 ? (size_t)n : 1;
 }
 
-size_t rcfd_runtime_set_of(const rcfd_runtime_t *rt, uint32_t shard, const char *key,
-                           size_t key_len)
+size_t rcfd_runtime_set_of(rcfd_runtime_t *rt, uint32_t shard, const char *key, size_t key_len)
 {
-    if (rt->n_sets <= 1) {
+    rcfd_dispatch_t *ds = rt->dispatch;
+    if (rt->n_sets <= 1 || ds == NULL) {
         return 0;
     }
-    /* FNV-1a over the shard and the key, then a final mix: the same (shard, key) always lands on
-     * the same worker, in every run with the same worker count. */
+    /* FNV-1a over the shard and the key, then a final mix, picks the key's slot. */
     uint64_t h = 1469598103934665603ULL;
     for (int i = 0; i < 4; i++) {
         h = (h ^ ((shard >> (8 * i)) & 0xff)) * 1099511628211ULL;
@@ -119,7 +125,16 @@ size_t rcfd_runtime_set_of(const rcfd_runtime_t *rt, uint32_t shard, const char 
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    return (size_t)(h % rt->n_sets);
+    uint16_t *slot = &ds->slot_worker[h % PLACEMENT_SLOTS];
+    if (*slot == 0) {
+        size_t least = 0;
+        for (size_t w = 1; w < ds->n; w++) {
+            least = ds->slots_of[w] < ds->slots_of[least] ? w : least;
+        }
+        ds->slots_of[least]++;
+        *slot = (uint16_t)(least + 1);
+    }
+    return (size_t)*slot - 1;
 }
 
 /* ---- worker side ---- */
@@ -553,7 +568,8 @@ int rcfd_dispatch_new(rcfd_runtime_t *rt, size_t n, char *errstr, size_t es)
     ds->n = n;
     ds->open = rcfd_calloc(n, sizeof *ds->open);
     ds->scratch = rcfd_calloc(n, sizeof *ds->scratch);
-    if (ds->open == NULL || ds->scratch == NULL) {
+    ds->slots_of = rcfd_calloc(n, sizeof *ds->slots_of);
+    if (ds->open == NULL || ds->scratch == NULL || ds->slots_of == NULL) {
         return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
     }
     size_t max_models = 1;
@@ -616,6 +632,7 @@ void rcfd_dispatch_destroy(rcfd_runtime_t *rt)
         uv_mutex_destroy(&ds->warm_mu);
     }
     rcfd_free(ds->scratch);
+    rcfd_free(ds->slots_of);
     rcfd_free(ds->open);
     rcfd_free(ds->ring);
     rcfd_free(ds);

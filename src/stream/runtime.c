@@ -525,7 +525,7 @@ static void log_stats(rcfd_runtime_t *rt, int level)
                  (unsigned long long)(ks.live_bytes >> 20),
                  (unsigned long long)(ks.kept_bytes >> 20));
         if (p->n_sets > 1) {
-            /* Keys go to workers by hash: with few keys the split can be uneven. */
+            /* The keys each worker holds (placement: rcfd_runtime_set_of). */
             char split[256];
             size_t at = 0;
             for (size_t w = 0; w < p->n_sets && at < sizeof split; w++) {

@@ -208,9 +208,9 @@ typedef struct rcfd_dispatch rcfd_dispatch_t;
 struct rcfd_workers_stats;
 
 size_t rcfd_runtime_online_cores(void);
-/* The key set (and worker) of a key: stable for a given rt->n_sets. */
-size_t rcfd_runtime_set_of(const rcfd_runtime_t *rt, uint32_t shard, const char *key,
-                           size_t key_len);
+/* The key set (and worker) of a key, the same for the runtime's life; a key's first call places
+ * it (dispatch.c: on the worker with the fewest keys' slots). Loop thread only. */
+size_t rcfd_runtime_set_of(rcfd_runtime_t *rt, uint32_t shard, const char *key, size_t key_len);
 /* Waits until the workers have processed every record routed so far: until the next record is
  * routed, the loop may use the pipelines' key sets (checkpoints, restores, drops, stats). A no-op
  * without workers. */

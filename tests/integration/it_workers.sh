@@ -4,7 +4,8 @@
 # order, dead letters, both output styles, two pipelines on one source. Then Kafka with 4
 # partitions and a state directory: workers 1 and 2 consume the same topic (separate groups)
 # and every key's scored records are identical; a checkpointed run stopped and restarted with
-# workers 2 continues each key exactly as an uninterrupted run does.
+# workers 2 continues each key exactly as an uninterrupted run does. 8 keys split 4/4 over 2
+# workers and 2/2/2/2 over 4.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 T="python3 $SRC_DIR/tests/integration/tools.py"
@@ -90,6 +91,23 @@ if got != exp:
     bad = [k for k in exp if got.get(k) != exp[k]]
     sys.exit("per-key order or records differ for %s" % bad[:3])
 PY
+
+# ---- placement: a few keys split evenly (a hash modulo the worker count gave 8 keys 5/3) ----
+$T gen 4000 8 13 0 0 few
+cut -f2 few.kafka > few.jsonl
+for w in 2 4; do
+    cat > few$w.json <<JSON
+{"runtime": {"workers": $w, "stats_interval_ms": 0},
+ "sources": [{"name": "f", "type": "file", "path": "few.jsonl"}],
+ "outputs": [{"name": "out", "type": "file", "path": "few$w.out"}],
+ "pipelines": [{"name": "p", "source": "f", "fields": ["temp", "pressure"], "key": "device",
+                "outputs": ["out"], "models": [{"type": "rcf", "number_of_trees": 10, "sub_sample_size": 32}]}]}
+JSON
+    "$RCFD" -c few$w.json 2> few$w.log || fail "placement, workers $w: exit $?"
+done
+grep -q "pipeline p: keys per worker 4/4$" few2.log || fail "8 keys over 2 workers: $(grep 'keys per worker' few2.log)"
+grep -q "pipeline p: keys per worker 2/2/2/2$" few4.log || fail "8 keys over 4 workers: $(grep 'keys per worker' few4.log)"
+cmp -s few2.out few4.out || fail "placement changed the output"
 
 # ---- Kafka, 4 partitions, a state directory ----
 start_mock sensors:4
