@@ -71,6 +71,7 @@ typedef struct kafka_src {
     uv_timer_t close_timer; /* close_timeout_ms: the deadline of the group leave and commit */
     uv_timer_t watch;       /* 1 s: the assignment wait, the catch-up rate */
     uint64_t subscribed_ms, next_wait_log_ms;
+    uint64_t assigned_ms;   /* the latest assignment */
     int assigned_once;      /* a rebalance assigned this member partitions (maybe none) */
     int brokers_down;       /* every broker unreachable (_ALL_BROKERS_DOWN, or the statistics) */
     int brokers_up, brokers_known; /* from the last statistics: real brokers UP / known */
@@ -480,6 +481,7 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
                 rd_kafka_topic_partition_list_add(held, p->topic, p->partition);
             }
         }
+        k->assigned_ms = uv_now(&k->s->rt->loop);
         if (!k->assigned_once) {
             k->assigned_once = 1;
             RCFD_LOG(RCFD_LOG_INFO, k->comp, "assigned %d partitions (%s), %.1f s after "
@@ -787,9 +789,10 @@ static int64_t part_lag(kafka_src_t *k, const kpart_t *p)
 static void lag_sample(kafka_src_t *k, uint64_t now)
 {
     int64_t lag = 0;
-    size_t parts = 0;
+    size_t parts = 0, assigned = 0;
     for (kpart_t *p = k->parts; p != NULL; p = p->next) {
         int64_t l = part_lag(k, p);
+        assigned += !p->revoked;
         if (l >= 0) {
             lag += l;
             parts++;
@@ -799,9 +802,11 @@ static void lag_sample(kafka_src_t *k, uint64_t now)
         return; /* no fetch answered yet: nothing known to compare with */
     }
     uint64_t records = k->s->records_in;
-    if (k->behind < 0 && parts == 0) {
-        return; /* no partition's lag known yet: the first look waits for one, or it would take
-                   "unknown" for "no backlog" and never report the catch-up */
+    if (k->behind < 0 && lag <= BEHIND_RECORDS && parts < assigned &&
+        now < k->assigned_ms + 5000) {
+        return; /* the first look waits for every partition's watermark (a few seconds at
+                   most): the ones known first may be the short ones, and "no backlog" would
+                   stand until the next look, 10 s later, when a fast catch-up is over */
     }
     if (k->behind >= 0 && now < k->next_rate_log_ms) {
         return;

@@ -45,7 +45,9 @@ cat > c.json <<'JSON'
                 "fields": ["temperature", "pressure", "vibration"], "outputs": ["out"],
                 "models": [{"type": "rcf", "number_of_trees": 20, "sub_sample_size": 64}]}]}
 JSON
-# A backlog before the daemon starts: it logs how far behind it is, then that it caught up.
+# A backlog before the daemon starts: it logs how far behind it is, then that it caught up. The
+# 4 keys fill only some of the 4 partitions: the first look at the lag must not take an empty
+# partition's watermark, known first, for "no backlog" (CI once read it all unreported).
 python3 -c '
 import json
 for i in range(100000):
@@ -58,8 +60,8 @@ wait_log d.log 'as group "it-health"; waiting for the group coordinator to assig
 wait_log d.log "admin listener on 127.0.0.1:" 10
 ADMIN=$(sed -n 's/.*admin listener on 127.0.0.1:\([0-9]*\).*/\1/p' d.log | head -1)
 wait_log d.log "assigned 4 partitions (eager), [0-9.]* s after subscribing" 30
+wait_log d.log "records behind over [0-9]* partitions; catching up" 30
 wait_lines st/nested/out.jsonl 100400 90
-grep -q "records behind over [0-9]* partitions; catching up" d.log || fail "the backlog was not logged"
 wait_log d.log "caught up" 30
 grep -q '"machine":"machine-9"' st/nested/out.jsonl || fail "the kcat record was not scored"
 

@@ -33,13 +33,18 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # start_mock TOPIC:PARTS... -> sets BOOT (3 brokers)
 start_mock() {
     "$MOCK_CLUSTER" --brokers 3 "$@" > mock.out 2> mock.log &
-    PIDS+=($!)
-    for _ in $(seq 100); do
-        [ -s mock.out ] && break
+    local pid=$!
+    PIDS+=($pid)
+    # A loaded machine (ctest -j, sanitizers) can take seconds to start it: wait on a deadline,
+    # and stop at once if it died.
+    local deadline=$(( $(date +%s) + 30 * TIME_MULT ))
+    until [ -s mock.out ]; do
+        kill -0 "$pid" 2>/dev/null || fail "mock cluster exited: $(tail -3 mock.log)"
+        [ "$(date +%s)" -lt "$deadline" ] || fail "mock cluster did not start in $((30 * TIME_MULT)) s"
         sleep 0.05
     done
     BOOT=$(head -n1 mock.out)
-    [ -n "$BOOT" ] || fail "mock cluster did not start"
+    [ -n "$BOOT" ] || fail "mock cluster printed no bootstrap address"
 }
 
 # produce TOPIC FILE: one message per line, "key<TAB>value" (key decides the partition)
