@@ -13,6 +13,9 @@
  * theirs still in flight complete without storing (they will be read again: duplicates, never
  * losses).
  *
+ * With runtime.workers > 1, a message whose key's worker is busy is parked in its partition's
+ * queue and reading goes on for the other partitions (see park()).
+ *
  * With a state store (state.h), an assigned partition is paused while its checkpoint is restored;
  * records fetched meanwhile are dropped unrouted, and the partition is then sought to the
  * checkpoint's offset (or back to the first dropped record) and resumed.
@@ -50,6 +53,8 @@ typedef struct kpart {
     int64_t resume_at;     /* after a restore: the offset the next record must have; -1 none */
     int reseeks;
     int64_t committed; /* the last offset the group coordinator accepted for it; -1 none yet */
+    rd_kafka_message_t **parked; /* with workers: held while their worker is busy (park()) */
+    size_t park_head, park_n, park_cap;
     rcfd_buf_t head; /* the records' origin up to the offset, encoded once (encode.h) */
 } kpart_t;
 
@@ -87,6 +92,7 @@ typedef struct kafka_src {
      * their keys' reads run meanwhile. */
     rd_kafka_message_t *ahead[LOOKAHEAD];
     size_t ahead_head, n_ahead;
+    size_t n_parked; /* over every partition */
     int head_waiting; /* the first one was refused; until wake() */
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
@@ -242,6 +248,7 @@ static void free_part(kafka_src_t *k, kpart_t *dead)
         k->last = NULL;
     }
     rcfd_ackq_free(&dead->q);
+    rcfd_free(dead->parked); /* emptied by drop_parked() while the handle was alive */
     rcfd_buf_free(&dead->head);
     rcfd_free(dead->topic);
     rcfd_free(dead);
@@ -444,6 +451,80 @@ static void drop_ahead(kafka_src_t *k, const char *topic, int32_t partition)
     k->n_ahead = kept;
 }
 
+/* ---- parking (runtime.workers > 1) ----
+ * A message whose key's worker is busy is parked in its partition's queue and the source reads
+ * on, so the other partitions' records reach the other workers: a fetch brings thousands of one
+ * partition's records in a row, and holding the first of them would leave every other worker
+ * idle. A partition with parked messages parks the next ones behind them: each partition stays
+ * in order (keys live in one partition). Parked messages are not in the ack queue yet: nothing
+ * past them is stored, and a stop or a revoke drops them to be read again. */
+#define PARK_MAX 4096 /* messages parked over all partitions; beyond, the source holds */
+
+static kpart_t *msg_part(kafka_src_t *k, const rd_kafka_message_t *m)
+{
+    if (m->err || m->rkt == NULL) {
+        return NULL;
+    }
+    kpart_t *p = k->last;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (p == NULL || p->revoked || p->partition != m->partition || strcmp(p->topic, topic) != 0) {
+        p = find_part(k, topic, m->partition);
+    }
+    return p;
+}
+
+/* Queues m behind p's parked messages; out of memory it is dropped (not stored: read again after
+ * a restart) and the daemon fails. */
+static void park(kafka_src_t *k, kpart_t *p, rd_kafka_message_t *m)
+{
+    if (p->park_n == p->park_cap) {
+        size_t cap = p->park_cap > 0 ? 2 * p->park_cap : 64;
+        rd_kafka_message_t **a = rcfd_malloc(cap * sizeof *a);
+        if (a == NULL) {
+            rd_kafka_message_destroy(m);
+            RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
+            rcfd_runtime_fail(k->s->rt, RCFD_EXIT_SOFTWARE);
+            return;
+        }
+        for (size_t i = 0; i < p->park_n; i++) {
+            a[i] = p->parked[(p->park_head + i) % p->park_cap];
+        }
+        rcfd_free(p->parked);
+        p->parked = a;
+        p->park_cap = cap;
+        p->park_head = 0;
+    }
+    p->parked[(p->park_head + p->park_n++) % p->park_cap] = m;
+    k->n_parked++;
+}
+
+static void unpark_head(kafka_src_t *k, kpart_t *p)
+{
+    rd_kafka_message_destroy(p->parked[p->park_head]);
+    p->park_head = (p->park_head + 1) % p->park_cap;
+    p->park_n--;
+    k->n_parked--;
+}
+
+static void drop_parked(kafka_src_t *k, kpart_t *p)
+{
+    while (p->park_n > 0) {
+        unpark_head(k, p);
+    }
+}
+
+/* Routes each partition's parked messages, in order, as far as their workers take them. A
+ * partition with parked messages is not revoked (revokes drop them), so handling them cannot
+ * free it, and p->next is read after. */
+static void unpark(kafka_src_t *k)
+{
+    for (kpart_t *p = k->parts; p != NULL && k->n_parked > 0; p = p->next) {
+        while (p->park_n > 0 && !handle_message(k, p->parked[p->park_head])) {
+            unpark_head(k, p);
+        }
+    }
+}
+
 /* A message behind a waiting one: parse it and let its pipelines start reading its keys' spilled
  * models; it is routed in its turn. */
 static void prefetch(kafka_src_t *k, const rd_kafka_message_t *m)
@@ -514,6 +595,7 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
             drop_ahead(k, parts->elems[i].topic, parts->elems[i].partition);
             kpart_t *p = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
             if (p != NULL) {
+                drop_parked(k, p);
                 rcfd_state_revoked(k->s->rt->state, p->shard);
                 p->revoked = 1;
                 if (rcfd_ackq_pending(&p->q) == 0) {
@@ -597,6 +679,10 @@ static void drain(kafka_src_t *k)
     uint64_t t0 = uv_hrtime();
     uint64_t limit_ns = (uint64_t)c->poll_budget_us * 1000u;
     int empty = 0;
+    int parking = k->s->rt->dispatch != NULL;
+    if (k->n_parked > 0 && !k->closing) {
+        unpark(k);
+    }
     for (int64_t n = 0; n < c->poll_budget_messages; n++) {
         if (k->closing) {
             rd_kafka_event_t *ev = rd_kafka_queue_poll(k->closeq, 0);
@@ -632,19 +718,31 @@ static void drain(kafka_src_t *k)
             k->ahead[(k->ahead_head + k->n_ahead++) % LOOKAHEAD] = m;
             prefetch(k, m);
         } else {
+            if (k->n_parked >= PARK_MAX) {
+                empty = 1; /* until wake() */
+                break;
+            }
             rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
             if (m == NULL) {
                 empty = 1;
                 break;
             }
-            if (handle_message(k, m)) {
-                k->ahead_head = 0;
-                k->ahead[0] = m; /* until wake() */
-                k->n_ahead = 1;
-                k->head_waiting = 1;
-                continue;
+            kpart_t *p = parking ? msg_part(k, m) : NULL;
+            if (p != NULL && p->park_n > 0) {
+                park(k, p, m); /* behind its partition's parked ones */
+            } else if (handle_message(k, m)) {
+                if (parking && (p = msg_part(k, m)) != NULL) {
+                    park(k, p, m); /* its worker is busy: read on for the others */
+                } else {
+                    k->ahead_head = 0;
+                    k->ahead[0] = m; /* until wake() */
+                    k->n_ahead = 1;
+                    k->head_waiting = 1;
+                    continue;
+                }
+            } else {
+                rd_kafka_message_destroy(m);
             }
-            rd_kafka_message_destroy(m);
         }
         if (uv_hrtime() - t0 >= limit_ns) {
             break;
@@ -1097,9 +1195,9 @@ static int kafka_health(rcfd_source_t *s, char *why, size_t n)
 static void kafka_wake(rcfd_source_t *s)
 {
     kafka_src_t *k = s->impl;
-    if (k != NULL && k->n_ahead > 0 && !k->closed) {
+    if (k != NULL && (k->n_ahead > 0 || k->n_parked > 0) && !k->closed) {
         k->head_waiting = 0;
-        uv_idle_start(&k->idle, on_idle); /* drains from the waiting message on */
+        uv_idle_start(&k->idle, on_idle); /* drains from the waiting (or parked) messages on */
     }
 }
 
@@ -1151,6 +1249,9 @@ static void kafka_destroy(rcfd_source_t *s)
         rd_kafka_queue_destroy(k->q);
     }
     drop_ahead(k, NULL, 0);
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        drop_parked(k, p);
+    }
     if (k->rk != NULL) {
         rd_kafka_destroy(k->rk);
     }

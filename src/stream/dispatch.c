@@ -97,7 +97,7 @@ struct rcfd_dispatch {
     uv_mutex_t warm_mu;  /* initial_state tables are shared by every worker */
     int have_warm_mu;
     int stopped;         /* the threads are joined: nothing is submitted any more */
-    int holding;         /* rcfd_dispatch_ready() said 0: wake the sources once calm */
+    int holding;         /* rcfd_dispatch_ready() said 0: wake the sources when a queue calms */
     uint16_t slot_worker[PLACEMENT_SLOTS]; /* 0: no key yet, else the owning worker + 1 */
     size_t *slots_of;                      /* per worker: slots it owns */
 };
@@ -377,7 +377,9 @@ static void drain(rcfd_runtime_t *rt)
             batch_recycle(ds, s.b);
         }
     }
-    if (ds->holding && rcfd_workers_calm(ds->pool)) {
+    if (ds->holding && rcfd_workers_calm_one(ds->pool)) {
+        /* some queue has room: a source holding records for that worker takes them now (one
+         * holding records for a still busy worker holds them on) */
         ds->holding = 0;
         rcfd_runtime_wake(rt);
     }
@@ -424,10 +426,10 @@ void rcfd_runtime_quiesce(rcfd_runtime_t *rt)
     rcfd_workers_quiesce(rt->dispatch->pool);
 }
 
-int rcfd_dispatch_ready(rcfd_runtime_t *rt)
+int rcfd_dispatch_ready(rcfd_runtime_t *rt, size_t worker)
 {
     rcfd_dispatch_t *ds = rt->dispatch;
-    if (!rcfd_workers_busy(ds->pool)) {
+    if (!rcfd_workers_busy_one(ds->pool, worker)) {
         return 1;
     }
     ds->holding = 1;

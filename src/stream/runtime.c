@@ -380,9 +380,6 @@ int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint3
     if (parse_rc != 0) {
         return 1;
     }
-    if (rt->dispatch != NULL) {
-        return rcfd_dispatch_ready(rt); /* workers have no spill store (choose_workers) */
-    }
     int ready = 1;
     for (size_t i = 0; i < rt->n_pipelines; i++) {
         rcfd_pipeline_t *p = &rt->pipelines[i];
@@ -394,6 +391,11 @@ int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint3
         /* A record without its key is dead-lettered by run_pipeline: nothing to wait for. */
         if (p->has_key &&
             rcfd_record_text(&rt->rec, &p->key, key, sizeof key, &key_len, NULL, 0) != 0) {
+            continue;
+        }
+        if (rt->dispatch != NULL) {
+            /* the key's worker has room (workers have no spill store: choose_workers) */
+            ready &= rcfd_dispatch_ready(rt, rcfd_runtime_set_of(rt, shard, key, key_len));
             continue;
         }
         /* Every pipeline's read starts now, not one after the other. */

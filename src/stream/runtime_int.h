@@ -229,10 +229,11 @@ void rcfd_dispatch_dead(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reas
                         const rcfd_origin_t *origin, rcfd_delivery_t *d);
 /* Submits the batches still filling (once per loop iteration). */
 void rcfd_dispatch_flush(rcfd_runtime_t *rt);
-/* Backpressure. ready(): 0 when a worker's queue is 3/4 full: the source holds the record (no
- * Kafka pause: that would drop the prefetched messages) and is woken once every queue is at most
- * half full. full(): a queue is full (a source that never holds records): pause the sources. */
-int rcfd_dispatch_ready(rcfd_runtime_t *rt);
+/* Backpressure. ready(): 0 when `worker`'s queue is 3/4 full: the source holds the record (no
+ * Kafka pause: that would drop the prefetched messages; the Kafka source parks it and reads on
+ * for the other partitions) and is woken once some queue is at most half full. full(): a queue
+ * is full (a source that never holds records): pause the sources. */
+int rcfd_dispatch_ready(rcfd_runtime_t *rt, size_t worker);
 int rcfd_dispatch_full(rcfd_runtime_t *rt);
 int rcfd_dispatch_calm(rcfd_runtime_t *rt);
 void rcfd_dispatch_stats(const rcfd_runtime_t *rt, struct rcfd_workers_stats *out);

@@ -210,6 +210,21 @@ int rcfd_workers_busy(rcfd_workers_t *p)
     return 0;
 }
 
+int rcfd_workers_busy_one(rcfd_workers_t *p, size_t worker)
+{
+    return pending_hint(p, worker) >= p->depth - p->depth / 4;
+}
+
+int rcfd_workers_calm_one(rcfd_workers_t *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (pending_hint(p, i) <= p->depth / 2) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int rcfd_workers_full(rcfd_workers_t *p)
 {
     for (size_t i = 0; i < p->n; i++) {

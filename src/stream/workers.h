@@ -65,6 +65,9 @@ size_t rcfd_workers_pending(rcfd_workers_t *w, size_t worker);
 int rcfd_workers_busy(rcfd_workers_t *w);
 int rcfd_workers_full(rcfd_workers_t *w);
 int rcfd_workers_calm(rcfd_workers_t *w);
+/* The same for one worker's queue; calm_one: some queue holds at most `depth` / 2. */
+int rcfd_workers_busy_one(rcfd_workers_t *w, size_t worker);
+int rcfd_workers_calm_one(rcfd_workers_t *w);
 
 /* Waits until every submitted item's work() has returned (their done() calls are still to come,
  * from the loop). Worker-owned state may then be touched on the loop until the next submit. */
