@@ -77,7 +77,7 @@ static const rcfd_conf_desc_t rcf_desc[] = {
      "earlier values weighted by (1 - 1/R)^age, so a value is judged against the key's recent "
      "level as well as its range (better on NAB: bench/RESULTS.md); 0: the values alone, KDA's "
      "forest and ANOMALY_SCORE exactly"},
-    {"alert_rate", RCFD_CT_DOUBLE, O(alert_rate), "0.0001", 1e-6, 0.1, NULL, 0,
+    {"alert_rate", RCFD_CT_DOUBLE, O(alert_rate), "0.0003", 1e-6, 0.1, NULL, 0,
      "the alert decision's one knob: the fraction of a key's ordinary records whose score would "
      "cross its threshold (a tail probability fitted per key; alerts start episodes, so alerts "
      "are rarer still); docs/rcf.md, \"The alert decision\""},

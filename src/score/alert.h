@@ -2,7 +2,7 @@
  * here), `anomaly_grade` in [0, 1] and the `threshold` used, with one knob, `alert_rate`.
  *
  * Peaks over threshold (SPOT, Siffer et al., KDD 2017): the scores above a high level t (the
- * key's LEVEL quantile, re-estimated from its last WINDOW ordinary scores) are its peaks; their
+ * key's LEVEL quantile, re-estimated from its last WINDOW learned scores) are its peaks; their
  * excesses over t are fitted with a generalized Pareto distribution (method of moments over the
  * last PEAKS peaks), and the threshold is the score whose tail probability is alert_rate:
  *
@@ -17,9 +17,12 @@
  * started it and alerts again, so a weak false alarm does not hide a real anomaly that follows
  * within QUIET records (with an exponential tail, a doubled excess is about rate/alert_rate times
  * less likely; a score still rising through one anomaly's shingle rarely doubles its excess).
- * Scores inside an episode feed neither the
- * level nor the peaks, so one anomaly does not raise the bar for the next. No alert before the
- * forest scores and WINDOW scores have calibrated the tail (`warming_up`).
+ * The level and the peaks learn every score at or below the threshold, inside an episode too; of
+ * the scores above it, only each episode's highest, once the episode is over (one anomaly is one
+ * peak: its shingle's scores are not independent). Without those maxima the tail would be fitted
+ * on scores the rule itself cut at the threshold, which fits it too light and alerts several times
+ * more often than alert_rate on a heavy tail. No alert before the forest scores and WINDOW scores
+ * have calibrated the tail (`warming_up`).
  * Plain fixed-size state (about 5.2 kB; its snapshot holds only the scores it has), no allocation, no I/O; not thread-safe: one per key. */
 #ifndef RCFD_SCORE_ALERT_H
 #define RCFD_SCORE_ALERT_H
@@ -29,7 +32,7 @@
 
 #include "common/snapshot.h"
 
-#define RCFD_ALERT_WINDOW 512 /* ordinary scores the level is estimated from */
+#define RCFD_ALERT_WINDOW 512 /* learned scores the level is estimated from */
 #define RCFD_ALERT_LEVEL 0.98 /* SPOT's initial quantile */
 #define RCFD_ALERT_PEAKS 128  /* excesses the tail is fitted on */
 #define RCFD_ALERT_FLOOR 0.8  /* no threshold below this score (the reference's lowerThreshold) */
@@ -38,18 +41,18 @@
 typedef struct rcfd_alert {
     double alert_rate; /* the knob: target fraction of ordinary records above the threshold */
     uint32_t quiet;    /* records at or below the threshold that end an episode */
-    double window[RCFD_ALERT_WINDOW]; /* the last ordinary scores, ring */
+    double window[RCFD_ALERT_WINDOW]; /* the last learned scores, ring */
     uint32_t n_window, window_pos;
-    uint32_t since_level; /* ordinary scores since the level was estimated */
-    double peaks[RCFD_ALERT_PEAKS];   /* the last scores above the level, ring */
+    uint32_t since_level; /* learned scores since the level was estimated */
+    double peaks[RCFD_ALERT_PEAKS];   /* the last learned scores above the level, ring */
     uint32_t n_peaks, peaks_pos;
     double level;     /* t; NAN until calibrated */
     double rate;      /* fraction of the window's scores above t */
     double gamma, sigma, threshold;
     uint32_t in_episode; /* 1 inside an episode */
     uint32_t below;      /* consecutive records at or below the threshold inside an episode */
-    uint32_t ep_len;     /* records in the current episode: one longer than WINDOW is the key's
-                            new normal (a drift), whose scores are learned again */
+    uint32_t ep_len;     /* records in the current episode: one longer than WINDOW ends (a
+                            drift: its highest is learned, and the next crossing alerts again) */
     double ep_max;       /* the highest score in the current episode */
     uint64_t alerts;     /* alerts raised: episodes started, and escalations inside one */
 } rcfd_alert_t;

@@ -39,10 +39,10 @@ static inline void model_novelty_init(rcfd_novelty_t *nv, const rcf_forest_t *f)
     rcfd_novelty_init(nv, (double)rcf_forest_params(f)->time_decay);
 }
 
-/* The alert decision the rcf model keeps at the default alert_rate (as wrap()). */
+/* The alert decision the rcf model keeps at the default alert_rate, 0.0003 (as wrap()). */
 static inline void model_alert_init(rcfd_alert_t *al, const rcf_forest_t *f)
 {
-    rcfd_alert_init(al, 1e-4, rcf_forest_params(f)->shingle_size);
+    rcfd_alert_init(al, 3e-4, rcf_forest_params(f)->shingle_size);
 }
 
 #endif
