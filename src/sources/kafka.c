@@ -92,7 +92,7 @@ typedef struct kafka_src {
      * their keys' reads run meanwhile. */
     rd_kafka_message_t *ahead[LOOKAHEAD];
     size_t ahead_head, n_ahead;
-    size_t n_parked; /* over every partition */
+    size_t n_parked, parked_bytes; /* over every partition: messages, payload bytes */
     int head_waiting; /* the first one was refused; until wake() */
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
@@ -458,7 +458,11 @@ static void drop_ahead(kafka_src_t *k, const char *topic, int32_t partition)
  * idle. A partition with parked messages parks the next ones behind them: each partition stays
  * in order (keys live in one partition). Parked messages are not in the ack queue yet: nothing
  * past them is stored, and a stop or a revoke drops them to be read again. */
-#define PARK_MAX 4096 /* messages parked over all partitions; beyond, the source holds */
+/* Over all partitions; beyond either, the source holds. A fetch brings up to
+ * max.partition.fetch.bytes (1 MiB) of one partition, tens of thousands of small compressed
+ * records: parking must hold a whole run to reach the next partition's behind it. */
+#define PARK_MAX_MESSAGES 65536
+#define PARK_MAX_BYTES (32u << 20)
 
 static kpart_t *msg_part(kafka_src_t *k, const rd_kafka_message_t *m)
 {
@@ -496,10 +500,12 @@ static void park(kafka_src_t *k, kpart_t *p, rd_kafka_message_t *m)
     }
     p->parked[(p->park_head + p->park_n++) % p->park_cap] = m;
     k->n_parked++;
+    k->parked_bytes += m->len;
 }
 
 static void unpark_head(kafka_src_t *k, kpart_t *p)
 {
+    k->parked_bytes -= p->parked[p->park_head]->len;
     rd_kafka_message_destroy(p->parked[p->park_head]);
     p->park_head = (p->park_head + 1) % p->park_cap;
     p->park_n--;
@@ -718,7 +724,7 @@ static void drain(kafka_src_t *k)
             k->ahead[(k->ahead_head + k->n_ahead++) % LOOKAHEAD] = m;
             prefetch(k, m);
         } else {
-            if (k->n_parked >= PARK_MAX) {
+            if (k->n_parked >= PARK_MAX_MESSAGES || k->parked_bytes >= PARK_MAX_BYTES) {
                 empty = 1; /* until wake() */
                 break;
             }

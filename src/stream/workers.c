@@ -1,5 +1,8 @@
 #include "stream/workers.h"
 
+#include <pthread.h>
+#include <stdio.h>
+
 #include "rcfd/alloc.h"
 #include "rcfd/status.h"
 
@@ -35,6 +38,9 @@ static void worker_main(void *arg)
 {
     worker_t *wk = arg;
     struct rcfd_workers *pool = wk->pool;
+    char name[16]; /* what top -H and /proc/<pid>/task/<tid>/comm show (15 bytes at most) */
+    snprintf(name, sizeof name, "rcfd-worker-%zu", wk->index % 1000);
+    pthread_setname_np(pthread_self(), name);
     uv_mutex_lock(&wk->mu);
     for (;;) {
         while (wk->head == NULL && !wk->stop) {
