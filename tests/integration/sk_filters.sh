@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Output filters: min_score, min_grade, min_novelty and require_hotspots, each on its own output
-# of one pipeline (RCF + HOTSPOTS) next to an unfiltered one. min_score, min_novelty and
-# require_hotspots are checked exactly against the unfiltered output; min_grade keeps the three injected spikes and few
-# others. Filtered records count as accepted: the file source finishes with exit 0 and the
-# counters add up.
+# of one pipeline (RCF + HOTSPOTS) next to an unfiltered one. Each is checked exactly against
+# the unfiltered output; min_grade keeps the first injected spike and few others. Filtered
+# records count as accepted: the file source finishes with exit 0 and the counters add up.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -47,8 +46,10 @@ assert len({300, 500, 700} & set(exp_novel)) >= 2, exp_novel  # spikes are the k
 exp_hot = [r["seq"] for r in alls if r.get("hotspots")]
 assert [r["seq"] for r in hot] == exp_hot and 0 < len(exp_hot) < 1000, len(exp_hot)
 g = [r["seq"] for r in graded]
-assert {300, 500, 700} <= set(g), g
-assert len(g) < 100, len(g)
+assert g == [r["seq"] for r in alls if r["anomaly_grade"] >= 0.01], g
+# The first spike crosses the key's threshold; the repeats 200 and 400 records later need not:
+# the first one's score is in the young key's tail by then (docs/rcf.md, the alert decision).
+assert 300 in g and len(g) < 100, g
 log = open(sys.argv[1]).read()
 for name, n in (("hi", len(hi)), ("graded", len(g)), ("novel", len(novel)), ("hot", len(hot))):
     m = re.search(r"output %s: (\d+) written, (\d+) filtered" % name, log)
