@@ -686,8 +686,8 @@ static void drain(kafka_src_t *k)
     uint64_t limit_ns = (uint64_t)c->poll_budget_us * 1000u;
     int empty = 0;
     int parking = k->s->rt->dispatch != NULL;
-    if (k->n_parked > 0 && !k->closing) {
-        unpark(k);
+    if (k->n_parked > 0 && !k->closing && !k->paused) {
+        unpark(k); /* not while paused: parked records would slip past max_inflight */
     }
     for (int64_t n = 0; n < c->poll_budget_messages; n++) {
         if (k->closing) {
@@ -1044,6 +1044,9 @@ static void kafka_resume(rcfd_source_t *s)
     if (k->paused && !k->stopping && !k->closed) {
         k->paused = 0;
         pause_all(k, 0);
+        if (k->n_parked > 0) {
+            uv_idle_start(&k->idle, on_idle); /* the parked records first */
+        }
     }
 }
 
