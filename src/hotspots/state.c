@@ -18,6 +18,7 @@
 
 #define STATE_VERSION 1u
 #define PARAMS_BYTES(dim) (28u + 8u * (dim))
+#define HS_MAX_RECORDS (1ULL << 53) /* records a snapshot may say were seen: exact as a double */
 
 static size_t payload_size(const hs_detector_t *d)
 {
@@ -105,6 +106,13 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
     uint32_t count = rcfd_get_u32(r);
     if (r->err) {
         return rcfd_snap_truncated(&l, "the parameters");
+    }
+    if (records > HS_MAX_RECORDS) {
+        /* No stream reaches it, and counting on from near 2^64 would wrap the record sequence
+         * (a loaded window then disagrees with its own order): a damaged snapshot. */
+        return rcfd_snap_bad_at(&l, rcfd_snap_at(&l) - 12,
+                                "%llu records seen: beyond 2^53, not a real count",
+                                (unsigned long long)records);
     }
     char why[200];
     if (hs_params_validate(&p, why, sizeof why) != 0) {

@@ -202,6 +202,9 @@ static void test_inconsistent_but_checksummed(void **state)
     uint64_t records = 9; /* 9 records cannot leave 10 in the window */
     expect_bad(snap, len, P + 44, &records, 8, len, RCFD_EBADSTATE,
                "snapshot byte 84: window holds 10 records");
+    records = UINT64_MAX - 1; /* counting on would wrap the window's record sequence (fuzz_hs_state) */
+    expect_bad(snap, len, P + 44, &records, 8, len, RCFD_EBADSTATE,
+               "snapshot byte 76: 18446744073709551614 records seen: beyond 2^53");
     f64 = NAN;
     expect_bad(snap, len, P + 56 + 8 * 5, &f64, 8, len, RCFD_EBADSTATE,
                "snapshot byte 128: window record 2 value 1 is not finite");
