@@ -25,6 +25,17 @@ static double ordinary(void)
     return 0.9 + 0.08 * -log(uniform());
 }
 
+/* A decision initialised with (rate, shingle) that has learned 3,000 ordinary scores: warmed up,
+ * its level and tail fitted. */
+static void warmed(rcfd_alert_t *a, double rate, uint32_t shingle)
+{
+    rcfd_alert_result_t r;
+    rcfd_alert_init(a, rate, shingle);
+    for (int i = 0; i < 3000; i++) {
+        rcfd_alert_update(a, 1, ordinary(), &r);
+    }
+}
+
 static void test_warm_up(void **state)
 {
     (void)state;
@@ -103,11 +114,8 @@ static void test_episode_peak(void **state)
 {
     (void)state;
     rcfd_alert_t a;
-    rcfd_alert_init(&a, 1e-3, 1);
+    warmed(&a, 1e-3, 1);
     rcfd_alert_result_t r;
-    for (int i = 0; i < 3000; i++) {
-        rcfd_alert_update(&a, 1, ordinary(), &r);
-    }
     double t = a.threshold;
     uint32_t window = a.n_window;
     int before = 0, kept = 0;
@@ -140,11 +148,8 @@ static void test_v1_episode_ends(void **state)
 {
     (void)state;
     rcfd_alert_t a;
-    rcfd_alert_init(&a, 1e-3, 1);
+    warmed(&a, 1e-3, 1);
     rcfd_alert_result_t r;
-    for (int i = 0; i < 3000; i++) {
-        rcfd_alert_update(&a, 1, ordinary(), &r);
-    }
     a.in_episode = 1;
     a.below = 0;
     a.ep_len = 1;
@@ -192,12 +197,9 @@ static void test_snapshot_round_trip(void **state)
 {
     (void)state;
     rcfd_alert_t a, b;
-    rcfd_alert_init(&a, 1e-3, 4);
+    warmed(&a, 1e-3, 4);
     rcfd_alert_init(&b, 1e-3, 4);
     rcfd_alert_result_t r, s;
-    for (int i = 0; i < 3000; i++) {
-        rcfd_alert_update(&a, 1, ordinary(), &r);
-    }
     unsigned char buf[8192];
     size_t n = rcfd_alert_payload_size(&a);
     assert_int_equal(n, 8 * 4 + 5 * 8 + 8 + 8 + 8 * (RCFD_ALERT_WINDOW + RCFD_ALERT_PEAKS));
@@ -273,11 +275,8 @@ static void test_escalation(void **state)
 {
     (void)state;
     rcfd_alert_t a;
-    rcfd_alert_init(&a, 1e-3, 8);
+    warmed(&a, 1e-3, 8);
     rcfd_alert_result_t r;
-    for (int i = 0; i < 3000; i++) {
-        rcfd_alert_update(&a, 1, ordinary(), &r);
-    }
     double t = a.threshold;
     uint64_t before = a.alerts;
     rcfd_alert_update(&a, 1, t * 1.001, &r); /* barely above: a weak alert */
