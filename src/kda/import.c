@@ -385,14 +385,15 @@ static const char *mapped_path(const ctx_t *c, const char *name)
     return NULL;
 }
 
-static int is_path_ident(const char *s)
+/* An identifier: a letter or '_', then letters, digits and '_' (and '.' when dots_too). */
+static int is_ident(const char *s, int dots_too)
 {
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) {
         return 0;
     }
     for (; *s; s++) {
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '.')) {
+              *s == '_' || (dots_too && *s == '.'))) {
             return 0;
         }
     }
@@ -410,20 +411,6 @@ static int field_path(rcfd_buf_t *b, const char *name)
     return 0;
 }
 
-static int is_plain_ident(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int prec(kda_expr_kind_t k)
 {
     return k == KX_ADD || k == KX_SUB ? 1 : k == KX_MUL || k == KX_DIV ? 2 : 3;
@@ -439,7 +426,7 @@ static int render(const ctx_t *c, rcfd_buf_t *b, const kda_expr_t *e, int parent
     case KX_COL: {
         const char *path = mapped_path(c, e->name);
         if (path != NULL) {
-            if (is_path_ident(path)) {
+            if (is_ident(path, 1)) {
                 return rcfd_buf_puts(b, path);
             }
             rc = rcfd_buf_putc(b, '"');
@@ -448,7 +435,7 @@ static int render(const ctx_t *c, rcfd_buf_t *b, const kda_expr_t *e, int parent
             }
             return rc ? rc : rcfd_buf_putc(b, '"');
         }
-        if (is_plain_ident(e->name)) {
+        if (is_ident(e->name, 0)) {
             return rcfd_buf_puts(b, e->name);
         }
         rc = rcfd_buf_putc(b, '"');

@@ -459,18 +459,30 @@ const char *kda_func_sql_name(kda_func_t f)
     }
 }
 
-static int parse_stream(parser_t *p, kda_stmt_t *st)
+/* Reads a CREATE statement's name into st and names the construct after it, for the errors that
+ * follow ("CREATE STREAM \"x\"": ...). */
+static int parse_construct_name(parser_t *p, kda_stmt_t *st, const char *create, const char *what)
 {
-    int rc = parse_name(p, &st->name, &st->name_pos, "the stream's name");
+    int rc = parse_name(p, &st->name, &st->name_pos, what);
     if (rc != 0) {
         return rc;
     }
-    char *c = kda_alloc(p->app, strlen(st->name) + 32);
+    size_t n = strlen(create) + strlen(st->name) + 4;
+    char *c = kda_alloc(p->app, n);
     if (c == NULL) {
         return RCFD_ENOMEM;
     }
-    sprintf(c, "CREATE STREAM \"%s\"", st->name);
+    snprintf(c, n, "%s \"%s\"", create, st->name);
     p->construct = c;
+    return 0;
+}
+
+static int parse_stream(parser_t *p, kda_stmt_t *st)
+{
+    int rc = parse_construct_name(p, st, "CREATE STREAM", "the stream's name");
+    if (rc != 0) {
+        return rc;
+    }
     if ((rc = expect_punct(p, "(", "before the stream's columns")) != 0) {
         return rc;
     }
@@ -1058,16 +1070,10 @@ static int parse_query(parser_t *p, kda_query_t **out, int depth)
 
 static int parse_pump(parser_t *p, kda_stmt_t *st)
 {
-    int rc = parse_name(p, &st->name, &st->name_pos, "the pump's name");
+    int rc = parse_construct_name(p, st, "CREATE PUMP", "the pump's name");
     if (rc != 0) {
         return rc;
     }
-    char *c = kda_alloc(p->app, strlen(st->name) + 32);
-    if (c == NULL) {
-        return RCFD_ENOMEM;
-    }
-    sprintf(c, "CREATE PUMP \"%s\"", st->name);
-    p->construct = c;
     if ((rc = expect_kw(p, "AS", "after the pump's name")) != 0 ||
         (rc = expect_kw(p, "INSERT", "after AS")) != 0 ||
         (rc = expect_kw(p, "INTO", "after INSERT")) != 0 ||
