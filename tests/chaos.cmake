@@ -7,6 +7,7 @@ if(NOT TARGET rcfd_stream)
 endif()
 
 rcfd_add_test(test_dead_letter SOURCES unit/test_dead_letter.c LABELS unit LIBS rcfd_stream)
+rcfd_add_test(test_read_file SOURCES unit/test_read_file.c LABELS unit LIBS rcfd_stream)
 rcfd_add_test(test_admin_caps SOURCES unit/test_admin_caps.c LABELS unit LIBS rcfd_stream pthread
               TIMEOUT 60)
 

@@ -55,20 +55,11 @@ static void usage(FILE *out)
 
 static cJSON *load_json(const char *path, char *errstr, size_t es)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        rcfd_errf(RCFD_ENOENT, errstr, es, "%s: cannot open", path);
+    rcfd_buf_t b = {0};
+    if (rcfd_buf_read_file(&b, path, 0, errstr, es) != 0) {
+        rcfd_buf_free(&b);
         return NULL;
     }
-    rcfd_buf_t b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (rcfd_buf_append(&b, chunk, n) != 0) {
-            break;
-        }
-    }
-    fclose(f);
     cJSON *j = b.p != NULL ? cJSON_ParseWithLength(b.p, b.len) : NULL;
     rcfd_buf_free(&b);
     if (j == NULL) {

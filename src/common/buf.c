@@ -1,5 +1,6 @@
 #include "common/buf.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "rcfd/alloc.h"
+#include "common/errstr.h"
 #include "rcfd/status.h"
 
 int rcfd_buf_reserve(rcfd_buf_t *b, size_t extra)
@@ -465,4 +467,36 @@ void rcfd_buf_move(rcfd_buf_t *to, rcfd_buf_t *from)
     *to = *from;
     from->p = NULL;
     from->len = from->cap = 0;
+}
+
+int rcfd_buf_read_file(rcfd_buf_t *b, const char *path, size_t max, char *errstr, size_t es)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        return rcfd_errf(e == ENOENT ? RCFD_ENOENT : RCFD_EIO, errstr, es, "%s: %s", path,
+                         strerror(e));
+    }
+    char chunk[65536];
+    size_t n, start = b->len;
+    int rc = 0;
+    errno = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (max != 0 && b->len - start + n > max) {
+            rc = max % (1u << 20) == 0
+                     ? rcfd_errf(RCFD_ERANGE, errstr, es, "%s: larger than %zu MiB", path, max >> 20)
+                     : rcfd_errf(RCFD_ERANGE, errstr, es, "%s: larger than %zu bytes", path, max);
+        } else if (rcfd_buf_append(b, chunk, n) != 0) {
+            rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "%s: out of memory", path);
+        }
+    }
+    if (rc == 0 && ferror(f)) { /* a directory opens, and fails here with EISDIR */
+        rc = rcfd_errf(RCFD_EIO, errstr, es, "%s: %s", path,
+                       errno != 0 ? strerror(errno) : "read error");
+    }
+    if (!is_stdin) {
+        fclose(f);
+    }
+    return rc;
 }

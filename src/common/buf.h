@@ -49,6 +49,10 @@ int rcfd_buf_put_u64(rcfd_buf_t *b, unsigned long long v);
 void rcfd_fmt_double(char *out, size_t size, double v);
 void rcfd_buf_reset(rcfd_buf_t *b);
 void rcfd_buf_free(rcfd_buf_t *b);
+/* Appends the whole file at `path` ("-": standard input) to b. Returns 0, or RCFD_ENOENT (no such
+ * file), RCFD_EIO (cannot open or read it), RCFD_ERANGE (more than `max` bytes; 0: no limit) or
+ * RCFD_ENOMEM, with a message that starts with the path. On an error b holds what was read. */
+int rcfd_buf_read_file(rcfd_buf_t *b, const char *path, size_t max, char *errstr, size_t es);
 /* Moves the content of `from` into `to` (which must be empty or freed); `from` becomes empty. */
 void rcfd_buf_move(rcfd_buf_t *to, rcfd_buf_t *from);
 

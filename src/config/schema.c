@@ -1,6 +1,5 @@
 #include "config/schema.h"
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -1080,28 +1079,14 @@ int rcfd_config_check_daemon(const rcfd_config_t *cfg, char *errstr, size_t es)
 int rcfd_config_load(const char *path, rcfd_config_t **out, char *errstr, size_t es)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: %s", path, strerror(errno));
-    }
     rcfd_buf_t b = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (rcfd_buf_append(&b, chunk, n) != 0 || b.len > (64u << 20)) {
-            fclose(f);
-            rcfd_buf_free(&b);
-            return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: too large or out of memory", path);
-        }
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        rcfd_buf_free(&b);
-        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: read error", path);
-    }
     char inner[768];
-    int rc = rcfd_config_parse(b.p ? b.p : "", b.len, out, inner, sizeof inner);
+    int rc = rcfd_buf_read_file(&b, path, 64u << 20, inner, sizeof inner);
+    if (rc != 0) {
+        rcfd_buf_free(&b);
+        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s", inner);
+    }
+    rc = rcfd_config_parse(b.p ? b.p : "", b.len, out, inner, sizeof inner);
     rcfd_buf_free(&b);
     if (rc != 0) {
         rcfd_errf(rc, errstr, es, "%s: %s", path, inner);

@@ -45,34 +45,6 @@ static void usage(FILE *out)
         "                       runs)\n");
 }
 
-static int read_file(const char *path, rcfd_buf_t *b)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (f == NULL) {
-        return -errno;
-    }
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b->len + n > (16u << 20)) {
-            rc = RCFD_ERANGE;
-            break;
-        }
-        if (rcfd_buf_append(b, chunk, n) != 0) {
-            rc = RCFD_ENOMEM;
-            break;
-        }
-    }
-    if (rc == 0 && ferror(f)) {
-        rc = RCFD_EIO;
-    }
-    if (f != stdin) {
-        fclose(f);
-    }
-    return rc;
-}
-
 static int write_file(const char *path, const rcfd_buf_t *b)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
@@ -219,15 +191,11 @@ static int kinesis_arn(const char *arn, char *region, size_t rs, char *name, siz
 static int load_describe(const char *path, describe_t *d, char *err, size_t es)
 {
     rcfd_buf_t text = {0};
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return rcfd_errf(RCFD_EINVAL, err, es, "%s: %s", path, strerror(errno));
+    char inner[512];
+    if (rcfd_buf_read_file(&text, path, 16u << 20, inner, sizeof inner) != 0) {
+        rcfd_buf_free(&text);
+        return rcfd_errf(RCFD_EINVAL, err, es, "%s", inner);
     }
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && rcfd_buf_append(&text, chunk, n) == 0) {
-    }
-    fclose(f);
     cJSON *root = text.p ? cJSON_ParseWithLength(text.p, text.len) : NULL;
     rcfd_buf_free(&text);
     const cJSON *a = jget(root, "ApplicationDetail");
@@ -481,10 +449,14 @@ static int kda_import_main(int argc, char **argv)
              name, sizeof name);
     o.app_name = name;
     rcfd_buf_t sql = {0}, config = {0}, report = {0};
-    int rc = sql_path != NULL ? read_file(sql_path, &sql) : rcfd_buf_puts(&sql, d.code);
+    int rc = sql_path != NULL ? rcfd_buf_read_file(&sql, sql_path, 16u << 20, err, sizeof err)
+                              : rcfd_buf_puts(&sql, d.code);
     if (rc != 0) {
-        fprintf(stderr, "rcfd kda import: %s: %s\n", shown,
-                rc == RCFD_ERANGE ? "larger than 16 MiB" : rcfd_strerror(rc));
+        if (sql_path != NULL) {
+            fprintf(stderr, "rcfd kda import: %s\n", err);
+        } else {
+            fprintf(stderr, "rcfd kda import: %s: %s\n", shown, rcfd_strerror(rc));
+        }
         rcfd_buf_free(&sql);
         describe_free(&d);
         return RCFD_EXIT_CANTCREAT;

@@ -85,27 +85,6 @@ static int decode_key(const char *s, size_t n, int has_key, char *out, size_t ca
     return 0;
 }
 
-static int read_file(const char *path, rcfd_buf_t *b, char *errstr, size_t es)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: %s", path, strerror(errno));
-    }
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        rc = rcfd_buf_append(b, chunk, n);
-    }
-    if (rc == 0 && ferror(f)) {
-        rc = rcfd_errf(RCFD_ECONFIG, errstr, es, "%s: read error", path);
-    } else if (rc != 0) {
-        rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "%s: out of memory", path);
-    }
-    fclose(f);
-    return rc;
-}
-
 static int load_one(rcfd_warm_t *w, const rcfd_pipeline_conf_t *conf, const char *dir,
                     const char *name, char *errstr, size_t es)
 {
@@ -128,7 +107,11 @@ static int load_one(rcfd_warm_t *w, const rcfd_pipeline_conf_t *conf, const char
         return rcfd_errf(RCFD_ECONFIG, errstr, es, "%s/%s: path too long", dir, name);
     }
     rcfd_buf_t b = {0};
-    int rc = read_file(path, &b, errstr, es);
+    char inner[512];
+    int rc = rcfd_buf_read_file(&b, path, 0, inner, sizeof inner);
+    if (rc != 0) {
+        rc = rcfd_errf(rc == RCFD_ENOMEM ? rc : RCFD_ECONFIG, errstr, es, "%s", inner);
+    }
     void *model = NULL;
     if (rc == 0) {
         char lerr[256];

@@ -1,6 +1,5 @@
 #include "train/input.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,31 +16,6 @@ int rcfd_input_guess_format(const char *path)
 {
     size_t n = strlen(path);
     return n >= 4 && strcmp(path + n - 4, ".csv") == 0 ? RCFD_FORMAT_CSV : RCFD_FORMAT_JSON;
-}
-
-static int read_all(const char *path, rcfd_buf_t *b, char *errstr, size_t es)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return rcfd_errf(e == ENOENT ? RCFD_ENOENT : RCFD_EIO, errstr, es, "%s: %s", path,
-                         strerror(e));
-    }
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        rc = rcfd_buf_append(b, chunk, n);
-    }
-    if (rc == 0 && ferror(f)) {
-        rc = rcfd_errf(RCFD_EIO, errstr, es, "%s: read error", path);
-    } else if (rc != 0) {
-        rcfd_errf(rc, errstr, es, "%s: out of memory", path);
-    }
-    if (f != stdin) {
-        fclose(f);
-    }
-    return rc;
 }
 
 static int is_blank(const char *p, size_t n)
@@ -138,7 +112,7 @@ int rcfd_input_read(const rcfd_input_spec_t *s, rcfd_input_cb cb, void *ud, char
                     size_t es)
 {
     rcfd_buf_t data = {0};
-    int rc = read_all(s->path, &data, errstr, es);
+    int rc = rcfd_buf_read_file(&data, s->path, 0, errstr, es);
     fieldset_t fs = {0};
     fs.n = s->fields != NULL ? s->fields->n : 0;
     double *values = rcfd_calloc(fs.n ? fs.n : 1, sizeof *values);

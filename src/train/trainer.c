@@ -162,25 +162,8 @@ int rcfd_trainer_snapshot_path(const char *dir, const rcfd_trainer_t *t, const c
 int rcfd_trainer_load_file(const rcfd_trainer_t *t, const void *params, size_t n_fields,
                            const char *path, void **out, char *errstr, size_t es)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return rcfd_errf(e == ENOENT ? RCFD_ENOENT : RCFD_EIO, errstr, es, "%s: %s", path,
-                         strerror(e));
-    }
     rcfd_buf_t b = {0};
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        rc = rcfd_buf_append(&b, chunk, n);
-    }
-    if (rc == 0 && ferror(f)) {
-        rc = rcfd_errf(RCFD_EIO, errstr, es, "%s: read error", path);
-    } else if (rc != 0) {
-        rcfd_errf(rc, errstr, es, "%s: out of memory", path);
-    }
-    fclose(f);
+    int rc = rcfd_buf_read_file(&b, path, 0, errstr, es);
     if (rc == 0) {
         char lerr[256];
         rc = t->load(params, n_fields, b.p, b.len, out, lerr, sizeof lerr);
