@@ -113,16 +113,11 @@ static int cfail(ctx_t *c, kda_pos_t pos, const char *fmt, ...)
 
 static int cfail(ctx_t *c, kda_pos_t pos, const char *fmt, ...)
 {
-    char msg[448];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = kda_failv(c->errstr, c->es, c->construct, pos, fmt, ap);
     va_end(ap);
-    if (c->construct != NULL) {
-        return rcfd_errf(RCFD_EMALFORMED, c->errstr, c->es, "%u:%u: %s (in %s)", pos.line, pos.col,
-                         msg, c->construct);
-    }
-    return rcfd_errf(RCFD_EMALFORMED, c->errstr, c->es, "%u:%u: %s", pos.line, pos.col, msg);
+    return rc;
 }
 
 static int note(ctx_t *c, kda_pos_t pos, int kind, const char *fmt, ...)

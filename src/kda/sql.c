@@ -97,18 +97,25 @@ typedef struct parser {
 static int fail_at(parser_t *p, kda_pos_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+int kda_failv(char *errstr, size_t es, const char *construct, kda_pos_t pos, const char *fmt,
+              va_list ap)
+{
+    char msg[448];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (construct != NULL) {
+        return rcfd_errf(RCFD_EMALFORMED, errstr, es, "%u:%u: %s (in %s)", pos.line, pos.col, msg,
+                         construct);
+    }
+    return rcfd_errf(RCFD_EMALFORMED, errstr, es, "%u:%u: %s", pos.line, pos.col, msg);
+}
+
 static int fail_at(parser_t *p, kda_pos_t pos, const char *fmt, ...)
 {
-    char msg[384];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = kda_failv(p->errstr, p->es, p->construct, pos, fmt, ap);
     va_end(ap);
-    if (p->construct != NULL) {
-        return rcfd_errf(RCFD_EMALFORMED, p->errstr, p->es, "%u:%u: %s (in %s)", pos.line, pos.col,
-                         msg, p->construct);
-    }
-    return rcfd_errf(RCFD_EMALFORMED, p->errstr, p->es, "%u:%u: %s", pos.line, pos.col, msg);
+    return rc;
 }
 
 static int push_tok(parser_t *p, const tok_t *t)

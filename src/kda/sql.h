@@ -23,6 +23,7 @@
 #ifndef RCFD_KDA_SQL_H
 #define RCFD_KDA_SQL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct kda_pos {
@@ -144,5 +145,10 @@ const char *kda_func_sql_name(kda_func_t f);
  */
 char *kda_strdup(kda_app_t *app, const char *s, size_t n);
 void *kda_alloc(kda_app_t *app, size_t size);
+
+/* Writes "LINE:COL: <fmt...>" (and " (in CONSTRUCT)" when construct is not NULL) to errstr and
+ * returns RCFD_EMALFORMED: the one shape of every parse and import error. */
+int kda_failv(char *errstr, size_t es, const char *construct, kda_pos_t pos, const char *fmt,
+              va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif
