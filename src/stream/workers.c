@@ -205,17 +205,6 @@ static size_t pending_hint(const struct rcfd_workers *p, size_t i)
     return atomic_load_explicit(&p->w[i].npending, memory_order_relaxed);
 }
 
-int rcfd_workers_busy(rcfd_workers_t *p)
-{
-    size_t high = p->depth - p->depth / 4;
-    for (size_t i = 0; i < p->n; i++) {
-        if (pending_hint(p, i) >= high) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 int rcfd_workers_busy_one(rcfd_workers_t *p, size_t worker)
 {
     return pending_hint(p, worker) >= p->depth - p->depth / 4;
