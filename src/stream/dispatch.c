@@ -519,9 +519,8 @@ static void job_added(rcfd_runtime_t *rt, size_t w, batch_t *b)
 }
 
 void rcfd_dispatch_route(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
-                         rcfd_delivery_t *d, const char *key, size_t key_len)
+                         rcfd_delivery_t *d, const char *key, size_t key_len, size_t w)
 {
-    size_t w = rcfd_runtime_set_of(rt, origin->shard, key, key_len);
     size_t nf = p->conf->fields.n;
     batch_t *b;
     job_t *j = job_new(rt, p, w, nf, origin, d, &b);
