@@ -40,6 +40,7 @@
  *
  * rcfd dies with the bench: it is killed on every exit path, on SIGINT/SIGTERM/SIGHUP/SIGQUIT, and
  * by the kernel (PR_SET_PDEATHSIG) if the bench itself is killed. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -97,6 +98,58 @@ static double proc_cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds of rcfd's threads by role, from /proc/<pid>/task/<tid>/stat: the worker threads
+ * (named rcfd-worker-N), the loop (the main thread) and all threads alive. */
+typedef struct thread_cpu {
+    double workers, loop, all;
+    int n_workers;
+} thread_cpu_t;
+
+static thread_cpu_t proc_thread_cpu(pid_t pid)
+{
+    thread_cpu_t c = {-1, -1, -1, 0};
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        return c;
+    }
+    c.workers = c.loop = c.all = 0;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+            continue;
+        }
+        char sp[320], buf[1024];
+        snprintf(sp, sizeof sp, "/proc/%d/task/%s/stat", (int)pid, e->d_name);
+        FILE *f = fopen(sp, "r");
+        if (f == NULL) {
+            continue; /* the thread just ended */
+        }
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        if (open == NULL || close == NULL ||
+            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) !=
+                2) {
+            continue;
+        }
+        double cpu = (double)(ut + st) / tick;
+        c.all += cpu;
+        if (atoi(e->d_name) == (int)pid) {
+            c.loop += cpu;
+        } else if (close - open - 1 >= 12 && strncmp(open + 1, "rcfd-worker-", 12) == 0) {
+            c.workers += cpu;
+            c.n_workers++;
+        }
+    }
+    closedir(d);
+    return c;
+}
+
 /* ---- output tail ---- */
 typedef struct tail {
     const char *path;
@@ -108,6 +161,7 @@ typedef struct tail {
     pid_t rcfd;
     size_t cpu_mark_a, cpu_mark_b, cpu_mark_c; /* line counts at which to sample rcfd's CPU */
     double cpu_a, cpu_b, cpu_c;
+    thread_cpu_t thr_a, thr_b, thr_c; /* per thread role, at the same marks */
 } tail_t;
 
 static void *tail_main(void *arg)
@@ -146,12 +200,15 @@ static void *tail_main(void *arg)
             n++;
             if (n == t->cpu_mark_a) {
                 t->cpu_a = proc_cpu_s(t->rcfd);
+                t->thr_a = proc_thread_cpu(t->rcfd);
             }
             if (n == t->cpu_mark_b) {
                 t->cpu_b = proc_cpu_s(t->rcfd);
+                t->thr_b = proc_thread_cpu(t->rcfd);
             }
             if (n == t->cpu_mark_c) {
                 t->cpu_c = proc_cpu_s(t->rcfd);
+                t->thr_c = proc_thread_cpu(t->rcfd);
             }
             atomic_store(&t->lines, n);
             start = i + 1;
@@ -659,8 +716,49 @@ static int run_file_mode(const char *bench_rcf, const char *dir, size_t n, unsig
     return fc.same.cpu > 0 && fc.one.cpu > 0 ? 0 : 1;
 }
 
+/* A phase's CPU by thread role (--workers: where a worker's time goes besides the forest):
+ * records per second of the worker threads' own CPU, and the cores each role used on average
+ * over the phase's wall time. n_workers 0: the models ran on the loop. */
+typedef struct roles {
+    double per_worker_cpu;         /* records per second of worker-thread CPU time */
+    double worker_cores, loop_cores, other_cores; /* per worker; the loop; the other threads */
+    int n_workers;
+} roles_t;
+
+static roles_t roles_of(const thread_cpu_t *a, const thread_cpu_t *b, double records,
+                        double wall_s)
+{
+    roles_t r = {-1, -1, -1, -1, b->n_workers};
+    if (a->all < 0 || b->all < 0 || wall_s <= 0) {
+        return r;
+    }
+    double w = b->workers - a->workers, l = b->loop - a->loop, all = b->all - a->all;
+    r.per_worker_cpu = b->n_workers > 0 && w > 0 ? records / w : -1;
+    r.worker_cores = b->n_workers > 0 ? w / b->n_workers / wall_s : 0;
+    r.loop_cores = l / wall_s;
+    r.other_cores = (all - w - l) / wall_s;
+    return r;
+}
+
+static void print_roles(const char *label, const char *what, const roles_t *r)
+{
+    if (r->loop_cores < 0) {
+        return;
+    }
+    if (r->n_workers > 0) {
+        printf("%s%s threads: %d workers at %.2f of a core each, loop %.2f, other rcfd threads "
+               "%.2f; %.0f records per worker-thread CPU second\n",
+               label, what, r->n_workers, r->worker_cores, r->loop_cores, r->other_cores,
+               r->per_worker_cpu);
+    } else {
+        printf("%s%s threads: loop (models too) %.2f of a core, other rcfd threads %.2f\n", label,
+               what, r->loop_cores, r->other_cores);
+    }
+}
+
 typedef struct kres {
     rate2_t catchup, live;
+    roles_t catchup_roles, live_roles;
 } kres_t;
 
 /* One rcfd against a fresh mock cluster: the three phases over the same records (the generator
@@ -770,7 +868,9 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
     res->catchup = (rate2_t){(double)(n - 1) / c_cpu, (double)(n - 1) / c_wall};
 
     /* phase 2: live, as fast as possible */
+    res->catchup_roles = roles_of(&t.thr_a, &t.thr_b, (double)(n - 1), c_wall);
     double p2_t0 = now_us(), p2_cpu = proc_cpu_s(child);
+    thread_cpu_t p2_thr = proc_thread_cpu(child);
     for (size_t i = 0; i < n; i++) {
         produce_one(prod);
     }
@@ -786,6 +886,8 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
     double l_cpu = t.cpu_c - p2_cpu;
     res->live = (rate2_t){(double)n / l_cpu, (double)n / ((t.read_us[2 * n - 1] - p2_t0) / 1e6)};
     double live_prod = (double)n / ((p2_prod - p2_t0) / 1e6);
+    res->live_roles =
+        roles_of(&p2_thr, &t.thr_c, (double)n, (t.read_us[2 * n - 1] - p2_t0) / 1e6);
 
     /* phase 3: fixed rate */
     double p3_t0 = now_us();
@@ -829,6 +931,8 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
            "records; producer alone %.0f records/s), %.0f records per rcfd CPU second (%.2f CPU "
            "s)\n",
            label, res->live.wall, n, live_prod, res->live.cpu, l_cpu);
+    print_roles(label, "catch-up", &res->catchup_roles);
+    print_roles(label, "live", &res->live_roles);
     printf("%slatency at %.0f/s:    p50 %.2f ms  p99 %.2f ms  max %.2f ms (%zu records, produced "
            "at %.0f/s achieved)\n",
            label, rate, lat[k / 2], lat[(size_t)((double)k * 0.99)], lat[k - 1], k,
@@ -1000,6 +1104,12 @@ int main(int argc, char **argv)
             }
             best(&res[w].catchup, r.catchup);
             best(&res[w].live, r.live);
+            if (r.catchup_roles.per_worker_cpu > res[w].catchup_roles.per_worker_cpu) {
+                res[w].catchup_roles = r.catchup_roles;
+            }
+            if (r.live_roles.per_worker_cpu > res[w].live_roles.per_worker_cpu) {
+                res[w].live_roles = r.live_roles;
+            }
         }
         /* The forest over the same records, in turn with rcfd: the catch-up's (each model's
          * first N / models) and the live phase's (the next N / models). */
@@ -1026,6 +1136,18 @@ int main(int argc, char **argv)
     }
     print_workers("catch-up", catchup, &fc_catch);
     print_workers("live end-to-end", live, &fc_live);
+    /* The worker threads' own CPU against the forest's: what a worker spends per record besides
+     * the forest (queue handoff, encoding, waking), whatever the cores it did not get. */
+    for (size_t w = 0; w < n_contenders; w++) {
+        const roles_t *rc = &res[w].catchup_roles, *rl = &res[w].live_roles;
+        if (rc->per_worker_cpu > 0 && rl->per_worker_cpu > 0) {
+            printf("%sper worker-thread CPU s (best of %u): catch-up %.0f records, %.0f%% of the "
+                   "same work per CPU s; live %.0f, %.0f%%\n",
+                   contenders[w].label, runs, rc->per_worker_cpu,
+                   100 * rc->per_worker_cpu / fc_catch.same.cpu, rl->per_worker_cpu,
+                   100 * rl->per_worker_cpu / fc_live.same.cpu);
+        }
+    }
     unlink(val_path);
     rmdir(dir);
     return fc_catch.same.cpu > 0 && fc_catch.one.cpu > 0 && fc_live.same.cpu > 0 &&

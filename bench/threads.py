@@ -12,6 +12,14 @@ that stretch. When the process exits it prints two summaries: over its whole lif
 over the "busy" stretches only (those in which the process used at least --busy of a core,
 default 0.5: the catch-up and live phases of bench_pipeline, not its idle start or latency phase).
 
+With --wait, each figure is followed by "/w" and the share of wall time the thread was runnable
+but waiting for a core (/proc/.../schedstat, the run queue): a thread's wall time is its CPU,
+that wait, and the rest asleep (for a worker: no records queued for it).
+
+With --sched, the summary also gives each thread name's migrations between cores and its
+voluntary (it slept: no work) and involuntary (preempted) context switches over the sampled
+life (/proc/.../sched).
+
 Threads are grouped by name (/proc/.../comm): the main thread is "loop" (rcfd's libuv loop), the
 model threads "rcfd-worker-N", librdkafka's "rdk:broker..." and so on; a name shared by several
 threads is summed and shown with their count.
@@ -24,8 +32,55 @@ import time
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def read_threads(pid):
-    """{tid: (name, cpu_seconds)} for pid's threads; None once the process is gone."""
+def read_wait(pid, tid):
+    """Seconds thread tid spent runnable, waiting for a core (0 without schedstat)."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+SCHED_FIELDS = ("se.nr_migrations", "nr_voluntary_switches", "nr_involuntary_switches")
+
+
+def read_sched(pid, tid):
+    """(migrations, voluntary switches, involuntary switches) of thread tid, or None."""
+    got = {}
+    try:
+        with open("/proc/%d/task/%d/sched" % (pid, tid)) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k.strip() in SCHED_FIELDS:
+                    got[k.strip()] = int(float(v))
+    except (OSError, ValueError):
+        return None
+    return tuple(got.get(k, 0) for k in SCHED_FIELDS)
+
+
+def sched_update(pid, tids, seen):
+    """Reads the counters of tids into seen {tid: (first, last)}: a thread that ended keeps the
+    last counters read while it was alive."""
+    for tid in tids:
+        c = read_sched(pid, tid)
+        if c is not None:
+            seen[tid] = (seen[tid][0] if tid in seen else c, c)
+
+
+def sched_by_name(seen, names):
+    """{name: [migrations, voluntary, involuntary]}: each thread's last counters minus its first,
+    summed per name."""
+    out = {}
+    for tid, (c0, c1) in seen.items():
+        acc = out.setdefault(names[tid], [0, 0, 0])
+        for i in range(3):
+            acc[i] += c1[i] - c0[i]
+    return out
+
+
+def read_threads(pid, wait=False):
+    """{tid: (name, cpu_seconds, wait_seconds)} for pid's threads; None once the process is
+    gone."""
     out = {}
     try:
         tids = os.listdir("/proc/%d/task" % pid)
@@ -43,7 +98,7 @@ def read_threads(pid):
         ticks = int(rest[11]) + int(rest[12])  # utime, stime (fields 14 and 15)
         if int(tid) == pid:
             name = "loop"
-        out[int(tid)] = (name, ticks / TICK)
+        out[int(tid)] = (name, ticks / TICK, read_wait(pid, int(tid)) if wait else 0.0)
     return out
 
 
@@ -57,13 +112,15 @@ def zombie(pid):
 
 
 def by_name(prev, cur):
-    """CPU seconds per thread name between two samples, and thread counts."""
-    used, count = {}, {}
-    for tid, (name, cpu) in cur.items():
-        before = prev.get(tid, (name, 0.0))[1] if prev is not None else cpu
-        used[name] = used.get(name, 0.0) + max(0.0, cpu - before)
+    """CPU seconds and run-queue seconds per thread name between two samples, and thread
+    counts."""
+    used, waited, count = {}, {}, {}
+    for tid, (name, cpu, wait) in cur.items():
+        before = prev.get(tid, (name, 0.0, 0.0))
+        used[name] = used.get(name, 0.0) + max(0.0, cpu - before[1])
+        waited[name] = waited.get(name, 0.0) + max(0.0, wait - before[2])
         count[name] = count.get(name, 0) + 1
-    return used, count
+    return used, waited, count
 
 
 def order(names):
@@ -77,13 +134,15 @@ def order(names):
     return sorted(names, key=key)
 
 
-def fmt(used, count, seconds):
+def fmt(used, waited, count, seconds):
+    def share(x):
+        return x / seconds if seconds > 0 else 0.0
     parts = []
     for n in order(used):
         label = n if count.get(n, 1) == 1 else "%s x%d" % (n, count[n])
-        parts.append("%s %.2f" % (label, used[n] / seconds if seconds > 0 else 0.0))
-    total = sum(used.values())
-    parts.append("total %.2f" % (total / seconds if seconds > 0 else 0.0))
+        w = "/w %.2f" % share(waited[n]) if waited is not None else ""
+        parts.append("%s %.2f%s" % (label, share(used[n]), w))
+    parts.append("total %.2f" % share(sum(used.values())))
     return ", ".join(parts)
 
 
@@ -93,40 +152,57 @@ def add(into, used):
 
 
 def watch(pid, a):
-    first = read_threads(pid)
+    first = read_threads(pid, a.wait)
     if first is None:
         print("pid %d: no such process" % pid, file=sys.stderr)
         return
     t0 = last_t = time.monotonic()
     prev = first
     counts = {}
-    life, busy = {}, {}
+    life, busy, stretch = ({}, {}), ({}, {}), ({}, {})  # (cpu, run-queue wait) per name
     busy_s = 0.0
-    stretch, stretch_t = {}, t0
+    stretch_t = t0
+    waits = (lambda acc: acc[1]) if a.wait else (lambda acc: None)
+    names = {tid: v[0] for tid, v in first.items()}
+    seen = {}
+    if a.sched:
+        sched_update(pid, first, seen)
     while True:
         time.sleep(a.interval)
-        cur = read_threads(pid)
+        cur = read_threads(pid, a.wait)
         now = time.monotonic()
         if cur is None or zombie(pid):
             break
-        used, count = by_name(prev, cur)
+        used, waited, count = by_name(prev, cur)
         for n, c in count.items():
             counts[n] = max(counts.get(n, 0), c)
         dt = now - last_t
-        add(life, used)
+        for acc in (life, stretch):
+            add(acc[0], used)
+            add(acc[1], waited)
         if dt > 0 and sum(used.values()) / dt >= a.busy:
-            add(busy, used)
+            add(busy[0], used)
+            add(busy[1], waited)
             busy_s += dt
-        add(stretch, used)
         if a.every > 0 and now - stretch_t >= a.every:
-            print("pid %d +%.1fs: %s" % (pid, now - t0, fmt(stretch, counts, now - stretch_t)),
+            print("pid %d +%.1fs: %s" % (pid, now - t0,
+                                         fmt(stretch[0], waits(stretch), counts, now - stretch_t)),
                   flush=True)
-            stretch, stretch_t = {}, now
+            stretch, stretch_t = ({}, {}), now
+        if a.sched:
+            names.update({tid: v[0] for tid, v in cur.items()})
+            sched_update(pid, cur, seen)
         prev, last_t = cur, now
     life_s = last_t - t0
-    print("pid %d, %.1f s sampled: %s" % (pid, life_s, fmt(life, counts, life_s)))
+    print("pid %d, %.1f s sampled: %s" % (pid, life_s, fmt(life[0], waits(life), counts, life_s)))
     print("pid %d, %.1f s busy (>= %.2f core): %s" % (pid, busy_s, a.busy,
-                                                      fmt(busy, counts, busy_s)), flush=True)
+                                                      fmt(busy[0], waits(busy), counts, busy_s)),
+          flush=True)
+    if a.sched and seen:
+        per = sched_by_name(seen, names)
+        parts = ["%s %d/%d/%d" % (n, per[n][0], per[n][1], per[n][2]) for n in order(per)]
+        print("pid %d, migrations/voluntary/involuntary switches: %s" % (pid, ", ".join(parts)),
+              flush=True)
 
 
 def newest(name, skip):
@@ -153,6 +229,10 @@ def main():
     ap.add_argument("--interval", type=float, default=0.2)
     ap.add_argument("--every", type=float, default=1.0)
     ap.add_argument("--busy", type=float, default=0.5)
+    ap.add_argument("--sched", action="store_true",
+                    help="also migrations and context switches per thread name (sched)")
+    ap.add_argument("--wait", action="store_true",
+                    help="also the share of time each thread waited for a core (schedstat)")
     a = ap.parse_args()
     try:
         if a.pid is not None:
