@@ -12,9 +12,10 @@
  * and the models' members encoded into the batch; the loop never touches a set while a worker
  * may (rcfd_runtime_quiesce).
  *
- * Back on the loop, batches come in submission order, but jobs of different workers interleave:
- * a ring of every job in route order is emitted from its head as far as the batches are done, so
- * each output sees exactly the sequence workers: 1 produces. Every job holds a delivery reference
+ * Back on the loop (woken by a worker whose queue is down to half, or collecting at each loop
+ * iteration's prepare: rcfd_dispatch_collect), batches come in submission order, but jobs of
+ * different workers interleave: a ring of every job in route order is emitted from its head as
+ * far as the batches are done, so each output sees exactly the sequence workers: 1 produces. Every job holds a delivery reference
  * from route to emission, so offsets are stored only once the record reached every output. */
 #include <math.h>
 #include <stdio.h>
@@ -403,6 +404,13 @@ static void submit(rcfd_runtime_t *rt, size_t w)
     }
     ds->open[w] = NULL;
     rcfd_workers_submit(ds->pool, w, &b->item);
+}
+
+void rcfd_dispatch_collect(rcfd_runtime_t *rt)
+{
+    if (rt->dispatch != NULL && !rt->dispatch->stopped) {
+        rcfd_workers_collect(rt->dispatch->pool);
+    }
 }
 
 void rcfd_dispatch_flush(rcfd_runtime_t *rt)

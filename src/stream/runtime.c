@@ -1102,6 +1102,7 @@ static void on_hup(uv_signal_t *h, int signum)
 static void on_flush(uv_prepare_t *h)
 {
     rcfd_runtime_t *rt = h->data;
+    rcfd_dispatch_collect(rt);
     rcfd_dispatch_flush(rt);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_flush(&rt->outputs[i]);

@@ -242,6 +242,10 @@ void rcfd_dispatch_dead(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reas
                         const rcfd_origin_t *origin, rcfd_delivery_t *d);
 /* Submits the batches still filling (once per loop iteration). */
 void rcfd_dispatch_flush(rcfd_runtime_t *rt);
+/* Hands back the batches the workers finished (once per loop iteration, from the uv_prepare, not
+ * from inside route or quiesce: done() emits): the workers wake the loop only when a queue is
+ * down to half, so what finishes while the loop is awake anyway is collected here. */
+void rcfd_dispatch_collect(rcfd_runtime_t *rt);
 /* Backpressure. ready(): 0 when `worker`'s queue is 3/4 full: the source holds the record (no
  * Kafka pause: that would drop the prefetched messages; the Kafka source parks it and reads on
  * for the other partitions) and is woken once some queue is at most half full. full(): a queue

@@ -5,6 +5,10 @@
  *   rcfd_workers_submit(w, i, it) --> [queue i, at most `depth` items] --> work(ud, i, it)
  *   done(ud, it), in submission order <-- uv_async_send wakes the loop <-- it marked finished
  *
+ * A worker wakes the loop only when its queue is down to half or empty (not per item), so the
+ * loop must also call rcfd_workers_collect() once per iteration (its uv_prepare) to hand back
+ * what finished while it was awake anyway.
+ *
  * The caller embeds an rcfd_work_item_t in its own batch struct (container_of) and owns it; the
  * pool only links it. An item belongs to its worker from submit until work() returns, and to the
  * loop again once done() is called. Items of one worker run one at a time, in the order they were
