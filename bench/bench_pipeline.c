@@ -34,7 +34,11 @@
  * records, for before/after figures from one invocation. --workers 1,2 runs rcfd once per worker
  * count in every round (runtime.workers; in turn, the order rotating), and prints each count's
  * rate against the first's and, per worker thread, against one forest's (the bare forest per
- * core); without it rcfd runs with its default (one worker per online core).
+ * core); without it rcfd runs with its default (one worker per online core). Each run also
+ * prints, per phase, the cores each of rcfd's thread roles used (the rcfd-worker-N threads, the
+ * loop, the rest; /proc/<pid>/task) and records per second of the worker threads' own CPU, which
+ * the summary compares with the forest's per CPU second: wall rates also count the cores a worker
+ * did not get.
  *
  * --source file writes the same N records to a JSONL file and runs rcfd with a file source
  * instead (no Kafka, no mock brokers: rcfd's own cost, and stable under callgrind via --rcfd).
