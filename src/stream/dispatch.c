@@ -15,8 +15,9 @@
  * Back on the loop (woken by a worker whose queue is down to half, or collecting at each loop
  * iteration's prepare: rcfd_dispatch_collect), batches come in submission order, but jobs of
  * different workers interleave: a ring of every job in route order is emitted from its head as
- * far as the batches are done, so each output sees exactly the sequence workers: 1 produces. Every job holds a delivery reference
- * from route to emission, so offsets are stored only once the record reached every output. */
+ * far as the batches are done, so each output sees exactly the sequence workers: 1 produces.
+ * Every job holds a delivery reference from route to emission, so offsets are stored only once
+ * the record reached every output. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -122,7 +122,9 @@ typedef struct rcfd_pipeline {
      * record's key is read and placed once (loop thread only). Valid while placed_gen equals
      * rt->rec_gen (rcfd_runtime_parse() moves that on, so a newer record never sees it) and the
      * route's shard is placed_shard; placed_set is the key's set (rcfd_runtime_set_of) with
-     * workers, else 0. The bytes are copied here: nothing points into rt->rec. */
+     * workers, else 0. The bytes are copied here: nothing points into rt->rec. Written per
+     * record: the pad keeps them off the cache line of the fields workers read (warm). */
+    char placed_pad[64];
     uint64_t placed_gen; /* 0: nothing placed (rt->rec_gen is at least 1 after a parse) */
     uint32_t placed_shard;
     size_t placed_len, placed_set;
