@@ -14,8 +14,9 @@
  * key, so K keys over P partitions are lcm(K, P) models; P defaults to max(4, ceil(N / 50,000)),
  * and to 1 for --keys 1 (one key is then one model, as in bench_rcf --keys 1), with lz4 on the
  * producer (--compression) so the log fits. A thread tails the output file and stamps every line
- * when it reads it (polling every 0.2 ms), so latency is read-back time minus sent_us (an upper
- * bound of write time minus produce time). Three phases, one rcfd process:
+ * when it reads it (woken by inotify when the file changes; polling every 0.2 ms without), so
+ * latency is read-back time minus sent_us (an upper bound of write time minus produce time).
+ * Three phases, one rcfd process:
  *   1. catch-up: N records are produced before rcfd starts; rate from its first to last output
  *      line, wall and per second of rcfd's CPU time (utime+stime of all its threads, /proc);
  *   2. live: N more records produced as fast as the producer can; rate from first produce to
@@ -33,13 +34,18 @@
  * records, for before/after figures from one invocation. --workers 1,2 runs rcfd once per worker
  * count in every round (runtime.workers; in turn, the order rotating), and prints each count's
  * rate against the first's and, per worker thread, against one forest's (the bare forest per
- * core); without it rcfd runs with its default (one worker per online core).
+ * core); without it rcfd runs with its default (one worker per online core). Each run also
+ * prints, per phase, the cores each of rcfd's thread roles used (the rcfd-worker-N threads, the
+ * loop, the rest; /proc/<pid>/task) and records per second of the worker threads' own CPU, which
+ * the summary compares with the forest's per CPU second: wall rates also count the cores a worker
+ * did not get.
  *
  * --source file writes the same N records to a JSONL file and runs rcfd with a file source
  * instead (no Kafka, no mock brokers: rcfd's own cost, and stable under callgrind via --rcfd).
  *
  * rcfd dies with the bench: it is killed on every exit path, on SIGINT/SIGTERM/SIGHUP/SIGQUIT, and
  * by the kernel (PR_SET_PDEATHSIG) if the bench itself is killed. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,6 +57,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -97,6 +105,58 @@ static double proc_cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds of rcfd's threads by role, from /proc/<pid>/task/<tid>/stat: the worker threads
+ * (named rcfd-worker-N), the loop (the main thread) and all threads alive. */
+typedef struct thread_cpu {
+    double workers, loop, all;
+    int n_workers;
+} thread_cpu_t;
+
+static thread_cpu_t proc_thread_cpu(pid_t pid)
+{
+    thread_cpu_t c = {-1, -1, -1, 0};
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        return c;
+    }
+    c.workers = c.loop = c.all = 0;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+            continue;
+        }
+        char sp[320], buf[1024];
+        snprintf(sp, sizeof sp, "/proc/%d/task/%s/stat", (int)pid, e->d_name);
+        FILE *f = fopen(sp, "r");
+        if (f == NULL) {
+            continue; /* the thread just ended */
+        }
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        if (open == NULL || close == NULL ||
+            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) !=
+                2) {
+            continue;
+        }
+        double cpu = (double)(ut + st) / tick;
+        c.all += cpu;
+        if (atoi(e->d_name) == (int)pid) {
+            c.loop += cpu;
+        } else if (close - open - 1 >= 12 && strncmp(open + 1, "rcfd-worker-", 12) == 0) {
+            c.workers += cpu;
+            c.n_workers++;
+        }
+    }
+    closedir(d);
+    return c;
+}
+
 /* ---- output tail ---- */
 typedef struct tail {
     const char *path;
@@ -108,12 +168,30 @@ typedef struct tail {
     pid_t rcfd;
     size_t cpu_mark_a, cpu_mark_b, cpu_mark_c; /* line counts at which to sample rcfd's CPU */
     double cpu_a, cpu_b, cpu_c;
+    thread_cpu_t thr_a, thr_b, thr_c; /* per thread role, at the same marks */
 } tail_t;
+
+/* Waits until the output file changed (inotify), or 20 ms (to see the stop flag); polls every
+ * 0.2 ms without inotify. The tail used to poll every 0.2 ms always: 5,000 wake-ups a second on
+ * the 2 cores rcfd's threads run on, each one a chance to preempt a worker. */
+static void tail_wait(int ino)
+{
+    if (ino < 0) {
+        usleep(200);
+        return;
+    }
+    struct pollfd pfd = {.fd = ino, .events = POLLIN};
+    if (poll(&pfd, 1, 20) > 0) {
+        char ev[4096];
+        while (read(ino, ev, sizeof ev) > 0) {
+        }
+    }
+}
 
 static void *tail_main(void *arg)
 {
     tail_t *t = arg;
-    int fd = -1;
+    int fd = -1, ino = -1;
     static char buf[1 << 20];
     size_t have = 0;
     while (!atomic_load(&t->stop)) {
@@ -123,10 +201,16 @@ static void *tail_main(void *arg)
                 usleep(200);
                 continue;
             }
+            /* watched once open: a write between the open and the watch is read next round */
+            ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+            if (ino >= 0 && inotify_add_watch(ino, t->path, IN_MODIFY) < 0) {
+                close(ino);
+                ino = -1;
+            }
         }
         ssize_t r = read(fd, buf + have, sizeof buf - have);
         if (r <= 0) {
-            usleep(200);
+            tail_wait(ino);
             continue;
         }
         double ts = now_us();
@@ -146,12 +230,15 @@ static void *tail_main(void *arg)
             n++;
             if (n == t->cpu_mark_a) {
                 t->cpu_a = proc_cpu_s(t->rcfd);
+                t->thr_a = proc_thread_cpu(t->rcfd);
             }
             if (n == t->cpu_mark_b) {
                 t->cpu_b = proc_cpu_s(t->rcfd);
+                t->thr_b = proc_thread_cpu(t->rcfd);
             }
             if (n == t->cpu_mark_c) {
                 t->cpu_c = proc_cpu_s(t->rcfd);
+                t->thr_c = proc_thread_cpu(t->rcfd);
             }
             atomic_store(&t->lines, n);
             start = i + 1;
@@ -161,6 +248,9 @@ static void *tail_main(void *arg)
     }
     if (fd >= 0) {
         close(fd);
+    }
+    if (ino >= 0) {
+        close(ino);
     }
     return NULL;
 }
@@ -659,8 +749,49 @@ static int run_file_mode(const char *bench_rcf, const char *dir, size_t n, unsig
     return fc.same.cpu > 0 && fc.one.cpu > 0 ? 0 : 1;
 }
 
+/* A phase's CPU by thread role (--workers: where a worker's time goes besides the forest):
+ * records per second of the worker threads' own CPU, and the cores each role used on average
+ * over the phase's wall time. n_workers 0: the models ran on the loop. */
+typedef struct roles {
+    double per_worker_cpu;         /* records per second of worker-thread CPU time */
+    double worker_cores, loop_cores, other_cores; /* per worker; the loop; the other threads */
+    int n_workers;
+} roles_t;
+
+static roles_t roles_of(const thread_cpu_t *a, const thread_cpu_t *b, double records,
+                        double wall_s)
+{
+    roles_t r = {-1, -1, -1, -1, b->n_workers};
+    if (a->all < 0 || b->all < 0 || wall_s <= 0) {
+        return r;
+    }
+    double w = b->workers - a->workers, l = b->loop - a->loop, all = b->all - a->all;
+    r.per_worker_cpu = b->n_workers > 0 && w > 0 ? records / w : -1;
+    r.worker_cores = b->n_workers > 0 ? w / b->n_workers / wall_s : 0;
+    r.loop_cores = l / wall_s;
+    r.other_cores = (all - w - l) / wall_s;
+    return r;
+}
+
+static void print_roles(const char *label, const char *what, const roles_t *r)
+{
+    if (r->loop_cores < 0) {
+        return;
+    }
+    if (r->n_workers > 0) {
+        printf("%s%s threads: %d workers at %.2f of a core each, loop %.2f, other rcfd threads "
+               "%.2f; %.0f records per worker-thread CPU second\n",
+               label, what, r->n_workers, r->worker_cores, r->loop_cores, r->other_cores,
+               r->per_worker_cpu);
+    } else {
+        printf("%s%s threads: loop (models too) %.2f of a core, other rcfd threads %.2f\n", label,
+               what, r->loop_cores, r->other_cores);
+    }
+}
+
 typedef struct kres {
     rate2_t catchup, live;
+    roles_t catchup_roles, live_roles;
 } kres_t;
 
 /* One rcfd against a fresh mock cluster: the three phases over the same records (the generator
@@ -770,7 +901,9 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
     res->catchup = (rate2_t){(double)(n - 1) / c_cpu, (double)(n - 1) / c_wall};
 
     /* phase 2: live, as fast as possible */
+    res->catchup_roles = roles_of(&t.thr_a, &t.thr_b, (double)(n - 1), c_wall);
     double p2_t0 = now_us(), p2_cpu = proc_cpu_s(child);
+    thread_cpu_t p2_thr = proc_thread_cpu(child);
     for (size_t i = 0; i < n; i++) {
         produce_one(prod);
     }
@@ -786,6 +919,8 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
     double l_cpu = t.cpu_c - p2_cpu;
     res->live = (rate2_t){(double)n / l_cpu, (double)n / ((t.read_us[2 * n - 1] - p2_t0) / 1e6)};
     double live_prod = (double)n / ((p2_prod - p2_t0) / 1e6);
+    res->live_roles =
+        roles_of(&p2_thr, &t.thr_c, (double)n, (t.read_us[2 * n - 1] - p2_t0) / 1e6);
 
     /* phase 3: fixed rate */
     double p3_t0 = now_us();
@@ -829,6 +964,8 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
            "records; producer alone %.0f records/s), %.0f records per rcfd CPU second (%.2f CPU "
            "s)\n",
            label, res->live.wall, n, live_prod, res->live.cpu, l_cpu);
+    print_roles(label, "catch-up", &res->catchup_roles);
+    print_roles(label, "live", &res->live_roles);
     printf("%slatency at %.0f/s:    p50 %.2f ms  p99 %.2f ms  max %.2f ms (%zu records, produced "
            "at %.0f/s achieved)\n",
            label, rate, lat[k / 2], lat[(size_t)((double)k * 0.99)], lat[k - 1], k,
@@ -1000,6 +1137,12 @@ int main(int argc, char **argv)
             }
             best(&res[w].catchup, r.catchup);
             best(&res[w].live, r.live);
+            if (r.catchup_roles.per_worker_cpu > res[w].catchup_roles.per_worker_cpu) {
+                res[w].catchup_roles = r.catchup_roles;
+            }
+            if (r.live_roles.per_worker_cpu > res[w].live_roles.per_worker_cpu) {
+                res[w].live_roles = r.live_roles;
+            }
         }
         /* The forest over the same records, in turn with rcfd: the catch-up's (each model's
          * first N / models) and the live phase's (the next N / models). */
@@ -1026,6 +1169,18 @@ int main(int argc, char **argv)
     }
     print_workers("catch-up", catchup, &fc_catch);
     print_workers("live end-to-end", live, &fc_live);
+    /* The worker threads' own CPU against the forest's: what a worker spends per record besides
+     * the forest (queue handoff, encoding, waking), whatever the cores it did not get. */
+    for (size_t w = 0; w < n_contenders; w++) {
+        const roles_t *rc = &res[w].catchup_roles, *rl = &res[w].live_roles;
+        if (rc->per_worker_cpu > 0 && rl->per_worker_cpu > 0) {
+            printf("%sper worker-thread CPU s (best of %u): catch-up %.0f records, %.0f%% of the "
+                   "same work per CPU s; live %.0f, %.0f%%\n",
+                   contenders[w].label, runs, rc->per_worker_cpu,
+                   100 * rc->per_worker_cpu / fc_catch.same.cpu, rl->per_worker_cpu,
+                   100 * rl->per_worker_cpu / fc_live.same.cpu);
+        }
+    }
     unlink(val_path);
     rmdir(dir);
     return fc_catch.same.cpu > 0 && fc_catch.one.cpu > 0 && fc_live.same.cpu > 0 &&

@@ -348,6 +348,20 @@ static int check_resume(kafka_src_t *k, kpart_t *p, int64_t offset)
 
 static void lag_sample(kafka_src_t *k, uint64_t now);
 
+/* m's partition, NULL for an error message or one not seen yet; k->last caches the last hit. */
+static kpart_t *msg_part(kafka_src_t *k, const rd_kafka_message_t *m)
+{
+    if (m->err || m->rkt == NULL) {
+        return NULL;
+    }
+    kpart_t *p = k->last;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (p == NULL || p->revoked || p->partition != m->partition || strcmp(p->topic, topic) != 0) {
+        p = find_part(k, topic, m->partition);
+    }
+    return p;
+}
+
 /* Returns 1 when the message must be held (rcfd_runtime_ready said so): the caller keeps it and
  * offers it again after the source's wake(); else 0 (the caller destroys it). */
 static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
@@ -368,10 +382,7 @@ static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         return 0; /* not routed, not stored: read again after a restart */
     }
     const char *topic = rd_kafka_topic_name(m->rkt);
-    kpart_t *p = k->last;
-    if (p == NULL || p->revoked || p->partition != m->partition || strcmp(p->topic, topic) != 0) {
-        p = find_part(k, topic, m->partition);
-    }
+    kpart_t *p = msg_part(k, m);
     if (p == NULL && (p = add_part(k, topic, m->partition)) == NULL) {
         RCFD_LOG(RCFD_LOG_ERROR, k->comp, "out of memory");
         rcfd_runtime_fail(s->rt, RCFD_EXIT_SOFTWARE);
@@ -457,25 +468,12 @@ static void drop_ahead(kafka_src_t *k, const char *topic, int32_t partition)
  * partition's records in a row, and holding the first of them would leave every other worker
  * idle. A partition with parked messages parks the next ones behind them: each partition stays
  * in order (keys live in one partition). Parked messages are not in the ack queue yet: nothing
- * past them is stored, and a stop or a revoke drops them to be read again. */
-/* Over all partitions; beyond either, the source holds. A fetch brings up to
- * max.partition.fetch.bytes (1 MiB) of one partition, tens of thousands of small compressed
+ * past them is stored, and a stop or a revoke drops them to be read again.
+ * The limits below are over all partitions; beyond either, the source holds. A fetch brings up
+ * to max.partition.fetch.bytes (1 MiB) of one partition, tens of thousands of small compressed
  * records: parking must hold a whole run to reach the next partition's behind it. */
 #define PARK_MAX_MESSAGES 65536
 #define PARK_MAX_BYTES (32u << 20)
-
-static kpart_t *msg_part(kafka_src_t *k, const rd_kafka_message_t *m)
-{
-    if (m->err || m->rkt == NULL) {
-        return NULL;
-    }
-    kpart_t *p = k->last;
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    if (p == NULL || p->revoked || p->partition != m->partition || strcmp(p->topic, topic) != 0) {
-        p = find_part(k, topic, m->partition);
-    }
-    return p;
-}
 
 /* Queues m behind p's parked messages; out of memory it is dropped (not stored: read again after
  * a restart) and the daemon fails. */

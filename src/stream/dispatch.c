@@ -12,10 +12,12 @@
  * and the models' members encoded into the batch; the loop never touches a set while a worker
  * may (rcfd_runtime_quiesce).
  *
- * Back on the loop, batches come in submission order, but jobs of different workers interleave:
- * a ring of every job in route order is emitted from its head as far as the batches are done, so
- * each output sees exactly the sequence workers: 1 produces. Every job holds a delivery reference
- * from route to emission, so offsets are stored only once the record reached every output. */
+ * Back on the loop (woken by a worker whose queue is down to half, or collecting at each loop
+ * iteration's prepare: rcfd_dispatch_collect), batches come in submission order, but jobs of
+ * different workers interleave: a ring of every job in route order is emitted from its head as
+ * far as the batches are done, so each output sees exactly the sequence workers: 1 produces.
+ * Every job holds a delivery reference from route to emission, so offsets are stored only once
+ * the record reached every output. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -405,6 +407,13 @@ static void submit(rcfd_runtime_t *rt, size_t w)
     rcfd_workers_submit(ds->pool, w, &b->item);
 }
 
+void rcfd_dispatch_collect(rcfd_runtime_t *rt)
+{
+    if (rt->dispatch != NULL && !rt->dispatch->stopped) {
+        rcfd_workers_collect(rt->dispatch->pool);
+    }
+}
+
 void rcfd_dispatch_flush(rcfd_runtime_t *rt)
 {
     rcfd_dispatch_t *ds = rt->dispatch;
@@ -519,9 +528,8 @@ static void job_added(rcfd_runtime_t *rt, size_t w, batch_t *b)
 }
 
 void rcfd_dispatch_route(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
-                         rcfd_delivery_t *d, const char *key, size_t key_len)
+                         rcfd_delivery_t *d, const char *key, size_t key_len, size_t w)
 {
-    size_t w = rcfd_runtime_set_of(rt, origin->shard, key, key_len);
     size_t nf = p->conf->fields.n;
     batch_t *b;
     job_t *j = job_new(rt, p, w, nf, origin, d, &b);

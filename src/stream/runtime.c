@@ -21,7 +21,7 @@
 #include "models/impute.h"
 
 #define COMP "runtime"
-#define MAX_KEY_BYTES 1024
+#define MAX_KEY_BYTES RCFD_RUNTIME_KEY_BYTES
 
 /* ---- pipelines ---- */
 
@@ -153,6 +153,7 @@ int rcfd_runtime_parse(rcfd_runtime_t *rt, rcfd_source_t *s, const char *data, s
                        char *reason, size_t rs)
 {
     s->bytes_in += len;
+    rt->rec_gen++; /* a key rcfd_runtime_ready() kept for the previous record is stale now */
     rcfd_record_clear(&rt->rec);
     /* A refused record's dead letter carries these bytes, whatever step refused it. */
     rt->rec.data = data;
@@ -286,16 +287,27 @@ static void run_pipeline(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_orig
             return;
         }
     }
-    char key[MAX_KEY_BYTES];
+    char own_key[MAX_KEY_BYTES];
+    const char *key = own_key;
     size_t key_len = 0;
-    key[0] = '\0';
-    if (p->has_key &&
-        rcfd_record_text(rec, &p->key, key, sizeof key, &key_len, reason, sizeof reason) != 0) {
+    size_t set = SIZE_MAX;
+    own_key[0] = '\0';
+    if (p->placed_gen != 0 && p->placed_gen == rt->rec_gen && p->placed_shard == origin->shard) {
+        /* rcfd_runtime_ready() read this record's key: it is the same bytes */
+        key = p->placed_key;
+        key_len = p->placed_len;
+        set = p->placed_set;
+    } else if (p->has_key && rcfd_record_text(rec, &p->key, own_key, sizeof own_key, &key_len,
+                                              reason, sizeof reason) != 0) {
         dead_letter(rt, p, RCFD_DEAD_FIELD, reason, origin, d);
         return;
     }
+    p->placed_gen = 0; /* used once */
     if (rt->dispatch != NULL) {
-        rcfd_dispatch_route(rt, p, origin, d, key, key_len);
+        if (set == SIZE_MAX) {
+            set = rcfd_runtime_set_of(rt, origin->shard, key, key_len);
+        }
+        rcfd_dispatch_route(rt, p, origin, d, key, key_len, set);
         return;
     }
     rcfd_keymodels_t *km = p->sets[0];
@@ -386,16 +398,25 @@ int rcfd_runtime_ready(rcfd_runtime_t *rt, rcfd_source_t *s, int parse_rc, uint3
         if (p->conf->source_index != s->index) {
             continue;
         }
-        char key[MAX_KEY_BYTES];
+        char *key = p->placed_key;
         size_t key_len = 0;
+        p->placed_gen = 0;
+        key[0] = '\0';
         /* A record without its key is dead-lettered by run_pipeline: nothing to wait for. */
         if (p->has_key &&
-            rcfd_record_text(&rt->rec, &p->key, key, sizeof key, &key_len, NULL, 0) != 0) {
+            rcfd_record_text(&rt->rec, &p->key, key, sizeof p->placed_key, &key_len, NULL, 0) !=
+                0) {
             continue;
         }
+        /* run_pipeline() takes the key from here if this record is routed next (placed_gen) */
+        p->placed_gen = rt->rec_gen;
+        p->placed_shard = shard;
+        p->placed_len = key_len;
+        p->placed_set = 0;
         if (rt->dispatch != NULL) {
             /* the key's worker has room (workers have no spill store: choose_workers) */
-            ready &= rcfd_dispatch_ready(rt, rcfd_runtime_set_of(rt, shard, key, key_len));
+            p->placed_set = rcfd_runtime_set_of(rt, shard, key, key_len);
+            ready &= rcfd_dispatch_ready(rt, p->placed_set);
             continue;
         }
         /* Every pipeline's read starts now, not one after the other. */
@@ -1081,6 +1102,7 @@ static void on_hup(uv_signal_t *h, int signum)
 static void on_flush(uv_prepare_t *h)
 {
     rcfd_runtime_t *rt = h->data;
+    rcfd_dispatch_collect(rt);
     rcfd_dispatch_flush(rt);
     for (size_t i = 0; i < rt->n_outputs; i++) {
         rcfd_output_flush(&rt->outputs[i]);

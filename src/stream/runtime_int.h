@@ -90,6 +90,9 @@ typedef enum rcfd_dead_reason {
     RCFD_DEAD_REASONS
 } rcfd_dead_reason_t;
 
+/* The longest key a pipeline reads from a record. */
+#define RCFD_RUNTIME_KEY_BYTES 1024
+
 typedef struct rcfd_pipeline {
     const rcfd_pipeline_conf_t *conf;
     rcfd_field_t *fields;
@@ -115,6 +118,17 @@ typedef struct rcfd_pipeline {
     uint64_t *imputed_by;     /* fields.n: values imputed per field */
     uint64_t imputed_records, impute_fallback, impute_refused;
     struct rcfd_warm *warm; /* initial_state snapshots not yet taken; NULL without */
+    /* The key rcfd_runtime_ready() read from rt->rec, kept for rcfd_runtime_route() so that a
+     * record's key is read and placed once (loop thread only). Valid while placed_gen equals
+     * rt->rec_gen (rcfd_runtime_parse() moves that on, so a newer record never sees it) and the
+     * route's shard is placed_shard; placed_set is the key's set (rcfd_runtime_set_of) with
+     * workers, else 0. The bytes are copied here: nothing points into rt->rec. Written per
+     * record: the pad keeps them off the cache line of the fields workers read (warm). */
+    char placed_pad[64];
+    uint64_t placed_gen; /* 0: nothing placed (rt->rec_gen is at least 1 after a parse) */
+    uint32_t placed_shard;
+    size_t placed_len, placed_set;
+    char placed_key[RCFD_RUNTIME_KEY_BYTES];
 } rcfd_pipeline_t;
 
 struct rcfd_runtime {
@@ -129,6 +143,7 @@ struct rcfd_runtime {
     rcfd_pipeline_t *pipelines;
     size_t n_pipelines;
     rcfd_record_t rec;
+    uint64_t rec_gen;  /* counts rcfd_runtime_parse() calls: which record rt->rec holds */
     rcfd_buf_t enc[2]; /* per style */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_prepare_t flush;
@@ -218,10 +233,10 @@ void rcfd_runtime_quiesce(rcfd_runtime_t *rt);
 /* Starts n worker threads (n >= 2) for the runtime's pipelines. */
 int rcfd_dispatch_new(rcfd_runtime_t *rt, size_t n, char *errstr, size_t errstr_size);
 /* Hands the record in rt->rec, its values already in p->values (and, when the pipeline imputes,
- * its missing fields in p->missing), to the key's worker; takes a reference on d until its
- * results reached the outputs. */
+ * its missing fields in p->missing), to worker w (rcfd_runtime_set_of() of its key); takes a
+ * reference on d until its results reached the outputs. */
 void rcfd_dispatch_route(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const rcfd_origin_t *origin,
-                         rcfd_delivery_t *d, const char *key, size_t key_len);
+                         rcfd_delivery_t *d, const char *key, size_t key_len, size_t w);
 /* A dead letter the loop decided for the record in rt->rec (counted by the caller), written in
  * its place among the records routed to workers, so every output's order is the one workers: 1
  * writes. */
@@ -229,6 +244,10 @@ void rcfd_dispatch_dead(rcfd_runtime_t *rt, rcfd_pipeline_t *p, const char *reas
                         const rcfd_origin_t *origin, rcfd_delivery_t *d);
 /* Submits the batches still filling (once per loop iteration). */
 void rcfd_dispatch_flush(rcfd_runtime_t *rt);
+/* Hands back the batches the workers finished (once per loop iteration, from the uv_prepare, not
+ * from inside route or quiesce: done() emits): the workers wake the loop only when a queue is
+ * down to half, so what finishes while the loop is awake anyway is collected here. */
+void rcfd_dispatch_collect(rcfd_runtime_t *rt);
 /* Backpressure. ready(): 0 when `worker`'s queue is 3/4 full: the source holds the record (no
  * Kafka pause: that would drop the prefetched messages; the Kafka source parks it and reads on
  * for the other partitions) and is woken once some queue is at most half full. full(): a queue

@@ -61,8 +61,16 @@ static void worker_main(void *arg)
         wk->pending--;
         atomic_store_explicit(&wk->npending, wk->pending, memory_order_relaxed);
         uv_cond_broadcast(&wk->room);
-        /* Coalesced by libuv: one wakeup however many items finish before the loop runs. */
-        uv_async_send(&pool->async);
+        /* The loop is woken once this queue is down to half (time to refill it: the loop holds
+         * a worker's records from 3/4 on) or empty, not after every item: each wakeup of the loop
+         * preempts a worker when the workers fill the cores. Items finished meanwhile are
+         * collected then, or at the loop's next iteration if it is awake anyway
+         * (rcfd_workers_collect from its prepare). The last item of any run of work leaves the
+         * queue at or below half, so every finished item is handed back. Coalesced by libuv as
+         * well: one wakeup however many sends come before the loop runs. */
+        if (wk->pending <= pool->depth / 2) {
+            uv_async_send(&pool->async);
+        }
     }
     uv_mutex_unlock(&wk->mu);
 }
@@ -203,17 +211,6 @@ size_t rcfd_workers_pending(rcfd_workers_t *p, size_t worker)
 static size_t pending_hint(const struct rcfd_workers *p, size_t i)
 {
     return atomic_load_explicit(&p->w[i].npending, memory_order_relaxed);
-}
-
-int rcfd_workers_busy(rcfd_workers_t *p)
-{
-    size_t high = p->depth - p->depth / 4;
-    for (size_t i = 0; i < p->n; i++) {
-        if (pending_hint(p, i) >= high) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 int rcfd_workers_busy_one(rcfd_workers_t *p, size_t worker)

@@ -5,6 +5,10 @@
  *   rcfd_workers_submit(w, i, it) --> [queue i, at most `depth` items] --> work(ud, i, it)
  *   done(ud, it), in submission order <-- uv_async_send wakes the loop <-- it marked finished
  *
+ * A worker wakes the loop only when its queue is down to half or empty (not per item), so the
+ * loop must also call rcfd_workers_collect() once per iteration (its uv_prepare) to hand back
+ * what finished while it was awake anyway.
+ *
  * The caller embeds an rcfd_work_item_t in its own batch struct (container_of) and owns it; the
  * pool only links it. An item belongs to its worker from submit until work() returns, and to the
  * loop again once done() is called. Items of one worker run one at a time, in the order they were
@@ -53,19 +57,18 @@ size_t rcfd_workers_count(const rcfd_workers_t *w);
 /* Queues `it` for `worker`. try_submit returns RCFD_EAGAIN (nothing queued) when that queue is
  * full; submit waits for room instead (the worker is making progress, so the wait is bounded by
  * one item's work). Callers keep queues from filling by holding their inputs at
- * rcfd_workers_busy(). */
+ * rcfd_workers_busy_one(). */
 int rcfd_workers_try_submit(rcfd_workers_t *w, size_t worker, rcfd_work_item_t *it);
 void rcfd_workers_submit(rcfd_workers_t *w, size_t worker, rcfd_work_item_t *it);
 
 /* Items submitted to `worker` whose work() has not returned yet. */
 size_t rcfd_workers_pending(rcfd_workers_t *w, size_t worker);
-/* Without a lock (the lengths as the workers last published them): 1 when some queue holds at
- * least `depth` - `depth` / 4 items (busy: time to stop reading inputs), or `depth` (full); calm
- * when every queue holds at most `depth` / 2. */
-int rcfd_workers_busy(rcfd_workers_t *w);
+/* Without a lock (the lengths as the workers last published them): full when some queue holds
+ * `depth` items; calm when every queue holds at most `depth` / 2. */
 int rcfd_workers_full(rcfd_workers_t *w);
 int rcfd_workers_calm(rcfd_workers_t *w);
-/* The same for one worker's queue; calm_one: some queue holds at most `depth` / 2. */
+/* busy_one: `worker`'s queue holds at least `depth` - `depth` / 4 items (time to stop giving it
+ * records); calm_one: some queue holds at most `depth` / 2. */
 int rcfd_workers_busy_one(rcfd_workers_t *w, size_t worker);
 int rcfd_workers_calm_one(rcfd_workers_t *w);
 

@@ -167,7 +167,8 @@ static void test_order_and_owner(void **state)
 }
 
 /* depth 2: one item running (held at the gate) and one queued fill the queue; try_submit then
- * refuses without queueing, busy() says so, and another worker's queue is unaffected. */
+ * refuses without queueing, busy_one() says so for that worker only, and another worker's queue
+ * is unaffected. */
 static void test_full_queue(void **state)
 {
     (void)state;
@@ -177,7 +178,8 @@ static void test_full_queue(void **state)
     wait_gated_started(f);
     assert_int_equal(rcfd_workers_try_submit(f->w, 0, &b.it), 0);
     assert_int_equal(rcfd_workers_pending(f->w, 0), 2);
-    assert_int_equal(rcfd_workers_busy(f->w), 1);
+    assert_int_equal(rcfd_workers_busy_one(f->w, 0), 1);
+    assert_int_equal(rcfd_workers_busy_one(f->w, 1), 0);
     assert_int_equal(rcfd_workers_full(f->w), 1);
     assert_int_equal(rcfd_workers_calm(f->w), 0);
     assert_int_equal(rcfd_workers_try_submit(f->w, 0, &c.it), RCFD_EAGAIN);
@@ -190,7 +192,7 @@ static void test_full_queue(void **state)
     assert_int_equal(f->order[2], 3);
     assert_int_equal(rcfd_workers_pending(f->w, 0), 0);
     assert_int_equal(rcfd_workers_calm(f->w), 1);
-    assert_int_equal(rcfd_workers_busy(f->w), 0);
+    assert_int_equal(rcfd_workers_busy_one(f->w, 0), 0);
     assert_int_equal(rcfd_workers_full(f->w), 0);
     teardown(f);
 }
@@ -209,7 +211,7 @@ static void test_thresholds(void **state)
         if (i == 0) {
             wait_gated_started(f);
         }
-        assert_int_equal(rcfd_workers_busy(f->w), i + 1 >= 6);
+        assert_int_equal(rcfd_workers_busy_one(f->w, 0), i + 1 >= 6);
         assert_int_equal(rcfd_workers_full(f->w), i + 1 == 8);
         assert_int_equal(rcfd_workers_calm(f->w), i + 1 <= 4);
     }
