@@ -36,6 +36,9 @@
 #define RCFD_SNAP_KIND_SCALES 9u
 /* A key's imputation state (models/impute.h), last in the snapshot of the model holding it. */
 #define RCFD_SNAP_KIND_IMPUTE 10u
+/* An rcf model whose shingle_size "auto" chose a dilated shingle (a period longer than the cap):
+ * its stride and the key's recent records, right after its forest's snapshot. */
+#define RCFD_SNAP_KIND_DILATION 11u
 
 typedef struct rcfd_writer {
     unsigned char *p;

@@ -42,15 +42,21 @@ static const char *const normalize_enum[] = {"auto", "none", NULL};
 /* shingle_size "auto" (docs/rcf.md, "The shingle size"): a key's first AUTO_RECORDS records are
  * held, and answered as warming up, while nothing is known of its period; then the dominant
  * period of its fields (score/period.h, lags up to AUTO_MAX_LAG; the longest when fields differ)
- * sets the shingle, at most AUTO_MAX_SHINGLE since the cost per record grows with it, and the
- * held records train the new forest in order. No period found: shingle 1. The config stores
- * "auto" as 0. */
+ * sets the shingle (longer than AUTO_MAX_SHINGLE, a dilated one of at most that many elements:
+ * DILATION_VERSION below), and the held records train the new forest in order. No period found:
+ * shingle 1. The config stores "auto" as 0. */
 #define SHINGLE_AUTO 0
 #define AUTO_RECORDS 512u
 #define AUTO_MAX_LAG ((AUTO_RECORDS - 2) / 2)
 #define AUTO_MAX_SHINGLE 32u
 /* Version of the section that holds the records of a key still choosing its shingle size. */
 #define PENDING_VERSION 1u
+/* A period longer than AUTO_MAX_SHINGLE: a dilated shingle of at most AUTO_MAX_SHINGLE elements,
+ * spaced stride = ceil(period / AUTO_MAX_SHINGLE) records apart, so that one shingle still spans
+ * the period at the cap's cost. The model composes the point from the key's recent records (the
+ * forest's shingle is then 1 and its input the whole point); the section of kind
+ * RCFD_SNAP_KIND_DILATION records the choice and those records. */
+#define DILATION_VERSION 1u
 
 #define O(f) offsetof(rcf_conf_t, f)
 static const rcfd_conf_desc_t rcf_desc[] = {
@@ -65,7 +71,8 @@ static const rcfd_conf_desc_t rcf_desc[] = {
     {"shingle_size", RCFD_CT_INT, O(shingle_size), "\"auto\"", RCF_MIN_SHINGLE, RCF_MAX_SHINGLE, NULL,
      RCFD_CONF_AUTO,
      "KDA shingleSize: consecutive records of a key that form one point; \"auto\": per key, the "
-     "dominant period of its first 512 records (at most 32; 1 when there is none), docs/rcf.md"},
+     "dominant period of its first 512 records (1 when there is none; past 32, a dilated shingle "
+     "of at most 32 elements spanning the period), docs/rcf.md"},
     {"output_after", RCFD_CT_INT, O(output_after), "-1", -1, 1e12, NULL, 0,
      "records per key that score 0 while the forest warms up; -1 means sub_sample_size (KDA)"},
     {"seed", RCFD_CT_INT, O(seed), "24301", 0, 9007199254740991.0, NULL, 0,
@@ -163,6 +170,18 @@ typedef struct rcf_model {
     double *scaled;      /* point_dim: the point the forest sees, scaled; with scales only */
     rcfd_impute_state_t *imp; /* owned: the key's imputation state when this model holds it
                                  (models/impute.h), created at its first record; else NULL */
+    uint32_t stride; /* > 1: a dilated shingle of `elems` elements, stride records apart; else 0
+                        or 1 (the forest shingles, if at all) */
+    uint32_t elems;
+    double *hist; /* owned, dilated: a ring of the key's last hist_len <= hist_cap =
+                     (elems - 1) x stride points as the forest sees them (scaled); hist_pos is
+                     the slot the next one takes */
+    uint32_t hist_cap, hist_len, hist_pos;
+    size_t elem_dim; /* dilated: values of each element but the newest (n_fields: the recent
+                        means are the newest element's alone) */
+    double *dpoint; /* owned, dilated: elems x point_dim, the point composed for the forest */
+    rcf_column_explanation_t *dexpl; /* owned, dilated with explain: point_dim, the elements'
+                                        explanations folded per column */
 } rcf_model_t;
 
 static void rcf_destroy(void *model);
@@ -242,7 +261,147 @@ static void rcf_destroy(void *model)
     rcfd_free(m->scales);
     rcfd_free(m->scaled);
     rcfd_impute_state_free(m->imp);
+    rcfd_free(m->hist);
+    rcfd_free(m->dpoint);
+    rcfd_free(m->dexpl);
     rcfd_free(m);
+}
+
+/* The forest's input with a dilated shingle of `elems` elements: the older elements carry the
+ * fields' values only (n_fields), the newest the whole point (with recent means, the means
+ * too: they change slowly, so one copy is enough and copies in every element would take half of
+ * the cuts). */
+static size_t dilated_dim(size_t elems, size_t point_dim, size_t n_fields)
+{
+    return (elems - 1) * n_fields + point_dim;
+}
+
+/* Sets m up for a dilated shingle of `elems` elements `stride` records apart, its history empty;
+ * RCFD_ENOMEM leaves it undilated. */
+static int dilation_init(rcf_model_t *m, uint32_t stride, uint32_t elems)
+{
+    m->hist_cap = (elems - 1) * stride;
+    m->hist_len = m->hist_pos = 0;
+    m->hist = rcfd_calloc((size_t)m->hist_cap * m->point_dim, sizeof *m->hist);
+    m->elem_dim = m->n_fields;
+    m->dpoint = rcfd_calloc(dilated_dim(elems, m->point_dim, m->n_fields), sizeof *m->dpoint);
+    int ok = m->hist != NULL && m->dpoint != NULL;
+    if (ok && m->conf.explain) {
+        m->dexpl = rcfd_calloc(m->point_dim, sizeof *m->dexpl);
+        if (m->expl == NULL) {
+            m->expl = rcfd_calloc(m->n_fields, sizeof *m->expl);
+        }
+        ok = m->dexpl != NULL && m->expl != NULL;
+    }
+    if (!ok) {
+        rcfd_free(m->hist);
+        rcfd_free(m->dpoint);
+        rcfd_free(m->dexpl);
+        m->hist = m->dpoint = NULL;
+        m->dexpl = NULL;
+        m->hist_cap = 0;
+        return RCFD_ENOMEM;
+    }
+    m->stride = stride;
+    m->elems = elems;
+    return 0;
+}
+
+static void dilation_free(rcf_model_t *m)
+{
+    rcfd_free(m->hist);
+    rcfd_free(m->dpoint);
+    rcfd_free(m->dexpl);
+    m->hist = m->dpoint = NULL;
+    m->dexpl = NULL;
+    m->stride = m->elems = m->hist_cap = m->hist_len = m->hist_pos = 0;
+}
+
+/* The point `age` records before the newest one (1: the last one pushed), age <= hist_len. */
+static const double *hist_at(const rcf_model_t *m, uint32_t age)
+{
+    return m->hist + (size_t)((m->hist_pos + m->hist_cap - age) % m->hist_cap) * m->point_dim;
+}
+
+static void hist_push(rcf_model_t *m, const double *point)
+{
+    memcpy(m->hist + (size_t)m->hist_pos * m->point_dim, point, m->point_dim * sizeof *point);
+    m->hist_pos = (m->hist_pos + 1) % m->hist_cap;
+    m->hist_len += m->hist_len < m->hist_cap;
+}
+
+/* The dilated point whose newest element is `newest` (point_dim values): element j of
+ * 0..elems-2 holds, per field, the mean of the `stride` records whose ages (1: the last one
+ * pushed) are (elems - 2 - j) x stride + 1 .. (elems - 1 - j) x stride, so the elements tile the
+ * span before the newest record without a gap; the newest element is the record itself, last as
+ * in the forest's own shingles. Needs a full history. */
+static void compose(const rcf_model_t *m, const double *newest, double *out)
+{
+    size_t pd = m->point_dim, ed = m->elem_dim;
+    for (uint32_t j = 0; j + 1 < m->elems; j++) {
+        double *o = out + j * ed;
+        for (size_t c = 0; c < ed; c++) {
+            o[c] = 0;
+        }
+        uint32_t last = (m->elems - 1 - j) * m->stride;
+        for (uint32_t age = last - m->stride + 1; age <= last; age++) {
+            const double *h = hist_at(m, age);
+            for (size_t c = 0; c < ed; c++) {
+                o[c] += h[c];
+            }
+        }
+        for (size_t c = 0; c < ed; c++) {
+            o[c] /= m->stride;
+        }
+    }
+    memcpy(out + (size_t)(m->elems - 1) * ed, newest, pd * sizeof *out);
+}
+
+/* One point (as the forest sees it: scaled) into the key's forest: as it is, or with a dilated
+ * shingle composed into the point (a point that only fills the history yet is not scored). */
+static int forest_step(rcf_model_t *m, const double *fp, size_t dim, rcf_result_t *r)
+{
+    if (m->stride <= 1) {
+        return rcf_forest_process(m->f, fp, dim, r);
+    }
+    if (fp == NULL || dim != m->point_dim) {
+        return RCFD_EDIM;
+    }
+    if (m->hist_len < m->hist_cap) {
+        for (size_t i = 0; i < dim; i++) {
+            if (!isfinite(fp[i]) || fp[i] > FLT_MAX || fp[i] < -FLT_MAX) {
+                return RCFD_ENONFINITE;
+            }
+        }
+        hist_push(m, fp);
+        *r = (rcf_result_t){.record = m->hist_len};
+        return 0;
+    }
+    compose(m, fp, m->dpoint);
+    int rc = rcf_forest_process(m->f, m->dpoint, dilated_dim(m->elems, dim, m->n_fields), r);
+    if (rc == 0) {
+        hist_push(m, fp);
+        r->record += m->hist_cap;
+    }
+    return rc;
+}
+
+/* Scores a point (scaled) as forest_step() would, learning nothing. */
+static int forest_score_point(rcf_model_t *m, const double *fp, size_t dim, double *score)
+{
+    if (m->stride <= 1) {
+        return rcf_forest_score(m->f, fp, dim, score, NULL, NULL);
+    }
+    if (fp == NULL || dim != m->point_dim) {
+        return RCFD_EDIM;
+    }
+    if (m->hist_len < m->hist_cap) {
+        *score = 0;
+        return 0;
+    }
+    compose(m, fp, m->dpoint);
+    return rcf_forest_score(m->f, m->dpoint, dilated_dim(m->elems, dim, m->n_fields), score, NULL,
+                            NULL);
 }
 
 /* The point in the forest's units: each field's value and its recent mean centred and divided by
@@ -294,6 +453,13 @@ static int learn_scales(rcf_model_t *m)
 static size_t pending_payload(const rcf_model_t *m)
 {
     return 8 + 4 + 4 + 8 * (size_t)m->n_pending * m->point_dim;
+}
+
+/* Payload of the dilation section: u32 stride, u32 elements, u32 point_dim, u32 points held,
+ * then that many points of point_dim f64 (as the forest sees them: scaled), oldest first. */
+static size_t dilation_payload(const rcf_model_t *m)
+{
+    return 16 + 8 * (size_t)m->hist_len * m->point_dim;
 }
 
 /* Payload of the recent-means section: u64 recent_mean, u32 n_fields, u64 records seen, then
@@ -350,8 +516,9 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     size_t nov = rcfd_novelty_payload_size(&m->novelty), len;
     size_t scales = m->scales != NULL ? RCFD_SNAP_HEADER_SIZE + 4 + 16 * m->n_fields : 0;
     size_t imp = m->imp != NULL ? rcfd_impute_section_size(m->imp) : 0;
+    size_t dil = m->stride > 1 ? RCFD_SNAP_HEADER_SIZE + dilation_payload(m) : 0;
     int rc = rcfd_buf_reserve(out, need + extra + 2 * RCFD_SNAP_HEADER_SIZE + nov +
-                                       rcfd_alert_payload_size(&m->alert) + scales + imp);
+                                       rcfd_alert_payload_size(&m->alert) + scales + imp + dil);
     if (rc == 0 && m->f != NULL) {
         rc = rcf_forest_save(m->f, out->p + out->len, need, &len);
         out->len += rc == 0 ? len : 0;
@@ -367,6 +534,20 @@ static int rcf_save(const void *model, rcfd_buf_t *out)
     }
     if (rc != 0) {
         return rc;
+    }
+    if (m->stride > 1) { /* right after the forest's */
+        rcfd_writer_t w = section_begin(out, dilation_payload(m));
+        rcfd_put_u32(&w, m->stride);
+        rcfd_put_u32(&w, m->elems);
+        rcfd_put_u32(&w, (uint32_t)m->point_dim);
+        rcfd_put_u32(&w, m->hist_len);
+        for (uint32_t age = m->hist_len; age >= 1; age--) { /* oldest first */
+            const double *pt = hist_at(m, age);
+            for (size_t i = 0; i < m->point_dim; i++) {
+                rcfd_put_f64(&w, pt[i]);
+            }
+        }
+        section_end(out, &w, RCFD_SNAP_KIND_DILATION, DILATION_VERSION);
     }
     if (m->mean != NULL) {
         rcfd_writer_t w = section_begin(out, recent_payload(m));
@@ -570,6 +751,62 @@ static int load_pending(rcf_model_t *m, const unsigned char *b, size_t len, char
     return 0;
 }
 
+/* Reads the dilation section (b, len: from byte `at` of the snapshot) into m, wrap()ped around a
+ * forest whose input is `elems` x point_dim values and whose shingle is 1 (checked by the caller
+ * from dilation_header()). */
+static int load_dilation(rcf_model_t *m, const unsigned char *b, size_t len, size_t at,
+                         char *errstr, size_t es)
+{
+    rcfd_snap_loader_t l;
+    int rc = open_section(b, len, at, RCFD_SNAP_KIND_DILATION, DILATION_VERSION,
+                          "dilation section", &l, errstr, es);
+    if (rc != 0) {
+        return rc;
+    }
+    uint32_t stride = rcfd_get_u32(&l.r), elems = rcfd_get_u32(&l.r);
+    uint32_t dim = rcfd_get_u32(&l.r), n = rcfd_get_u32(&l.r);
+    if (l.r.err != 0 || stride < 2 || elems < 2 || elems > AUTO_MAX_SHINGLE ||
+        dim != m->point_dim || n > (elems - 1) * stride ||
+        l.r.len != 16 + 8 * (size_t)n * dim) {
+        return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                         "snapshot byte %zu: the dilation section (stride %u, %u elements, %u "
+                         "records of %u values in %zu bytes) does not fit a key of %zu values",
+                         at, stride, elems, n, dim, l.r.len, m->point_dim);
+    }
+    if (dilation_init(m, stride, elems) != 0) {
+        return rcfd_errf(RCFD_ENOMEM, errstr, es, "out of memory");
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        double *pt = m->hist + (size_t)k * dim;
+        for (size_t i = 0; i < dim; i++) {
+            double v = rcfd_get_f64(&l.r);
+            if (!isfinite(v) || v > FLT_MAX || v < -FLT_MAX) {
+                return rcfd_errf(RCFD_EBADSTATE, errstr, es,
+                                 "snapshot byte %zu: a recent record's value is not a finite "
+                                 "float",
+                                 rcfd_snap_at(&l) - 8);
+            }
+            pt[i] = v;
+        }
+    }
+    m->hist_len = n;
+    m->hist_pos = n % m->hist_cap;
+    rcfd_alert_set_shingle(&m->alert, elems);
+    return 0;
+}
+
+/* Stride and elements the dilation section at b declares (0, 0 when unreadable: load_dilation()
+ * then reports why). */
+static void dilation_header(const unsigned char *b, size_t len, uint32_t *stride, uint32_t *elems)
+{
+    *stride = *elems = 0;
+    if (len >= RCFD_SNAP_HEADER_SIZE + 8) {
+        rcfd_reader_t r = {b, len, RCFD_SNAP_HEADER_SIZE, 0};
+        *stride = rcfd_get_u32(&r);
+        *elems = rcfd_get_u32(&r);
+    }
+}
+
 /* The sections after the forest's (or the held records'), at the offsets rcf_load() found (0:
  * absent), into *out; on an error *out is destroyed and NULL. */
 static int load_sections(void **out, const unsigned char *snap, size_t len, size_t recent_at,
@@ -613,11 +850,16 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
     size_t flen = section_len(snap, len);
     /* Sections after the forest's: at most one of each kind, in the order save() writes them. */
     size_t recent_at = 0, novelty_at = 0, alert_at = 0, scales_at = 0, impute_at = 0;
+    size_t dilation_at = 0;
     for (size_t at = flen; at < len; at += section_len(snap + at, len - at)) {
         uint32_t kind = 0;
         if (len - at >= 12) {
             rcfd_reader_t r = {snap + at, len - at, 8, 0};
             kind = rcfd_get_u32(&r);
+        }
+        if (kind == RCFD_SNAP_KIND_DILATION && at == flen) { /* right after the forest's only */
+            dilation_at = at;
+            continue;
         }
         if (impute_at > 0) {
             kind = 0; /* the impute state is the last section */
@@ -659,6 +901,16 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
         rcfd_reader_t r = {snap, len, 8, 0};
         first_kind = rcfd_get_u32(&r);
     }
+    if (dilation_at > 0 && (first_kind != RCFD_SNAP_KIND_RCF || c->shingle_size != SHINGLE_AUTO)) {
+        return rcfd_errf(first_kind != RCFD_SNAP_KIND_RCF ? RCFD_EBADSTATE : RCFD_ECONFIG, errstr,
+                         es,
+                         first_kind != RCFD_SNAP_KIND_RCF
+                             ? "snapshot byte %zu: a dilation section after something other "
+                               "than a forest"
+                             : "snapshot chose a dilated automatic shingle (byte %zu); the config "
+                               "gives a fixed shingle_size",
+                         dilation_at);
+    }
     if (first_kind == RCFD_SNAP_KIND_SHINGLE_PENDING) {
         if (c->shingle_size != SHINGLE_AUTO) {
             return rcfd_errf(RCFD_ECONFIG, errstr, es,
@@ -682,8 +934,15 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
     /* The parameters the config gives, completed by the library's defaults (as create does); an
      * automatic shingle size is whichever "auto" may have chosen. */
     rcf_params_t want;
-    uint32_t shingle = rcf_forest_params(f)->shingle_size;
+    uint32_t shingle = rcf_forest_params(f)->shingle_size, stride = 0, elems = 0;
+    if (dilation_at > 0) { /* the model composes the points: the forest's shingle is 1 */
+        dilation_header(snap + dilation_at, len - dilation_at, &stride, &elems);
+        shingle = 1;
+    }
     forest_params(c, n_fields, 0, shingle <= AUTO_MAX_SHINGLE ? shingle : 1, &want);
+    if (dilation_at > 0) {
+        want.input_dim = elems >= 1 ? (uint32_t)dilated_dim(elems, want.input_dim, n_fields) : 0;
+    }
     const rcf_params_t *a = rcf_forest_params(f), *b = &want;
     const char *bad = a->input_dim != b->input_dim               ? "the number of fields"
                       : a->number_of_trees != b->number_of_trees ? "number_of_trees"
@@ -701,6 +960,14 @@ static int rcf_load(const void *conf, size_t n_fields, const void *buf, size_t l
                          "snapshot was trained with a different %s than the config gives", bad);
     }
     rc = wrap(f, n_fields, c, 0, out, errstr, es);
+    if (rc == 0 && dilation_at > 0) {
+        size_t dlen = section_len(snap + dilation_at, len - dilation_at);
+        rc = load_dilation(*out, snap + dilation_at, dlen, dilation_at, errstr, es);
+        if (rc != 0) {
+            rcf_destroy(*out);
+            *out = NULL;
+        }
+    }
     return rc ? rc : load_sections(out, snap, len, recent_at, novelty_at, alert_at, scales_at, impute_at, errstr,
                                        es);
 }
@@ -720,37 +987,51 @@ static int build_forest(rcf_model_t *m)
         size_t p = rcfd_period_estimate(m->pending + i, m->n_pending, m->point_dim, AUTO_MAX_LAG);
         period = p > period ? p : period;
     }
-    uint32_t shingle = period < 1 ? 1u : period > AUTO_MAX_SHINGLE ? AUTO_MAX_SHINGLE
-                                                                   : (uint32_t)period;
+    uint32_t shingle = period < 1 ? 1u : (uint32_t)period, stride = 1;
+    if (period > AUTO_MAX_SHINGLE) { /* dilated: at most the cap's elements, spanning the period */
+        stride = (uint32_t)((period + AUTO_MAX_SHINGLE - 1) / AUTO_MAX_SHINGLE);
+        shingle = (uint32_t)((period + stride - 1) / stride);
+    }
     rcf_params_t p;
-    forest_params(&m->conf, m->n_fields, m->key_seed, shingle, &p);
+    forest_params(&m->conf, m->n_fields, m->key_seed, stride > 1 ? 1u : shingle, &p);
+    if (stride > 1) {
+        p.input_dim = (uint32_t)dilated_dim(shingle, p.input_dim, m->n_fields); /* the model composes the point */
+    }
     rcf_forest_t *f;
     char err[256];
     int rc = rcf_forest_new(&p, &f, err, sizeof err);
     if (rc != 0) {
         return rc;
     }
-    if (m->conf.normalize == NORMALIZE_AUTO && (rc = learn_scales(m)) != 0) {
+    if (stride > 1 && (rc = dilation_init(m, stride, shingle)) != 0) {
         rcf_forest_destroy(f);
         return rc;
     }
+    if (m->conf.normalize == NORMALIZE_AUTO && (rc = learn_scales(m)) != 0) {
+        rcf_forest_destroy(f);
+        dilation_free(m);
+        return rc;
+    }
+    m->f = f;
     rcf_result_t ignored;
     for (uint32_t i = 0; i < m->n_pending && rc == 0; i++) {
         const double *pt = m->pending + (size_t)i * m->point_dim;
-        rc = rcf_forest_process(f, scale_point(m, pt, m->point_dim, m->scaled), m->point_dim,
-                                &ignored);
+        rc = forest_step(m, scale_point(m, pt, m->point_dim, m->scaled), m->point_dim, &ignored);
     }
     if (rc != 0) { /* the records were checked when held, scaled values too: not reached */
+        m->f = NULL;
         rcf_forest_destroy(f);
+        dilation_free(m);
         rcfd_free(m->scales);
         rcfd_free(m->scaled);
         m->scales = m->scaled = NULL;
         return rc;
     }
-    m->f = f;
     rcfd_free(m->pending);
     m->pending = NULL;
     m->n_pending = m->pending_cap = 0;
+    /* the episode's quiet spell: the shingle's elements (a dilated shingle's newest record is one
+     * element; older records weigh 1/stride each in theirs) */
     rcfd_alert_set_shingle(&m->alert, shingle);
     return 0;
 }
@@ -761,8 +1042,9 @@ static int estimate_room(rcf_model_t *m)
 {
     if (m->x_point == NULL) {
         size_t shingle = rcf_forest_params(m->f)->shingle_size;
-        m->x_point = rcfd_calloc(m->point_dim * shingle, sizeof *m->x_point);
-        m->x_record = rcfd_calloc(m->point_dim, sizeof *m->x_record);
+        size_t in = m->stride > 1 ? dilated_dim(m->elems, m->point_dim, m->n_fields) : m->point_dim;
+        m->x_point = rcfd_calloc(in * shingle, sizeof *m->x_point);
+        m->x_record = rcfd_calloc(in, sizeof *m->x_record);
         m->x_missing = rcfd_calloc(m->n_fields, sizeof *m->x_missing);
         m->x_values = rcfd_calloc(m->n_fields, sizeof *m->x_values);
     }
@@ -788,13 +1070,16 @@ static int rcf_impute(void *model, double *values, const unsigned char *missing,
     }
     rcf_forest_stats(m->f, &st);
     const rcf_params_t *p = rcf_forest_params(m->f);
-    if (p->output_after > 0 && st.records < (uint64_t)p->output_after) {
+    if ((p->output_after > 0 && st.records < (uint64_t)p->output_after) ||
+        (m->stride > 1 && m->hist_len < m->hist_cap)) {
         return RCFD_EAGAIN;
     }
     int rc = estimate_room(m);
     if (rc != 0) {
         return rc;
     }
+    /* the forest's input: the record, or the dilated point whose newest element it is */
+    size_t in = p->input_dim, newest = in - m->point_dim;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         m->x_record[i] = missing[i] ? NAN : values[i];
@@ -802,15 +1087,19 @@ static int rcf_impute(void *model, double *values, const unsigned char *missing,
             m->x_record[n + i] = m->mean[n + i];
         }
         if (missing[i]) {
-            m->x_missing[k++] = (uint32_t)((p->shingle_size - 1) * m->point_dim + i);
+            m->x_missing[k++] = (uint32_t)((p->shingle_size - 1) * in + newest + i);
         }
     }
-    if (k == n && p->shingle_size == 1) {
+    if (k == n && p->shingle_size == 1 && m->stride <= 1) {
         /* nothing observed to condition on: the trees would answer a typical value near the
          * key's recent means, a lagging level; the previous value is the better guess */
         return RCFD_EAGAIN;
     }
     const double *rec = scale_point(m, m->x_record, m->point_dim, m->scaled);
+    if (m->stride > 1) {
+        compose(m, rec, m->dpoint);
+        rec = m->dpoint;
+    }
     rc = rcf_forest_point(m->f, rec, m->x_point);
     rc = rc ? rc
             : rcf_forest_impute(m->f, m->x_point, m->x_missing, k, 0.25, m->x_values, NULL, NULL);
@@ -848,10 +1137,12 @@ static const double *expected_values(rcf_model_t *m, const double *point, size_t
     if (estimate_room(m) != 0) {
         return NULL; /* the record is still scored; destroy() frees what was allocated */
     }
+    /* point: the record, or the dilated point whose newest element it is */
+    size_t newest = dim - m->point_dim;
     memcpy(m->x_record, point, dim * sizeof *point);
     for (size_t i = 0; i < m->n_fields; i++) {
-        m->x_record[i] = NAN; /* the fields; the recent means stay known */
-        m->x_missing[i] = (uint32_t)((shingle - 1) * m->point_dim + i);
+        m->x_record[newest + i] = NAN; /* the fields; the recent means stay known */
+        m->x_missing[i] = (uint32_t)((shingle - 1) * dim + newest + i);
     }
     if (rcf_forest_point(m->f, m->x_record, m->x_point) != 0 ||
         rcf_forest_impute(m->f, m->x_point, m->x_missing, m->n_fields, 0.25, m->x_values, NULL,
@@ -915,26 +1206,52 @@ static int rcf_process(void *model, const double *values, size_t n, const void *
     }
     int held = m->f == NULL;
     const double *fp = held ? point : scale_point(m, point, dim, m->scaled);
-    const double *expected = rc == 0 && !held ? expected_values(m, fp, dim) : NULL;
+    const double *expected = NULL;
+    if (rc == 0 && !held && m->stride > 1 && dim == m->point_dim && m->hist_len == m->hist_cap) {
+        compose(m, fp, m->dpoint); /* what the forest will see */
+        expected = expected_values(m, m->dpoint, dilated_dim(m->elems, dim, m->n_fields));
+    } else if (rc == 0 && !held && m->stride <= 1) {
+        expected = expected_values(m, fp, dim);
+    }
     if (rc == 0) {
-        rc = held ? hold(m, point, dim, &last_result.r)
-                  : rcf_forest_process(m->f, fp, dim, &last_result.r);
+        rc = held ? hold(m, point, dim, &last_result.r) : forest_step(m, fp, dim, &last_result.r);
     }
     if (rc != 0) {
         return rc;
     }
     last_result.shingle_size = m->conf.shingle_size != SHINGLE_AUTO ? (uint32_t)m->conf.shingle_size
+                               : m->stride > 1                     ? m->elems
                                : m->f != NULL ? rcf_forest_params(m->f)->shingle_size
                                               : 0;
+    last_result.shingle_stride = m->stride > 1 ? m->stride : 1;
     last_result.auto_shingle = m->conf.shingle_size == SHINGLE_AUTO;
     last_result.expected = expected;
+    if (!held && m->stride > 1 && m->dexpl != NULL && last_result.r.explanation != NULL) {
+        /* A dilated shingle: per column, the attribution of all its elements (as the forest folds
+         * its own shingle's), the direction of their sum, the strength of the newest element. */
+        const rcf_column_explanation_t *x = last_result.r.explanation;
+        const double *hi = last_result.r.attribution_high, *lo = last_result.r.attribution_low;
+        size_t pd = m->point_dim, ed = m->elem_dim, newest = (m->elems - 1) * ed;
+        for (size_t c = 0; c < pd; c++) {
+            double a = x[newest + c].attribution;
+            double h = hi != NULL ? hi[newest + c] : 0, l = lo != NULL ? lo[newest + c] : 0;
+            for (uint32_t j = 0; c < ed && j + 1 < m->elems; j++) {
+                a += x[j * ed + c].attribution;
+                h += hi != NULL ? hi[j * ed + c] : 0;
+                l += lo != NULL ? lo[j * ed + c] : 0;
+            }
+            m->dexpl[c] = (rcf_column_explanation_t){
+                a, x[newest + c].strength, h > l ? RCF_DIRECTION_HIGH : RCF_DIRECTION_LOW};
+        }
+        last_result.r.explanation = m->dexpl;
+    }
     if (!held && m->expl != NULL && last_result.r.explanation != NULL) {
         /* A column's attribution is its value's and its recent mean's together, so the columns
          * still sum to the score as KDA's do; STRENGTH and DIRECTION are the value's own. */
         const rcf_column_explanation_t *x = last_result.r.explanation;
         for (size_t i = 0; i < n; i++) {
             m->expl[i] = x[i];
-            m->expl[i].attribution += x[n + i].attribution;
+            m->expl[i].attribution += m->mean != NULL ? x[n + i].attribution : 0;
         }
         last_result.r.explanation = m->expl;
     }
@@ -967,7 +1284,7 @@ uint64_t rcfd_rcf_model_records(const void *model)
     }
     rcf_stats_t st;
     rcf_forest_stats(m->f, &st);
-    return st.records;
+    return st.records + (m->stride > 1 ? m->hist_len : 0); /* the history's first points: unscored */
 }
 
 int rcfd_rcf_model_explains(const void *model)
@@ -993,13 +1310,12 @@ int rcfd_rcf_model_score(void *model, const double *values, size_t n, double *sc
     if (m->probe == NULL || n != m->n_fields) {
         /* without means (or with a wrong count, the forest reports it) the point is the values,
          * scaled in process()'s scratch buffer */
-        return rcf_forest_score(m->f, scale_point(m, values, n, m->scaled), n, score, NULL, NULL);
+        return forest_score_point(m, scale_point(m, values, n, m->scaled), n, score);
     }
     /* the point process() would build, in a buffer of its own: the means stay as they are */
     memcpy(m->probe, values, n * sizeof *values);
     memcpy(m->probe + n, m->seen == 0 ? values : m->mean + n, n * sizeof *values);
-    return rcf_forest_score(m->f, scale_point(m, m->probe, 2 * n, m->probe), 2 * n, score, NULL,
-                            NULL);
+    return forest_score_point(m, scale_point(m, m->probe, 2 * n, m->probe), 2 * n, score);
 }
 
 static double rcf_score(const void *result)
@@ -1103,6 +1419,9 @@ static int rcf_encode(const void *result, const rcfd_strlist_t *cols, rcfd_style
     if (rc == 0 && res->auto_shingle) { /* the choice "auto" made; null while it is being made */
         rc = res->shingle_size > 0 ? rcfd_buf_printf(out, ",\"shingle_size\":%u", res->shingle_size)
                                    : rcfd_buf_puts(out, ",\"shingle_size\":null");
+        if (rc == 0 && res->shingle_stride > 1) { /* a dilated shingle */
+            rc = rcfd_buf_printf(out, ",\"shingle_stride\":%u", res->shingle_stride);
+        }
     }
     return rc;
 }

@@ -11,6 +11,8 @@ typedef struct rcfd_rcf_result {
     double novelty;
     rcfd_alert_result_t alert; /* the alert decision: anomaly, anomaly_grade, threshold */
     uint32_t shingle_size;     /* the forest's; 0 while shingle_size "auto" is choosing it */
+    uint32_t shingle_stride;   /* records between a shingle's elements: 1, or more when "auto"
+                                  chose a dilated shingle for a period longer than the cap */
     int auto_shingle;          /* 1: the config says shingle_size "auto" (the output shows it) */
     const double *expected;    /* with expected: n_fields estimates on a record above the alert
                                   threshold (owned by the instance, valid until its next record);

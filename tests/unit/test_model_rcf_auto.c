@@ -1,8 +1,11 @@
 /* The rcf model's shingle_size "auto": a key holds its first 512 records (answered as warming up),
- * then the dominant period of its fields sets the shingle (at most 32; 1 without a period) and the
- * held records train the forest. Checked against a model given that shingle size explicitly (the
- * same forest bit for bit from record 513 on), on series whose period the test knows; held records
- * survive a snapshot; bad records are refused as the forest refuses them and are not held. */
+ * then the dominant period of its fields sets the shingle (1 without a period) and the held
+ * records train the forest. Checked against a model given that shingle size explicitly (the same
+ * forest bit for bit from record 513 on), on series whose period the test knows; held records
+ * survive a snapshot; bad records are refused as the forest refuses them and are not held. A
+ * period longer than 32 gets a dilated shingle (at most 32 elements, each older one the mean of
+ * `stride` records, one period in all): checked against an explicit shingle-1 forest fed the
+ * points the test composes, through a snapshot, with explanations and imputation. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,8 +67,8 @@ static const rcfd_rcf_result_t *step(void *m, double a, double b)
     return res;
 }
 
-/* The shingle size "auto" chooses for fields of periods pa and pb (0: noise). */
-static uint32_t chosen(int pa, int pb)
+/* The shingle size "auto" chooses for fields of periods pa and pb (0: noise), and its stride. */
+static uint32_t chosen_stride(int pa, int pb, uint32_t *stride)
 {
     void *conf = conf_of("shingle_size=auto");
     void *m;
@@ -80,9 +83,18 @@ static uint32_t chosen(int pa, int pb)
         assert_true(r->alert.warming_up);
     }
     uint32_t s = r->shingle_size;
+    *stride = r->shingle_stride;
     assert_non_null(rcfd_rcf_model_forest(m));
     rcfd_model_rcf.destroy(m);
     conf_free(conf);
+    return s;
+}
+
+static uint32_t chosen(int pa, int pb)
+{
+    uint32_t stride;
+    uint32_t s = chosen_stride(pa, pb, &stride);
+    assert_int_equal(stride, 1);
     return s;
 }
 
@@ -92,8 +104,150 @@ static void test_choices(void **state)
     assert_int_equal(chosen(24, 0), 24);
     assert_int_equal(chosen(12, 12), 12);
     assert_int_equal(chosen(0, 0), 1);     /* noise: no period */
-    assert_int_equal(chosen(150, 0), 32);  /* longer than the cap */
+    assert_int_equal(chosen(32, 0), 32);   /* at the cap: still the plain shingle */
     assert_int_equal(chosen(10, 30), 30);  /* fields differ: the longest */
+    /* longer than the cap: stride ceil(p / 32), ceil(p / stride) elements (one period) */
+    uint32_t stride;
+    assert_int_equal(chosen_stride(150, 0, &stride), 30);
+    assert_int_equal(stride, 5);
+    assert_int_equal(chosen_stride(0, 100, &stride), 25);
+    assert_int_equal(stride, 4);
+    assert_int_equal(chosen_stride(12, 40, &stride), 20);
+    assert_int_equal(stride, 2);
+}
+
+/* A dilated shingle (period 150: 30 elements, 5 records apart) is the explicit shingle-1 forest
+ * (recent_mean 0, normalize none: KDA's) of 30 fields fed the points the test composes (the
+ * record, after the means of the 29 runs of 5 records before it, oldest first), from record 513
+ * on, bit for bit; a snapshot taken at record 900 goes on the same; a config with a fixed shingle
+ * refuses it, and damage is refused. */
+#define DP 150
+#define DS 5u
+#define DK 30u
+static double dwave(int i)
+{
+    return wave(i, 0, DP) + (i == 1300 ? 25.0 : 0.0);
+}
+
+static const rcfd_rcf_result_t *step1(void *m, double x)
+{
+    const void *res;
+    assert_int_equal(rcfd_model_rcf.process(m, &x, 1, &res), 0);
+    return res;
+}
+
+static void test_dilated_matches_explicit(void **state)
+{
+    (void)state;
+    void *ca = conf_with("shingle_size=auto", "normalize=none", "recent_mean=0");
+    void *ce = conf_with("shingle_size=1", "normalize=none", "recent_mean=0");
+    void *c24 = conf_with("shingle_size=24", "normalize=none", "recent_mean=0");
+    void *a, *e, *b = NULL, *x = NULL;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(ca, 1, SEED, &a, err, sizeof err), 0);
+    assert_int_equal(rcfd_model_rcf.create(ce, DK, SEED, &e, err, sizeof err), 0);
+    rcfd_buf_t snap = {0};
+    double pt[DK];
+    int scored = 0;
+    for (int i = 0; i < 2000; i++) {
+        const rcfd_rcf_result_t *ra = step1(a, dwave(i));
+        double sa = ra->r.score;
+        assert_int_equal(ra->r.ready, i >= HELD ? sa > 0 : 0);
+        if (i >= HELD - 1) {
+            assert_int_equal(ra->shingle_size, DK);
+            assert_int_equal(ra->shingle_stride, DS);
+            assert_int_equal(rcfd_rcf_model_records(a), (uint64_t)i + 1);
+        }
+        if (b != NULL) {
+            assert_true(step1(b, dwave(i))->r.score == sa);
+        }
+        if ((uint32_t)i >= (DK - 1) * DS) { /* the explicit forest's point */
+            for (uint32_t j = 0; j + 1 < DK; j++) {
+                uint32_t last = (DK - 1 - j) * DS;
+                pt[j] = 0;
+                for (uint32_t age = last - DS + 1; age <= last; age++) {
+                    pt[j] += dwave(i - (int)age);
+                }
+                pt[j] /= DS;
+            }
+            pt[DK - 1] = dwave(i);
+            const void *res;
+            assert_int_equal(rcfd_model_rcf.process(e, pt, DK, &res), 0);
+            if (i >= HELD) {
+                assert_true(sa == ((const rcfd_rcf_result_t *)res)->r.score);
+                scored += sa > 0;
+            }
+        }
+        if (i == 900) {
+            assert_int_equal(rcfd_model_rcf.save(a, &snap), 0);
+            assert_int_equal(rcfd_model_rcf.load(ca, 1, snap.p, snap.len, &b, err, sizeof err),
+                             0);
+        }
+    }
+    assert_true(scored > 1400);
+    assert_int_equal(rcfd_model_rcf.load(c24, 1, snap.p, snap.len, &x, err, sizeof err),
+                     RCFD_ECONFIG);
+    assert_non_null(strstr(err, "dilated"));
+    assert_int_equal(rcfd_model_rcf.load(ce, 1, snap.p, snap.len, &x, err, sizeof err),
+                     RCFD_ECONFIG);
+    unsigned char *bad = malloc(snap.len);
+    memcpy(bad, snap.p, snap.len);
+    bad[snap.len / 2] ^= 0x10;
+    assert_true(rcfd_model_rcf.load(ca, 1, bad, snap.len, &x, err, sizeof err) < 0);
+    assert_null(x);
+    assert_true(rcfd_model_rcf.load(ca, 1, snap.p, snap.len - 8, &x, err, sizeof err) < 0);
+    assert_null(x);
+    free(bad);
+    rcfd_buf_free(&snap);
+    rcfd_model_rcf.destroy(a);
+    rcfd_model_rcf.destroy(b);
+    rcfd_model_rcf.destroy(e);
+    conf_free(ca);
+    conf_free(ce);
+    conf_free(c24);
+}
+
+/* With recent means, explain and a dilated shingle: the columns' attributions still sum to the
+ * score; a snapshot goes on bit for bit; imputation answers near the wave. */
+static void test_dilated_explain_impute(void **state)
+{
+    (void)state;
+    void *ca = conf_with("shingle_size=auto", "explain=true", NULL);
+    void *a, *b = NULL;
+    char err[256];
+    assert_int_equal(rcfd_model_rcf.create(ca, 2, SEED, &a, err, sizeof err), 0);
+    rcfd_buf_t snap = {0};
+    int near = 0;
+    for (int i = 0; i < 1600; i++) {
+        double x = dwave(i), y = wave(i, 1, 0);
+        const rcfd_rcf_result_t *r = step(a, x, y);
+        double score = r->r.score;
+        if (i >= HELD) {
+            assert_int_equal(r->shingle_stride, DS);
+            assert_non_null(r->r.explanation);
+            double sum = r->r.explanation[0].attribution + r->r.explanation[1].attribution;
+            assert_true(fabs(sum - score) <= 1e-9 * (1 + score));
+        }
+        if (b != NULL) {
+            assert_true(step(b, x, y)->r.score == score);
+        }
+        if (i == 700) {
+            assert_int_equal(rcfd_model_rcf.save(a, &snap), 0);
+            assert_int_equal(rcfd_model_rcf.load(ca, 2, snap.p, snap.len, &b, err, sizeof err),
+                             0);
+        }
+        if (i > 1000 && i % 10 == 0) {
+            double v[2] = {0, wave(i + 1, 1, 0)};
+            unsigned char missing[2] = {1, 0};
+            assert_int_equal(rcfd_model_rcf.impute(a, v, missing, 2), 0);
+            near += fabs(v[0] - wave(i + 1, 0, DP)) < 3.0;
+        }
+    }
+    assert_true(near > 50); /* of 60 */
+    rcfd_buf_free(&snap);
+    rcfd_model_rcf.destroy(a);
+    rcfd_model_rcf.destroy(b);
+    conf_free(ca);
 }
 
 /* From the 513th record on, "auto" is the explicit model of the size it chose: same scores, bit
@@ -302,6 +456,8 @@ int main(void)
         cmocka_unit_test(test_snapshot_while_held),
         cmocka_unit_test(test_refused_not_held),
         cmocka_unit_test(test_scales),
+        cmocka_unit_test(test_dilated_matches_explicit),
+        cmocka_unit_test(test_dilated_explain_impute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
