@@ -484,9 +484,9 @@ int rcfd_buf_read_file(rcfd_buf_t *b, const char *path, size_t max, char *errstr
     errno = 0;
     while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (max != 0 && b->len - start + n > max) {
-            rc = max % (1u << 20) == 0
-                     ? rcfd_errf(RCFD_ERANGE, errstr, es, "%s: larger than %zu MiB", path, max >> 20)
-                     : rcfd_errf(RCFD_ERANGE, errstr, es, "%s: larger than %zu bytes", path, max);
+            int mib = max % (1u << 20) == 0;
+            rc = rcfd_errf(RCFD_ERANGE, errstr, es, "%s: larger than %zu %s", path,
+                           mib ? max >> 20 : max, mib ? "MiB" : "bytes");
         } else if (rcfd_buf_append(b, chunk, n) != 0) {
             rc = rcfd_errf(RCFD_ENOMEM, errstr, es, "%s: out of memory", path);
         }

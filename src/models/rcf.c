@@ -995,7 +995,8 @@ static int build_forest(rcf_model_t *m)
     rcf_params_t p;
     forest_params(&m->conf, m->n_fields, m->key_seed, stride > 1 ? 1u : shingle, &p);
     if (stride > 1) {
-        p.input_dim = (uint32_t)dilated_dim(shingle, p.input_dim, m->n_fields); /* the model composes the point */
+        /* the model composes the point */
+        p.input_dim = (uint32_t)dilated_dim(shingle, p.input_dim, m->n_fields);
     }
     rcf_forest_t *f;
     char err[256];
@@ -1284,7 +1285,8 @@ uint64_t rcfd_rcf_model_records(const void *model)
     }
     rcf_stats_t st;
     rcf_forest_stats(m->f, &st);
-    return st.records + (m->stride > 1 ? m->hist_len : 0); /* the history's first points: unscored */
+    /* with a dilated shingle, the history's first points too (they were not scored) */
+    return st.records + (m->stride > 1 ? m->hist_len : 0);
 }
 
 int rcfd_rcf_model_explains(const void *model)
