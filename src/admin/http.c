@@ -36,7 +36,9 @@ struct rcfd_admin {
     rcfd_admin_health_cb health;
     void *health_arg;
     conn_t *conns;
-    size_t n_conns;
+    size_t n_conns;   /* allocated: the memory cap counts these */
+    size_t n_closing; /* of them, closing: their peer already sees the close, so they no
+                         longer take one of the MAX_CONNS served at once */
     uv_timer_t sweep; /* closes connections older than REQUEST_TIMEOUT_MS */
     int closing;
     int open_handles; /* freed when this reaches 0 after close */
@@ -64,6 +66,7 @@ static void on_conn_closed(uv_handle_t *h)
     rcfd_buf_free(&c->resp);
     rcfd_free(c);
     a->n_conns--;
+    a->n_closing--;
     a->open_handles--;
     maybe_free(a);
 }
@@ -71,6 +74,7 @@ static void on_conn_closed(uv_handle_t *h)
 static void close_conn(conn_t *c)
 {
     if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+        c->admin->n_closing++;
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     }
 }
@@ -244,7 +248,7 @@ static void on_connection(uv_stream_t *server, int status)
     }
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         close_conn(c);
-    } else if (a->n_conns > MAX_CONNS) {
+    } else if (a->n_conns - a->n_closing > MAX_CONNS) {
         respond(c, 503, "text/plain", "too many connections\n", 21);
     } else if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
         close_conn(c);
