@@ -276,6 +276,16 @@ static size_t dilated_dim(size_t elems, size_t point_dim, size_t n_fields)
     return (elems - 1) * n_fields + point_dim;
 }
 
+static void dilation_free(rcf_model_t *m)
+{
+    rcfd_free(m->hist);
+    rcfd_free(m->dpoint);
+    rcfd_free(m->dexpl);
+    m->hist = m->dpoint = NULL;
+    m->dexpl = NULL;
+    m->stride = m->elems = m->hist_cap = m->hist_len = m->hist_pos = 0;
+}
+
 /* Sets m up for a dilated shingle of `elems` elements `stride` records apart, its history empty;
  * RCFD_ENOMEM leaves it undilated. */
 static int dilation_init(rcf_model_t *m, uint32_t stride, uint32_t elems)
@@ -294,27 +304,12 @@ static int dilation_init(rcf_model_t *m, uint32_t stride, uint32_t elems)
         ok = m->dexpl != NULL && m->expl != NULL;
     }
     if (!ok) {
-        rcfd_free(m->hist);
-        rcfd_free(m->dpoint);
-        rcfd_free(m->dexpl);
-        m->hist = m->dpoint = NULL;
-        m->dexpl = NULL;
-        m->hist_cap = 0;
+        dilation_free(m);
         return RCFD_ENOMEM;
     }
     m->stride = stride;
     m->elems = elems;
     return 0;
-}
-
-static void dilation_free(rcf_model_t *m)
-{
-    rcfd_free(m->hist);
-    rcfd_free(m->dpoint);
-    rcfd_free(m->dexpl);
-    m->hist = m->dpoint = NULL;
-    m->dexpl = NULL;
-    m->stride = m->elems = m->hist_cap = m->hist_len = m->hist_pos = 0;
 }
 
 /* The point `age` records before the newest one (1: the last one pushed), age <= hist_len. */
