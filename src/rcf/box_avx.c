@@ -24,18 +24,41 @@ __attribute__((target("avx"))) static double range_sum_avx(const float *mn, cons
     return (p[0] + p[1]) + (p[2] + p[3]);
 }
 
+/* (p0 + p1) + (p2 + p3) of the four partial sums, as the SSE2 code adds them. */
+__attribute__((target("avx"))) static inline double sum_partials(__m256d acc)
+{
+    __m256d pairs = _mm256_hadd_pd(acc, acc); /* p0 + p1, p0 + p1, p2 + p3, p2 + p3 */
+    return _mm_cvtsd_f64(
+        _mm_add_sd(_mm256_castpd256_pd128(pairs), _mm256_extractf128_pd(pairs, 1)));
+}
+
 __attribute__((target("avx"))) static double gap_avx(const float *mn, const float *mx, size_t d,
                                                      const float *x)
 {
-    /* |x - clamp(x, lo, hi)|, as in box_gap_narrow. */
+    /* |x - clamp(x, lo, hi)|, as in box_gap_narrow. The clamp runs eight floats wide; dimensions
+     * i .. i+3 and then i+4 .. i+7 go into the one accumulator, lane k taking dimension k mod 4,
+     * so the sums are added in the SSE2 order. */
     const __m256d sign = _mm256_set1_pd(-0.0);
     __m256d acc = _mm256_setzero_pd();
     size_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+        __m256 cf = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(mn + i)),
+                                  _mm256_loadu_ps(mx + i));
+        __m256d t0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)),
+                                   _mm256_cvtps_pd(_mm256_castps256_ps128(cf)));
+        __m256d t1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)),
+                                   _mm256_cvtps_pd(_mm256_extractf128_ps(cf, 1)));
+        acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t0));
+        acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t1));
+    }
     for (; i + 4 <= d; i += 4) {
         __m128 xf = _mm_loadu_ps(x + i);
         __m128 cf = _mm_min_ps(_mm_max_ps(xf, _mm_loadu_ps(mn + i)), _mm_loadu_ps(mx + i));
         __m256d t = _mm256_sub_pd(_mm256_cvtps_pd(xf), _mm256_cvtps_pd(cf));
         acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t));
+    }
+    if (i == d) {
+        return sum_partials(acc);
     }
     double p[4];
     _mm256_storeu_pd(p, acc);
