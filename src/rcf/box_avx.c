@@ -68,6 +68,64 @@ __attribute__((target("avx"))) static double gap_avx(const float *mn, const floa
     return (p[0] + p[1]) + (p[2] + p[3]);
 }
 
+/* The score walk with its gap inlined (no call per level) and x converted to double once per
+ * walk: a gap term is then |(double)c - xd| with c the clamp, the same bits as |xd - (double)c|
+ * (subtraction is antisymmetric), summed as gap_avx sums. */
+__attribute__((target("avx"))) static double score_walk_avx(const unsigned char *records,
+                                                            size_t stride, const uint32_t *path,
+                                                            uint32_t depth, const float *x,
+                                                            size_t d, double score)
+{
+    double xd[BOX_WALK_MAX_D];
+    size_t c = 0;
+    for (; c + 4 <= d; c += 4) {
+        _mm256_storeu_pd(xd + c, _mm256_cvtps_pd(_mm_loadu_ps(x + c)));
+    }
+    for (; c < d; c++) {
+        xd[c] = (double)x[c];
+    }
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    for (uint32_t k = depth; k-- > 0;) {
+        const unsigned char *rec = records + (size_t)path[k] * stride;
+        const float *mn = (const float *)(const void *)(rec + 8), *mx = mn + d;
+        __m256d acc = _mm256_setzero_pd();
+        size_t i = 0;
+        for (; i + 8 <= d; i += 8) {
+            __m256 cf = _mm256_min_ps(
+                _mm256_max_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(mn + i)),
+                _mm256_loadu_ps(mx + i));
+            __m256d t0 =
+                _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(cf)), _mm256_loadu_pd(xd + i));
+            __m256d t1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(cf, 1)),
+                                       _mm256_loadu_pd(xd + i + 4));
+            acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t0));
+            acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t1));
+        }
+        double gap;
+        if (i == d) {
+            gap = sum_partials(acc);
+        } else {
+            for (; i + 4 <= d; i += 4) {
+                __m128 cf = _mm_min_ps(_mm_max_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(mn + i)),
+                                       _mm_loadu_ps(mx + i));
+                __m256d t = _mm256_sub_pd(_mm256_cvtps_pd(cf), _mm256_loadu_pd(xd + i));
+                acc = _mm256_add_pd(acc, _mm256_andnot_pd(sign, t));
+            }
+            double p[4];
+            _mm256_storeu_pd(p, acc);
+            for (size_t j = 0; i < d; i++, j++) {
+                p[j] += box_gap_term(x[i], mn[i], mx[i]);
+            }
+            gap = (p[0] + p[1]) + (p[2] + p[3]);
+        }
+        if (gap <= 0.0) {
+            break; /* x inside this box, hence inside every box above */
+        }
+        score = box_walk_level(score, gap, *(const double *)(const void *)rec, k);
+    }
+    return score;
+}
+
 __attribute__((target("avx"))) static int outside_avx(const float *mn, const float *mx, size_t d,
                                                       const float *x)
 {
@@ -131,9 +189,10 @@ static int outside_sse2(const float *mn, const float *mx, size_t d, const float 
     return box_outside_narrow(mn, mx, d, x);
 }
 
-static const box_kernels_t kernels_avx = {"avx", range_sum_avx, gap_avx, outside_avx, blend_avx};
-static const box_kernels_t kernels_sse2 = {"sse2", range_sum_sse2, gap_sse2, outside_sse2,
-                                           blend_sse2};
+static const box_kernels_t kernels_avx = {"avx",       range_sum_avx, gap_avx,
+                                          outside_avx, blend_avx,     score_walk_avx};
+static const box_kernels_t kernels_sse2 = {"sse2",       range_sum_sse2, gap_sse2,
+                                           outside_sse2, blend_sse2,     NULL};
 
 const box_kernels_t *box_kernels(void)
 {
@@ -169,8 +228,8 @@ static void blend_portable(const float *x, const float *mn, const float *mx, siz
     box_blend_outside_narrow(x, mn, mx, d, per_unit, keep, hi, lo);
 }
 
-static const box_kernels_t kernels_portable = {"portable", range_sum_portable, gap_portable,
-                                               outside_portable, blend_portable};
+static const box_kernels_t kernels_portable = {"portable",       range_sum_portable, gap_portable,
+                                               outside_portable, blend_portable,     NULL};
 
 const box_kernels_t *box_kernels(void)
 {

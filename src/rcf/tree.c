@@ -406,15 +406,17 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         return score * norm;
     }
     score = 1.0 / ((double)depth + 1.0);
+    if (t->kern->score_walk != NULL && t->dim >= BOX_WALK_MIN_D && t->dim <= BOX_WALK_MAX_D) {
+        return t->kern->score_walk(t->boxes, t->box_stride, path, depth, x, t->dim, score) * norm;
+    }
     for (uint32_t k = depth; k-- > 0;) {
         uint32_t node = path[k];
         double gap = node_gap(t, node, x);
         if (gap <= 0.0) {
             break; /* x inside this box, hence inside every box above */
         }
-        double p = gap / (tree_range_sum(t, node) + gap);
-        /* Same arithmetic as tree_attribution, so both report bit-identical scores. */
-        score = p * (1.0 / ((double)k + 1.0)) + (1.0 - p) * score;
+        /* The arithmetic of every walk (box.h), so all report bit-identical scores. */
+        score = box_walk_level(score, gap, tree_range_sum(t, node), k);
     }
     return score * norm;
 }

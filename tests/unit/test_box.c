@@ -147,6 +147,63 @@ static void test_blend_agrees(void **state)
     }
 }
 
+/* score_walk (where the set has one) against the narrow loop tree.c runs otherwise: a path of
+ * nested box records {side-length sum, min, max}, widening towards the root, x outside the lower
+ * ones and (in some walks) inside an upper one, which ends the walk. */
+static void test_score_walk_agrees(void **state)
+{
+    (void)state;
+    if (wide->score_walk == NULL) {
+        skip();
+    }
+    enum { LEVELS = 12 };
+    const size_t stride = 8 + 8 * (size_t)MAX_D;
+    static unsigned char records[LEVELS * (8 + 8 * MAX_D)];
+    uint64_t rng = 31337;
+    int ended_early = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        for (size_t d = BOX_WALK_MIN_D; d <= MAX_D; d++) {
+            box_case_t c;
+            make_case(&c, d, &rng);
+            uint32_t path[LEVELS];
+            uint32_t depth = 1 + (uint32_t)(rcfd_rng_next(&rng) % LEVELS);
+            uint32_t inside_from = (uint32_t)(rcfd_rng_next(&rng) % (2 * LEVELS)); /* often never */
+            for (uint32_t k = depth; k-- > 0;) {
+                path[k] = (k * 7 + 3) % LEVELS; /* records in no particular order */
+                unsigned char *rec = records + (size_t)path[k] * stride;
+                float *mn = (float *)(void *)(rec + 8), *mx = mn + d;
+                for (size_t i = 0; i < d; i++) { /* widen the child's box (level k + 1) */
+                    float grow = (float)((double)(depth - k) * rcfd_rng_uniform(&rng));
+                    mn[i] = c.mn[i] - grow * (c.mx[i] - c.mn[i]);
+                    mx[i] = c.mx[i] + grow * (c.mx[i] - c.mn[i]);
+                    if (k + LEVELS / 2 <= inside_from) { /* x inside from this level up */
+                        mn[i] = fminf(mn[i], c.x[i]);
+                        mx[i] = fmaxf(mx[i], c.x[i]);
+                    }
+                }
+                double sum = box_range_sum_narrow(mn, mx, d);
+                memcpy(rec, &sum, sizeof sum);
+            }
+            double start = 1.0 / ((double)depth + 1.0), want = start;
+            for (uint32_t k = depth; k-- > 0;) {
+                const unsigned char *rec = records + (size_t)path[k] * stride;
+                const float *mn = (const float *)(const void *)(rec + 8);
+                double gap = box_gap_narrow(mn, mn + d, d, c.x);
+                if (gap <= 0.0) {
+                    ended_early = 1;
+                    break;
+                }
+                double range;
+                memcpy(&range, rec, sizeof range);
+                want = box_walk_level(want, gap, range, k);
+            }
+            double got = wide->score_walk(records, stride, path, depth, c.x, d, start);
+            assert_true(same_bits(got, want));
+        }
+    }
+    assert_true(ended_early);
+}
+
 static void test_extend_and_merge(void **state)
 {
     (void)state;
@@ -194,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup(test_sums_agree, use_best),
         cmocka_unit_test_setup(test_outside_matches_gap, use_best),
         cmocka_unit_test_setup(test_blend_agrees, use_best),
+        cmocka_unit_test_setup(test_score_walk_agrees, use_best),
         cmocka_unit_test_setup(test_sums_agree, use_baseline),
         cmocka_unit_test_setup(test_outside_matches_gap, use_baseline),
         cmocka_unit_test_setup(test_blend_agrees, use_baseline),
