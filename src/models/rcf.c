@@ -246,6 +246,17 @@ static int rcf_create(const void *conf, size_t n_fields, uint64_t key_seed, void
     return wrap(f, n_fields, c, key_seed, out, errstr, es);
 }
 
+/* Frees a dilated shingle's buffers; the model is undilated after. */
+static void dilation_free(rcf_model_t *m)
+{
+    rcfd_free(m->hist);
+    rcfd_free(m->dpoint);
+    rcfd_free(m->dexpl);
+    m->hist = m->dpoint = NULL;
+    m->dexpl = NULL;
+    m->stride = m->elems = m->hist_cap = m->hist_len = m->hist_pos = 0;
+}
+
 static void rcf_destroy(void *model)
 {
     rcf_model_t *m = model;
@@ -261,9 +272,7 @@ static void rcf_destroy(void *model)
     rcfd_free(m->scales);
     rcfd_free(m->scaled);
     rcfd_impute_state_free(m->imp);
-    rcfd_free(m->hist);
-    rcfd_free(m->dpoint);
-    rcfd_free(m->dexpl);
+    dilation_free(m);
     rcfd_free(m);
 }
 
@@ -274,16 +283,6 @@ static void rcf_destroy(void *model)
 static size_t dilated_dim(size_t elems, size_t point_dim, size_t n_fields)
 {
     return (elems - 1) * n_fields + point_dim;
-}
-
-static void dilation_free(rcf_model_t *m)
-{
-    rcfd_free(m->hist);
-    rcfd_free(m->dpoint);
-    rcfd_free(m->dexpl);
-    m->hist = m->dpoint = NULL;
-    m->dexpl = NULL;
-    m->stride = m->elems = m->hist_cap = m->hist_len = m->hist_pos = 0;
 }
 
 /* Sets m up for a dilated shingle of `elems` elements `stride` records apart, its history empty;
@@ -352,6 +351,21 @@ static void compose(const rcf_model_t *m, const double *newest, double *out)
     memcpy(out + (size_t)(m->elems - 1) * ed, newest, pd * sizeof *out);
 }
 
+/* For a dilated model: composes the point for `fp` (scaled, point_dim values) into m->dpoint
+ * and returns 1, or returns 0 while the history is still filling (nothing composed); RCFD_EDIM
+ * for a wrong count. */
+static int compose_ready(rcf_model_t *m, const double *fp, size_t dim)
+{
+    if (fp == NULL || dim != m->point_dim) {
+        return RCFD_EDIM;
+    }
+    if (m->hist_len < m->hist_cap) {
+        return 0;
+    }
+    compose(m, fp, m->dpoint);
+    return 1;
+}
+
 /* One point (as the forest sees it: scaled) into the key's forest: as it is, or with a dilated
  * shingle composed into the point (a point that only fills the history yet is not scored). */
 static int forest_step(rcf_model_t *m, const double *fp, size_t dim, rcf_result_t *r)
@@ -359,10 +373,11 @@ static int forest_step(rcf_model_t *m, const double *fp, size_t dim, rcf_result_
     if (m->stride <= 1) {
         return rcf_forest_process(m->f, fp, dim, r);
     }
-    if (fp == NULL || dim != m->point_dim) {
-        return RCFD_EDIM;
+    int ready = compose_ready(m, fp, dim);
+    if (ready < 0) {
+        return ready;
     }
-    if (m->hist_len < m->hist_cap) {
+    if (!ready) {
         for (size_t i = 0; i < dim; i++) {
             if (!isfinite(fp[i]) || fp[i] > FLT_MAX || fp[i] < -FLT_MAX) {
                 return RCFD_ENONFINITE;
@@ -372,7 +387,6 @@ static int forest_step(rcf_model_t *m, const double *fp, size_t dim, rcf_result_
         *r = (rcf_result_t){.record = m->hist_len};
         return 0;
     }
-    compose(m, fp, m->dpoint);
     int rc = rcf_forest_process(m->f, m->dpoint, dilated_dim(m->elems, dim, m->n_fields), r);
     if (rc == 0) {
         hist_push(m, fp);
@@ -387,14 +401,13 @@ static int forest_score_point(rcf_model_t *m, const double *fp, size_t dim, doub
     if (m->stride <= 1) {
         return rcf_forest_score(m->f, fp, dim, score, NULL, NULL);
     }
-    if (fp == NULL || dim != m->point_dim) {
-        return RCFD_EDIM;
-    }
-    if (m->hist_len < m->hist_cap) {
+    int ready = compose_ready(m, fp, dim);
+    if (ready == 0) {
         *score = 0;
-        return 0;
     }
-    compose(m, fp, m->dpoint);
+    if (ready <= 0) {
+        return ready;
+    }
     return rcf_forest_score(m->f, m->dpoint, dilated_dim(m->elems, dim, m->n_fields), score, NULL,
                             NULL);
 }
