@@ -406,7 +406,7 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         return score * norm;
     }
     score = 1.0 / ((double)depth + 1.0);
-    if (t->kern->score_walk != NULL && t->dim >= BOX_WALK_MIN_D && t->dim <= BOX_WALK_MAX_D) {
+    if (t->dim >= BOX_WALK_MIN_D && t->dim <= BOX_WALK_MAX_D && t->kern->score_walk != NULL) {
         return t->kern->score_walk(t->boxes, t->box_stride, path, depth, x, t->dim, score) * norm;
     }
     for (uint32_t k = depth; k-- > 0;) {
