@@ -1,7 +1,7 @@
 /* Forest throughput: score-then-update (rcf_forest_process) over generated streams, one thread.
  *
  *   bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] [--trees T] [--sample S]
- *             [--explain] [--keys K] [--input FILE] [--dump FILE]
+ *             [--explain] [--keys K] [--input FILE] [--dump FILE] [--bits]
  *
  * Cases (100 trees, sample 256, KDA defaults otherwise): a) 1-D shingle 1, b) 8-D shingle 1,
  * c) 1-D shingle 48, d) 1-D shingle 8, e) 1-D with the rcf model's recent_mean 20 (the forest's
@@ -12,7 +12,10 @@
  * case e takes none), read into memory before the timing: record i (forest i % K) is line i, so
  * bench_pipeline can run the forest over exactly the records it sent through rcfd, and another
  * implementation can be timed on the same records. --dump FILE writes the case's generated records
- * in that form (all the warm-up and timed records of every key) and times nothing. */
+ * in that form (all the warm-up and timed records of every key) and times nothing. --bits also
+ * prints a hash of the bits of every result (score, threshold, grade and, with --explain, every
+ * attribution and explanation figure) over the warm-up and timed records: two builds that print
+ * the same hash score the same, bit for bit. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +76,38 @@ static void record(uint64_t i, uint32_t dim, uint64_t *rng, double *out)
     for (uint32_t c = 0; c < dim; c++) {
         double phase = 2.0 * M_PI * (double)i / (60.0 + 7.0 * c);
         out[c] = 10.0 * sin(phase + c) + gaussian(rng) + (i % 997 == 0 ? 25.0 : 0.0);
+    }
+}
+
+/* --bits: FNV-1a over the bytes of every result's figures, in record order. */
+static int bits;
+static uint64_t bits_hash = 1469598103934665603ULL;
+
+static void hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        bits_hash = (bits_hash ^ c[i]) * 1099511628211ULL;
+    }
+}
+
+static void hash_result(const rcf_result_t *r, size_t dim, size_t shingle)
+{
+    hash_bytes(&r->score, sizeof r->score);
+    hash_bytes(&r->threshold, sizeof r->threshold);
+    hash_bytes(&r->grade, sizeof r->grade);
+    if (!r->ready) {
+        return;
+    }
+    if (r->attribution_high != NULL) {
+        hash_bytes(r->attribution_high, dim * shingle * sizeof(double));
+        hash_bytes(r->attribution_low, dim * shingle * sizeof(double));
+    }
+    for (size_t c = 0; r->explanation != NULL && c < dim; c++) {
+        hash_bytes(&r->explanation[c].attribution, sizeof(double));
+        hash_bytes(&r->explanation[c].strength, sizeof(double));
+        int direction = (int)r->explanation[c].direction;
+        hash_bytes(&direction, sizeof direction);
     }
 }
 
@@ -198,6 +233,9 @@ static double feed(const bench_case_t *bc, rcf_forest_t **forests, uint32_t keys
         }
         rcf_forest_process(forests[i % keys], v, bc->dim, &r);
         checksum += r.score;
+        if (bits) {
+            hash_result(&r, bc->dim, bc->shingle);
+        }
     }
     return checksum;
 }
@@ -258,6 +296,10 @@ static int run_case(const bench_case_t *bc, uint64_t warmup, uint64_t records, u
            (double)st.bytes_points / 1e6, (double)ru.ru_maxrss / 1024.0, checksum / (double)timed,
            keys > 1 ? "  (per model; models round-robin)" : "");
     printf("(%c) wall %.0f records/s\n", bc->name, (double)timed / wall);
+    if (bits) {
+        printf("(%c) bits %016llx over %llu records\n", bc->name, (unsigned long long)bits_hash,
+               (unsigned long long)((warmup + records) * keys));
+    }
     for (uint32_t k = 0; k < keys; k++) {
         rcf_forest_destroy(forests[k]);
     }
@@ -295,12 +337,14 @@ int main(int argc, char **argv)
             dump = argv[++i];
         } else if (strcmp(argv[i], "--explain") == 0) {
             explain = 1;
+        } else if (strcmp(argv[i], "--bits") == 0) {
+            bits = 1;
         } else if (i + 1 < argc && strcmp(argv[i], "--sample") == 0) {
             sample = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else {
             fprintf(stderr, "usage: bench_rcf [--case a|b|c|d|e|all] [--records N] [--warmup W] "
                             "[--trees T] [--sample S] [--explain] [--keys K] [--input FILE] "
-                            "[--dump FILE]\n");
+                            "[--dump FILE] [--bits]\n");
             return 2;
         }
     }
