@@ -140,14 +140,17 @@ typedef struct hs_result {
 /* Adds one record (`n_values` must equal dim) to the window, dropping the oldest once the window is
  * full, and reports the hotspots of the new window. NaN, infinity, a value whose scaled form
  * overflows, or a wrong count return RCFD_ENONFINITE/RCFD_EDIM and leave the detector unchanged;
- * `out` is then untouched. -0.0 is stored as +0.0. Allocates nothing. */
+ * `out` is then untouched. A detector that has counted 2^53 records takes no more (RCFD_ERANGE):
+ * the count stays exact, and what it saves loads again. -0.0 is stored as +0.0. Allocates
+ * nothing. */
 RCFD_EXTERN int hs_process(hs_detector_t *det, const double *values, size_t n_values,
                            hs_result_t *out);
 
 /* Batch mode: adds `n_rows` records (row-major, dim values each) and reports once, after the last
  * one; `changed` compares with the report before the batch. The brute-force algorithm clusters
  * only once per batch, so this is how a window is loaded cheaply. All rows are checked before any
- * is added: on error nothing is added and *bad_row (if not NULL) names the first bad row. */
+ * is added: on error nothing is added and *bad_row (if not NULL) names the first bad row (or, with
+ * RCFD_ERANGE, the first that would pass 2^53 records). */
 RCFD_EXTERN int hs_process_batch(hs_detector_t *det, const double *rows, size_t n_rows,
                                  hs_result_t *out, size_t *bad_row);
 

@@ -402,6 +402,9 @@ int hs_process(hs_detector_t *d, const double *values, size_t n_values, hs_resul
     if (rc != 0) {
         return rc;
     }
+    if (d->records >= HS_MAX_RECORDS) {
+        return RCFD_ERANGE;
+    }
     hs_append(d, values);
     int changed = hs_report_now(d);
     if (out != NULL) {
@@ -424,6 +427,12 @@ int hs_process_batch(hs_detector_t *d, const double *rows, size_t n_rows, hs_res
             }
             return rc;
         }
+    }
+    if (n_rows > HS_MAX_RECORDS - d->records) {
+        if (bad_row != NULL) {
+            *bad_row = (size_t)(HS_MAX_RECORDS - d->records);
+        }
+        return RCFD_ERANGE;
     }
     /* Rows that would leave the window before the batch ends never affect the report. */
     size_t first = n_rows > d->window ? n_rows - d->window : 0;

@@ -18,7 +18,6 @@
 
 #define STATE_VERSION 1u
 #define PARAMS_BYTES(dim) (28u + 8u * (dim))
-#define HS_MAX_RECORDS (1ULL << 53) /* records a snapshot may say were seen: exact as a double */
 
 static size_t payload_size(const hs_detector_t *d)
 {
@@ -108,8 +107,9 @@ int hs_load(const void *buf, size_t len, hs_detector_t **out, char *errstr, size
         return rcfd_snap_truncated(&l, "the parameters");
     }
     if (records > HS_MAX_RECORDS) {
-        /* No stream reaches it, and counting on from near 2^64 would wrap the record sequence
-         * (a loaded window then disagrees with its own order): a damaged snapshot. */
+        /* No stream reaches it, a detector never counts past it (hs_int.h), and counting on from
+         * near 2^64 would wrap the record sequence (a loaded window then disagrees with its own
+         * order): a damaged snapshot. */
         return rcfd_snap_bad_at(&l, rcfd_snap_at(&l) - 12,
                                 "%llu records seen: beyond 2^53, not a real count",
                                 (unsigned long long)records);

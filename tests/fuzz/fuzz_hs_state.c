@@ -7,6 +7,7 @@
 
 #include "fuzz_snapshot.h"
 #include "rcfd/hotspots.h"
+#include "rcfd/status.h"
 
 static void load_and_exercise(const uint8_t *data, size_t size)
 {
@@ -22,7 +23,13 @@ static void load_and_exercise(const uint8_t *data, size_t size)
             row[k] = (double)((i * 7 + (int)k) % 5);
         }
         hs_result_t r;
-        if (hs_process(d, row, dim, &r) != 0) {
+        int rc = hs_process(d, row, dim, &r);
+        hs_stats_t st;
+        hs_stats(d, &st);
+        if (rc == RCFD_ERANGE && st.records >= (1ULL << 53)) {
+            break; /* a snapshot at the count's end: it takes no more records */
+        }
+        if (rc != 0) {
             abort();
         }
         char json[4096];
