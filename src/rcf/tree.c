@@ -524,7 +524,7 @@ descend_lockstep(const rcf_tree_t *trees, uint32_t group, const float *x, uint32
 static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *x, uint32_t *paths,
                           uint32_t cap, uint32_t *cur, uint32_t *depth)
 {
-    /* A record within one cache line (under 7 dimensions) is not worth the prefetch's
+    /* A record within one cache line (under 8 dimensions) is not worth the prefetch's
      * instructions: the walk up reads two or three of them, no faster for being fetched ahead
      * (A/B at 1-D: 0.996x). Two copies of the loop, so neither tests it per step. */
     if (trees[0].box_stride > 64) {
