@@ -521,6 +521,43 @@ descend_lockstep(const rcf_tree_t *trees, uint32_t group, const float *x, uint32
     }
 }
 
+/* descend_lockstep for a full group of narrow trees (no prefetch), with each tree's node in a
+ * register of its own (the loop unrolled over the group) and a bit per tree still descending,
+ * instead of a list of walkers in memory: 10% fewer instructions at 1-D, the same eight chains of
+ * loads in flight, and 1.09x the records/s (A/B, 9 of 10 rounds). With the wide records'
+ * prefetch it was slower at shingle 48 (0.875x, 3 of 8). The paths, leaves and depths are
+ * descend_lockstep's. */
+static void descend_eight(const rcf_tree_t *trees, const float *x, uint32_t *paths, uint32_t cap,
+                          uint32_t *cur, uint32_t *depth)
+{
+    const uint32_t first_leaf = cap - 1; /* RCF_TREE_NULL is above it too */
+    const rcf_node_t *node[RCF_LOCKSTEP];
+    uint32_t n[RCF_LOCKSTEP];
+    unsigned live = 0;
+    for (uint32_t j = 0; j < RCF_LOCKSTEP; j++) {
+        node[j] = trees[j].node;
+        n[j] = trees[j].root;
+        cur[j] = n[j];
+        depth[j] = 0;
+        live |= (unsigned)(n[j] < first_leaf) << j;
+    }
+    for (uint32_t d = 0; live != 0; d++) {
+#pragma GCC unroll 8
+        for (uint32_t j = 0; j < RCF_LOCKSTEP; j++) {
+            if (live & (1u << j)) {
+                paths[j * cap + d] = n[j];
+                const rcf_node_t *nd = &node[j][n[j]];
+                n[j] = nd->child[x[nd->cut_dim] > nd->cut_val];
+                if (n[j] >= first_leaf) {
+                    live &= ~(1u << j);
+                    cur[j] = n[j];
+                    depth[j] = d + 1;
+                }
+            }
+        }
+    }
+}
+
 static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *x, uint32_t *paths,
                           uint32_t cap, uint32_t *cur, uint32_t *depth)
 {
@@ -529,6 +566,8 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
      * (A/B at 1-D: 0.996x). Two copies of the loop, so neither tests it per step. */
     if (trees[0].box_stride > 64) {
         descend_lockstep(trees, group, x, paths, cap, cur, depth, 1);
+    } else if (group == RCF_LOCKSTEP) {
+        descend_eight(trees, x, paths, cap, cur, depth);
     } else {
         descend_lockstep(trees, group, x, paths, cap, cur, depth, 0);
     }
