@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rcfd/hotspots.h"
+
 /* Records a detector counts: exact as a double (2^53: 285 years at a million a second). A
  * snapshot may say no more were seen, and a detector refuses records past it (RCFD_ERANGE), so
  * every snapshot it writes loads again. */
 #define HS_MAX_RECORDS (1ULL << 53)
-
-#include "rcfd/hotspots.h"
 
 #define HS_NONE UINT32_MAX
 #define HS_GRID_MAX_DIMS 3u /* the grid hashes the first min(dim, 3) dims: 3^3 cells per query */
