@@ -391,9 +391,33 @@ static inline __attribute__((always_inline)) double node_gap(const rcf_tree_t *t
     return box_gap(t->kern, tree_box_min(t, node), tree_box_max(t, node), t->dim, x);
 }
 
+/* score_from_leaf's walk for one dimension, where a box record is {side length, min, max} in 16
+ * bytes: the narrow loop's arithmetic (box_gap_term, then box_walk_level) with x converted once,
+ * and none of its per-level dispatch on the dimension. At 1-D the walk up is a few levels, so
+ * that dispatch was most of its instructions. */
+static inline __attribute__((always_inline)) double
+score_walk_one(const unsigned char *boxes, const uint32_t *path, uint32_t depth, double x,
+               double score)
+{
+    for (uint32_t k = depth; k-- > 0;) {
+        const unsigned char *rec = boxes + (size_t)path[k] * 16;
+        double range = *(const double *)(const void *)rec;
+        const float *lohi = (const float *)(const void *)(rec + 8);
+        double up = x - (double)lohi[1];
+        double down = (double)lohi[0] - x;
+        double gap = (up > 0.0 ? up : 0.0) + (down > 0.0 ? down : 0.0);
+        if (gap <= 0.0) {
+            break; /* x inside this box, hence inside every box above */
+        }
+        score = box_walk_level(score, gap, range, k);
+    }
+    return score;
+}
+
 /* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`.
  * `norm` is log2(M + 1) for the tree's mass M (the callers keep it across trees of equal mass). */
-static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
+static inline __attribute__((always_inline)) double
+score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
                               const uint32_t *path, uint32_t depth, uint32_t leaf, double norm)
 {
     const double tree_m = (double)tree_mass(t);
@@ -406,6 +430,9 @@ static double score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const
         return score * norm;
     }
     score = 1.0 / ((double)depth + 1.0);
+    if (t->dim == 1) {
+        return score_walk_one(t->boxes, path, depth, (double)x[0], score) * norm;
+    }
     if (t->dim >= BOX_WALK_MIN_D && t->dim <= BOX_WALK_MAX_D && t->kern->score_walk != NULL) {
         return t->kern->score_walk(t->boxes, t->box_stride, path, depth, x, t->dim, score) * norm;
     }
