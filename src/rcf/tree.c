@@ -548,21 +548,27 @@ descend_lockstep(const rcf_tree_t *trees, uint32_t group, const float *x, uint32
     }
 }
 
-/* descend_lockstep for a full group of narrow trees (no prefetch), with each tree's node in a
- * register of its own (the loop unrolled over the group) and a bit per tree still descending,
- * instead of a list of walkers in memory: 10% fewer instructions at 1-D, the same eight chains of
- * loads in flight, and 1.09x the records/s (A/B, 9 of 10 rounds). With the wide records'
- * prefetch it was slower at shingle 48 (0.875x, 3 of 8). The paths, leaves and depths are
+/* descend_lockstep for a full group of trees, with each tree's node in a register of its own (the
+ * loop unrolled over the group) and a bit per tree still descending, instead of a list of walkers
+ * in memory: 10% fewer instructions at 1-D, the same eight chains of loads in flight, and 1.09x
+ * the records/s (A/B, 9 of 10 rounds). `fetch` is the box lines to prefetch per node (0 to 2);
+ * with a wide record's eight it was slower at shingle 48 (0.875x, 3 of 8), so those keep the
+ * walker list. At one dimension every cut is on x[0]. The paths, leaves and depths are
  * descend_lockstep's. */
-static void descend_eight(const rcf_tree_t *trees, const float *x, uint32_t *paths, uint32_t cap,
-                          uint32_t *cur, uint32_t *depth)
+static inline __attribute__((always_inline)) void
+descend_eight(const rcf_tree_t *trees, const float *x, uint32_t *paths, uint32_t cap,
+              uint32_t *cur, uint32_t *depth, unsigned fetch, int one_dim)
 {
     const uint32_t first_leaf = cap - 1; /* RCF_TREE_NULL is above it too */
+    const size_t stride = trees[0].box_stride;
+    const float x0 = x[0];
     const rcf_node_t *node[RCF_LOCKSTEP];
+    const unsigned char *boxes[RCF_LOCKSTEP];
     uint32_t n[RCF_LOCKSTEP];
     unsigned live = 0;
     for (uint32_t j = 0; j < RCF_LOCKSTEP; j++) {
         node[j] = trees[j].node;
+        boxes[j] = trees[j].boxes;
         n[j] = trees[j].root;
         cur[j] = n[j];
         depth[j] = 0;
@@ -573,8 +579,15 @@ static void descend_eight(const rcf_tree_t *trees, const float *x, uint32_t *pat
         for (uint32_t j = 0; j < RCF_LOCKSTEP; j++) {
             if (live & (1u << j)) {
                 paths[j * cap + d] = n[j];
+                if (fetch > 0) {
+                    const unsigned char *rec = boxes[j] + (size_t)n[j] * stride;
+                    PREFETCH_LINE(rec);
+                    if (fetch > 1) {
+                        PREFETCH_LINE(rec + 64);
+                    }
+                }
                 const rcf_node_t *nd = &node[j][n[j]];
-                n[j] = nd->child[x[nd->cut_dim] > nd->cut_val];
+                n[j] = nd->child[(one_dim ? x0 : x[nd->cut_dim]) > nd->cut_val];
                 if (n[j] >= first_leaf) {
                     live &= ~(1u << j);
                     cur[j] = n[j];
@@ -590,13 +603,18 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
 {
     /* A record within one cache line (under 8 dimensions) is not worth the prefetch's
      * instructions: the walk up reads two or three of them, no faster for being fetched ahead
-     * (A/B at 1-D: 0.996x). Two copies of the loop, so neither tests it per step. */
-    if (trees[0].box_stride > 64) {
-        descend_lockstep(trees, group, x, paths, cap, cur, depth, 1);
-    } else if (group == RCF_LOCKSTEP) {
-        descend_eight(trees, x, paths, cap, cur, depth);
+     * (A/B at 1-D: 0.996x). Separate copies of the loop, so none tests it per step. */
+    const size_t stride = trees[0].box_stride;
+    if (group == RCF_LOCKSTEP && stride <= 128) {
+        if (trees[0].dim == 1) {
+            descend_eight(trees, x, paths, cap, cur, depth, 0, 1);
+        } else if (stride <= 64) {
+            descend_eight(trees, x, paths, cap, cur, depth, 0, 0);
+        } else {
+            descend_eight(trees, x, paths, cap, cur, depth, 2, 0);
+        }
     } else {
-        descend_lockstep(trees, group, x, paths, cap, cur, depth, 0);
+        descend_lockstep(trees, group, x, paths, cap, cur, depth, stride > 64);
     }
 }
 
