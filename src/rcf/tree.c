@@ -613,8 +613,10 @@ static void descend_group(const rcf_tree_t *trees, uint32_t group, const float *
         } else {
             descend_eight(trees, x, paths, cap, cur, depth, 2, 0);
         }
+    } else if (stride > 64) {
+        descend_lockstep(trees, group, x, paths, cap, cur, depth, 1);
     } else {
-        descend_lockstep(trees, group, x, paths, cap, cur, depth, stride > 64);
+        descend_lockstep(trees, group, x, paths, cap, cur, depth, 0);
     }
 }
 
