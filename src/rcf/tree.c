@@ -415,35 +415,40 @@ score_walk_one(const unsigned char *boxes, const uint32_t *path, uint32_t depth,
 }
 
 /* The upward half of formula 3: from the leaf reached at `depth` back to the root along `path`.
- * `norm` is log2(M + 1) for the tree's mass M (the callers keep it across trees of equal mass). */
+ * `norm` is log2(M + 1) for the tree's mass M (the callers keep it across trees of equal mass).
+ * x can be the leaf's point only if the walk stopped at once (the point lies in every ancestor's
+ * box), so the point is compared after the walk, and only then: most walks never make the point
+ * store's three dependent loads. A level that changes the score by less than its rounding also
+ * leaves it equal, which costs a compare, never a wrong score. */
 static inline __attribute__((always_inline)) double
 score_from_leaf(const rcf_tree_t *t, const pointstore_t *ps, const float *x,
-                              const uint32_t *path, uint32_t depth, uint32_t leaf, double norm)
+                const uint32_t *path, uint32_t depth, uint32_t leaf, double norm)
 {
-    const double tree_m = (double)tree_mass(t);
-    uint32_t slot = tree_leaf_slot(t, leaf);
-    double score;
-    if (points_equal(x, pointstore_values(ps, t->leaf_point[slot]), t->dim)) {
-        /* Seen before: x lies inside every ancestor's box, so no ancestor changes the score. */
-        double m = (double)t->leaf_mass[slot];
-        score = (1.0 - m / (2.0 * tree_m)) / ((double)depth + log2(m + 1.0));
-        return score * norm;
-    }
-    score = 1.0 / ((double)depth + 1.0);
+    const double unseen = 1.0 / ((double)depth + 1.0);
+    double score = unseen;
     if (t->dim == 1) {
-        return score_walk_one(t->boxes, path, depth, (double)x[0], score) * norm;
-    }
-    if (t->dim >= BOX_WALK_MIN_D && t->dim <= BOX_WALK_MAX_D && t->kern->score_walk != NULL) {
-        return t->kern->score_walk(t->boxes, t->box_stride, path, depth, x, t->dim, score) * norm;
-    }
-    for (uint32_t k = depth; k-- > 0;) {
-        uint32_t node = path[k];
-        double gap = node_gap(t, node, x);
-        if (gap <= 0.0) {
-            break; /* x inside this box, hence inside every box above */
+        score = score_walk_one(t->boxes, path, depth, (double)x[0], score);
+    } else if (t->dim >= BOX_WALK_MIN_D && t->dim <= BOX_WALK_MAX_D &&
+               t->kern->score_walk != NULL) {
+        score = t->kern->score_walk(t->boxes, t->box_stride, path, depth, x, t->dim, score);
+    } else {
+        for (uint32_t k = depth; k-- > 0;) {
+            uint32_t node = path[k];
+            double gap = node_gap(t, node, x);
+            if (gap <= 0.0) {
+                break; /* x inside this box, hence inside every box above */
+            }
+            /* The arithmetic of every walk (box.h), so all report bit-identical scores. */
+            score = box_walk_level(score, gap, tree_range_sum(t, node), k);
         }
-        /* The arithmetic of every walk (box.h), so all report bit-identical scores. */
-        score = box_walk_level(score, gap, tree_range_sum(t, node), k);
+    }
+    if (score == unseen) {
+        uint32_t slot = tree_leaf_slot(t, leaf);
+        if (points_equal(x, pointstore_values(ps, t->leaf_point[slot]), t->dim)) {
+            /* Seen before: no ancestor changes the score. */
+            double m = (double)t->leaf_mass[slot];
+            score = (1.0 - m / (2.0 * (double)tree_mass(t))) / ((double)depth + log2(m + 1.0));
+        }
     }
     return score * norm;
 }
