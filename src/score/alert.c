@@ -38,17 +38,48 @@ static double tail(const rcfd_alert_t *a, double s)
     return base <= 0.0 ? 0.0 : a->rate * pow(base, -1.0 / a->gamma);
 }
 
-/* Re-estimates the level from the window, then the tail from the peaks above it. */
+/* The k largest of v[0..n) (k <= TOP_MAX), into top[] in descending order. */
+#define TOP_MAX 32
+static void largest(const double *v, uint32_t n, uint32_t k, double *top)
+{
+    uint32_t have = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double x = v[i];
+        if (have == k && !(x > top[k - 1])) {
+            continue; /* most scores: below the k-th largest so far */
+        }
+        uint32_t j = have < k ? have++ : k - 1;
+        for (; j > 0 && top[j - 1] < x; j--) {
+            top[j] = top[j - 1];
+        }
+        top[j] = x;
+    }
+}
+
+/* Re-estimates the level from the window, then the tail from the peaks above it. The level is
+ * the window's RCFD_ALERT_LEVEL quantile, its element of rank floor(LEVEL * (n - 1)) in order:
+ * the k-th largest for k = n - rank (12 of 512), so a pass keeping the k largest finds it where a
+ * sort of the window cost more than the rest of the alert's work. Same value either way. */
 static void estimate(rcfd_alert_t *a)
 {
-    double sorted[RCFD_ALERT_WINDOW];
     uint32_t n = a->n_window;
-    memcpy(sorted, a->window, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_double);
-    a->level = sorted[(size_t)floor(RCFD_ALERT_LEVEL * (n - 1))];
+    uint32_t rank = (uint32_t)floor(RCFD_ALERT_LEVEL * (n - 1));
+    uint32_t kth = n - rank;
+    double top[TOP_MAX] = {0}, highest;
+    if (kth <= TOP_MAX) {
+        largest(a->window, n, kth, top);
+        a->level = top[kth - 1];
+        highest = top[0];
+    } else { /* a lower level than RCFD_ALERT_LEVEL's: sort */
+        double sorted[RCFD_ALERT_WINDOW];
+        memcpy(sorted, a->window, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_double);
+        a->level = sorted[rank];
+        highest = sorted[n - 1];
+    }
     uint32_t above = 0;
     for (uint32_t i = 0; i < n; i++) {
-        above += sorted[i] > a->level;
+        above += a->window[i] > a->level;
     }
     a->rate = (double)above / n;
     double sum = 0, sum_sq = 0;
@@ -66,7 +97,7 @@ static void estimate(rcfd_alert_t *a)
         /* Too few distinct high scores to fit a tail (a flat or very regular key): alert only on
          * a score beyond every score of the window. */
         a->gamma = a->sigma = NAN;
-        a->threshold = fmax(RCFD_ALERT_FLOOR, sorted[n - 1] * (1.0 + 1e-9));
+        a->threshold = fmax(RCFD_ALERT_FLOOR, highest * (1.0 + 1e-9));
         return;
     }
     double m = sum / k, v = sum_sq / k - m * m;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -294,6 +295,48 @@ static void test_escalation(void **state)
     assert_int_equal(a.alerts, before + 2);
 }
 
+static int by_value(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The level is the window's RCFD_ALERT_LEVEL quantile (its element of rank
+ * floor(LEVEL * (n - 1)) in order), found without sorting: checked against a sort after every
+ * re-estimate, from the first (half a window) to many full windows, with runs of equal scores
+ * (ties at the level) and spikes (the largest scores, which the pass keeps). */
+static void test_level_is_the_quantile(void **state)
+{
+    (void)state;
+    rcfd_alert_t a;
+    rcfd_alert_result_t r;
+    rcfd_alert_init(&a, 0.005, 1);
+    int checked = 0, tied = 0;
+    for (int i = 0; i < 6000; i++) {
+        double s = ordinary();
+        if (i < 2000 && i % 7 == 0) {
+            s = 1.4; /* for a while, many equal scores about the level: ties there */
+        } else if (i % 97 == 0) {
+            s = 5.0 + uniform(); /* spikes */
+        }
+        uint32_t before = a.since_level;
+        rcfd_alert_update(&a, 1, s, &r);
+        if (a.since_level != 0 || before == 0) {
+            continue; /* not re-estimated on this record */
+        }
+        double sorted[RCFD_ALERT_WINDOW];
+        uint32_t n = a.n_window;
+        memcpy(sorted, a.window, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, by_value);
+        uint32_t rank = (uint32_t)floor(RCFD_ALERT_LEVEL * (n - 1));
+        assert_true(a.level == sorted[rank]);
+        tied += rank + 1 < n && sorted[rank + 1] == sorted[rank];
+        checked++;
+    }
+    assert_true(checked >= 40);
+    assert_true(tied > 0 && tied < checked - 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_round_trip),
         cmocka_unit_test(test_snapshot_sizes_and_v1),
         cmocka_unit_test(test_escalation),
+        cmocka_unit_test(test_level_is_the_quantile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
