@@ -6,18 +6,27 @@
 #include "config/schema.h"
 
 /* Members the models write: an input member of the same name is left out of the output. */
-static const char *const reserved_rcfd[] = {"anomaly_score", "explanation", "hotspots", "_rcfd",
-                                            "anomaly", "anomaly_grade", "threshold", "warming_up",
-                                            "imputed", "imputed_values", NULL};
-static const char *const reserved_kda[] = {"ANOMALY_SCORE", "ANOMALY_EXPLANATION",
-                                           "HOTSPOTS_RESULT", "anomaly", "anomaly_grade",
-                                           "threshold", "warming_up", "IMPUTED",
-                                           "IMPUTED_VALUES", NULL};
+/* Lengths kept with the names: every record's members are compared with them. */
+typedef struct reserved {
+    const rcfd_name_t *names;
+    size_t n;
+} reserved_t;
+static const rcfd_name_t rcfd_names[] = {
+    RCFD_NAME("anomaly_score"), RCFD_NAME("explanation"),   RCFD_NAME("hotspots"),
+    RCFD_NAME("_rcfd"),         RCFD_NAME("anomaly"),       RCFD_NAME("anomaly_grade"),
+    RCFD_NAME("threshold"),     RCFD_NAME("warming_up"),    RCFD_NAME("imputed"),
+    RCFD_NAME("imputed_values")};
+static const rcfd_name_t kda_names[] = {
+    RCFD_NAME("ANOMALY_SCORE"), RCFD_NAME("ANOMALY_EXPLANATION"), RCFD_NAME("HOTSPOTS_RESULT"),
+    RCFD_NAME("anomaly"),       RCFD_NAME("anomaly_grade"),       RCFD_NAME("threshold"),
+    RCFD_NAME("warming_up"),    RCFD_NAME("IMPUTED"),             RCFD_NAME("IMPUTED_VALUES")};
+static const reserved_t reserved_rcfd = {rcfd_names, sizeof rcfd_names / sizeof rcfd_names[0]};
+static const reserved_t reserved_kda = {kda_names, sizeof kda_names / sizeof kda_names[0]};
 
-static int is_reserved(const char *name, const char *const *res)
+static int is_reserved(const char *name, const reserved_t *res)
 {
-    for (size_t i = 0; res[i] != NULL; i++) {
-        if (strcmp(res[i], name) == 0) {
+    for (size_t i = 0; i < res->n; i++) {
+        if (strcmp(res->names[i].s, name) == 0) {
             return 1;
         }
     }
@@ -25,13 +34,13 @@ static int is_reserved(const char *name, const char *const *res)
 }
 
 /* Appends the original record's members (without braces); returns whether any were written. */
-static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *const *res,
+static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const reserved_t *res,
                            int *wrote)
 {
     *wrote = 0;
     int collide = 0;
     if (rec->format == RCFD_FORMAT_JSON) {
-        collide = rcfd_record_has_any_member(rec, res);
+        collide = rcfd_record_has_any_member(rec, res->names, res->n);
     } else {
         for (size_t i = 0; rec->columns != NULL && i < rec->columns->n; i++) {
             collide |= is_reserved(rec->columns->v[i], res);
@@ -61,8 +70,8 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const char *cons
     if (copy == NULL) {
         return RCFD_ENOMEM;
     }
-    for (size_t i = 0; res[i] != NULL; i++) {
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, res[i]);
+    for (size_t i = 0; i < res->n; i++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, res->names[i].s);
     }
     char *p = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);
@@ -172,7 +181,7 @@ int rcfd_encode_scored_head(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *
     int wrote;
     int rc = rcfd_buf_putc(out, '{');
     return rc ? rc
-              : append_original(out, rec, style == RCFD_STYLE_KDA ? reserved_kda : reserved_rcfd,
+              : append_original(out, rec, style == RCFD_STYLE_KDA ? &reserved_kda : &reserved_rcfd,
                                 &wrote);
 }
 
@@ -209,7 +218,7 @@ int rcfd_encode_scored(rcfd_buf_t *out, rcfd_style_t style, rcfd_record_t *rec,
     int wrote;
     int rc = rcfd_buf_putc(out, '{');
     rc = rc ? rc
-            : append_original(out, rec, style == RCFD_STYLE_KDA ? reserved_kda : reserved_rcfd,
+            : append_original(out, rec, style == RCFD_STYLE_KDA ? &reserved_kda : &reserved_rcfd,
                               &wrote);
     if (rc != 0) {
         return rc;

@@ -583,27 +583,23 @@ int rcfd_record_has_member(const rcfd_record_t *r, const char *name)
     return 0;
 }
 
-int rcfd_record_has_any_member(const rcfd_record_t *r, const char *const *names)
+int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_name_t *names, size_t n)
 {
     if (r->format != RCFD_FORMAT_JSON || (r->json == NULL && r->n_toks == 0)) {
         return 0;
     }
-    size_t nl[16], n = 0;
-    for (; names[n] != NULL; n++) {
-        if (n == 16 || r->json != NULL) {
-            for (size_t k = 0; names[k] != NULL; k++) {
-                if (rcfd_record_has_member(r, names[k])) {
-                    return 1;
-                }
+    if (r->json != NULL) {
+        for (size_t k = 0; k < n; k++) {
+            if (rcfd_record_has_member(r, names[k].s)) {
+                return 1;
             }
-            return 0;
         }
-        nl[n] = strlen(names[n]);
+        return 0;
     }
     for (size_t i = 1; i < r->toks[0].end; i = r->toks[i + 1].end) {
         const char *m = r->data + r->toks[i].start;
         for (size_t k = 0; k < n; k++) {
-            if (r->toks[i].len == nl[k] && memcmp(m, names[k], nl[k]) == 0) {
+            if (r->toks[i].len == names[k].len && memcmp(m, names[k].s, names[k].len) == 0) {
                 return 1;
             }
         }

@@ -93,9 +93,16 @@ int rcfd_csv_split(rcfd_record_t *r, const char *data, size_t len, char delim, c
 
 /* Whether a JSON record has a top-level member with this name (CSV: 0). */
 int rcfd_record_has_member(const rcfd_record_t *r, const char *name);
-/* Whether the top-level object has a member named any of `names` (NULL-terminated, at most 16);
- * one pass over the members. */
-int rcfd_record_has_any_member(const rcfd_record_t *r, const char *const *names);
+/* A member name with its length, for tables of names compared per record. */
+typedef struct rcfd_name {
+    const char *s;
+    size_t len;
+} rcfd_name_t;
+#define RCFD_NAME(literal) {literal, sizeof(literal) - 1}
+
+/* Whether the top-level object has a member named any of names[0..n); one pass over the
+ * members. */
+int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_name_t *names, size_t n);
 
 /* Releases the record's reusable buffers too. */
 void rcfd_record_free(rcfd_record_t *r);
