@@ -14,8 +14,11 @@
 
 int rcfd_buf_reserve(rcfd_buf_t *b, size_t extra)
 {
-    if (b->len + extra + 1 <= b->cap) {
+    if (extra < b->cap - b->len) { /* room for extra bytes and the NUL (cap is 0 or > len) */
         return 0;
+    }
+    if (extra > SIZE_MAX / 4 - b->len) {
+        return RCFD_ENOMEM; /* no doubling below would reach it */
     }
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1) {
@@ -30,7 +33,7 @@ int rcfd_buf_reserve(rcfd_buf_t *b, size_t extra)
     return 0;
 }
 
-int rcfd_buf_append(rcfd_buf_t *b, const void *data, size_t len)
+int rcfd_buf_append_grow(rcfd_buf_t *b, const void *data, size_t len)
 {
     int rc = rcfd_buf_reserve(b, len);
     if (rc != 0) {
@@ -47,11 +50,6 @@ int rcfd_buf_append(rcfd_buf_t *b, const void *data, size_t len)
 int rcfd_buf_puts(rcfd_buf_t *b, const char *s)
 {
     return rcfd_buf_append(b, s, strlen(s));
-}
-
-int rcfd_buf_putc(rcfd_buf_t *b, char c)
-{
-    return rcfd_buf_append(b, &c, 1);
 }
 
 int rcfd_buf_printf(rcfd_buf_t *b, const char *fmt, ...)

@@ -7,6 +7,7 @@
 #define RCFD_COMMON_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 typedef struct rcfd_buf {
     char *p;
@@ -15,9 +16,29 @@ typedef struct rcfd_buf {
 } rcfd_buf_t;
 
 int rcfd_buf_reserve(rcfd_buf_t *b, size_t extra);
-int rcfd_buf_append(rcfd_buf_t *b, const void *data, size_t len);
+/* rcfd_buf_append when the bytes do not fit: grows the buffer first. */
+int rcfd_buf_append_grow(rcfd_buf_t *b, const void *data, size_t len);
+
+/* Inline: an output line is a dozen appends, nearly all into room the buffer already has. */
+static inline int rcfd_buf_append(rcfd_buf_t *b, const void *data, size_t len)
+{
+    if (len >= b->cap - b->len) { /* room for len bytes and the NUL (cap is 0 or > len) */
+        return rcfd_buf_append_grow(b, data, len);
+    }
+    if (len > 0) {
+        memcpy(b->p + b->len, data, len);
+    }
+    b->len += len;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+static inline int rcfd_buf_putc(rcfd_buf_t *b, char c)
+{
+    return rcfd_buf_append(b, &c, 1);
+}
+
 int rcfd_buf_puts(rcfd_buf_t *b, const char *s);
-int rcfd_buf_putc(rcfd_buf_t *b, char c);
 __attribute__((format(printf, 2, 3))) int rcfd_buf_printf(rcfd_buf_t *b, const char *fmt, ...);
 /* Appends `s` (len bytes) as a quoted JSON string with escapes. */
 int rcfd_buf_json_string(rcfd_buf_t *b, const char *s, size_t len);
