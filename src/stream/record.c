@@ -599,7 +599,8 @@ int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_name_t *names,
     for (size_t i = 1; i < r->toks[0].end; i = r->toks[i + 1].end) {
         const char *m = r->data + r->toks[i].start;
         for (size_t k = 0; k < n; k++) {
-            if (r->toks[i].len == names[k].len && memcmp(m, names[k].s, names[k].len) == 0) {
+            if (r->toks[i].len == names[k].len && m[0] == names[k].s[0] &&
+                memcmp(m, names[k].s, names[k].len) == 0) {
                 return 1;
             }
         }
