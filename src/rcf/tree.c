@@ -489,9 +489,9 @@ double tree_score(const rcf_tree_t *t, const pointstore_t *ps, const float *x, u
 /* Starts fetching a wide box record's cache lines into L2: `lines` 64-byte steps from p, at most 8
  * (a wider box gets its first 512 bytes; the walk up stalls on the rest). Not into L1: a group's
  * paths at 48 dimensions are some 600 lines (38 KB, more than a 32 KB L1), so lines fetched there
- * for the first trees were evicted again before their walks (into L2: 1.15x and 1.11x at shingle 48, A/B 9 and 8 of 10
- * rounds; at 8 dimensions, two lines a level, L1 stays better). Unrolled: it runs at every step of
- * a descent. */
+ * for the first trees were evicted again before their walks. Into L2: 1.15x and 1.11x at shingle
+ * 48 (A/B, 9 and 8 of 10 rounds); at 8 dimensions, two lines a level, L1 stays better. Unrolled:
+ * it runs at every step of a descent. */
 static inline void prefetch_record(const unsigned char *p, unsigned lines)
 {
     switch (lines < 8 ? lines : 8) {
