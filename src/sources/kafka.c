@@ -13,8 +13,9 @@
  * theirs still in flight complete without storing (they will be read again: duplicates, never
  * losses).
  *
- * With runtime.workers > 1, a message whose key's worker is busy is parked in its partition's
- * queue and reading goes on for the other partitions (see park()).
+ * With runtime.workers > 1, each partition is fetched into its own queue (split_part()) and read
+ * while its worker has room; a burst read when the worker turns busy is parked in order (park()),
+ * and reading goes on for the other partitions.
  *
  * With a state store (state.h), an assigned partition is paused while its checkpoint is restored;
  * records fetched meanwhile are dropped unrouted, and the partition is then sought to the
@@ -55,6 +56,7 @@ typedef struct kpart {
     int64_t committed; /* the last offset the group coordinator accepted for it; -1 none yet */
     rd_kafka_message_t **parked; /* with workers: held while their worker is busy (park()) */
     size_t park_head, park_n, park_cap;
+    rd_kafka_queue_t *pq; /* with workers: its own fetch queue, split off the consumer queue */
     rcfd_buf_t head; /* the records' origin up to the offset, encoded once (encode.h) */
 } kpart_t;
 
@@ -93,6 +95,7 @@ typedef struct kafka_src {
     rd_kafka_message_t *ahead[LOOKAHEAD];
     size_t ahead_head, n_ahead;
     size_t n_parked, parked_bytes; /* over every partition: messages, payload bytes */
+    kpart_t *next_split; /* the split partition read_split() tries first */
     int head_waiting; /* the first one was refused; until wake() */
     rcfd_delivery_t *spare; /* recycled deliveries, chained through `part` */
     int paused, stopping, closing, closed, fatal;
@@ -236,6 +239,38 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+/* ---- split partition queues (runtime.workers > 1) ----
+ * librdkafka forwards every partition's fetch queue to the one consumer queue, and stops fetching
+ * for all of them once that queue holds queued.min.messages: the records of a partition whose
+ * worker is behind then fill it, and the other workers starve however far the source parks.
+ * With workers, each assigned partition's queue is split off before the assignment takes effect
+ * (its fetch start then leaves the application's forwarding alone), so each partition is fetched
+ * and read on its own: one whose worker is busy waits in librdkafka, within its own prefetch
+ * limits, and the others are read on (read_split()). The queues signal the same eventfd; the
+ * consumer queue keeps serving rebalances, commits, errors and logs. */
+static void split_part(kafka_src_t *k, kpart_t *p)
+{
+    if (k->s->rt->dispatch == NULL || p->pq != NULL) {
+        return;
+    }
+    p->pq = rd_kafka_queue_get_partition(k->rk, p->topic, p->partition);
+    if (p->pq == NULL) {
+        return; /* read from the consumer queue, parked while its worker is busy */
+    }
+    rd_kafka_queue_forward(p->pq, NULL);
+    rd_kafka_queue_io_event_enable(p->pq, k->wakefd, &wake_payload, sizeof wake_payload);
+}
+
+/* Records still in the split queue were neither routed nor stored: the next owner reads them. */
+static void unsplit_part(kpart_t *p)
+{
+    if (p->pq != NULL) {
+        rd_kafka_queue_io_event_enable(p->pq, -1, NULL, 0);
+        rd_kafka_queue_destroy(p->pq);
+        p->pq = NULL;
+    }
+}
+
 static void free_part(kafka_src_t *k, kpart_t *dead)
 {
     for (kpart_t **pp = &k->parts; *pp != NULL; pp = &(*pp)->next) {
@@ -247,6 +282,10 @@ static void free_part(kafka_src_t *k, kpart_t *dead)
     if (k->last == dead) {
         k->last = NULL;
     }
+    if (k->next_split == dead) {
+        k->next_split = NULL;
+    }
+    unsplit_part(dead);
     rcfd_ackq_free(&dead->q);
     rcfd_free(dead->parked); /* emptied by drop_parked() while the handle was alive */
     rcfd_buf_free(&dead->head);
@@ -464,14 +503,13 @@ static void drop_ahead(kafka_src_t *k, const char *topic, int32_t partition)
 
 /* ---- parking (runtime.workers > 1) ----
  * A message whose key's worker is busy is parked in its partition's queue and the source reads
- * on, so the other partitions' records reach the other workers: a fetch brings thousands of one
- * partition's records in a row, and holding the first of them would leave every other worker
- * idle. A partition with parked messages parks the next ones behind them: each partition stays
- * in order (keys live in one partition). Parked messages are not in the ack queue yet: nothing
- * past them is stored, and a stop or a revoke drops them to be read again.
- * The limits below are over all partitions; beyond either, the source holds. A fetch brings up
- * to max.partition.fetch.bytes (1 MiB) of one partition, tens of thousands of small compressed
- * records: parking must hold a whole run to reach the next partition's behind it. */
+ * on, so the other partitions' records reach the other workers. A partition with parked messages
+ * parks the next ones behind them: each partition stays in order (keys live in one partition).
+ * Parked messages are not in the ack queue yet: nothing past them is stored, and a stop or a
+ * revoke drops them to be read again. A split partition (split_part()) is not read while it has
+ * parked messages, so it parks one burst at most; the limits below bound the rest, partitions
+ * read from the consumer queue, where a fetch brings thousands of one partition's records in a
+ * row: beyond either limit, the source holds. */
 #define PARK_MAX_MESSAGES 65536
 #define PARK_MAX_BYTES (32u << 20)
 
@@ -529,6 +567,42 @@ static void unpark(kafka_src_t *k)
     }
 }
 
+/* Messages taken from a split queue at once: a batch read costs one lock, and a partition whose
+ * worker turns busy within one parks at most this many. */
+#define SPLIT_BURST 64
+
+/* Reads one burst from the next split partition, round robin, that has nothing parked (its worker
+ * took its last record) and records waiting; routes them, parking from the first its worker
+ * cannot take. Returns how many were read: 0 when no such partition has any. */
+static size_t read_split(kafka_src_t *k)
+{
+    kpart_t *start = k->next_split != NULL ? k->next_split : k->parts;
+    kpart_t *p = start;
+    do {
+        if (p == NULL) {
+            break;
+        }
+        kpart_t *next = p->next != NULL ? p->next : k->parts;
+        if (p->pq != NULL && p->park_n == 0 && !p->revoked) {
+            rd_kafka_message_t *burst[SPLIT_BURST];
+            ssize_t n = rd_kafka_consume_batch_queue(p->pq, 0, burst, SPLIT_BURST);
+            if (n > 0) {
+                k->next_split = next; /* a partition with records after them waits its turn */
+                for (ssize_t i = 0; i < n; i++) {
+                    if (p->park_n > 0 || handle_message(k, burst[i])) {
+                        park(k, p, burst[i]);
+                    } else {
+                        rd_kafka_message_destroy(burst[i]);
+                    }
+                }
+                return (size_t)n;
+            }
+        }
+        p = next;
+    } while (p != start);
+    return 0;
+}
+
 /* A message behind a waiting one: parse it and let its pipelines start reading its keys' spilled
  * models; it is routed in its turn. */
 static void prefetch(kafka_src_t *k, const rd_kafka_message_t *m)
@@ -560,6 +634,7 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
                 rcfd_runtime_fail(k->s->rt, RCFD_EXIT_SOFTWARE);
                 continue;
             }
+            split_part(k, p); /* before the assignment starts its fetches */
             if (rcfd_state_assigned(k->s->rt->state, p->shard)) {
                 p->restoring = 1;
                 p->first_dropped = -1;
@@ -600,6 +675,7 @@ static void set_assignment(kafka_src_t *k, rd_kafka_resp_err_t err,
             kpart_t *p = find_part(k, parts->elems[i].topic, parts->elems[i].partition);
             if (p != NULL) {
                 drop_parked(k, p);
+                unsplit_part(p);
                 rcfd_state_revoked(k->s->rt->state, p->shard);
                 p->revoked = 1;
                 if (rcfd_ackq_pending(&p->q) == 0) {
@@ -639,6 +715,9 @@ static void finish_close(kafka_src_t *k)
     k->closed = 1;
     rd_kafka_queue_t *q = k->closeq != NULL ? k->closeq : k->q;
     rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+    for (kpart_t *p = k->parts; p != NULL; p = p->next) {
+        unsplit_part(p);
+    }
     uv_poll_stop(&k->poll);
     uv_idle_stop(&k->idle);
     uv_timer_stop(&k->safety);
@@ -728,8 +807,16 @@ static void drain(kafka_src_t *k)
             }
             rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
             if (m == NULL) {
-                empty = 1;
-                break;
+                size_t got = parking ? read_split(k) : 0;
+                if (got == 0) {
+                    empty = 1;
+                    break;
+                }
+                n += (int64_t)got - 1;
+                if (uv_hrtime() - t0 >= limit_ns) {
+                    break;
+                }
+                continue;
             }
             kpart_t *p = parking ? msg_part(k, m) : NULL;
             if (p != NULL && p->park_n > 0) {
@@ -1258,6 +1345,7 @@ static void kafka_destroy(rcfd_source_t *s)
     drop_ahead(k, NULL, 0);
     for (kpart_t *p = k->parts; p != NULL; p = p->next) {
         drop_parked(k, p);
+        unsplit_part(p); /* the handles go before the consumer */
     }
     if (k->rk != NULL) {
         rd_kafka_destroy(k->rk);

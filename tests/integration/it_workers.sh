@@ -177,4 +177,46 @@ start_rcfd kw1b -c k1.json
 wait_lines k1.jsonl 6000 60
 stop_rcfd TERM
 per_key k1.jsonl k3.jsonl
+
+# ---- a partition's records are not held behind another partition's backlog ----
+# Partition 0 of a second cluster holds 150,000 records; once rcfd is scoring them, partition 1
+# receives 500. Each partition is read from its own fetch queue, so partition 1's records are
+# out while partition 0's backlog is still being worked off. Read from librdkafka's one consumer
+# queue, they waited behind the up to queued.min.messages (100,000) records it had prefetched of
+# partition 0, at least ~35,000 of them past what the source could park.
+start_mock backlog:2
+python3 - <<'PY'
+import random
+rnd = random.Random(21)
+with open("bl0.jsonl", "w") as f:
+    for i in range(150000):
+        f.write('{"device":"a","seq":%d,"temp":%.3f}\n' % (i, rnd.gauss(20, 1)))
+with open("bl1.jsonl", "w") as f:
+    for i in range(500):
+        f.write('{"device":"b","seq":%d,"temp":%.3f}\n' % (i, rnd.gauss(20, 1)))
+PY
+kcat -P -b "$BOOT" -t backlog -p 0 -z lz4 -X log_level=3 < bl0.jsonl
+cat > kb.json <<JSON
+{"runtime": {"workers": 2, "stats_interval_ms": 0},
+ "sources": [{"name": "s", "type": "kafka", "topics": ["backlog"],
+              "rdkafka": {"bootstrap.servers": "$BOOT", "group.id": "gb",
+                          "auto.offset.reset": "earliest", "fetch.wait.max.ms": 10}}],
+ "outputs": [{"name": "o", "type": "file", "path": "kb.jsonl"}],
+ "pipelines": [{"name": "p", "source": "s", "fields": ["temp"], "key": "device", "outputs": ["o"],
+                "models": [{"type": "rcf", "number_of_trees": 50, "sub_sample_size": 256, "seed": 5}]}]}
+JSON
+start_rcfd kwb -c kb.json
+wait_lines kb.jsonl 2000 60
+kcat -P -b "$BOOT" -t backlog -p 1 -X log_level=3 < bl1.jsonl
+at=$(wc -l < kb.jsonl)
+wait_lines kb.jsonl 150500 300
+stop_rcfd TERM
+[ "$RCFD_RC" -eq 0 ] || fail "kafka backlog: exit $RCFD_RC"
+python3 - "$at" <<'PY' || fail "partition 1 waited behind partition 0's backlog"
+import json, sys
+at = int(sys.argv[1])
+last_b = max(i for i, line in enumerate(open("kb.jsonl")) if json.loads(line)["device"] == "b")
+print("partition 1 produced at output line %d, its last record at line %d" % (at, last_b))
+sys.exit(0 if last_b - at < 20000 else 1)
+PY
 echo "it_workers: OK"
