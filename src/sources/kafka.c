@@ -567,39 +567,44 @@ static void unpark(kafka_src_t *k)
     }
 }
 
-/* Messages taken from a split queue at once: a batch read costs one lock, and a partition whose
- * worker turns busy within one parks at most this many. */
+/* Messages taken from one split queue before the next partition's turn. One at a time, with
+ * rd_kafka_consume_queue: librdkafka 2.0's batch read can return messages from before a seek or
+ * a pause (fixed in 2.1.0, confluentinc/librdkafka#4117 and #4208). */
 #define SPLIT_BURST 64
 
 /* Reads one burst from the next split partition, round robin, that has nothing parked (its worker
- * took its last record) and records waiting; routes them, parking from the first its worker
- * cannot take. Returns how many were read: 0 when no such partition has any. */
+ * took its last record) and records waiting; routes them until its worker cannot take one, which
+ * is parked (the partition is then skipped until unpark() empties its park). Returns how many
+ * were read: 0 when no such partition has any. */
 static size_t read_split(kafka_src_t *k)
 {
-    kpart_t *start = k->next_split != NULL ? k->next_split : k->parts;
-    kpart_t *p = start;
-    do {
-        if (p == NULL) {
-            break;
-        }
-        kpart_t *next = p->next != NULL ? p->next : k->parts;
-        if (p->pq != NULL && p->park_n == 0 && !p->revoked) {
-            rd_kafka_message_t *burst[SPLIT_BURST];
-            ssize_t n = rd_kafka_consume_batch_queue(p->pq, 0, burst, SPLIT_BURST);
-            if (n > 0) {
-                k->next_split = next; /* a partition with records after them waits its turn */
-                for (ssize_t i = 0; i < n; i++) {
-                    if (p->park_n > 0 || handle_message(k, burst[i])) {
-                        park(k, p, burst[i]);
-                    } else {
-                        rd_kafka_message_destroy(burst[i]);
-                    }
-                }
-                return (size_t)n;
+    size_t parts = 0;
+    for (const kpart_t *q = k->parts; q != NULL; q = q->next) {
+        parts++;
+    }
+    kpart_t *p = k->next_split != NULL ? k->next_split : k->parts;
+    for (size_t tried = 0; tried < parts && p != NULL; tried++) {
+        size_t n = 0;
+        while (n < SPLIT_BURST && p->pq != NULL && p->park_n == 0 && !p->revoked) {
+            rd_kafka_message_t *m = rd_kafka_consume_queue(p->pq, 0);
+            if (m == NULL) {
+                break;
+            }
+            n++;
+            if (handle_message(k, m)) {
+                park(k, p, m);
+            } else {
+                rd_kafka_message_destroy(m);
             }
         }
+        /* after the routing, which may have freed a revoked partition (never p: it is not) */
+        kpart_t *next = p->next != NULL ? p->next : k->parts;
+        if (n > 0) {
+            k->next_split = next; /* a partition with records left waits its turn */
+            return n;
+        }
         p = next;
-    } while (p != start);
+    }
     return 0;
 }
 
