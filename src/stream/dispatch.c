@@ -9,8 +9,9 @@
  * batch is submitted at once, a partial one from the loop's prepare (rcfd_dispatch_flush).
  *
  * Worker side: the key's models from the worker's own keymodels set (sets[worker]), process(),
- * and the models' members encoded into the batch; the loop never touches a set while a worker
- * may (rcfd_runtime_quiesce).
+ * and each output line joined into the batch (the loop's head and origin, the models' members,
+ * the tail), so the loop only hands bytes to the outputs; the loop never touches a set while a
+ * worker may (rcfd_runtime_quiesce).
  *
  * Back on the loop (woken by a worker whose queue is down to half, or collecting at each loop
  * iteration's prepare: rcfd_dispatch_collect), batches come in submission order, but jobs of
@@ -61,7 +62,7 @@ typedef struct job {
     int impute_rc;
     rcfd_impute_outcome_t io;
     rcfd_verdict_t verdict;
-    size_t out[2], out_len[2]; /* models' members per style; out_len NO_BYTES: not encoded */
+    size_t out[2], out_len[2]; /* the output line per style; out_len NO_BYTES: not encoded */
 } job_t;
 
 typedef struct batch {
@@ -85,6 +86,7 @@ typedef struct ring_slot {
 
 typedef struct wscratch {
     const void **results;
+    rcfd_buf_t models; /* one style's models' members, before the join */
     char reason[256];
 } wscratch_t;
 
@@ -202,14 +204,21 @@ static void run_job(rcfd_runtime_t *rt, size_t w, batch_t *b, job_t *j)
     }
     rcfd_models_verdict(p->types, sc->results, p->conf->n_models, &j->verdict);
     const rcfd_imputed_t marks = {&p->conf->fields, missing, values};
-    for (int style = 0; style < 2; style++) {
+    /* The whole line, joined here rather than on the loop: the head and the origin the loop
+     * encoded at route time, the models' members, the tail. */
+    for (int style = 0; style < 2 && !j->bad; style++) {
         if (!(p->styles & (1u << style))) {
             continue;
         }
         size_t at = b->out.len;
-        if (rcfd_encode_scored_models(&b->out, (rcfd_style_t)style, &p->conf->fields, p->types,
-                                      sc->results, p->conf->n_models,
-                                      imputing && j->io.imputed > 0 ? &marks : NULL) == 0) {
+        rcfd_buf_reset(&sc->models);
+        if (rcfd_encode_scored_models(&sc->models, (rcfd_style_t)style, &p->conf->fields,
+                                      p->types, sc->results, p->conf->n_models,
+                                      imputing && j->io.imputed > 0 ? &marks : NULL) == 0 &&
+            rcfd_encode_scored_join(&b->out, (rcfd_style_t)style, b->in.p + j->head[style],
+                                    j->head_len[style], sc->models.p, sc->models.len,
+                                    p->conf->name, p->has_key ? b->in.p + j->key : NULL,
+                                    j->key_len, b->in.p + j->origin, j->origin_len) == 0) {
             j->out[style] = at;
             j->out_len[style] = b->out.len - at;
         } else {
@@ -331,7 +340,6 @@ static void emit(rcfd_runtime_t *rt, batch_t *b, job_t *j)
     }
     p->scored++;
     p->alerts += j->verdict.alert > 0;
-    int encoded[2] = {0, 0};
     for (size_t o = 0; o < p->conf->outputs.n; o++) {
         rcfd_output_t *out = &rt->outputs[p->conf->output_index[o]];
         if (!rcfd_output_wants(out, &j->verdict)) {
@@ -339,22 +347,12 @@ static void emit(rcfd_runtime_t *rt, batch_t *b, job_t *j)
             continue;
         }
         int style = out->conf->style;
-        rcfd_buf_t *e = &rt->enc[style];
-        if (!encoded[style]) {
-            rcfd_buf_reset(e);
-            if (j->bad || j->out_len[style] == NO_BYTES ||
-                rcfd_encode_scored_join(e, (rcfd_style_t)style, b->in.p + j->head[style],
-                                        j->head_len[style], b->out.p + j->out[style],
-                                        j->out_len[style], p->conf->name,
-                                        p->has_key ? key : NULL, j->key_len,
-                                        b->in.p + j->origin, j->origin_len) != 0) {
-                RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory encoding a record");
-                continue;
-            }
-            encoded[style] = 1;
+        if (j->bad || j->out_len[style] == NO_BYTES) {
+            RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory encoding a record");
+            continue;
         }
-        if (rcfd_output_submit_keyed(out, e->p, e->len, p->has_key ? key : NULL, j->key_len,
-                                     j->d) != 0) {
+        if (rcfd_output_submit_keyed(out, b->out.p + j->out[style], j->out_len[style],
+                                     p->has_key ? key : NULL, j->key_len, j->d) != 0) {
             RCFD_LOG(RCFD_LOG_ERROR, p->conf->name, "out of memory queueing a record");
         }
     }
@@ -637,6 +635,7 @@ void rcfd_dispatch_destroy(rcfd_runtime_t *rt)
     rcfd_workers_destroy(ds->pool);
     for (size_t w = 0; ds->scratch != NULL && w < ds->n; w++) {
         rcfd_free(ds->scratch[w].results);
+        rcfd_buf_free(&ds->scratch[w].models);
     }
     if (ds->have_warm_mu) {
         uv_mutex_destroy(&ds->warm_mu);
