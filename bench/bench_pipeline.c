@@ -35,8 +35,9 @@
  * count in every round (runtime.workers; in turn, the order rotating), and prints each count's
  * rate against the first's and, per worker thread, against one forest's (the bare forest per
  * core); without it rcfd runs with its default (one worker per online core). Each run also
- * prints, per phase, the cores each of rcfd's thread roles used (the rcfd-worker-N threads, the
- * loop, the rest; /proc/<pid>/task) and records per second of the worker threads' own CPU, which
+ * prints, per phase, the cores each of rcfd's thread roles used (the rcfd-worker-N threads, on
+ * average and the least and most busy one, the loop, the rest; /proc/<pid>/task) and the bench
+ * process's own (its producer, mock brokers and output tail) and records per second of the worker threads' own CPU, which
  * the summary compares with the forest's per CPU second: wall rates also count the cores a worker
  * did not get.
  *
@@ -106,15 +107,19 @@ static double proc_cpu_s(pid_t pid)
 }
 
 /* CPU seconds of rcfd's threads by role, from /proc/<pid>/task/<tid>/stat: the worker threads
- * (named rcfd-worker-N), the loop (the main thread) and all threads alive. */
+ * (named rcfd-worker-N; each of the first MAX_WORKER_CPU on its own too), the loop (the main
+ * thread) and all threads alive; and the bench's own (its producer, mock brokers and output
+ * tail), read at the same moment. */
+#define MAX_WORKER_CPU 64
 typedef struct thread_cpu {
-    double workers, loop, all;
+    double workers, loop, all, bench;
+    double worker[MAX_WORKER_CPU];
     int n_workers;
 } thread_cpu_t;
 
 static thread_cpu_t proc_thread_cpu(pid_t pid)
 {
-    thread_cpu_t c = {-1, -1, -1, 0};
+    thread_cpu_t c = {.workers = -1, .loop = -1, .all = -1, .bench = proc_cpu_s(getpid())};
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
     DIR *d = opendir(path);
@@ -151,6 +156,10 @@ static thread_cpu_t proc_thread_cpu(pid_t pid)
         } else if (close - open - 1 >= 12 && strncmp(open + 1, "rcfd-worker-", 12) == 0) {
             c.workers += cpu;
             c.n_workers++;
+            int w = atoi(open + 13);
+            if (w >= 0 && w < MAX_WORKER_CPU) {
+                c.worker[w] = cpu;
+            }
         }
     }
     closedir(d);
@@ -755,13 +764,16 @@ static int run_file_mode(const char *bench_rcf, const char *dir, size_t n, unsig
 typedef struct roles {
     double per_worker_cpu;         /* records per second of worker-thread CPU time */
     double worker_cores, loop_cores, other_cores; /* per worker; the loop; the other threads */
+    double worker_min, worker_max; /* the least and the most busy worker's cores */
+    double bench_cores;            /* the bench process's own threads */
     int n_workers;
 } roles_t;
 
 static roles_t roles_of(const thread_cpu_t *a, const thread_cpu_t *b, double records,
                         double wall_s)
 {
-    roles_t r = {-1, -1, -1, -1, b->n_workers};
+    roles_t r = {.per_worker_cpu = -1, .worker_cores = -1, .loop_cores = -1, .other_cores = -1,
+                 .n_workers = b->n_workers};
     if (a->all < 0 || b->all < 0 || wall_s <= 0) {
         return r;
     }
@@ -770,6 +782,13 @@ static roles_t roles_of(const thread_cpu_t *a, const thread_cpu_t *b, double rec
     r.worker_cores = b->n_workers > 0 ? w / b->n_workers / wall_s : 0;
     r.loop_cores = l / wall_s;
     r.other_cores = (all - w - l) / wall_s;
+    r.bench_cores = a->bench >= 0 && b->bench >= 0 ? (b->bench - a->bench) / wall_s : -1;
+    r.worker_min = r.worker_max = r.worker_cores;
+    for (int i = 0; i < b->n_workers && i < MAX_WORKER_CPU; i++) {
+        double c = (b->worker[i] - a->worker[i]) / wall_s;
+        r.worker_min = i == 0 || c < r.worker_min ? c : r.worker_min;
+        r.worker_max = i == 0 || c > r.worker_max ? c : r.worker_max;
+    }
     return r;
 }
 
@@ -779,13 +798,15 @@ static void print_roles(const char *label, const char *what, const roles_t *r)
         return;
     }
     if (r->n_workers > 0) {
-        printf("%s%s threads: %d workers at %.2f of a core each, loop %.2f, other rcfd threads "
-               "%.2f; %.0f records per worker-thread CPU second\n",
-               label, what, r->n_workers, r->worker_cores, r->loop_cores, r->other_cores,
-               r->per_worker_cpu);
+        printf("%s%s threads: %d workers at %.2f of a core each (%.2f-%.2f), loop %.2f, other "
+               "rcfd threads %.2f, the bench process %.2f; %.0f records per worker-thread CPU "
+               "second\n",
+               label, what, r->n_workers, r->worker_cores, r->worker_min, r->worker_max,
+               r->loop_cores, r->other_cores, r->bench_cores, r->per_worker_cpu);
     } else {
-        printf("%s%s threads: loop (models too) %.2f of a core, other rcfd threads %.2f\n", label,
-               what, r->loop_cores, r->other_cores);
+        printf("%s%s threads: loop (models too) %.2f of a core, other rcfd threads %.2f, the bench "
+               "process %.2f\n",
+               label, what, r->loop_cores, r->other_cores, r->bench_cores);
     }
 }
 
