@@ -36,10 +36,10 @@
  * rate against the first's and, per worker thread, against one forest's (the bare forest per
  * core); without it rcfd runs with its default (one worker per online core). Each run also
  * prints, per phase, the cores each of rcfd's thread roles used (the rcfd-worker-N threads, on
- * average and the least and most busy one, the loop, the rest; /proc/<pid>/task) and the bench
- * process's own (its producer, mock brokers and output tail) and records per second of the worker threads' own CPU, which
- * the summary compares with the forest's per CPU second: wall rates also count the cores a worker
- * did not get.
+ * average and the least and most busy one, the loop, the rest; /proc/<pid>/task), the bench
+ * process's own (its producer, mock brokers and output tail), and records per second of the
+ * worker threads' own CPU, which the summary compares with the forest's per CPU second: wall
+ * rates also count the cores a worker did not get.
  *
  * --source file writes the same N records to a JSONL file and runs rcfd with a file source
  * instead (no Kafka, no mock brokers: rcfd's own cost, and stable under callgrind via --rcfd).
