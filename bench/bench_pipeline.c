@@ -16,6 +16,9 @@
  * producer (--compression) so the log fits. A thread tails the output file and stamps every line
  * when it reads it (woken by inotify when the file changes; polling every 0.2 ms without), so
  * latency is read-back time minus sent_us (an upper bound of write time minus produce time).
+ * The observer keeps off rcfd's cores: the main thread sleeps until the tail has the lines it
+ * waits for, the tail only counts lines (memchr) and reads sent_us in the latency phase, and the
+ * producer formats records by hand (printf's float conversion was most of its CPU).
  * Three phases, one rcfd process:
  *   1. catch-up: N records are produced before rcfd starts; rate from its first to last output
  *      line, wall and per second of rcfd's CPU time (utime+stime of all its threads, /proc);
@@ -171,9 +174,16 @@ typedef struct tail {
     const char *path;
     size_t cap;
     double *read_us; /* per line: when it was read */
-    double *sent_us; /* per line: its sent_us */
+    double *sent_us; /* per line from parse_from on: its sent_us (NAN before) */
+    size_t parse_from; /* the latency phase's first line: only its lines' sent_us are read */
     atomic_size_t lines;
     atomic_int stop;
+    /* The waiter's wake-up: the tail signals once lines reaches want, so the bench's main
+     * thread sleeps through a phase instead of polling (each wake-up on the 2 cores rcfd runs
+     * on is a chance to preempt a worker, and the observer's cycles are rcfd's loss). */
+    pthread_mutex_t mu;
+    pthread_cond_t reached;
+    size_t want;
     pid_t rcfd;
     size_t cpu_mark_a, cpu_mark_b, cpu_mark_c; /* line counts at which to sample rcfd's CPU */
     double cpu_a, cpu_b, cpu_c;
@@ -224,16 +234,13 @@ static void *tail_main(void *arg)
         }
         double ts = now_us();
         have += (size_t)r;
-        size_t start = 0;
-        for (size_t i = 0; i < have; i++) {
-            if (buf[i] != '\n') {
-                continue;
-            }
-            buf[i] = '\0';
-            size_t n = atomic_load(&t->lines);
+        size_t start = 0, n = atomic_load(&t->lines);
+        for (char *nl; (nl = memchr(buf + start, '\n', have - start)) != NULL;) {
+            *nl = '\0';
             if (n < t->cap) {
-                const char *s = strstr(buf + start, "\"sent_us\":");
                 t->read_us[n] = ts;
+                const char *s =
+                    n >= t->parse_from ? strstr(buf + start, "\"sent_us\":") : NULL;
                 t->sent_us[n] = s ? strtod(s + 10, NULL) : NAN;
             }
             n++;
@@ -249,11 +256,16 @@ static void *tail_main(void *arg)
                 t->cpu_c = proc_cpu_s(t->rcfd);
                 t->thr_c = proc_thread_cpu(t->rcfd);
             }
-            atomic_store(&t->lines, n);
-            start = i + 1;
+            start = (size_t)(nl - buf) + 1;
         }
+        atomic_store(&t->lines, n);
         memmove(buf, buf + start, have - start);
         have -= start;
+        pthread_mutex_lock(&t->mu);
+        if (atomic_load(&t->lines) >= t->want) {
+            pthread_cond_signal(&t->reached);
+        }
+        pthread_mutex_unlock(&t->mu);
     }
     if (fd >= 0) {
         close(fd);
@@ -357,8 +369,14 @@ static int wait_lines(tail_t *t, size_t n, double timeout_s, double stall_s)
 {
     double start = now_us(), last_change = start;
     size_t last = atomic_load(&t->lines);
+    pthread_mutex_lock(&t->mu);
+    t->want = n;
     while (last < n) {
-        usleep(500);
+        /* woken when the output has n lines; once a second to see rcfd's exit or a stall */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&t->reached, &t->mu, &ts);
         double now = now_us();
         size_t cur = atomic_load(&t->lines);
         if (cur != last) {
@@ -373,15 +391,16 @@ static int wait_lines(tail_t *t, size_t n, double timeout_s, double stall_s)
                     WIFEXITED(st) ? "code" : "signal", WIFEXITED(st) ? WEXITSTATUS(st)
                                                                    : WTERMSIG(st),
                     cur, n);
-            return -1;
+            break;
         }
         if (now - last_change > stall_s * 1e6 || now - start > timeout_s * 1e6) {
             fprintf(stderr, "bench_pipeline: output has %zu lines, expected %zu (%s)\n", cur, n,
                     now - start > timeout_s * 1e6 ? "timed out" : "no progress");
-            return -1;
+            break;
         }
     }
-    return 0;
+    pthread_mutex_unlock(&t->mu);
+    return last < n ? -1 : 0;
 }
 
 /* ---- producer ---- */
@@ -411,26 +430,74 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 }
 
 /* The next record: key k<i % keys>, a per-key sine plus noise, the produce time. */
+/* Decimal digits of v at out, without a terminator; returns their count. */
+static size_t put_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+/* Record i: its key, its body and its value's text (4 decimals) appended to values. Formatted by
+ * hand, not with snprintf: the producer shares the 2 cores with rcfd in the live phase, and
+ * printf's float conversion was most of its own CPU. */
 static int next_record(char *key, size_t key_size, char *msg, size_t msg_size, uint64_t *index)
 {
     uint64_t i = seq++;
     *index = i;
-    snprintf(key, key_size, "k%u", (unsigned)(i % nkeys));
+    (void)key_size;
+    (void)msg_size; /* both hold the longest record: "k" + 10 digits, and ~70 bytes */
+    key[0] = 'k';
+    key[1 + put_u64(key + 1, i % nkeys)] = '\0';
     double v = 10.0 * sin((double)(i / nkeys) * 0.05) + (urand() - 0.5);
+    int64_t q = llround(v * 1e4); /* |v| < 11: the text is [-]D[D].DDDD */
     char text[32];
-    int tl = snprintf(text, sizeof text, "%.4f\n", v);
-    if (values_len + (size_t)tl > values_cap) {
+    size_t tl = 0;
+    if (q < 0) {
+        text[tl++] = '-';
+        q = -q;
+    }
+    tl += put_u64(text + tl, (uint64_t)q / 10000);
+    text[tl++] = '.';
+    for (int d = 3; d >= 0; d--) {
+        text[tl + (size_t)d] = (char)('0' + q % 10);
+        q /= 10;
+    }
+    tl += 4;
+    text[tl++] = '\n';
+    if (values_len + tl > values_cap) {
         values_cap = values_cap ? 2 * values_cap : 1 << 20;
         if ((values = realloc(values, values_cap)) == NULL) {
             fprintf(stderr, "bench_pipeline: out of memory\n");
             exit(1);
         }
     }
-    memcpy(values + values_len, text, (size_t)tl);
-    values_len += (size_t)tl;
-    text[tl - 1] = '\0';
-    return snprintf(msg, msg_size, "{\"key\":\"%s\",\"value\":%s,\"sent_us\":%.0f}", key, text,
-                    now_us());
+    memcpy(values + values_len, text, tl);
+    values_len += tl;
+    size_t n = 0;
+    static const char k0[] = "{\"key\":\"", v0[] = "\",\"value\":", s0[] = ",\"sent_us\":";
+    memcpy(msg + n, k0, sizeof k0 - 1);
+    n += sizeof k0 - 1;
+    size_t kl = strlen(key);
+    memcpy(msg + n, key, kl);
+    n += kl;
+    memcpy(msg + n, v0, sizeof v0 - 1);
+    n += sizeof v0 - 1;
+    memcpy(msg + n, text, tl - 1);
+    n += tl - 1;
+    memcpy(msg + n, s0, sizeof s0 - 1);
+    n += sizeof s0 - 1;
+    n += put_u64(msg + n, (uint64_t)llround(now_us()));
+    msg[n++] = '}';
+    msg[n] = '\0';
+    return (int)n;
 }
 
 static void produce_one(rd_kafka_t *p)
@@ -901,8 +968,14 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
     if (spawn_rcfd(rcfd, cfg_path, log_path) < 0) {
         return 1;
     }
-    tail_t t = {.path = out_path, .cap = 2 * n + m, .rcfd = child, .cpu_mark_a = 1,
-                .cpu_mark_b = n, .cpu_mark_c = 2 * n};
+    tail_t t = {.path = out_path, .cap = 2 * n + m, .parse_from = 2 * n, .rcfd = child,
+                .cpu_mark_a = 1, .cpu_mark_b = n, .cpu_mark_c = 2 * n};
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&t.mu, NULL);
+    pthread_cond_init(&t.reached, &ca);
+    pthread_condattr_destroy(&ca);
     t.read_us = calloc(t.cap, sizeof(double));
     t.sent_us = calloc(t.cap, sizeof(double));
     if (t.read_us == NULL || t.sent_us == NULL) {
@@ -996,6 +1069,8 @@ static int kafka_run(const contender_t *who, const char *dir, size_t n, size_t m
 out:
     atomic_store(&t.stop, 1);
     pthread_join(th, NULL);
+    pthread_cond_destroy(&t.reached);
+    pthread_mutex_destroy(&t.mu);
     stop_rcfd(20); /* before the mock cluster goes: rcfd's consumer close needs the brokers */
     free(t.read_us);
     free(t.sent_us);
