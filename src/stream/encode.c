@@ -5,28 +5,29 @@
 #include "rcfd/status.h"
 #include "config/schema.h"
 
-/* Members the models write: an input member of the same name is left out of the output. */
-/* Lengths kept with the names: every record's members are compared with them. */
-typedef struct reserved {
-    const rcfd_name_t *names;
-    size_t n;
-} reserved_t;
-static const rcfd_name_t rcfd_names[] = {
-    RCFD_NAME("anomaly_score"), RCFD_NAME("explanation"),   RCFD_NAME("hotspots"),
-    RCFD_NAME("_rcfd"),         RCFD_NAME("anomaly"),       RCFD_NAME("anomaly_grade"),
-    RCFD_NAME("threshold"),     RCFD_NAME("warming_up"),    RCFD_NAME("imputed"),
-    RCFD_NAME("imputed_values")};
-static const rcfd_name_t kda_names[] = {
-    RCFD_NAME("ANOMALY_SCORE"), RCFD_NAME("ANOMALY_EXPLANATION"), RCFD_NAME("HOTSPOTS_RESULT"),
-    RCFD_NAME("anomaly"),       RCFD_NAME("anomaly_grade"),       RCFD_NAME("threshold"),
-    RCFD_NAME("warming_up"),    RCFD_NAME("IMPUTED"),             RCFD_NAME("IMPUTED_VALUES")};
-static const reserved_t reserved_rcfd = {rcfd_names, sizeof rcfd_names / sizeof rcfd_names[0]};
-static const reserved_t reserved_kda = {kda_names, sizeof kda_names / sizeof kda_names[0]};
+/* Members the models write: an input member of the same name is left out of the output. Every
+ * record's members are checked against them, so each list keeps its names' lengths and
+ * signature (rcfd_names_t). */
+#define RCFD_RESERVED(X)                                                                       \
+    X("anomaly_score") X("explanation") X("hotspots") X("_rcfd") X("anomaly")                 \
+        X("anomaly_grade") X("threshold") X("warming_up") X("imputed") X("imputed_values")
+#define KDA_RESERVED(X)                                                                        \
+    X("ANOMALY_SCORE") X("ANOMALY_EXPLANATION") X("HOTSPOTS_RESULT") X("anomaly")             \
+        X("anomaly_grade") X("threshold") X("warming_up") X("IMPUTED") X("IMPUTED_VALUES")
+#define AS_NAME(literal) RCFD_NAME(literal),
+#define AS_SIG(literal) | RCFD_NAME_SIG(literal)
+typedef rcfd_names_t reserved_t;
+static const rcfd_name_t rcfd_names[] = {RCFD_RESERVED(AS_NAME)};
+static const rcfd_name_t kda_names[] = {KDA_RESERVED(AS_NAME)};
+static const reserved_t reserved_rcfd = {rcfd_names, sizeof rcfd_names / sizeof rcfd_names[0],
+                                         0 RCFD_RESERVED(AS_SIG)};
+static const reserved_t reserved_kda = {kda_names, sizeof kda_names / sizeof kda_names[0],
+                                        0 KDA_RESERVED(AS_SIG)};
 
 static int is_reserved(const char *name, const reserved_t *res)
 {
     for (size_t i = 0; i < res->n; i++) {
-        if (strcmp(res->names[i].s, name) == 0) {
+        if (strcmp(res->v[i].s, name) == 0) {
             return 1;
         }
     }
@@ -40,7 +41,7 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const reserved_t
     *wrote = 0;
     int collide = 0;
     if (rec->format == RCFD_FORMAT_JSON) {
-        collide = rcfd_record_has_any_member(rec, res->names, res->n);
+        collide = rcfd_record_has_any_member(rec, res);
     } else {
         for (size_t i = 0; rec->columns != NULL && i < rec->columns->n; i++) {
             collide |= is_reserved(rec->columns->v[i], res);
@@ -71,7 +72,7 @@ static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const reserved_t
         return RCFD_ENOMEM;
     }
     for (size_t i = 0; i < res->n; i++) {
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, res->names[i].s);
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, res->v[i].s);
     }
     char *p = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);

@@ -177,8 +177,11 @@ static int is_ws(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-static void jp_ws(jparse_t *p)
+static inline void jp_ws(jparse_t *p)
 {
+    if (p->i < p->len && (unsigned char)p->s[p->i] > ' ') {
+        return; /* the common case: no whitespace (every JSON whitespace byte is <= ' ') */
+    }
     size_t i0 = p->i;
     while (p->i < p->len && is_ws(p->s[p->i])) {
         p->i++;
@@ -186,10 +189,10 @@ static void jp_ws(jparse_t *p)
     p->ws |= p->i != i0;
 }
 
-static int jp_push(jparse_t *p, uint32_t type, size_t start, size_t len, size_t *idx)
+static inline int jp_push(jparse_t *p, uint32_t type, size_t start, size_t len, size_t *idx)
 {
     rcfd_record_t *r = p->r;
-    if (r->n_toks == r->cap_toks) {
+    if (__builtin_expect(r->n_toks == r->cap_toks, 0)) {
         size_t cap = r->cap_toks ? r->cap_toks * 2 : 32;
         rcfd_jtok_t *t = rcfd_realloc(r->toks, cap * sizeof *t);
         if (t == NULL) {
@@ -207,19 +210,18 @@ static int jp_push(jparse_t *p, uint32_t type, size_t start, size_t len, size_t 
 /* A string with no escapes and no control characters (else 1: cJSON decodes it). */
 static int jp_string(jparse_t *p, uint32_t type)
 {
-    size_t start = ++p->i;
-    while (p->i < p->len) {
-        unsigned char c = (unsigned char)p->s[p->i];
+    const char *s = p->s; /* locals: the scan stays in registers */
+    size_t start = p->i + 1, n = p->len;
+    for (size_t i = start; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c == '"') {
             size_t idx;
-            int rc = jp_push(p, type, start, p->i - start, &idx);
-            p->i++;
-            return rc;
+            p->i = i + 1;
+            return jp_push(p, type, start, i - start, &idx);
         }
         if (c == '\\' || c < 0x20) {
             return 1;
         }
-        p->i++;
     }
     return 1;
 }
@@ -583,14 +585,14 @@ int rcfd_record_has_member(const rcfd_record_t *r, const char *name)
     return 0;
 }
 
-int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_name_t *names, size_t n)
+int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_names_t *names)
 {
     if (r->format != RCFD_FORMAT_JSON || (r->json == NULL && r->n_toks == 0)) {
         return 0;
     }
     if (r->json != NULL) {
-        for (size_t k = 0; k < n; k++) {
-            if (rcfd_record_has_member(r, names[k].s)) {
+        for (size_t k = 0; k < names->n; k++) {
+            if (rcfd_record_has_member(r, names->v[k].s)) {
                 return 1;
             }
         }
@@ -598,9 +600,12 @@ int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_name_t *names,
     }
     for (size_t i = 1; i < r->toks[0].end; i = r->toks[i + 1].end) {
         const char *m = r->data + r->toks[i].start;
-        for (size_t k = 0; k < n; k++) {
-            if (r->toks[i].len == names[k].len && m[0] == names[k].s[0] &&
-                memcmp(m, names[k].s, names[k].len) == 0) {
+        size_t len = r->toks[i].len;
+        if (len == 0 || !(names->sig & RCFD_NAME_BIT(len, m[0]))) {
+            continue;
+        }
+        for (size_t k = 0; k < names->n; k++) {
+            if (len == names->v[k].len && memcmp(m, names->v[k].s, len) == 0) {
                 return 1;
             }
         }

@@ -100,9 +100,20 @@ typedef struct rcfd_name {
 } rcfd_name_t;
 #define RCFD_NAME(literal) {literal, sizeof(literal) - 1}
 
-/* Whether the top-level object has a member named any of names[0..n); one pass over the
- * members. */
-int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_name_t *names, size_t n);
+/* A name's bit in a set's signature: its length and first byte, hashed to one of 64 bits. */
+#define RCFD_NAME_BIT(len, first) (1ULL << (((uint64_t)(len) * 7u + (unsigned char)(first)) & 63))
+#define RCFD_NAME_SIG(literal) RCFD_NAME_BIT(sizeof(literal) - 1, (literal)[0])
+
+/* A set of names and the OR of their RCFD_NAME_SIG bits: a member whose bit is not in sig is
+ * none of them, without a comparison (most records' members are not). */
+typedef struct rcfd_names {
+    const rcfd_name_t *v;
+    size_t n;
+    uint64_t sig;
+} rcfd_names_t;
+
+/* Whether the top-level object has a member named any of names; one pass over the members. */
+int rcfd_record_has_any_member(const rcfd_record_t *r, const rcfd_names_t *names);
 
 /* Releases the record's reusable buffers too. */
 void rcfd_record_free(rcfd_record_t *r);

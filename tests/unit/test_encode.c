@@ -238,11 +238,59 @@ static void test_fmt_double(void **state)
     assert_int_equal(fmt_mismatches, 0);
 }
 
+/* Every name a style's models write is left out of the original when a record has it, also
+ * beside members that share its length or first letter (the member signature must not hide
+ * one), in the fast path's records and in cJSON's (an escape sends a record there). */
+static void test_every_reserved_name(void **state)
+{
+    (void)state;
+    static const char *const rcfd_style[] = {
+        "anomaly_score", "explanation", "hotspots",   "_rcfd",   "anomaly",
+        "anomaly_grade", "threshold",   "warming_up", "imputed", "imputed_values"};
+    static const char *const kda_style[] = {
+        "ANOMALY_SCORE", "ANOMALY_EXPLANATION", "HOTSPOTS_RESULT", "anomaly",       "anomaly_grade",
+        "threshold",     "warming_up",          "IMPUTED",         "IMPUTED_VALUES"};
+    const struct {
+        rcfd_style_t style;
+        const char *const *names;
+        size_t n;
+    } sets[] = {{RCFD_STYLE_RCFD, rcfd_style, sizeof rcfd_style / sizeof *rcfd_style},
+                {RCFD_STYLE_KDA, kda_style, sizeof kda_style / sizeof *kda_style}};
+    rcfd_rcf_result_t res = {.r = {.score = 1.5}, .alert = {.threshold = 2}};
+    const rcfd_model_type_t *types[] = {&rcfd_model_rcf};
+    const void *results[] = {&res};
+    rcfd_origin_t o = {.source = "f", .path = "in.jsonl", .line = 1};
+    for (size_t s = 0; s < 2; s++) {
+        for (size_t i = 0; i < sets[s].n; i++) {
+            for (int escaped = 0; escaped < 2; escaped++) {
+                const char *name = sets[s].names[i];
+                char in[256];
+                /* "aX..." and a same-length neighbour come first: the name is found after them */
+                snprintf(in, sizeof in, "{\"a\":1,\"%.*sQ\":2,\"%s\":\"ORIG%s\",\"v\":3}",
+                         (int)strlen(name) - 1, name, name, escaped ? "\\n" : "");
+                rcfd_record_t r = {0};
+                assert_int_equal(
+                    rcfd_record_parse(&r, RCFD_FORMAT_JSON, in, strlen(in), ',', NULL, NULL, 0), 0);
+                rcfd_buf_t b = {0};
+                assert_int_equal(rcfd_encode_scored(&b, sets[s].style, &r, &o, "p", NULL, 0, NULL,
+                                                    types, results, 1, NULL),
+                                 0);
+                if (strstr(b.p, "ORIG") != NULL || strstr(b.p, "\"v\":3") == NULL) {
+                    fail_msg("%s: %s -> %s", name, in, b.p);
+                }
+                rcfd_buf_free(&b);
+                rcfd_record_free(&r);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_styles),
         cmocka_unit_test(test_collisions_and_csv),
+        cmocka_unit_test(test_every_reserved_name),
         cmocka_unit_test(test_dead_letter),
         cmocka_unit_test(test_imputed),
         cmocka_unit_test(test_fmt_double),
