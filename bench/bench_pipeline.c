@@ -368,9 +368,9 @@ static int stop_rcfd(double timeout_s)
 static int wait_lines(tail_t *t, size_t n, double timeout_s, double stall_s)
 {
     double start = now_us(), last_change = start;
-    size_t last = atomic_load(&t->lines);
     pthread_mutex_lock(&t->mu);
     t->want = n;
+    size_t last = atomic_load(&t->lines); /* after want is set: the tail signals from here on */
     while (last < n) {
         /* woken when the output has n lines; once a second to see rcfd's exit or a stall */
         struct timespec ts;
