@@ -31,19 +31,25 @@ cd "$WORK"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # start_mock TOPIC:PARTS... -> sets BOOT (3 brokers)
+# Each cluster prints into files of its own (mock1.out, mock2.out, ...): a second cluster
+# started into the first one's file could be read before its shell truncated it, giving the old
+# cluster's address or none.
+MOCK_N=0
 start_mock() {
-    "$MOCK_CLUSTER" --brokers 3 "$@" > mock.out 2> mock.log &
+    MOCK_N=$((MOCK_N + 1))
+    local out="mock$MOCK_N.out" log="mock$MOCK_N.log"
+    "$MOCK_CLUSTER" --brokers 3 "$@" > "$out" 2> "$log" &
     local pid=$!
     PIDS+=($pid)
     # A loaded machine (ctest -j, sanitizers) can take seconds to start it: wait on a deadline,
     # and stop at once if it died.
     local deadline=$(( $(date +%s) + 30 * TIME_MULT ))
-    until [ -s mock.out ]; do
-        kill -0 "$pid" 2>/dev/null || fail "mock cluster exited: $(tail -3 mock.log)"
+    until [ -s "$out" ]; do
+        kill -0 "$pid" 2>/dev/null || fail "mock cluster exited: $(tail -3 "$log")"
         [ "$(date +%s)" -lt "$deadline" ] || fail "mock cluster did not start in $((30 * TIME_MULT)) s"
         sleep 0.05
     done
-    BOOT=$(head -n1 mock.out)
+    BOOT=$(head -n1 "$out")
     [ -n "$BOOT" ] || fail "mock cluster printed no bootstrap address"
 }
 
