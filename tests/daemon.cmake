@@ -17,7 +17,8 @@ target_link_libraries(rcfd_mock_cluster PRIVATE PkgConfig::RCFD_IT_RDKAFKA)
 add_executable(rcfd_score_check integration/score_check.c)
 target_link_libraries(rcfd_score_check PRIVATE rcfd_stream)
 
-foreach(it config file_source kafka kafka_restart signals brokers_gone demo health workers)
+foreach(it config file_source kafka kafka_restart signals brokers_gone demo health health_draining
+        workers)
   if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/it_${it}.sh)
     continue()
   endif()

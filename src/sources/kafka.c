@@ -81,6 +81,7 @@ typedef struct kafka_src {
     uint64_t assigned_ms;   /* the latest assignment */
     int assigned_once;      /* a rebalance assigned this member partitions (maybe none) */
     int brokers_down;       /* every broker unreachable (_ALL_BROKERS_DOWN, or the statistics) */
+    size_t stale_msgs;      /* messages queued locally when brokers_down was set (fetched()) */
     int brokers_up, brokers_known; /* from the last statistics: real brokers UP / known */
     uint64_t rate_ms, rate_records;  /* the catch-up rate's previous sample */
     int64_t behind;                  /* lag at the last rate sample; -1 before any */
@@ -114,6 +115,33 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     rcfd_log_syslog(level, comp, buf);
 }
 
+/* Messages librdkafka holds for the application: the consumer queue's, and with workers each
+ * partition's own queue (an upper bound: a queue also counts its other events). */
+static size_t queued_locally(const kafka_src_t *k)
+{
+    size_t n = k->q != NULL ? rd_kafka_queue_length(k->q) : 0;
+    for (const kpart_t *p = k->parts; p != NULL; p = p->next) {
+        n += p->pq != NULL ? rd_kafka_queue_length(p->pq) : 0;
+    }
+    return n;
+}
+
+/* A message newly taken from librdkafka's queues. The ones fetched before every broker went
+ * down prove nothing about the brokers, and the queues may hold a whole prefetch of them: only
+ * a message past that many says a fetch succeeded since, and the brokers are up (else /health
+ * would answer up while the prefetch drains, until the next statistics). */
+static void fetched(kafka_src_t *k, const rd_kafka_message_t *m)
+{
+    if (!k->brokers_down || m->err) {
+        return;
+    }
+    if (k->stale_msgs > 0) {
+        k->stale_msgs--;
+        return;
+    }
+    k->brokers_down = 0;
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     kafka_src_t *k = opaque;
@@ -127,6 +155,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         k->brokers_down = 1;
+        k->stale_msgs = queued_locally(k);
     }
     /* librdkafka has logged a connection failure already (facility FAIL, at error): one line per
      * failure, the error callback's copy only at debug. */
@@ -159,7 +188,11 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     cJSON_Delete(j);
     k->brokers_known = known;
     k->brokers_up = up;
+    int was_down = k->brokers_down;
     k->brokers_down = known > 0 ? up == 0 : boot_up == 0 && k->brokers_down;
+    if (k->brokers_down && !was_down) {
+        k->stale_msgs = queued_locally(k);
+    }
     return 0; /* librdkafka frees json */
 }
 
@@ -413,7 +446,6 @@ static int handle_message(kafka_src_t *k, rd_kafka_message_t *m)
         on_error(k->rk, m->err, rd_kafka_message_errstr(m), k);
         return 0;
     }
-    k->brokers_down = 0; /* a fetch succeeded */
     if (k->behind < 0 && k->assigned_once) {
         lag_sample(k, uv_now(&k->s->rt->loop));
     }
@@ -590,6 +622,7 @@ static size_t read_split(kafka_src_t *k)
             if (m == NULL) {
                 break;
             }
+            fetched(k, m);
             n++;
             if (handle_message(k, m)) {
                 park(k, p, m);
@@ -800,6 +833,7 @@ static void drain(kafka_src_t *k)
                 empty = 1;
                 break;
             }
+            fetched(k, m);
             if (k->n_ahead == 0) { /* a revoke in the poll dropped the waiting one */
                 k->ahead_head = 0;
             }
@@ -823,6 +857,7 @@ static void drain(kafka_src_t *k)
                 }
                 continue;
             }
+            fetched(k, m);
             kpart_t *p = parking ? msg_part(k, m) : NULL;
             if (p != NULL && p->park_n > 0) {
                 park(k, p, m); /* behind its partition's parked ones */
