@@ -24,7 +24,8 @@
  * A 1 s watch timer says what a silent consumer is doing: waiting for its first partition
  * assignment (a group waits for its previous members to rejoin or time out), and while it is
  * behind, how far and how fast it catches up. The brokers' state (librdkafka's statistics, every
- * 5 s unless statistics.interval.ms is set) feeds /health and /ready. */
+ * 5 s unless statistics.interval.ms is set, its all-brokers-down error, and records fetched after
+ * that: fetched()) feeds /health and /ready. */
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
