@@ -429,7 +429,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* The next record: key k<i % keys>, a per-key sine plus noise, the produce time. */
 /* Decimal digits of v at out, without a terminator; returns their count. */
 static size_t put_u64(char *out, uint64_t v)
 {
@@ -445,17 +444,30 @@ static size_t put_u64(char *out, uint64_t v)
     return n;
 }
 
-/* Record i: its key, its body and its value's text (4 decimals) appended to values. Formatted by
- * hand, not with snprintf: the producer shares the 2 cores with rcfd in the live phase, and
- * printf's float conversion was most of its own CPU. */
-static int next_record(char *key, size_t key_size, char *msg, size_t msg_size, uint64_t *index)
+/* len bytes of s at out + *n; *n moves past them. */
+static void put_bytes(char *out, size_t *n, const char *s, size_t len)
+{
+    memcpy(out + *n, s, len);
+    *n += len;
+}
+
+#define PUT_LIT(out, n, literal) put_bytes(out, n, literal, sizeof literal - 1)
+
+#define KEY_MAX 16  /* "k" and at most 10 digits */
+#define MSG_MAX 128 /* the longest record is under 80 bytes */
+
+/* The next record: key k<i % keys>, a per-key sine plus noise, the produce time; its value's
+ * text (4 decimals) is appended to values. Formatted by hand, not with snprintf: the producer
+ * shares the 2 cores with rcfd in the live phase, and printf's float conversion was most of its
+ * own CPU. Returns the body's length. */
+static int next_record(char key[KEY_MAX], char msg[MSG_MAX], uint64_t *index)
 {
     uint64_t i = seq++;
     *index = i;
-    (void)key_size;
-    (void)msg_size; /* both hold the longest record: "k" + 10 digits, and ~70 bytes */
+    size_t kl = 1;
     key[0] = 'k';
-    key[1 + put_u64(key + 1, i % nkeys)] = '\0';
+    kl += put_u64(key + 1, i % nkeys);
+    key[kl] = '\0';
     double v = 10.0 * sin((double)(i / nkeys) * 0.05) + (urand() - 0.5);
     int64_t q = llround(v * 1e4); /* |v| < 11: the text is [-]D[D].DDDD */
     char text[32];
@@ -482,18 +494,11 @@ static int next_record(char *key, size_t key_size, char *msg, size_t msg_size, u
     memcpy(values + values_len, text, tl);
     values_len += tl;
     size_t n = 0;
-    static const char k0[] = "{\"key\":\"", v0[] = "\",\"value\":", s0[] = ",\"sent_us\":";
-    memcpy(msg + n, k0, sizeof k0 - 1);
-    n += sizeof k0 - 1;
-    size_t kl = strlen(key);
-    memcpy(msg + n, key, kl);
-    n += kl;
-    memcpy(msg + n, v0, sizeof v0 - 1);
-    n += sizeof v0 - 1;
-    memcpy(msg + n, text, tl - 1);
-    n += tl - 1;
-    memcpy(msg + n, s0, sizeof s0 - 1);
-    n += sizeof s0 - 1;
+    PUT_LIT(msg, &n, "{\"key\":\"");
+    put_bytes(msg, &n, key, kl);
+    PUT_LIT(msg, &n, "\",\"value\":");
+    put_bytes(msg, &n, text, tl - 1);
+    PUT_LIT(msg, &n, ",\"sent_us\":");
     n += put_u64(msg + n, (uint64_t)llround(now_us()));
     msg[n++] = '}';
     msg[n] = '\0';
@@ -502,9 +507,9 @@ static int next_record(char *key, size_t key_size, char *msg, size_t msg_size, u
 
 static void produce_one(rd_kafka_t *p)
 {
-    char key[16], msg[128];
+    char key[KEY_MAX], msg[MSG_MAX];
     uint64_t i;
-    int len = next_record(key, sizeof key, msg, sizeof msg, &i);
+    int len = next_record(key, msg, &i);
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             p, RD_KAFKA_V_TOPIC("bench"), RD_KAFKA_V_PARTITION((int32_t)(i % partitions)),
@@ -740,9 +745,9 @@ static int run_file_mode(const char *bench_rcf, const char *dir, size_t n, unsig
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
-        char key[16], msg[128];
+        char key[KEY_MAX], msg[MSG_MAX];
         uint64_t idx;
-        next_record(key, sizeof key, msg, sizeof msg, &idx);
+        next_record(key, msg, &idx);
         fprintf(in, "%s\n", msg);
     }
     fclose(in);
