@@ -16,15 +16,14 @@
         X("anomaly_grade") X("threshold") X("warming_up") X("IMPUTED") X("IMPUTED_VALUES")
 #define AS_NAME(literal) RCFD_NAME(literal),
 #define AS_SIG(literal) | RCFD_NAME_SIG(literal)
-typedef rcfd_names_t reserved_t;
 static const rcfd_name_t rcfd_names[] = {RCFD_RESERVED(AS_NAME)};
 static const rcfd_name_t kda_names[] = {KDA_RESERVED(AS_NAME)};
-static const reserved_t reserved_rcfd = {rcfd_names, sizeof rcfd_names / sizeof rcfd_names[0],
-                                         0 RCFD_RESERVED(AS_SIG)};
-static const reserved_t reserved_kda = {kda_names, sizeof kda_names / sizeof kda_names[0],
-                                        0 KDA_RESERVED(AS_SIG)};
+static const rcfd_names_t reserved_rcfd = {
+    rcfd_names, sizeof rcfd_names / sizeof rcfd_names[0], 0 RCFD_RESERVED(AS_SIG)};
+static const rcfd_names_t reserved_kda = {kda_names, sizeof kda_names / sizeof kda_names[0],
+                                          0 KDA_RESERVED(AS_SIG)};
 
-static int is_reserved(const char *name, const reserved_t *res)
+static int is_reserved(const char *name, const rcfd_names_t *res)
 {
     for (size_t i = 0; i < res->n; i++) {
         if (strcmp(res->v[i].s, name) == 0) {
@@ -35,7 +34,7 @@ static int is_reserved(const char *name, const reserved_t *res)
 }
 
 /* Appends the original record's members (without braces); returns whether any were written. */
-static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const reserved_t *res,
+static int append_original(rcfd_buf_t *out, rcfd_record_t *rec, const rcfd_names_t *res,
                            int *wrote)
 {
     *wrote = 0;
